@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { TesseraError, decodeF16, type BackendLoadOptions, type ForwardOutput, type LoadedModel, type ModelSpec, type PaddedBatch } from '@tessera/core';
+import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
+import { ElemType, readGraphInfo, type GraphInfo, type ValueInfo } from './graph-info.js';
+import { projectionPatch } from './projection-graph.js';
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+const require = createRequire(import.meta.url);
+let ortModule: Ort | undefined;
+export function ort(): Ort {
+  ortModule ??= require('onnxruntime-node') as Ort;
+  return ortModule;
+}
+
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+const BACKBONE_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states', 'output_0'];
+
+/** Which graph file to load: an explicit file, the dtype's variant, or onnx/model.onnx. */
+export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): string {
+  const explicit = options.extra?.onnxFile;
+  const dtype = options.dtype ?? 'fp32';
+  const variants: Record<string, string[]> = {
+    fp32: ['onnx/model.onnx', 'model.onnx'],
+    q8: ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx'],
+    int8: ['onnx/model_int8.onnx', 'onnx/model_quantized.onnx'],
+    fp16: ['onnx/model_fp16.onnx'],
+  };
+  if (typeof explicit === 'string') {
+    if (!existsSync(join(spec.dir, explicit))) throw new TesseraError('INVALID_MODEL', `${spec.dir}: ONNX file ${explicit} does not exist (found: ${spec.onnxFiles.join(', ') || 'none'})`, { file: join(spec.dir, explicit) });
+    return explicit;
+  }
+  const wanted = variants[dtype];
+  if (!wanted) throw new TesseraError('INVALID_OPTION', `unknown dtype "${dtype}" for the ONNX backend (expected ${Object.keys(variants).join(', ')})`, { field: 'dtype' });
+  const rel = spec.transformerDir.slice(spec.dir.length).replace(/^\/+/, '');
+  const candidates = wanted.flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
+  const found = candidates.find((c) => spec.onnxFiles.includes(c));
+  if (!found)
+    throw new TesseraError('INVALID_MODEL', `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`, { dir: spec.dir });
+  return found;
+}
+
+/** Finds the output to read and whether it still needs the ColBERT projection. */
+export function chooseOutput(info: GraphInfo, spec: ModelSpec, file: string): { output: ValueInfo; project: boolean } {
+  const last = (v: ValueInfo) => v.dims[v.dims.length - 1];
+  const rank3 = info.outputs.filter((o) => o.dims.length === 3 || o.dims.length === 0);
+  const needsProjection = spec.projection.length > 0;
+  // A graph that already ends in the projection (Vespa-style "contextual"): its width is the output dim.
+  const projected = needsProjection ? rank3.find((o) => last(o) === spec.outputDim && spec.outputDim !== spec.hiddenSize && !BACKBONE_OUTPUTS.includes(o.name)) : undefined;
+  if (projected) return { output: projected, project: false };
+  const backbone = rank3.find((o) => BACKBONE_OUTPUTS.includes(o.name) && (typeof last(o) !== 'number' || last(o) === spec.hiddenSize)) ?? rank3.find((o) => last(o) === spec.hiddenSize);
+  if (backbone) return { output: backbone, project: needsProjection };
+  const named = info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join('; ');
+  throw new TesseraError('INVALID_MODEL', `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph has ${named})`, { file });
+}
+
+function checkInputs(info: GraphInfo, file: string): void {
+  for (const i of info.inputs) {
+    if (!KNOWN_INPUTS.has(i.name)) throw new TesseraError('INVALID_MODEL', `${file}: graph input "${i.name}" is not a text-encoder input (expected input_ids, attention_mask, token_type_ids)`, { file, field: i.name });
+    if (i.elemType !== ElemType.INT64 && i.elemType !== ElemType.INT32) throw new TesseraError('INVALID_MODEL', `${file}: graph input "${i.name}" has element type ${i.elemType}, expected int64 or int32`, { file, field: i.name });
+  }
+  for (const need of ['input_ids', 'attention_mask']) if (!info.inputs.some((i) => i.name === need)) throw new TesseraError('INVALID_MODEL', `${file}: graph has no "${need}" input`, { file, field: need });
+}
+
+function executionProviders(device: string): Array<string | { name: 'cuda'; deviceId: number }> {
+  if (device === 'cpu') return ['cpu'];
+  const m = /^cuda:(\d+)$/.exec(device);
+  if (!m) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: the ONNX backend supports cpu and cuda:N`, { device });
+  if (!cudaProviderLibrary()) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: onnxruntime-node's CUDA provider library is missing; ${CUDA_HINT}`, { device });
+  return [{ name: 'cuda', deviceId: Number(m[1]) }, 'cpu'];
+}
+
+export class OnnxModel implements LoadedModel {
+  readonly device: string;
+  readonly engine: string;
+  private readonly session: Session;
+  private readonly inputs: Map<string, number>;
+  private readonly output: string;
+  private readonly dim: number;
+  private readonly outputType: number | undefined;
+
+  private constructor(session: Session, device: string, engine: string, inputs: Map<string, number>, output: string, dim: number, outputType: number | undefined) {
+    this.session = session;
+    this.device = device;
+    this.engine = engine;
+    this.inputs = inputs;
+    this.output = output;
+    this.dim = dim;
+    this.outputType = outputType;
+  }
+
+  static async load(spec: ModelSpec, options: BackendLoadOptions): Promise<OnnxModel> {
+    const rel = chooseGraph(spec, options);
+    const file = join(spec.dir, rel);
+    const bytes = new Uint8Array(await readFile(file));
+    let info: GraphInfo;
+    try {
+      info = readGraphInfo(bytes);
+    } catch (e) {
+      throw new TesseraError('CORRUPT_FILE', `${file}: not a readable ONNX model (${(e as Error).message})`, { file }, { cause: e });
+    }
+    checkInputs(info, file);
+    const { output, project } = chooseOutput(info, spec, file);
+    let modelBytes: Uint8Array = bytes;
+    let outputName = output.name;
+    if (project) {
+      if (info.externalData) throw new TesseraError('INVALID_MODEL', `${file}: graphs with external weight files cannot take the projection inside ONNX Runtime yet; use a graph that includes it`, { file });
+      // The projection joins the graph, so one session.run computes backbone and projection.
+      const { patch, output: name } = projectionPatch(output.name, spec.projection);
+      modelBytes = new Uint8Array(bytes.length + patch.length);
+      modelBytes.set(bytes, 0);
+      modelBytes.set(patch, bytes.length);
+      outputName = name;
+    }
+    const threads = options.threads ?? Math.max(1, availableParallelism());
+    const extra = options.extra ?? {};
+    const sessionOptions = {
+      executionProviders: executionProviders(options.device),
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: (extra.graphOptimizationLevel as 'all' | undefined) ?? 'all',
+      executionMode: 'sequential' as const,
+    };
+    let session: Session;
+    try {
+      session = await ort().InferenceSession.create(modelBytes, sessionOptions);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (options.device !== 'cpu' && /cuda|provider|libcu|cudnn/i.test(msg)) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ONNX Runtime could not start the CUDA provider (${msg.split('\n')[0]}); ${CUDA_HINT}`, { device: options.device }, { cause: e });
+      throw new TesseraError('CORRUPT_FILE', `${file}: ONNX Runtime cannot load it (${msg.split('\n')[0]})`, { file }, { cause: e });
+    }
+    const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
+    const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
+    const engine = `onnxruntime-node ${version} (${options.device === 'cpu' ? 'cpu' : 'cuda'}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
+    return new OnnxModel(session, options.device, engine, inputs, outputName, spec.outputDim, project ? ElemType.FLOAT : output.elemType);
+  }
+
+  async forward(batch: PaddedBatch): Promise<ForwardOutput> {
+    const { Tensor } = ort();
+    const dims = [batch.batchSize, batch.seqLen];
+    const source: Record<string, Int32Array> = { input_ids: batch.inputIds, attention_mask: batch.attentionMask, token_type_ids: batch.tokenTypeIds };
+    const feeds: Record<string, InstanceType<typeof Tensor>> = {};
+    for (const [name, type] of this.inputs) {
+      const src = source[name]!;
+      feeds[name] = type === ElemType.INT32 ? new Tensor('int32', src, dims) : new Tensor('int64', BigInt64Array.from(src, (x) => BigInt(x)), dims);
+    }
+    let result;
+    try {
+      result = await this.session.run(feeds, [this.output]);
+    } catch (e) {
+      throw new TesseraError('BACKEND_FAILED', `ONNX Runtime failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`, {}, { cause: e });
+    }
+    const t = result[this.output]!;
+    const raw = t.data as Float32Array | Uint16Array;
+    const data = this.outputType === ElemType.FLOAT16 ? decodeF16(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), raw.length) : (raw as Float32Array);
+    const dim = Number(t.dims[t.dims.length - 1]);
+    return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: dim || this.dim };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,66 @@
+import type { ModelSpec } from '../model/spec.js';
+
+/** A right-padded batch: batchSize x seqLen, row-major. */
+export interface PaddedBatch {
+  batchSize: number;
+  seqLen: number;
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+}
+
+/** Token rows for every position of the batch: batchSize x seqLen x dim, after the projection, not normalized. */
+export interface ForwardOutput {
+  data: Float32Array;
+  batchSize: number;
+  seqLen: number;
+  dim: number;
+}
+
+export interface DeviceInfo {
+  /** 'cpu', 'cuda:0', 'mps'. */
+  id: string;
+  kind: 'cpu' | 'cuda' | 'mps';
+  available: boolean;
+  /** Why it is unavailable, or what it is. */
+  detail?: string;
+}
+
+export interface BackendLoadOptions {
+  /** Concrete device id ('cpu', 'cuda:0', 'mps'). */
+  device: string;
+  /** Intra-op threads; undefined lets the backend choose for the machine. */
+  threads?: number;
+  /** Weight variant, e.g. 'fp32', 'q8' (ONNX quantized graph). */
+  dtype?: string;
+  /** Backend-specific options, passed through untouched. */
+  extra?: Record<string, unknown>;
+  /** Non-fatal problems, reported to the caller as warning events. */
+  onWarning: (message: string) => void;
+}
+
+/** A model loaded by a backend onto one device. */
+export interface LoadedModel {
+  readonly device: string;
+  /** Engine actually used (e.g. 'onnxruntime-node 1.30.0 (cpu)'). */
+  readonly engine: string;
+  /** One forward pass over a padded batch. Must not retain the batch's arrays. */
+  forward(batch: PaddedBatch): Promise<ForwardOutput>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A backend: list devices, load a model folder for a device, run a padded batch forward,
+ * dispose. Tokenization, batching, post-processing and scoring belong to core.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Higher wins for backend: 'auto'. */
+  readonly priority: number;
+  devices(): Promise<DeviceInfo[]>;
+  /**
+   * Loads the model. Throw a TesseraError with code DEVICE_UNAVAILABLE when the device
+   * cannot be used, so that core can fall back to the CPU (or fail in strict mode).
+   */
+  load(spec: ModelSpec, options: BackendLoadOptions): Promise<LoadedModel>;
+}

@@ -1,0 +1,197 @@
+import type { LoadedModel, PaddedBatch, ForwardOutput } from './backend/types.js';
+import { planBatches, padBatch, type BatchLimits, type PlannedItem } from './batching/plan.js';
+import { buildDocument, buildPlain, buildQuery, resolveColbertTokens, type ColbertTokens } from './colbert/inputs.js';
+import { TesseraError } from './errors.js';
+import { applyDenseLayers } from './model/dense-layer.js';
+import type { ModelSpec } from './model/spec.js';
+import { poolRows } from './postprocess/pooling.js';
+import { extractRows, normalizeRows } from './postprocess/rows.js';
+import type { TextTokenizer } from './tokenizer/types.js';
+import type { DenseEmbedding, EncodeRole, ProgressEvent, TokenEmbeddings } from './types.js';
+
+export type EncodeKind = EncodeRole | 'dense';
+type Output<K extends EncodeKind> = K extends 'dense' ? DenseEmbedding : TokenEmbeddings;
+
+export interface EncodeCallOptions extends Partial<BatchLimits> {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Rows of this width (Matryoshka); must be one the model declares. */
+  dimension?: number;
+}
+
+/** Validates that every input is a string and names the first that is not. */
+export function checkTexts(texts: unknown): asserts texts is string[] {
+  if (!Array.isArray(texts)) throw new TesseraError('INVALID_INPUT', `expected an array of strings, got ${texts === null ? 'null' : typeof texts}`, {});
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] !== 'string') {
+      const v = texts[i];
+      throw new TesseraError('INVALID_INPUT', `input at index ${i} is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}, expected a string`, { index: i });
+    }
+  }
+}
+
+/**
+ * Turns texts into embeddings with one loaded model: tokenize, frame (ColBERT rules), sort and
+ * cut batches, one forward pass per batch, post-process on the JS thread, restore input order.
+ */
+export class Encoder {
+  readonly spec: ModelSpec;
+  readonly tokenizer: TextTokenizer;
+  private readonly model: LoadedModel;
+  private readonly colbertTokens: ColbertTokens | undefined;
+  readonly defaults: BatchLimits;
+
+  private constructor(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel, colbertTokens: ColbertTokens | undefined, defaults: BatchLimits) {
+    this.spec = spec;
+    this.tokenizer = tokenizer;
+    this.model = model;
+    this.colbertTokens = colbertTokens;
+    this.defaults = defaults;
+  }
+
+  static async create(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel, defaults: BatchLimits): Promise<Encoder> {
+    const ct = spec.colbert ? await resolveColbertTokens(tokenizer, spec.colbert) : undefined;
+    return new Encoder(spec, tokenizer, model, ct, defaults);
+  }
+
+  get device(): string {
+    return this.model.device;
+  }
+
+  get engine(): string {
+    return this.model.engine;
+  }
+
+  /** Tokenizes and frames texts for a role, without running the model. */
+  async prepare(texts: readonly string[], kind: EncodeKind, offset = 0): Promise<PlannedItem[]> {
+    const raw = await this.tokenizer.encodeRaw(texts);
+    return raw.map((ids, i) => {
+      let t;
+      if (kind === 'dense') t = buildPlain(this.tokenizer, ids, this.spec.maxLength);
+      else {
+        const s = this.spec.colbert;
+        if (!s || !this.colbertTokens) throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; use encode() / encodeDense() instead of query/document encoding`, {});
+        t = kind === 'query' ? buildQuery(this.tokenizer, ids, s, this.colbertTokens) : buildDocument(this.tokenizer, ids, s, this.colbertTokens);
+      }
+      return { ...t, index: offset + i };
+    });
+  }
+
+  resolveDimension(dimension: number | undefined): number {
+    const full = this.spec.kind === 'dense' ? (this.spec.dimensions[0] ?? this.spec.outputDim) : this.spec.outputDim;
+    if (dimension === undefined) return full;
+    if (!this.spec.dimensions.includes(dimension))
+      throw new TesseraError('UNSUPPORTED_DIMENSION', `dimension ${dimension} is not supported by ${this.spec.dir}; supported: ${this.spec.dimensions.join(', ')}`, { dimension, supported: this.spec.dimensions });
+    return dimension;
+  }
+
+  async encode<K extends EncodeKind>(texts: readonly string[], kind: K, options: EncodeCallOptions = {}): Promise<Output<K>[]> {
+    checkTexts(texts);
+    const dim = this.resolveDimension(options.dimension);
+    const items = await this.prepare(texts, kind);
+    const results = new Array<Output<K>>(texts.length);
+    await this.run(items, kind, dim, options, texts.length, 0, (r) => {
+      results[r.index] = r as Output<K>;
+    });
+    return results;
+  }
+
+  /**
+   * Streams an input iterable in windows; memory stays bounded by the window. The next window is
+   * tokenized while the current one runs; results come out in input order.
+   */
+  async *encodeStream<K extends EncodeKind>(input: Iterable<string> | AsyncIterable<string>, kind: K, options: EncodeCallOptions & { windowSize?: number } = {}): AsyncGenerator<Output<K>> {
+    const dim = this.resolveDimension(options.dimension);
+    const windowSize = options.windowSize ?? Math.max(256, (options.maxBatchSize ?? this.defaults.maxBatchSize) * 8);
+    const iterator = (Symbol.asyncIterator in input ? (input as AsyncIterable<string>)[Symbol.asyncIterator]() : (input as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
+    let offset = 0;
+    const started = Date.now();
+    const readWindow = async (): Promise<string[]> => {
+      const out: string[] = [];
+      while (out.length < windowSize) {
+        const n = await iterator.next();
+        if (n.done) break;
+        if (typeof n.value !== 'string') throw new TesseraError('INVALID_INPUT', `input at index ${offset + out.length} is ${typeof n.value}, expected a string`, { index: offset + out.length });
+        out.push(n.value);
+      }
+      return out;
+    };
+    let texts = await readWindow();
+    let prepared = this.prepare(texts, kind, offset);
+    let tokens = 0;
+    while (texts.length) {
+      const items = await prepared;
+      const base = offset;
+      offset += texts.length;
+      // Read and tokenize the next window while this one runs through the model.
+      const nextTexts = readWindow();
+      const nextPrepared = nextTexts.then((t) => this.prepare(t, kind, offset));
+      nextPrepared.catch(() => undefined);
+      const window = new Array<Output<K>>(texts.length);
+      await this.run(items, kind, dim, { ...options, onProgress: undefined }, undefined, base, (r) => {
+        window[r.index - base] = r as Output<K>;
+      });
+      tokens += items.reduce((s, it) => s + it.ids.length, 0);
+      options.onProgress?.({ role: kind, done: offset, total: undefined, tokens, elapsedMs: Date.now() - started });
+      for (const r of window) yield r;
+      texts = await nextTexts;
+      prepared = nextPrepared;
+    }
+  }
+
+  private async run(items: PlannedItem[], kind: EncodeKind, dim: number, options: EncodeCallOptions, total: number | undefined, base: number, emit: (r: TokenEmbeddings | DenseEmbedding) => void): Promise<void> {
+    const limits: BatchLimits = {
+      maxBatchSize: options.maxBatchSize ?? this.defaults.maxBatchSize,
+      maxTokens: options.maxTokens ?? this.defaults.maxTokens,
+      sortByLength: options.sortByLength ?? this.defaults.sortByLength,
+    };
+    if (!(limits.maxBatchSize >= 1) || !Number.isInteger(limits.maxBatchSize)) throw new TesseraError('INVALID_OPTION', `maxBatchSize must be a positive integer (got ${limits.maxBatchSize})`, { field: 'maxBatchSize' });
+    if (!(limits.maxTokens >= 1)) throw new TesseraError('INVALID_OPTION', `maxTokens must be a positive number (got ${limits.maxTokens})`, { field: 'maxTokens' });
+    const batches = planBatches(items, limits);
+    const started = Date.now();
+    let done = 0;
+    let tokens = 0;
+    // Pipeline: the next forward pass is in flight while this batch is post-processed.
+    let pending: Promise<ForwardOutput> | undefined = batches[0] ? this.forward(padBatch(batches[0], this.tokenizer.padId)) : undefined;
+    for (let b = 0; b < batches.length; b++) {
+      const out = await pending!;
+      pending = b + 1 < batches.length ? this.forward(padBatch(batches[b + 1]!, this.tokenizer.padId)) : undefined;
+      const batch = batches[b]!;
+      batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim)));
+      done += batch.length;
+      tokens += batch.reduce((s, it) => s + it.ids.length, 0);
+      options.onProgress?.({ role: kind, done: base + done, total, tokens, elapsedMs: Date.now() - started });
+    }
+  }
+
+  private async forward(batch: PaddedBatch): Promise<ForwardOutput> {
+    const out = await this.model.forward(batch);
+    const expected = batch.batchSize * batch.seqLen * out.dim;
+    if (out.batchSize !== batch.batchSize || out.seqLen !== batch.seqLen || out.data.length !== expected || out.dim !== this.spec.outputDim)
+      throw new TesseraError('BACKEND_FAILED', `backend returned ${out.batchSize}x${out.seqLen}x${out.dim} (${out.data.length} floats) for a ${batch.batchSize}x${batch.seqLen} batch; expected rows of ${this.spec.outputDim}`, {});
+    return out;
+  }
+
+  private postprocess(out: ForwardOutput, i: number, it: PlannedItem, kind: EncodeKind, dim: number): TokenEmbeddings | DenseEmbedding {
+    const meta = { index: it.index, tokens: it.ids.length, truncated: it.truncated };
+    if (kind === 'dense') {
+      let v = poolRows(out, i, it.attention, this.spec.pooling ?? 'mean');
+      if (this.spec.denseLayers.length) v = applyDenseLayers(this.spec.denseLayers, v);
+      if (dim < v.length) v = v.slice(0, dim);
+      if (this.spec.normalize || dim < (this.spec.dimensions[0] ?? dim)) normalizeRows(v, 1, v.length);
+      return { index: it.index, dim: v.length, data: v, tokens: meta.tokens, truncated: meta.truncated };
+    }
+    const positions: number[] = [];
+    if (kind === 'query') {
+      const keepAll = this.spec.colbert!.queryExpansion;
+      for (let p = 0; p < it.ids.length; p++) if (keepAll || it.attention[p]) positions.push(p);
+    } else {
+      const skip = this.colbertTokens!.skiplist;
+      for (let p = 0; p < it.ids.length; p++) if (!skip.has(it.ids[p]!)) positions.push(p);
+    }
+    return extractRows(out, i, positions, it.ids, dim, meta);
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}

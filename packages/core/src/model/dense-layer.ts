@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TesseraError } from '../errors.js';
+import { SafetensorsFile } from '../io/safetensors.js';
+import { field, isBool, isInt, isStr, readJsonObject } from './json.js';
+import type { Activation, DenseLayer } from './spec.js';
+
+const ACTIVATIONS: Record<string, Activation> = {
+  'torch.nn.modules.linear.Identity': 'identity',
+  'torch.nn.modules.activation.Tanh': 'tanh',
+  'torch.nn.modules.activation.ReLU': 'relu',
+  'torch.nn.modules.activation.GELU': 'gelu',
+  'torch.nn.modules.activation.Sigmoid': 'sigmoid',
+};
+
+export function parseActivation(name: string | undefined, file: string): Activation {
+  if (name === undefined) return 'identity';
+  const act = ACTIVATIONS[name];
+  if (!act) throw new TesseraError('INVALID_MODEL', `${file}: activation_function ${JSON.stringify(name)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`, { file, field: 'activation_function' });
+  return act;
+}
+
+/** Checks a weight matrix's shape against the layer's declared sizes. */
+export function checkLayerShape(source: string, shape: number[], inFeatures: number | undefined, outFeatures: number | undefined): [number, number] {
+  if (shape.length !== 2) throw new TesseraError('INVALID_MODEL', `${source}: linear.weight has shape ${JSON.stringify(shape)}, expected [out, in]`, { file: source, field: 'linear.weight' });
+  const [out, inn] = shape as [number, number];
+  if ((inFeatures !== undefined && inn !== inFeatures) || (outFeatures !== undefined && out !== outFeatures))
+    throw new TesseraError('INVALID_MODEL', `${source}: linear.weight is [${out}, ${inn}] but the config says in_features=${inFeatures}, out_features=${outFeatures}`, { file: source, field: 'linear.weight' });
+  return [out, inn];
+}
+
+/** Loads a sentence-transformers / PyLate Dense module folder (config.json + model.safetensors). */
+export async function loadDenseFolder(dir: string): Promise<DenseLayer> {
+  const cfgPath = join(dir, 'config.json');
+  const cfg = readJsonObject(cfgPath);
+  if (!cfg) throw new TesseraError('INVALID_MODEL', `${dir}: Dense module has no config.json`, { file: cfgPath });
+  const inFeatures = field(cfg, 'in_features', isInt, cfgPath, 'a positive integer');
+  const outFeatures = field(cfg, 'out_features', isInt, cfgPath, 'a positive integer');
+  const hasBias = field(cfg, 'bias', isBool, cfgPath, 'a boolean') ?? true;
+  const activation = parseActivation(field(cfg, 'activation_function', isStr, cfgPath, 'a string'), cfgPath);
+  const weightsPath = join(dir, 'model.safetensors');
+  if (!existsSync(weightsPath)) {
+    const other = existsSync(join(dir, 'pytorch_model.bin')) ? ' (only pytorch_model.bin is present; convert it to safetensors)' : '';
+    throw new TesseraError('INVALID_MODEL', `${dir}: Dense module has no model.safetensors${other}`, { file: weightsPath });
+  }
+  const st = await SafetensorsFile.open(weightsPath);
+  const [out, inn] = checkLayerShape(weightsPath, st.info('linear.weight').shape, inFeatures, outFeatures);
+  const weight = await st.readFloat32('linear.weight');
+  let bias: Float32Array | undefined;
+  if (st.has('linear.bias')) {
+    const b = st.info('linear.bias');
+    if (b.shape.length !== 1 || b.shape[0] !== out) throw new TesseraError('INVALID_MODEL', `${weightsPath}: linear.bias has shape ${JSON.stringify(b.shape)}, expected [${out}]`, { file: weightsPath, field: 'linear.bias' });
+    bias = await st.readFloat32('linear.bias');
+  } else if (hasBias && cfg.bias === true) {
+    throw new TesseraError('INVALID_MODEL', `${weightsPath}: config.json says bias=true but linear.bias is missing`, { file: weightsPath, field: 'linear.bias' });
+  }
+  return { inFeatures: inn, outFeatures: out, weight, bias, activation, source: dir };
+}
+
+/** Applies layers to one vector on the JS thread (used for the few vectors of dense pooling). */
+export function applyDenseLayers(layers: readonly DenseLayer[], x: Float32Array): Float32Array {
+  let cur = x;
+  for (const l of layers) {
+    const y = new Float32Array(l.outFeatures);
+    for (let o = 0; o < l.outFeatures; o++) {
+      let s = l.bias ? l.bias[o]! : 0;
+      const base = o * l.inFeatures;
+      for (let i = 0; i < l.inFeatures; i++) s += l.weight[base + i]! * cur[i]!;
+      y[o] = activate(l.activation, s);
+    }
+    cur = y;
+  }
+  return cur;
+}
+
+export function activate(a: Activation, x: number): number {
+  switch (a) {
+    case 'identity':
+      return x;
+    case 'tanh':
+      return Math.tanh(x);
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'gelu':
+      return 0.5 * x * (1 + erf(x / Math.SQRT2));
+  }
+}
+
+/** Abramowitz-Stegun 7.1.26 is too coarse for parity; this series/continued-fraction pair is exact to ~1e-7. */
+export function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series.
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    return sign * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // Continued fraction for erfc.
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return sign * (1 - erfc);
+}

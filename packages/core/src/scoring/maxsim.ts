@@ -1,0 +1,75 @@
+import { TesseraError } from '../errors.js';
+
+/** Rows x dim floats; TokenEmbeddings satisfies it. */
+export interface RowMatrix {
+  rows: number;
+  dim: number;
+  data: Float32Array;
+}
+
+function checkDims(q: { dim: number }, d: { dim: number }, what = 'document'): void {
+  if (q.dim !== d.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the ${what} has ${d.dim}`, { query: q.dim, document: d.dim });
+}
+
+/**
+ * MaxSim: the sum over query rows of the largest dot product with any document row.
+ * A query or document with zero rows scores 0.
+ */
+export function maxSim(q: RowMatrix, d: RowMatrix): number {
+  checkDims(q, d);
+  return maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim);
+}
+
+function maxSimUnchecked(qd: Float32Array, qRows: number, dd: Float32Array, dRows: number, dim: number): number {
+  if (qRows === 0 || dRows === 0) return 0;
+  // best[i] is the running max for query row i; the document row is loaded once for all query rows.
+  const best = new Float64Array(qRows).fill(-Infinity);
+  const dim4 = dim - (dim % 4);
+  for (let j = 0; j < dRows; j++) {
+    const dOff = j * dim;
+    for (let i = 0; i < qRows; i++) {
+      const qOff = i * dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let k = 0;
+      for (; k < dim4; k += 4) {
+        s0 += qd[qOff + k]! * dd[dOff + k]!;
+        s1 += qd[qOff + k + 1]! * dd[dOff + k + 1]!;
+        s2 += qd[qOff + k + 2]! * dd[dOff + k + 2]!;
+        s3 += qd[qOff + k + 3]! * dd[dOff + k + 3]!;
+      }
+      for (; k < dim; k++) s0 += qd[qOff + k]! * dd[dOff + k]!;
+      const s = s0 + s1 + s2 + s3;
+      if (s > best[i]!) best[i] = s;
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < qRows; i++) total += best[i]!;
+  return total;
+}
+
+/** Scores one query against many documents. */
+export function maxSimMany(q: RowMatrix, docs: readonly RowMatrix[]): Float32Array {
+  const out = new Float32Array(docs.length);
+  docs.forEach((d, i) => {
+    checkDims(q, d, `document at index ${i}`);
+    out[i] = maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim);
+  });
+  return out;
+}
+
+export interface Ranked {
+  index: number;
+  score: number;
+}
+
+/** The k highest scores, best first; ties keep input order. */
+export function topK(scores: ArrayLike<number>, k: number): Ranked[] {
+  if (!Number.isInteger(k) || k < 0) throw new TesseraError('INVALID_OPTION', `topK must be a non-negative integer (got ${k})`, { field: 'topK' });
+  const all: Ranked[] = [];
+  for (let i = 0; i < scores.length; i++) all.push({ index: i, score: scores[i]! });
+  all.sort((a, b) => b.score - a.score || a.index - b.index);
+  return all.slice(0, k);
+}

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { pickDevice, parseDevice } from './backend/device.js';
+import { resolveBackend } from './backend/registry.js';
+import type { Backend, LoadedModel } from './backend/types.js';
+import type { BatchLimits } from './batching/plan.js';
+import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
+import { TesseraError } from './errors.js';
+import type { DownloadProgress } from './hub/download.js';
+import type { HubSettings } from './hub/env.js';
+import { resolveModel } from './hub/resolve-model.js';
+import type { ColbertOverrides } from './model/colbert-settings.js';
+import { loadModelSpec } from './model/load-folder.js';
+import type { ModelSpec } from './model/spec.js';
+import { cosine } from './scoring/dense.js';
+import { maxSim, maxSimMany, topK, type RowMatrix } from './scoring/maxsim.js';
+import { quantize } from './scoring/quantize.js';
+import { HfTextTokenizer } from './tokenizer/hf-tokenizer.js';
+import type { TextTokenizer } from './tokenizer/types.js';
+import type { DenseEmbedding, QuantizationKind, QuantizedEmbeddings, TokenEmbeddings } from './types.js';
+
+export interface CreateOptions {
+  /** Registry id, Hugging Face repo id ("org/name[@rev]") or local folder. Default: the registry's default model. */
+  model?: string;
+  /** Backend name, 'auto' (highest priority installed), or a Backend object. */
+  backend?: string | Backend;
+  /** 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'. */
+  device?: string;
+  /** Fail instead of falling back to the CPU when the device is unavailable. */
+  strict?: boolean;
+  /** Matryoshka dimension for every call (must be declared by the model). */
+  dimension?: number;
+  threads?: number;
+  /** Weight variant, e.g. 'q8' for onnx/model_quantized.onnx. */
+  dtype?: string;
+  /** Batching defaults; measured defaults per device otherwise. */
+  batch?: Partial<BatchLimits>;
+  /** ColBERT settings that win over the checkpoint's. */
+  colbert?: ColbertOverrides;
+  /** Matryoshka dimensions for local folders (registry models declare theirs). */
+  dimensions?: number[];
+  hub?: Partial<HubSettings>;
+  backendOptions?: Record<string, unknown>;
+  onWarning?: (message: string) => void;
+  onDownloadProgress?: (p: DownloadProgress) => void;
+  /** Replaces the tokenizer (tests). */
+  tokenizer?: TextTokenizer;
+}
+
+export interface RerankResult {
+  index: number;
+  score: number;
+  text: string;
+}
+
+/** Measured on 2 CPU cores (bench/): small length-sorted batches win on CPU; GPUs want big ones. */
+export function defaultBatchLimits(device: string): BatchLimits {
+  if (device === 'cpu') return { maxBatchSize: 8, maxTokens: 2048, sortByLength: true };
+  return { maxBatchSize: 64, maxTokens: 32768, sortByLength: true };
+}
+
+/**
+ * The public entry point: `const t = await Tessera.create({ model })`, then
+ * encodeQueries / encodeDocuments / score / rerank.
+ */
+export class Tessera extends EventEmitter {
+  readonly spec: ModelSpec;
+  readonly backendName: string;
+  readonly dimension: number;
+  private readonly encoder: Encoder;
+  private disposed = false;
+
+  private constructor(spec: ModelSpec, backendName: string, encoder: Encoder, dimension: number) {
+    super();
+    this.spec = spec;
+    this.backendName = backendName;
+    this.encoder = encoder;
+    this.dimension = dimension;
+  }
+
+  static async create(options: CreateOptions = {}): Promise<Tessera> {
+    const warnings: string[] = [];
+    const warn = (m: string) => {
+      warnings.push(m);
+      options.onWarning?.(m);
+    };
+    const backend = await resolveBackend(options.backend);
+    const request = parseDevice(options.device ?? 'auto');
+    const onnxFile = options.dtype && options.dtype !== 'fp32' ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx` : undefined;
+    const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, hub: options.hub, onProgress: options.onDownloadProgress });
+    const spec = await loadModelSpec(resolved.dir, {
+      colbert: {
+        ...options.colbert,
+      },
+      dimensions: options.dimensions ?? resolved.entry?.dimensions,
+    });
+    const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config));
+
+    let { device, unavailable } = await pickDevice(backend, request);
+    if (unavailable) {
+      if (options.strict) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${unavailable}`, { device: request });
+      warn(`device ${unavailable}; falling back to cpu`);
+    }
+    const load = (dev: string): Promise<LoadedModel> =>
+      backend.load(spec, { device: dev, threads: options.threads, dtype: options.dtype, extra: options.backendOptions, onWarning: warn });
+    let model: LoadedModel;
+    try {
+      model = await load(device);
+    } catch (e) {
+      if (!(e instanceof TesseraError && e.code === 'DEVICE_UNAVAILABLE') || device === 'cpu' || options.strict) throw e;
+      warn(`${e.message}; falling back to cpu`);
+      device = 'cpu';
+      model = await load(device);
+    }
+    const limits = { ...defaultBatchLimits(model.device), ...options.batch };
+    const encoder = await Encoder.create(spec, tokenizer, model, limits);
+    const dimension = encoder.resolveDimension(options.dimension);
+    const t = new Tessera(spec, backend.name, encoder, dimension);
+    // Warnings raised while loading are replayed to listeners attached right after create().
+    queueMicrotask(() => warnings.forEach((w) => t.emit('warning', w)));
+    return t;
+  }
+
+  get device(): string {
+    return this.encoder.device;
+  }
+
+  get engine(): string {
+    return this.encoder.engine;
+  }
+
+  get kind(): ModelSpec['kind'] {
+    return this.spec.kind;
+  }
+
+  get tokenizer(): TextTokenizer {
+    return this.encoder.tokenizer;
+  }
+
+  private live(): Encoder {
+    if (this.disposed) throw new TesseraError('DISPOSED', 'this Tessera instance was disposed', {});
+    return this.encoder;
+  }
+
+  private opts(o: EncodeCallOptions | undefined): EncodeCallOptions {
+    return { dimension: this.dimension, ...o };
+  }
+
+  encodeQueries(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
+    return this.live().encode(texts, 'query', this.opts(options));
+  }
+
+  encodeDocuments(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
+    return this.live().encode(texts, 'document', this.opts(options));
+  }
+
+  /** Single-vector embeddings (sentence-transformers dense models). */
+  encodeDense(texts: readonly string[], options?: EncodeCallOptions): Promise<DenseEmbedding[]> {
+    if (this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; use encodeQueries / encodeDocuments`, {});
+    return this.live().encode(texts, 'dense', this.opts(options));
+  }
+
+  /** Streams embeddings of an (async) iterable of texts in input order, with bounded memory. */
+  encodeStream(texts: Iterable<string> | AsyncIterable<string>, options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number }): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
+    return this.live().encodeStream(texts, options.as, this.opts(options));
+  }
+
+  /** MaxSim of one query against one document, or against each of many. */
+  score(query: RowMatrix, document: RowMatrix): number;
+  score(query: RowMatrix, documents: readonly RowMatrix[]): Float32Array;
+  score(query: RowMatrix, docs: RowMatrix | readonly RowMatrix[]): number | Float32Array {
+    return Array.isArray(docs) ? maxSimMany(query, docs) : maxSim(query, docs as RowMatrix);
+  }
+
+  /** Cosine similarity of two dense embeddings. */
+  similarity(a: DenseEmbedding, b: DenseEmbedding): number {
+    return cosine(a.data, b.data);
+  }
+
+  /** Encodes a query and documents and returns the documents ranked by MaxSim. */
+  async rerank(query: string, documents: readonly string[], options: EncodeCallOptions & { topK?: number } = {}): Promise<RerankResult[]> {
+    if (typeof query !== 'string') throw new TesseraError('INVALID_INPUT', `query must be a string, got ${typeof query}`, {});
+    checkTexts(documents);
+    const [q] = await this.encodeQueries([query], options);
+    const docs = await this.encodeDocuments(documents, options);
+    const scores = maxSimMany(q!, docs);
+    return topK(scores, options.topK ?? documents.length).map((r) => ({ ...r, text: documents[r.index]! }));
+  }
+
+  quantize(embeddings: TokenEmbeddings, kind: QuantizationKind): QuantizedEmbeddings {
+    return quantize(embeddings, kind);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.encoder.dispose();
+  }
+}
