@@ -44,17 +44,28 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
   return found;
 }
 
-/** Finds the output to read and whether it still needs the ColBERT projection. */
-export function chooseOutput(info: GraphInfo, spec: ModelSpec, file: string): { output: ValueInfo; project: boolean } {
-  const last = (v: ValueInfo) => v.dims[v.dims.length - 1];
-  const rank3 = info.outputs.filter((o) => o.dims.length === 3 || o.dims.length === 0);
+/**
+ * Finds the output to read and whether it still needs the ColBERT projection. `widthOf` gives
+ * the row width of an output whose last dimension is symbolic (measured by a probe run).
+ */
+export async function chooseOutput(info: GraphInfo, spec: ModelSpec, file: string, widthOf: (name: string) => Promise<number>): Promise<{ output: ValueInfo; project: boolean }> {
+  const candidates = info.outputs.filter((o) => o.dims.length === 3 || o.dims.length === 0);
   const needsProjection = spec.projection.length > 0;
+  const widths = new Map<string, number>();
+  for (const o of candidates) {
+    const last = o.dims[o.dims.length - 1];
+    if (typeof last === 'number') widths.set(o.name, last);
+    else if (BACKBONE_OUTPUTS.includes(o.name)) widths.set(o.name, spec.hiddenSize);
+    else widths.set(o.name, await widthOf(o.name));
+  }
   // A graph that already ends in the projection (Vespa-style "contextual"): its width is the output dim.
-  const projected = needsProjection ? rank3.find((o) => last(o) === spec.outputDim && spec.outputDim !== spec.hiddenSize && !BACKBONE_OUTPUTS.includes(o.name)) : undefined;
-  if (projected) return { output: projected, project: false };
-  const backbone = rank3.find((o) => BACKBONE_OUTPUTS.includes(o.name) && (typeof last(o) !== 'number' || last(o) === spec.hiddenSize)) ?? rank3.find((o) => last(o) === spec.hiddenSize);
+  if (needsProjection && spec.outputDim !== spec.hiddenSize) {
+    const projected = candidates.find((o) => widths.get(o.name) === spec.outputDim);
+    if (projected) return { output: projected, project: false };
+  }
+  const backbone = candidates.find((o) => BACKBONE_OUTPUTS.includes(o.name) && widths.get(o.name) === spec.hiddenSize) ?? candidates.find((o) => widths.get(o.name) === spec.hiddenSize);
   if (backbone) return { output: backbone, project: needsProjection };
-  const named = info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join('; ');
+  const named = info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]${widths.has(o.name) ? ` (rows of ${widths.get(o.name)})` : ''}`).join('; ');
   throw new TesseraError('INVALID_MODEL', `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph has ${named})`, { file });
 }
 
@@ -72,6 +83,37 @@ function executionProviders(device: string): Array<string | { name: 'cuda'; devi
   if (!m) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: the ONNX backend supports cpu and cuda:N`, { device });
   if (!cudaProviderLibrary()) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: onnxruntime-node's CUDA provider library is missing; ${CUDA_HINT}`, { device });
   return [{ name: 'cuda', deviceId: Number(m[1]) }, 'cpu'];
+}
+
+function feedsFor(inputs: Map<string, number>, batch: PaddedBatch): Record<string, import('onnxruntime-node').Tensor> {
+  const { Tensor } = ort();
+  const dims = [batch.batchSize, batch.seqLen];
+  const source: Record<string, Int32Array> = { input_ids: batch.inputIds, attention_mask: batch.attentionMask, token_type_ids: batch.tokenTypeIds };
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  for (const [name, type] of inputs) {
+    const src = source[name]!;
+    feeds[name] = type === ElemType.INT32 ? new Tensor('int32', src, dims) : new Tensor('int64', BigInt64Array.from(src, (x) => BigInt(x)), dims);
+  }
+  return feeds;
+}
+
+/** Runs a two-token batch through the unmodified graph to learn an output's row width. */
+async function probeWidth(bytes: Uint8Array, info: GraphInfo, name: string, file: string): Promise<number> {
+  let session: Session;
+  try {
+    session = await ort().InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+  } catch (e) {
+    throw new TesseraError('CORRUPT_FILE', `${file}: ONNX Runtime cannot load it (${(e as Error).message.split('\n')[0]})`, { file }, { cause: e });
+  }
+  try {
+    const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
+    const batch: PaddedBatch = { batchSize: 1, seqLen: 2, inputIds: Int32Array.of(1, 2), attentionMask: Int32Array.of(1, 1), tokenTypeIds: Int32Array.of(0, 0) };
+    const out = await session.run(feedsFor(inputs, batch), [name]);
+    const dims = out[name]!.dims;
+    return Number(dims[dims.length - 1]);
+  } finally {
+    await session.release();
+  }
 }
 
 export class OnnxModel implements LoadedModel {
@@ -104,7 +146,8 @@ export class OnnxModel implements LoadedModel {
       throw new TesseraError('CORRUPT_FILE', `${file}: not a readable ONNX model (${(e as Error).message})`, { file }, { cause: e });
     }
     checkInputs(info, file);
-    const { output, project } = chooseOutput(info, spec, file);
+    const providers = executionProviders(options.device);
+    const { output, project } = await chooseOutput(info, spec, file, (name) => probeWidth(bytes, info, name, file));
     let modelBytes: Uint8Array = bytes;
     let outputName = output.name;
     if (project) {
@@ -119,7 +162,7 @@ export class OnnxModel implements LoadedModel {
     const threads = options.threads ?? Math.max(1, availableParallelism());
     const extra = options.extra ?? {};
     const sessionOptions = {
-      executionProviders: executionProviders(options.device),
+      executionProviders: providers,
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: (extra.graphOptimizationLevel as 'all' | undefined) ?? 'all',
@@ -140,14 +183,7 @@ export class OnnxModel implements LoadedModel {
   }
 
   async forward(batch: PaddedBatch): Promise<ForwardOutput> {
-    const { Tensor } = ort();
-    const dims = [batch.batchSize, batch.seqLen];
-    const source: Record<string, Int32Array> = { input_ids: batch.inputIds, attention_mask: batch.attentionMask, token_type_ids: batch.tokenTypeIds };
-    const feeds: Record<string, InstanceType<typeof Tensor>> = {};
-    for (const [name, type] of this.inputs) {
-      const src = source[name]!;
-      feeds[name] = type === ElemType.INT32 ? new Tensor('int32', src, dims) : new Tensor('int64', BigInt64Array.from(src, (x) => BigInt(x)), dims);
-    }
+    const feeds = feedsFor(this.inputs, batch);
     let result;
     try {
       result = await this.session.run(feeds, [this.output]);

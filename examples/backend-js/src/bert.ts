@@ -1,0 +1,137 @@
+import { SafetensorsFile, TesseraError, activate, type DenseLayer, type ModelSpec, type PaddedBatch } from '@tessera/core';
+
+type Weights = Map<string, Float32Array>;
+
+/** y[n, out] = x[n, in] W^T + b, with W stored [out, in] as in PyTorch. */
+function linear(x: Float32Array, n: number, inF: number, w: Float32Array, b: Float32Array | undefined, outF: number): Float32Array {
+  const y = new Float32Array(n * outF);
+  for (let r = 0; r < n; r++) {
+    for (let o = 0; o < outF; o++) {
+      let s = b ? b[o]! : 0;
+      const wo = o * inF;
+      const xo = r * inF;
+      for (let i = 0; i < inF; i++) s += x[xo + i]! * w[wo + i]!;
+      y[r * outF + o] = s;
+    }
+  }
+  return y;
+}
+
+function layerNorm(x: Float32Array, n: number, d: number, g: Float32Array, b: Float32Array, eps: number): void {
+  for (let r = 0; r < n; r++) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[r * d + j]!;
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) v += (x[r * d + j]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + eps);
+    for (let j = 0; j < d; j++) x[r * d + j] = (x[r * d + j]! - mean) * inv * g[j]! + b[j]!;
+  }
+}
+
+/** A BERT encoder in plain TypeScript: slow, exact, and short enough to read. */
+export class TsBert {
+  private constructor(
+    private readonly w: Weights,
+    private readonly hidden: number,
+    private readonly layers: number,
+    private readonly heads: number,
+    private readonly eps: number,
+    private readonly act: 'gelu' | 'relu',
+    private readonly projection: readonly DenseLayer[],
+  ) {}
+
+  static async load(spec: ModelSpec): Promise<TsBert> {
+    if (spec.modelType !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only, not ${spec.modelType}`, { dir: spec.dir });
+    if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors`, { dir: spec.transformerDir });
+    const st = await SafetensorsFile.open(spec.weightsFile);
+    const raw = await st.readAllFloat32((n) => n.startsWith(spec.weightPrefix));
+    const w: Weights = new Map([...raw].map(([k, v]) => [k.slice(spec.weightPrefix.length), v.data]));
+    const c = spec.config;
+    const act = c.hidden_act === 'relu' ? 'relu' : 'gelu';
+    if (c.hidden_act !== undefined && c.hidden_act !== 'gelu' && c.hidden_act !== 'relu') throw new TesseraError('INVALID_MODEL', `hidden_act ${String(c.hidden_act)} is not supported by the example backend`, {});
+    return new TsBert(w, spec.hiddenSize, Number(c.num_hidden_layers), Number(c.num_attention_heads), Number(c.layer_norm_eps ?? 1e-12), act, spec.projection);
+  }
+
+  private get(name: string): Float32Array {
+    const t = this.w.get(name);
+    if (!t) throw new TesseraError('INVALID_MODEL', `weight ${name} is missing`, { field: name });
+    return t;
+  }
+
+  /** Hidden states (then projected rows) for every position of the batch. */
+  forward(batch: PaddedBatch): { data: Float32Array; dim: number } {
+    const { batchSize: B, seqLen: L } = batch;
+    const H = this.hidden;
+    const n = B * L;
+    const x = new Float32Array(n * H);
+    const word = this.get('embeddings.word_embeddings.weight');
+    const pos = this.get('embeddings.position_embeddings.weight');
+    const type = this.get('embeddings.token_type_embeddings.weight');
+    for (let b = 0; b < B; b++)
+      for (let p = 0; p < L; p++) {
+        const r = b * L + p;
+        const id = batch.inputIds[r]!;
+        const tt = batch.tokenTypeIds[r]!;
+        for (let j = 0; j < H; j++) x[r * H + j] = word[id * H + j]! + pos[p * H + j]! + type[tt * H + j]!;
+      }
+    layerNorm(x, n, H, this.get('embeddings.LayerNorm.weight'), this.get('embeddings.LayerNorm.bias'), this.eps);
+
+    const dh = H / this.heads;
+    const scale = 1 / Math.sqrt(dh);
+    for (let l = 0; l < this.layers; l++) {
+      const p = `encoder.layer.${l}.`;
+      const q = linear(x, n, H, this.get(`${p}attention.self.query.weight`), this.get(`${p}attention.self.query.bias`), H);
+      const k = linear(x, n, H, this.get(`${p}attention.self.key.weight`), this.get(`${p}attention.self.key.bias`), H);
+      const v = linear(x, n, H, this.get(`${p}attention.self.value.weight`), this.get(`${p}attention.self.value.bias`), H);
+      const ctx = new Float32Array(n * H);
+      const scores = new Float64Array(L);
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < this.heads; h++)
+          for (let i = 0; i < L; i++) {
+            let max = -Infinity;
+            for (let j = 0; j < L; j++) {
+              // Masked keys get no weight at all: the mask is an additive -inf bias.
+              if (!batch.attentionMask[b * L + j]) {
+                scores[j] = -Infinity;
+                continue;
+              }
+              let s = 0;
+              for (let d = 0; d < dh; d++) s += q[(b * L + i) * H + h * dh + d]! * k[(b * L + j) * H + h * dh + d]!;
+              scores[j] = s * scale;
+              if (scores[j]! > max) max = scores[j]!;
+            }
+            let sum = 0;
+            for (let j = 0; j < L; j++) {
+              scores[j] = scores[j] === -Infinity ? 0 : Math.exp(scores[j]! - max);
+              sum += scores[j]!;
+            }
+            for (let j = 0; j < L; j++) {
+              const a = scores[j]! / sum;
+              if (!a) continue;
+              for (let d = 0; d < dh; d++) ctx[(b * L + i) * H + h * dh + d]! += a * v[(b * L + j) * H + h * dh + d]!;
+            }
+          }
+      const attn = linear(ctx, n, H, this.get(`${p}attention.output.dense.weight`), this.get(`${p}attention.output.dense.bias`), H);
+      for (let i = 0; i < attn.length; i++) attn[i]! += x[i]!;
+      layerNorm(attn, n, H, this.get(`${p}attention.output.LayerNorm.weight`), this.get(`${p}attention.output.LayerNorm.bias`), this.eps);
+      const interW = this.get(`${p}intermediate.dense.weight`);
+      const I = interW.length / H;
+      const inter = linear(attn, n, H, interW, this.get(`${p}intermediate.dense.bias`), I);
+      for (let i = 0; i < inter.length; i++) inter[i] = activate(this.act, inter[i]!);
+      const out = linear(inter, n, I, this.get(`${p}output.dense.weight`), this.get(`${p}output.dense.bias`), H);
+      for (let i = 0; i < out.length; i++) out[i]! += attn[i]!;
+      layerNorm(out, n, H, this.get(`${p}output.LayerNorm.weight`), this.get(`${p}output.LayerNorm.bias`), this.eps);
+      x.set(out);
+    }
+
+    let y: Float32Array = x;
+    let dim = H;
+    for (const layer of this.projection) {
+      y = linear(y, n, dim, layer.weight, layer.bias, layer.outFeatures);
+      if (layer.activation !== 'identity') for (let i = 0; i < y.length; i++) y[i] = activate(layer.activation, y[i]!);
+      dim = layer.outFeatures;
+    }
+    return { data: y, dim };
+  }
+}

@@ -1,0 +1,31 @@
+import type { Backend, LoadedModel } from '@tessera/core';
+import { TesseraError } from '@tessera/core';
+import { TsBert } from './bert.js';
+
+/**
+ * A complete Tessera backend in one file: it lists its devices, loads a model folder for one,
+ * runs a padded batch forward, and disposes. Everything else (tokenizing, batching,
+ * post-processing, scoring) is core's.
+ */
+export const backend: Backend = {
+  name: 'js',
+  priority: 1,
+  async devices() {
+    return [{ id: 'cpu', kind: 'cpu', available: true, detail: 'plain TypeScript on the JS thread' }];
+  },
+  async load(spec, options): Promise<LoadedModel> {
+    if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: the example backend runs on the cpu only`, { device: options.device });
+    const bert = await TsBert.load(spec);
+    return {
+      device: 'cpu',
+      engine: 'typescript reference',
+      async forward(batch) {
+        const { data, dim } = bert.forward(batch);
+        return { data, dim, batchSize: batch.batchSize, seqLen: batch.seqLen };
+      },
+      async dispose() {},
+    };
+  },
+};
+
+export default backend;

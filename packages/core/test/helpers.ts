@@ -1,0 +1,19 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A writable copy of a fixture folder, for tests that break it. */
+export function copyFixture(src: string, filter?: (path: string) => boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+  cpSync(src, dir, { recursive: true, filter: filter ?? (() => true) });
+  return dir;
+}
+
+export async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected an error');
+}
