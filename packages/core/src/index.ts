@@ -1,7 +1,7 @@
 export * from './errors.js';
 export * from './types.js';
 export * from './backend/types.js';
-export { registerBackend, unregisterBackend, registeredBackends, installedBackends, getBackend, resolveBackend, type BackendEntry } from './backend/registry.js';
+export { registerBackend, unregisterBackend, registeredBackends, installedBackends, getBackend, resolveBackend, backendStatus, type BackendEntry, type BackendStatus } from './backend/registry.js';
 export { parseDevice, pickDevice, type DeviceRequest } from './backend/device.js';
 export { planBatches, padBatch, paddingShare, type BatchLimits, type PlannedItem } from './batching/plan.js';
 export { buildQuery, buildDocument, buildPlain, resolveColbertTokens, type ColbertTokens } from './colbert/inputs.js';

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TesseraError } from '../errors.js';
 import type { Backend } from './types.js';
 
@@ -20,14 +23,41 @@ const KNOWN: Array<Omit<BackendEntry, 'load'>> = [
   { name: 'tfjs', priority: 10, packageName: '@tessera/backend-tfjs' },
 ];
 
+const isNotFound = (e: unknown, name: string): boolean => {
+  const code = (e as { code?: string }).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(name);
+};
+
+/**
+ * Imports a backend package. Core itself may not see it (pnpm keeps dependencies private), so
+ * the package is also looked up from the working directory and from the running script.
+ */
+async function importFromAnywhere(packageName: string): Promise<unknown> {
+  try {
+    return await import(packageName);
+  } catch (e) {
+    if (!isNotFound(e, packageName)) throw e;
+    const bases = [join(process.cwd(), 'package.json'), ...(process.argv[1] ? [join(dirname(process.argv[1]), 'noop.js')] : [])];
+    for (const base of bases) {
+      let resolved: string;
+      try {
+        resolved = createRequire(base).resolve(packageName);
+      } catch {
+        continue;
+      }
+      return import(pathToFileURL(resolved).href);
+    }
+    throw e;
+  }
+}
+
 function importBackend(packageName: string): () => Promise<Backend> {
   return async () => {
     let mod: { backend?: Backend; default?: Backend };
     try {
-      mod = (await import(packageName)) as { backend?: Backend; default?: Backend };
+      mod = (await importFromAnywhere(packageName)) as { backend?: Backend; default?: Backend };
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw notInstalled(packageName, e);
+      if (isNotFound(e, packageName)) throw notInstalled(packageName, e);
       throw new TesseraError('BACKEND_FAILED', `${packageName} is installed but failed to load: ${(e as Error).message}`, { package: packageName }, { cause: e });
     }
     const b = mod.backend ?? mod.default;
@@ -111,4 +141,29 @@ export async function resolveBackend(name: string | Backend | undefined): Promis
   if (!all.length)
     throw new TesseraError('BACKEND_NOT_INSTALLED', `no Tessera backend is installed. Install one, for example: npm i @tessera/backend-onnx`, {});
   return all[0]!;
+}
+
+export interface BackendStatus {
+  name: string;
+  packageName: string;
+  priority: number;
+  installed: boolean;
+  /** Why it is not usable (not installed, or failed to load). */
+  problem?: string;
+  devices?: Awaited<ReturnType<Backend['devices']>>;
+}
+
+/** Every known backend with whether it loads, its devices, and what to do when it does not. */
+export async function backendStatus(): Promise<BackendStatus[]> {
+  const out: BackendStatus[] = [];
+  for (const e of registeredBackends()) {
+    try {
+      const b = loaded.get(e.name) ?? (await e.load());
+      loaded.set(e.name, b);
+      out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: true, devices: await b.devices() });
+    } catch (err) {
+      out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: false, problem: (err as Error).message });
+    }
+  }
+  return out;
 }

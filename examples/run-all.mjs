@@ -1,0 +1,11 @@
+// Runs each example as its own process; prints one "example ok|failed: NAME" line each.
+import { spawnSync } from 'node:child_process';
+
+let failed = 0;
+for (const name of ['quickstart.mjs', 'batch-processing.mjs', 'rerank.mjs']) {
+  const r = spawnSync(process.execPath, [name], { stdio: 'inherit', cwd: new URL('.', import.meta.url) });
+  const ok = r.status === 0;
+  if (!ok) failed++;
+  console.log(`example ${ok ? 'ok' : 'failed'}: ${name}`);
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from './errors.js';
+
+export interface InputText {
+  text: string;
+  id?: string | number;
+  /** 1-based line in the input file, for messages. */
+  line?: number;
+}
+
+export interface InputProblem {
+  line: number;
+  message: string;
+}
+
+/**
+ * Parses input lines: JSONL (a "text" string and an optional "id") when the file ends in
+ * .jsonl / .ndjson or every non-blank line starts with "{", else one text per line.
+ * Blank lines are skipped.
+ */
+export function parseLines(content: string, source: string, forceJsonl = false): { items: InputText[]; problems: InputProblem[] } {
+  const lines = content.split(/\r?\n/);
+  const nonBlank = lines.filter((l) => l.trim());
+  const jsonl = forceJsonl || /\.(jsonl|ndjson)$/i.test(source) || (nonBlank.length > 0 && nonBlank.every((l) => l.trimStart().startsWith('{')));
+  const items: InputText[] = [];
+  const problems: InputProblem[] = [];
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    if (!raw.trim()) return;
+    if (!jsonl) {
+      items.push({ text: raw, line });
+      return;
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (e) {
+      problems.push({ line, message: `invalid JSON (${(e as Error).message})` });
+      return;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return problems.push({ line, message: 'expected a JSON object with a "text" field' }) && undefined;
+    const o = v as Record<string, unknown>;
+    if (!('text' in o)) return problems.push({ line, message: 'missing "text" field' }) && undefined;
+    if (typeof o.text !== 'string') return problems.push({ line, message: `"text" must be a string, got ${o.text === null ? 'null' : typeof o.text}` }) && undefined;
+    if (o.id !== undefined && typeof o.id !== 'string' && typeof o.id !== 'number') return problems.push({ line, message: `"id" must be a string or number` }) && undefined;
+    items.push({ text: o.text, ...(o.id !== undefined ? { id: o.id as string | number } : {}), line });
+  });
+  return { items, problems };
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Texts from arguments, --input FILE ('-' for stdin) or piped stdin. */
+export async function readInputs(positionals: string[], input: string | undefined, skipInvalid: boolean, onSkip: (p: InputProblem) => void): Promise<InputText[]> {
+  if (positionals.length && input) throw new UsageError('give texts as arguments or --input, not both');
+  if (positionals.length) return positionals.map((text) => ({ text }));
+  let content: string;
+  let source: string;
+  if (input && input !== '-') {
+    try {
+      content = await readFile(input, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    source = input;
+  } else if (input === '-' || !process.stdin.isTTY) {
+    content = await readStdin();
+    source = 'stdin';
+  } else {
+    throw new UsageError('no input: give texts as arguments, --input FILE, or pipe them on stdin', 'see `tessera encode --help`');
+  }
+  const { items, problems } = parseLines(content, source);
+  if (problems.length && !skipInvalid) {
+    const p = problems[0]!;
+    throw new UsageError(`${source}:${p.line}: ${p.message}${problems.length > 1 ? ` (and ${problems.length - 1} more bad lines)` : ''}`, 'fix the line, or pass --skip-invalid to skip bad lines');
+  }
+  problems.forEach(onSkip);
+  if (!items.length) throw new UsageError(`${source} holds no texts`);
+  return items;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { isTesseraError } from '@tessera/core';
+import { backendsCommand, modelsCommand, pullCommand } from './commands/info.js';
+import { demoCommand } from './commands/demo.js';
+import { encodeCommand } from './commands/encode.js';
+import { rerankCommand, scoreCommand } from './commands/score.js';
+import { UsageError } from './errors.js';
+
+const HELP = `Usage: tessera <command> [options]
+
+ColBERT (late-interaction) and dense text embeddings with MaxSim scoring.
+
+Commands:
+  encode     encode texts into token embeddings (NDJSON, .safetensors, .npy)
+  score      MaxSim of a query against documents
+  rerank     rank a file of documents against a query
+  models     the model registry and what is cached
+  backends   installed backends, their devices, and how to install the rest
+  pull       download a model into the Hugging Face cache
+  demo       encode and score a few texts on the default model
+  bench      run the benchmark matrix (needs the bench package of the repository)
+
+Run \`tessera <command> --help\` for a command's options and examples.
+Exit codes: 0 success, 1 runtime error, 2 usage error.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  encode: encodeCommand,
+  score: scoreCommand,
+  rerank: rerankCommand,
+  models: modelsCommand,
+  backends: backendsCommand,
+  pull: pullCommand,
+  demo: demoCommand,
+  bench: async (argv) => {
+    let mod: { main?: (argv: string[]) => Promise<number> };
+    try {
+      mod = (await import('@tessera/bench' as string)) as typeof mod;
+    } catch {
+      throw new UsageError('the benchmark lives in the repository\'s bench/ package', 'from a clone of the repository run `pnpm bench`');
+    }
+    return mod.main!(argv);
+  },
+};
+
+const HINTS: Record<string, string> = {
+  MODEL_NOT_FOUND: 'check the model id (`tessera models`), the repo id, or the folder path',
+  BACKEND_NOT_INSTALLED: 'see `tessera backends`',
+  DEVICE_UNAVAILABLE: 'drop --strict to fall back to the cpu, or see `tessera backends`',
+  HUB_ERROR: 'check the network, HF_ENDPOINT and HF_TOKEN; `tessera pull` fetches ahead of time',
+  OFFLINE: 'unset HF_HUB_OFFLINE, or `tessera pull` the model while online',
+  CORRUPT_FILE: 'download the file again (delete it from the cache first)',
+  INVALID_MODEL: 'the folder must be a Stanford ColBERT, PyLate or sentence-transformers model',
+  UNSUPPORTED_DIMENSION: 'pick one of the supported dimensions',
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return command ? 0 : 2;
+    }
+    if (command === '--version' || command === '-v') {
+      process.stdout.write('0.1.0\n');
+      return 0;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"`, 'run `tessera --help` for the list of commands');
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tessera: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      return 2;
+    }
+    if (isTesseraError(e)) {
+      const usage = e.code === 'INVALID_OPTION' || e.code === 'INVALID_INPUT';
+      process.stderr.write(`tessera: ${e.message}\n`);
+      const hint = HINTS[e.code];
+      if (hint) process.stderr.write(`hint: ${hint}\n`);
+      if (debug) process.stderr.write(`${e.stack}\n`);
+      return usage ? 2 : 1;
+    }
+    process.stderr.write(`tessera: ${(e as Error).message ?? String(e)}\n`);
+    if (debug) process.stderr.write(`${(e as Error).stack}\n`);
+    else process.stderr.write('hint: run again with --debug for the stack trace\n');
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tessera: ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
