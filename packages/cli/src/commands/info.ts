@@ -72,10 +72,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
     onnxFile: values.dtype === 'q8' ? 'onnx/model_quantized.onnx' : undefined,
     onProgress: (p) => {
       if (quiet) return;
-      if (p.file !== current) {
-        if (current && !process.stderr.isTTY) process.stderr.write('\n');
-        current = p.file;
-      }
+      if (p.file !== current) current = p.file;
       if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`);
     },
   });

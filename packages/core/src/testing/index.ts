@@ -1,0 +1,1 @@
+export { startFakeHub, type FakeHub, type FakeHubRepo, type FakeRepoBehaviour } from './fake-hub.js';
