@@ -220,3 +220,29 @@ describe('tessera score, rerank, models, backends, pull', () => {
     expect(r.stdout).toMatch(/\*\d+\.\d\d/);
   });
 });
+
+describe('every installed backend', () => {
+  const b = spawnSync(process.execPath, [CLI, 'backends', '--json'], { encoding: 'utf8' });
+  const installed = (JSON.parse(b.stdout) as Array<{ name: string; installed: boolean; devices?: Array<{ id: string; available: boolean }> }>).filter((x) => x.installed && x.devices?.some((d) => d.id === 'cpu' && d.available)).map((x) => x.name);
+
+  it('finds the ONNX backend and, where libtorch is installed, the native one', () => {
+    expect(installed).toContain('onnx');
+    if (process.env.CI) expect(installed).toContain('native');
+  });
+
+  for (const name of ['onnx', 'native', 'tfjs']) {
+    for (const [layout, dir] of [
+      ['stanford', fixtures.stanford],
+      ['pylate', fixtures.pylate],
+    ] as const) {
+      it.runIf(installed.includes(name))(`encode --backend ${name} matches the reference on the ${layout} layout`, () => {
+        const golden = readGolden<ColbertGolden>(dir);
+        const r = run(['encode', '--model', dir, '--backend', name, '--device', 'cpu', '--as', 'query', '--quiet', golden.queries[0]!.text]);
+        expect(r.stderr).toBe('');
+        const [o] = lines(r.stdout);
+        const rows = o!.embeddings as number[][];
+        rows.forEach((row, k) => row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)));
+      });
+    }
+  }
+});
