@@ -1,11 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-
-export interface Tensor32 {
-  data: Float32Array;
-  shape: number[];
-}
+import type { Tensor32 } from '@tessera/core';
 
 export interface NativeEncoderHandle {
   forward(inputIds: Int32Array, attentionMask: Int32Array, tokenTypeIds: Int32Array, batch: number, seq: number): Promise<{ data: Float32Array; dim: number }>;

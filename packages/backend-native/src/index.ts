@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { TesseraError, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
+import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
 import { INSTALL_HINT, loadAddon } from './addon.js';
-import { describeEncoder } from './weights.js';
 
 export { loadAddon, ADDON_PATH } from './addon.js';
-export { describeEncoder } from './weights.js';
 
 function listDevices(): DeviceInfo[] {
   const { addon, error } = loadAddon();
@@ -30,7 +28,7 @@ export const backend: Backend = {
     const available = listDevices().find((d) => d.id === options.device);
     if (!available?.available) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${available?.detail ?? 'not offered by libtorch here'}`, { device: options.device });
     addon.setThreads(options.threads ?? availableParallelism());
-    const desc = await describeEncoder(spec);
+    const desc = await readEncoderWeights(spec, 'native');
     const projection = spec.projection.map((l) => ({
       weight: { data: l.weight, shape: [l.outFeatures, l.inFeatures] },
       ...(l.bias ? { bias: { data: l.bias, shape: [l.outFeatures] } } : {}),

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Tessera, loadModelSpec } from '@tessera/core';
+import { Tessera, loadModelSpec, readEncoderWeights } from '@tessera/core';
 import { maxAbsDiffArrays } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
-import { backend, describeEncoder, loadAddon } from '../src/index.js';
+import { backend, loadAddon } from '../src/index.js';
 
 const { addon } = loadAddon();
 
@@ -32,7 +32,7 @@ describe.runIf(!!addon)('native addon behaviour', () => {
 
   it('turns C++ exceptions into JS errors', async () => {
     const spec = await loadModelSpec(fixtures.stanford);
-    const desc = await describeEncoder(spec);
+    const desc = await readEncoderWeights(spec, 'native');
     const handle = new addon!.NativeEncoder(desc.config, desc.weights, [], 'cpu');
     const L = 600; // beyond the 512 position embeddings
     const ids = new Int32Array(L).fill(1000);
@@ -60,6 +60,6 @@ describe.runIf(!!addon)('native addon behaviour', () => {
 
   it('refuses architectures it does not implement, naming them', async () => {
     const spec = await loadModelSpec(fixtures.stanford);
-    await expect(describeEncoder({ ...spec, modelType: 'modernbert' })).rejects.toThrow(/model_type "modernbert" is not supported by the native backend/);
+    await expect(readEncoderWeights({ ...spec, modelType: 'modernbert' }, 'native')).rejects.toThrow(/model_type "modernbert" is not supported by the native backend/);
   });
 });

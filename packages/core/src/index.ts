@@ -15,6 +15,7 @@ export { loadModelSpec, type LoadSpecOptions } from './model/load-folder.js';
 export { resolveColbertSettings, COLBERT_DEFAULTS, ASCII_PUNCTUATION, type ColbertOverrides } from './model/colbert-settings.js';
 export { applyDenseLayers, activate, erf } from './model/dense-layer.js';
 export type * from './model/spec.js';
+export { readEncoderWeights, type EncoderDescription, type Tensor32 } from './model/encoder-weights.js';
 export { normalizeRows, extractRows } from './postprocess/rows.js';
 export { poolRows } from './postprocess/pooling.js';
 export { maxSim, maxSimMany, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';

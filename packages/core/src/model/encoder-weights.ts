@@ -1,7 +1,18 @@
-import { SafetensorsFile, TesseraError, type ModelSpec } from '@tessera/core';
-import type { Tensor32 } from './addon.js';
+import { TesseraError } from '../errors.js';
+import { SafetensorsFile } from '../io/safetensors.js';
+import type { ModelSpec } from './spec.js';
 
-/** Canonical name -> checkpoint name, per architecture. Layer names use {i}. */
+/** A float32 tensor as plain data, for handing to an engine. */
+export interface Tensor32 {
+  data: Float32Array;
+  shape: number[];
+}
+
+/**
+ * The backbone weights of a BERT-family checkpoint under canonical names, so that every
+ * backend implements one encoder: embeddings.{word,position,token_type}, embeddings.ln.*,
+ * layer.N.{q,k,v,o,ln1,ff1,ff2,ln2}.{weight,bias}. Canonical name -> checkpoint name; {i} is the layer.
+ */
 const BERT: Record<string, string> = {
   'embeddings.word': 'embeddings.word_embeddings.weight',
   'embeddings.position': 'embeddings.position_embeddings.weight',
@@ -50,7 +61,15 @@ const DISTILBERT: Record<string, string> = {
 };
 
 export interface EncoderDescription {
-  config: { heads: number; eps: number; hiddenAct: string; paddingPositions: boolean; padId: number };
+  config: {
+    heads: number;
+    layers: number;
+    eps: number;
+    hiddenAct: 'gelu' | 'relu';
+    /** RoBERTa-style position ids: cumulative count of non-pad tokens, offset by padId. */
+    paddingPositions: boolean;
+    padId: number;
+  };
   weights: Record<string, Tensor32>;
 }
 
@@ -60,15 +79,15 @@ function num(spec: ModelSpec, ...keys: string[]): number {
 }
 
 /** Reads the backbone's weights and renames them to the addon's canonical names. */
-export async function describeEncoder(spec: ModelSpec): Promise<EncoderDescription> {
-  if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors; the native backend reads safetensors weights`, { dir: spec.transformerDir });
+export async function readEncoderWeights(spec: ModelSpec, backendName: string): Promise<EncoderDescription> {
+  if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors; the ${backendName} backend reads safetensors weights`, { dir: spec.transformerDir });
   const type = spec.modelType;
   const table = type === 'distilbert' ? DISTILBERT : type === 'bert' || type === 'roberta' || type === 'xlm-roberta' ? BERT : undefined;
-  if (!table) throw new TesseraError('INVALID_MODEL', `model_type "${type}" is not supported by the native backend (bert, distilbert, roberta, xlm-roberta); use the ONNX backend`, { field: 'model_type' });
+  if (!table) throw new TesseraError('INVALID_MODEL', `model_type "${type}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta); use the ONNX backend`, { field: 'model_type' });
   const layers = type === 'distilbert' ? num(spec, 'n_layers', 'num_hidden_layers') : num(spec, 'num_hidden_layers');
   const heads = type === 'distilbert' ? num(spec, 'n_heads', 'num_attention_heads') : num(spec, 'num_attention_heads');
   const act = String(spec.config.hidden_act ?? spec.config.activation ?? 'gelu');
-  if (act !== 'gelu' && act !== 'relu') throw new TesseraError('INVALID_MODEL', `hidden_act "${act}" is not supported by the native backend (gelu, relu)`, { field: 'hidden_act' });
+  if (act !== 'gelu' && act !== 'relu') throw new TesseraError('INVALID_MODEL', `hidden_act "${act}" is not supported by the ${backendName} backend (gelu, relu)`, { field: 'hidden_act' });
   const st = await SafetensorsFile.open(spec.weightsFile);
   const weights: Record<string, Tensor32> = {};
   for (const [canonical, source] of Object.entries(table)) {
@@ -83,7 +102,7 @@ export async function describeEncoder(spec: ModelSpec): Promise<EncoderDescripti
   }
   const roberta = type === 'roberta' || type === 'xlm-roberta';
   return {
-    config: { heads, eps: Number(spec.config.layer_norm_eps ?? 1e-12), hiddenAct: act, paddingPositions: roberta, padId: Number(spec.config.pad_token_id ?? (roberta ? 1 : 0)) },
+    config: { heads, layers, eps: Number(spec.config.layer_norm_eps ?? 1e-12), hiddenAct: act as 'gelu' | 'relu', paddingPositions: roberta, padId: Number(spec.config.pad_token_id ?? (roberta ? 1 : 0)) },
     weights,
   };
 }

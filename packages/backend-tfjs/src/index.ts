@@ -1,0 +1,54 @@
+import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
+import { engineOrder, loadEngine, type Engine, type EngineName } from './engine.js';
+import { TfjsEncoder } from './encoder.js';
+
+export { loadEngine, engineOrder, type Engine, type EngineName } from './engine.js';
+export { TfjsEncoder } from './encoder.js';
+
+const ENGINES: EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+/** TensorFlow.js: tfjs-node-gpu (CUDA), tfjs-node, WASM, or the plain CPU backend. */
+export const backend: Backend = {
+  name: 'tfjs',
+  priority: 10,
+  async devices(): Promise<DeviceInfo[]> {
+    let gpu: Engine | undefined;
+    let why = '';
+    try {
+      gpu = await loadEngine(['tfjs-node-gpu']);
+    } catch (e) {
+      why = (e as Error).message.replace('no TensorFlow.js engine could start: ', '');
+    }
+    return [
+      { id: 'cpu', kind: 'cpu', available: true, detail: 'tfjs-node, WASM or CPU engine' },
+      { id: 'cuda:0', kind: 'cuda', available: !!gpu, detail: gpu ? gpu.detail : why },
+    ];
+  },
+  async load(spec, options): Promise<LoadedModel> {
+    const forced = options.extra?.engine as string | undefined;
+    if (forced !== undefined && !ENGINES.includes(forced as EngineName)) throw new TesseraError('INVALID_OPTION', `unknown tfjs engine "${forced}" (expected ${ENGINES.join(', ')})`, { field: 'engine' });
+    let engine: Engine;
+    try {
+      engine = await loadEngine(engineOrder(options.device, forced), options.threads);
+    } catch (e) {
+      if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${(e as Error).message}`, { device: options.device }, { cause: e });
+      throw new TesseraError('BACKEND_FAILED', (e as Error).message, {}, { cause: e });
+    }
+    for (const s of engine.skipped) if (!forced && !s.includes('not installed')) options.onWarning(`tfjs engine ${s}`);
+    const desc = await readEncoderWeights(spec, 'tfjs');
+    const encoder = new TfjsEncoder(engine.tf, desc, spec.projection);
+    return {
+      device: options.device,
+      engine: `${engine.detail}${engine.skipped.length ? `; skipped ${engine.skipped.join('; ')}` : ''}`,
+      async forward(batch) {
+        const data = await encoder.forward(batch);
+        return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: encoder.outputDim };
+      },
+      async dispose() {
+        encoder.dispose();
+      },
+    };
+  },
+};
+
+export default backend;
