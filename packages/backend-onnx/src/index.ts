@@ -4,6 +4,7 @@ import { OnnxModel } from './onnx-model.js';
 
 export { readGraphInfo, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
 export { projectionPatch } from './projection-graph.js';
+export { Writer, Reader, fields } from './protobuf.js';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';
 export { listDevices, cudaProviderLibrary } from './devices.js';
 

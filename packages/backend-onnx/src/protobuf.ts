@@ -75,6 +75,14 @@ export class Writer {
     return this;
   }
 
+  /** A float field (wire type 5, little-endian float32). */
+  float32(num: number, v: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.parts.push(this.varintBytes((num << 3) | 5), b);
+    return this;
+  }
+
   bytes(num: number, data: Uint8Array): this {
     this.parts.push(this.varintBytes((num << 3) | 2), this.varintBytes(data.length), data);
     return this;

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { pickDevice, parseDevice } from './backend/device.js';
 import { resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
-import type { BatchLimits } from './batching/plan.js';
+import type { BatchLimits, PlannedItem } from './batching/plan.js';
 import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
 import { TesseraError } from './errors.js';
 import type { DownloadProgress } from './hub/download.js';
@@ -163,6 +163,12 @@ export class Tessera extends EventEmitter {
   /** Streams embeddings of an (async) iterable of texts in input order, with bounded memory. */
   encodeStream(texts: Iterable<string> | AsyncIterable<string>, options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number }): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
     return this.live().encodeStream(texts, options.as, this.opts(options));
+  }
+
+  /** Tokenizes and frames texts as the model will see them (ids, attention, truncation), without running it. */
+  prepare(texts: readonly string[], as: 'query' | 'document' | 'dense'): Promise<PlannedItem[]> {
+    checkTexts(texts);
+    return this.live().prepare(texts, as);
   }
 
   /** MaxSim of one query against one document, or against each of many. */

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Tessera, backendStatus, defaultBatchLimits } from '@tessera/core';
+import { benchModel, type BenchModel } from './models.js';
+import { chart, markdown, type BenchResults } from './report.js';
+import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
+import { measureCell, type Cell } from './sections/matrix.js';
+import { maxSimBench } from './sections/maxsim.js';
+import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
+import { corpus, workloads } from './workloads.js';
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      models: { type: 'string' },
+      backends: { type: 'string' },
+      threads: { type: 'string' },
+      out: { type: 'string' },
+      repetitions: { type: 'string' },
+      'no-peers': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`Usage: pnpm bench [--quick] [--models tiny,small,base] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
+
+Runs the matrix (installed backends x devices x batch sizes 1/8/32/128 x workloads), the
+peers (bare onnxruntime-node, transformers.js, the PyTorch reference when Python has torch),
+batching effects, the quantized graph and MaxSim scoring; writes results/<date>-<machine>.json,
+.md and .svg. --quick finishes in under two minutes (tiny model, smaller workloads) for CI.
+`);
+    return 0;
+  }
+  const quick = !!values.quick;
+  const threads = Number(values.threads ?? availableParallelism());
+  const reps = Number(values.repetitions ?? (quick ? 1 : 3));
+  const outDir = values.out ?? fileURLToPath(new URL('../results/', import.meta.url));
+  const modelNames = (values.models ?? (quick ? 'tiny' : 'tiny,small')).split(',');
+  const status = await backendStatus();
+  const usable = status.filter((b) => b.installed && b.devices?.some((d) => d.available));
+  const backendNames = values.backends ? values.backends.split(',') : usable.map((b) => b.name);
+  const notes: string[] = [];
+  for (const b of status) if (!usable.includes(b)) notes.push(`backend ${b.name} not measured: ${b.problem ?? b.devices?.map((d) => d.detail).join('; ')}`);
+  const batchSizes = quick ? [1, 8] : [1, 8, 32, 128];
+  const cells: Cell[] = [];
+  const engines: Record<string, string> = {};
+  const batching: Array<Record<string, unknown>> = [];
+  const models: BenchModel[] = modelNames.map(benchModel);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  let defaults: BenchResults['defaults'];
+
+  for (const model of models) {
+    for (const name of backendNames) {
+      const devices = (usable.find((b) => b.name === name)?.devices ?? []).filter((d) => d.available).map((d) => d.id);
+      for (const device of devices) {
+        // tfjs on WASM is an order of magnitude slower on real shapes: a sample keeps the run bounded.
+        const limit = quick ? 16 : name === 'tfjs' && model.name !== 'tiny' ? 32 : undefined;
+        let t: Tessera;
+        try {
+          t = await Tessera.create({ model: model.dir, backend: name, device, strict: true, threads });
+        } catch (e) {
+          notes.push(`${name} on ${device} with ${model.name}: ${(e as Error).message}`);
+          continue;
+        }
+        engines[name] = t.engine.split(';')[0]!;
+        for (const w of workloads(limit)) {
+          for (const batchSize of batchSizes) {
+            const cell = await measureCell(t, model.name, w, { batchSize, sorted: true, repetitions: reps, budgetMs: quick ? 500 : 20_000 });
+            cells.push(cell);
+            log(`${model.name} ${name} ${device} ${w.name} b${batchSize}: ${cell.textsPerSec} texts/s`);
+          }
+        }
+        if (!quick || model === models.at(-1)) {
+          const mixed = workloads(limit).find((w) => w.name === 'mixed')!.texts;
+          const b = await batchingEffects(t, mixed, quick ? 1 : 2);
+          batching.push({ ...b, model: model.name, device });
+          log(`${model.name} ${name} batching: ${JSON.stringify(b)}`);
+          if (name === 'onnx' && device === 'cpu') {
+            const t0 = performance.now();
+            await t.encodeDocuments(mixed);
+            const lim = defaultBatchLimits('cpu');
+            defaults = { backend: name, device, model: model.name, docsPerSec: Math.round((mixed.length / ((performance.now() - t0) / 1000)) * 100) / 100, config: `batches of up to ${lim.maxBatchSize}, ${lim.maxTokens} tokens, length-sorted` };
+          }
+        }
+        await t.dispose();
+      }
+    }
+  }
+
+  // Peers measured on the largest model of the run, same file, same threads, same inputs.
+  const peerModel = models.at(-1)!;
+  let peers: BenchResults['peers'];
+  const python = quick ? undefined : findPython();
+  if (!values['no-peers']) {
+    const mixed = quick ? corpus().slice(0, 16).map((p) => p.text) : corpus().map((p) => p.text);
+    const results: PeerResult[] = [];
+    const t = await Tessera.create({ model: peerModel.dir, backend: 'onnx', device: 'cpu', threads });
+    const items = await t.prepare(mixed, 'document');
+    await t.dispose();
+    results.push(...(await bareOnnxRuntime(peerModel.dir, items, threads, quick ? [4, 32] : [1, 2, 4, 8, 16, 32], reps)));
+    try {
+      results.push(await transformersJs(peerModel.dir, mixed, threads, reps));
+    } catch (e) {
+      notes.push(`transformers.js not measured: ${(e as Error).message}`);
+    }
+    if (python) {
+      try {
+        const corpusFile = fileURLToPath(new URL('../corpus/passages.jsonl', import.meta.url));
+        results.push(pytorchReference(python, peerModel.dir, corpusFile, threads, reps));
+      } catch (e) {
+        notes.push((e as Error).message);
+      }
+    } else if (!quick) notes.push('PyTorch reference not measured: no Python with torch, transformers and safetensors (set TESSERA_BENCH_PYTHON)');
+    peers = { model: peerModel.name, results };
+    for (const p of results) log(`peer ${p.peer} ${p.config}: ${p.docsPerSec} docs/s`);
+  }
+
+  let quantized: BenchResults['quantized'];
+  if (!quick && ensureQuantized(python, peerModel.dir)) {
+    const mixed = corpus().map((p) => p.text).slice(0, 160);
+    const queries = workloads().find((w) => w.name === 'queries')!.texts.slice(0, 16);
+    quantized = { model: peerModel.name, ...(await quantizedComparison(peerModel.dir, mixed, queries, threads)) };
+    log(`quantized: ${JSON.stringify(quantized)}`);
+  } else if (!quick) notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
+
+  const maxsim = maxSimBench(quick ? 300 : 10_000, quick ? 1 : 5) as unknown as Record<string, number>;
+  log(`maxsim: ${JSON.stringify(maxsim)}`);
+
+  const targets: BenchResults['targets'] = [];
+  if (!quick && peers && defaults) {
+    const bare = peers.results.filter((p) => p.peer.includes('bare') && p.config.includes('length-sorted'));
+    const bestBare = bare.reduce((a, b) => (b.docsPerSec > a.docsPerSec ? b : a), bare[0]!);
+    const tjs = peers.results.find((p) => p.peer === 'transformers.js');
+    const pt = peers.results.find((p) => p.peer === 'PyTorch reference');
+    const ratio = (p: PeerResult | undefined) => (p ? defaults!.docsPerSec / p.docsPerSec : undefined);
+    const add = (target: string, r: number | undefined, goal: number, against: string) =>
+      targets.push({ target, measured: r === undefined ? 'not measured' : `${r.toFixed(2)}x ${against}`, met: r === undefined ? undefined : r >= goal, note: r !== undefined && r < goal ? `short by ${((1 - r / goal) * 100).toFixed(0)}%` : '' });
+    add('ONNX backend >= 0.9x the best bare onnxruntime-node configuration', ratio(bestBare), 0.9, `(${bestBare?.config})`);
+    add('ONNX backend >= 3x transformers.js', ratio(tjs), 3, '');
+    add('ONNX backend >= 2x the PyTorch reference', ratio(pt), 2, '');
+    const m = maxsim as unknown as { floatMs: number };
+    targets.push({ target: 'MaxSim: 1 query x 10k documents (100 rows, dim 96) in < 100 ms (float32)', measured: `${m.floatMs} ms`, met: m.floatMs < 100, note: m.floatMs >= 100 ? `${(m.floatMs / 100).toFixed(1)}x over` : '' });
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const results: BenchResults = {
+    date,
+    quick,
+    machine: { cpu, cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    engines,
+    threads,
+    models: models.map((m) => ({ name: m.name, description: m.description })),
+    cells,
+    defaults,
+    peers,
+    batching,
+    quantized,
+    maxsim,
+    targets,
+    notes,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const machine = `${cpu.replace(/\(R\)|\(TM\)|CPU|@.*$/g, '').trim().replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}-${availableParallelism()}c`;
+  const base = join(outDir, `${date}-${machine}${quick ? '-quick' : ''}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown(results));
+  writeFileSync(`${base}.svg`, chart(results));
+  log(`wrote ${base}.json, .md and .svg`);
+  if (!quick && !values.out) updateReadme(results, `${date}-${machine}`);
+  return 0;
+}
+
+/** bench/README.md shows the latest full results of this machine. */
+function updateReadme(r: BenchResults, stem: string): void {
+  const path = fileURLToPath(new URL('../README.md', import.meta.url));
+  const readme = readFileSync(path, 'utf8');
+  const start = '<!-- results:start -->';
+  const end = '<!-- results:end -->';
+  const body = `${start}\n![chart](results/${stem}.svg)\n\n${markdown(r).replace(/^# .*\n/, `Latest full run: **${r.date}** on ${hostname() ? 'this machine' : ''} (${r.machine.cpu}, ${r.machine.cores} cores). Raw data: [results/${stem}.json](results/${stem}.json).\n`)}\n${end}`;
+  writeFileSync(path, readme.includes(start) ? readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), body) : `${readme}\n${body}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+// CI checks that the bench runs and writes valid output, never a speed.
+describe('pnpm bench --quick', () => {
+  it('runs the whole pipeline and writes JSON, Markdown and SVG', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+    const r = spawnSync(process.execPath, [MAIN, '--quick', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('-quick.json'))!;
+    expect(files).toContain(json.replace('.json', '.md'));
+    expect(files).toContain(json.replace('.json', '.svg'));
+    const res = JSON.parse(readFileSync(join(out, json), 'utf8'));
+    expect(res.quick).toBe(true);
+    expect(res.machine.cores).toBeGreaterThan(0);
+    expect(res.cells.length).toBeGreaterThan(0);
+    for (const c of res.cells) {
+      for (const k of ['textsPerSec', 'tokensPerSec', 'batchMsP50', 'batchMsP95', 'peakRssMiB', 'paddingShare']) expect(Number.isFinite(c[k]), `${k} of ${JSON.stringify(c)}`).toBe(true);
+      expect(c.textsPerSec).toBeGreaterThan(0);
+      expect(c.paddingShare).toBeGreaterThanOrEqual(0);
+      expect(c.paddingShare).toBeLessThan(1);
+    }
+    expect(new Set(res.cells.map((c: { workload: string }) => c.workload))).toEqual(new Set(['queries', 'docs128', 'mixed']));
+    expect(res.cells.some((c: { backend: string }) => c.backend === 'onnx')).toBe(true);
+    expect(res.peers.results.some((p: { peer: string }) => p.peer.includes('bare'))).toBe(true);
+    expect(res.maxsim.floatMs).toBeGreaterThan(0);
+    expect(res.batching.length).toBeGreaterThan(0);
+    const svg = readFileSync(join(out, json.replace('.json', '.svg')), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('</svg>');
+  }, 130_000);
+});
