@@ -31,7 +31,7 @@ export function maxSimBench(documents: number, repetitions: number, docRows = 10
   const q = unitRows(queryRows, dim, next);
   const docs = Array.from({ length: documents }, (_, i) => {
     const d = unitRows(docRows, dim, next);
-    const w = (i % 97) / 97;
+    const w = 0.8 * ((next() + 0.5) ** 2);
     for (let r = 0; r < docRows; r++) for (let j = 0; j < dim; j++) d.data[r * dim + j] = (1 - w) * d.data[r * dim + j]! + w * q.data[(r % queryRows) * dim + j]!;
     return d;
   });

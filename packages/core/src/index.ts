@@ -18,7 +18,7 @@ export type * from './model/spec.js';
 export { readEncoderWeights, type EncoderDescription, type Tensor32 } from './model/encoder-weights.js';
 export { normalizeRows, extractRows } from './postprocess/rows.js';
 export { poolRows } from './postprocess/pooling.js';
-export { maxSim, maxSimMany, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';
+export { maxSim, maxSimMany, maxSimScalar, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';
 export { cosine, dot } from './scoring/dense.js';
 export { quantize, quantizeBinary, quantizeInt8, dequantize, maxSimBinary, maxSimInt8, maxSimQuantized } from './scoring/quantize.js';
 export { listModels, findModel, defaultModel, parseRegistry, type ModelEntry } from './registry/index.js';

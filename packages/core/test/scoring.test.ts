@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, dequantize, dot, maxSim, maxSimBinary, maxSimInt8, maxSimMany, quantizeBinary, quantizeInt8, topK, type RowMatrix } from '../src/index.js';
+import { cosine, dequantize, dot, maxSim, maxSimBinary, maxSimInt8, maxSimMany, maxSimScalar, quantizeBinary, quantizeInt8, topK, type RowMatrix } from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 const m = (rows: number[][]): RowMatrix => ({ rows: rows.length, dim: rows[0]?.length ?? 3, data: Float32Array.from(rows.flat()) });
@@ -106,5 +106,38 @@ describe('dense scoring', () => {
     expect(cosine(Float32Array.of(2, 0), Float32Array.of(3, 0))).toBeCloseTo(1);
     expect(cosine(Float32Array.of(0, 0), Float32Array.of(3, 0))).toBe(0);
     expect((await errorOf(() => dot(Float32Array.of(1), Float32Array.of(1, 2)))).code).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('SIMD MaxSim kernel', () => {
+  it('agrees with the scalar kernel on many shapes, odd row counts included', () => {
+    for (const [qr, dr, dim] of [
+      [32, 100, 96],
+      [31, 7, 128],
+      [1, 1, 4],
+      [5, 3, 24],
+      [32, 180, 16],
+    ] as const) {
+      const q = random(qr, dim, qr + dim);
+      const docs = [random(dr, dim, dr), random(dr + 1, dim, dr + 2), { rows: 0, dim, data: new Float32Array() }];
+      const fast = maxSimMany(q, docs);
+      docs.forEach((d, i) => expect(fast[i]).toBeCloseTo(maxSimScalar(q, d), 4));
+      expect(fast[2]).toBe(0);
+      expect(maxSim(q, docs[0]!)).toBeCloseTo(naive(q, docs[0]!), 4);
+    }
+  });
+
+  it('falls back to the scalar kernel when dim is not a multiple of 4', () => {
+    const q = random(3, 7, 1);
+    const d = random(5, 7, 2);
+    expect(maxSimMany(q, [d])[0]).toBeCloseTo(naive(q, d), 5);
+  });
+
+  it('gives the same binary MaxSim with the word kernel as byte by byte', () => {
+    const q = quantizeBinary(random(6, 96, 3));
+    const d = quantizeBinary(random(9, 96, 4));
+    const odd = { ...q, data: q.data.slice(), stride: q.stride };
+    expect(maxSimBinary(q, d)).toBeCloseTo(naive(dequantize(q), dequantize(d)) / 96, 6);
+    expect(maxSimBinary(odd, d)).toBeCloseTo(maxSimBinary(q, d), 6);
   });
 });

@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { maxSimManySimd } from './maxsim-simd.js';
 
 /** Rows x dim floats; TokenEmbeddings satisfies it. */
 export interface RowMatrix {
@@ -17,6 +18,11 @@ function checkDims(q: { dim: number }, d: { dim: number }, what = 'document'): v
  */
 export function maxSim(q: RowMatrix, d: RowMatrix): number {
   checkDims(q, d);
+  // One pair is not worth the copy into the SIMD kernel's memory unless it is large.
+  if (q.rows * d.rows * q.dim >= 1 << 16) {
+    const simd = maxSimManySimd(q.data, q.rows, [d], q.dim);
+    if (simd) return simd[0]!;
+  }
   return maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim);
 }
 
@@ -52,12 +58,18 @@ function maxSimUnchecked(qd: Float32Array, qRows: number, dd: Float32Array, dRow
 
 /** Scores one query against many documents. */
 export function maxSimMany(q: RowMatrix, docs: readonly RowMatrix[]): Float32Array {
+  docs.forEach((d, i) => checkDims(q, d, `document at index ${i}`));
+  const simd = maxSimManySimd(q.data, q.rows, docs, q.dim);
+  if (simd) return simd;
   const out = new Float32Array(docs.length);
-  docs.forEach((d, i) => {
-    checkDims(q, d, `document at index ${i}`);
-    out[i] = maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim);
-  });
+  docs.forEach((d, i) => (out[i] = maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim)));
   return out;
+}
+
+/** The portable JavaScript kernel (also the fallback where WebAssembly SIMD is missing). */
+export function maxSimScalar(q: RowMatrix, d: RowMatrix): number {
+  checkDims(q, d);
+  return maxSimUnchecked(q.data, q.rows, d.data, d.rows, q.dim);
 }
 
 export interface Ranked {

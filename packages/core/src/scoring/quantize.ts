@@ -63,6 +63,7 @@ export function maxSimBinary(q: QuantizedEmbeddings, d: QuantizedEmbeddings): nu
   if (q.kind !== 'binary') throw new TesseraError('INVALID_INPUT', 'maxSimBinary needs binary embeddings', {});
   if (q.rows === 0 || d.rows === 0) return 0;
   const s = q.stride;
+  if (s % 4 === 0 && q.data.byteOffset % 4 === 0 && d.data.byteOffset % 4 === 0) return hammingWords(q, d);
   let total = 0;
   for (let i = 0; i < q.rows; i++) {
     let bestHam = Infinity;
@@ -74,6 +75,32 @@ export function maxSimBinary(q: QuantizedEmbeddings, d: QuantizedEmbeddings): nu
       if (h < bestHam) bestHam = h;
     }
     total += (q.dim - 2 * bestHam) / q.dim;
+  }
+  return total;
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** The same Hamming MaxSim over 32-bit words (rows of a multiple of 32 bits). */
+function hammingWords(q: QuantizedEmbeddings, d: QuantizedEmbeddings): number {
+  const w = q.stride / 4;
+  const qw = new Uint32Array(q.data.buffer, q.data.byteOffset, q.rows * w);
+  const dw = new Uint32Array(d.data.buffer, d.data.byteOffset, d.rows * w);
+  let total = 0;
+  for (let i = 0; i < q.rows; i++) {
+    let best = Infinity;
+    const qo = i * w;
+    for (let j = 0; j < d.rows; j++) {
+      const dO = j * w;
+      let h = 0;
+      for (let k = 0; k < w; k++) h += popcount32(qw[qo + k]! ^ dw[dO + k]!);
+      if (h < best) best = h;
+    }
+    total += (q.dim - 2 * best) / q.dim;
   }
   return total;
 }
