@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Tessera, backendStatus, defaultBatchLimits } from '@tessera/core';
+import { median } from './measure.js';
 import { benchModel, type BenchModel } from './models.js';
 import { chart, markdown, type BenchResults } from './report.js';
 import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench } from './sections/maxsim.js';
 import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
-import { corpus, workloads } from './workloads.js';
+import { corpus, stratified, workloads } from './workloads.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -61,8 +62,6 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
     for (const name of backendNames) {
       const devices = (usable.find((b) => b.name === name)?.devices ?? []).filter((d) => d.available).map((d) => d.id);
       for (const device of devices) {
-        // tfjs on WASM is an order of magnitude slower on real shapes: a sample keeps the run bounded.
-        const limit = quick ? 16 : name === 'tfjs' && model.name !== 'tiny' ? 32 : undefined;
         let t: Tessera;
         try {
           t = await Tessera.create({ model: model.dir, backend: name, device, strict: true, threads });
@@ -71,24 +70,34 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
           continue;
         }
         engines[name] = t.engine.split(';')[0]!;
+        // Slow engines get a sample sized to about ten seconds a pass (every k-th text, so the length mix holds).
+        const probe = stratified(corpus().map((p) => p.text), 12);
+        const p0 = performance.now();
+        await t.encodeDocuments(probe);
+        const rate = probe.length / ((performance.now() - p0) / 1000);
+        const limit = quick ? 16 : rate * 10 < 400 ? Math.max(24, Math.round(rate * 10)) : undefined;
+        if (limit) notes.push(`${model.name} / ${name} / ${device}: measured on a length-stratified sample of ${limit} texts per workload (about ${rate.toFixed(1)} docs/s)`);
+        let failed = false;
         for (const w of workloads(limit)) {
           for (const batchSize of batchSizes) {
-            const cell = await measureCell(t, model.name, w, { batchSize, sorted: true, repetitions: reps, budgetMs: quick ? 500 : 20_000 });
-            cells.push(cell);
-            log(`${model.name} ${name} ${device} ${w.name} b${batchSize}: ${cell.textsPerSec} texts/s`);
+            try {
+              const cell = await measureCell(t, model.name, w, { batchSize, sorted: true, repetitions: reps, budgetMs: quick ? 500 : 20_000 });
+              cells.push(cell);
+              log(`${model.name} ${name} ${device} ${w.name} b${batchSize}: ${cell.textsPerSec} texts/s`);
+            } catch (e) {
+              // A failed cell is reported, and the engine is not trusted for the rest of the run.
+              notes.push(`${model.name} / ${name} / ${device} / ${w.name} / batch ${batchSize} failed: ${(e as Error).message}`);
+              failed = true;
+              break;
+            }
           }
+          if (failed) break;
         }
-        if (!quick || model === models.at(-1)) {
+        if (!failed && (!quick || model === models.at(-1))) {
           const mixed = workloads(limit).find((w) => w.name === 'mixed')!.texts;
-          const b = await batchingEffects(t, mixed, quick ? 1 : 2);
-          batching.push({ ...b, model: model.name, device });
+          const b = await batchingEffects(t, mixed, 1);
+          batching.push({ ...b, model: model.name, device, texts: mixed.length });
           log(`${model.name} ${name} batching: ${JSON.stringify(b)}`);
-          if (name === 'onnx' && device === 'cpu') {
-            const t0 = performance.now();
-            await t.encodeDocuments(mixed);
-            const lim = defaultBatchLimits('cpu');
-            defaults = { backend: name, device, model: model.name, docsPerSec: Math.round((mixed.length / ((performance.now() - t0) / 1000)) * 100) / 100, config: `batches of up to ${lim.maxBatchSize}, ${lim.maxTokens} tokens, length-sorted` };
-          }
         }
         await t.dispose();
       }
@@ -100,21 +109,34 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
   let peers: BenchResults['peers'];
   const python = quick ? undefined : findPython();
   if (!values['no-peers']) {
-    const mixed = quick ? corpus().slice(0, 16).map((p) => p.text) : corpus().map((p) => p.text);
+    // Every peer and Tessera's own defaults see the same texts: a length-stratified half of the corpus.
+    const mixed = stratified(corpus().map((p) => p.text), quick ? 16 : 200);
     const results: PeerResult[] = [];
     const t = await Tessera.create({ model: peerModel.dir, backend: 'onnx', device: 'cpu', threads });
     const items = await t.prepare(mixed, 'document');
+    await t.encodeDocuments(mixed.slice(0, 8));
+    const rates: number[] = [];
+    for (let r = 0; r < Math.max(1, reps - 1); r++) {
+      const t0 = performance.now();
+      await t.encodeDocuments(mixed);
+      rates.push(mixed.length / ((performance.now() - t0) / 1000));
+    }
+    const lim = defaultBatchLimits('cpu');
+    defaults = { backend: 'onnx', device: 'cpu', model: peerModel.name, docsPerSec: Math.round(median(rates) * 100) / 100, config: `batches of up to ${lim.maxBatchSize}, ${lim.maxTokens} tokens, length-sorted; ${mixed.length} passages` };
     await t.dispose();
-    results.push(...(await bareOnnxRuntime(peerModel.dir, items, threads, quick ? [4, 32] : [1, 2, 4, 8, 16, 32], reps)));
+    results.push(...(await bareOnnxRuntime(peerModel.dir, items, threads, quick ? [4, 32] : [1, 2, 4, 8, 16, 32], Math.max(1, reps - 1))));
     try {
-      results.push(await transformersJs(peerModel.dir, mixed, threads, reps));
+      results.push(await transformersJs(peerModel.dir, mixed, threads, Math.max(1, reps - 1)));
     } catch (e) {
       notes.push(`transformers.js not measured: ${(e as Error).message}`);
     }
     if (python) {
       try {
-        const corpusFile = fileURLToPath(new URL('../corpus/passages.jsonl', import.meta.url));
-        results.push(pytorchReference(python, peerModel.dir, corpusFile, threads, reps));
+        const corpusFile = join(outDir, '.peer-corpus.jsonl');
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(corpusFile, mixed.map((text) => JSON.stringify({ text })).join('\n'));
+        results.push(pytorchReference(python, peerModel.dir, corpusFile, threads, Math.max(1, reps - 1)));
+        rmSync(corpusFile);
       } catch (e) {
         notes.push((e as Error).message);
       }

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
-import { INSTALL_HINT, loadAddon } from './addon.js';
+import { INSTALL_HINT, loadAddon, openBlasCore } from './addon.js';
 
-export { loadAddon, ADDON_PATH } from './addon.js';
+export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';
 
 function listDevices(): DeviceInfo[] {
   const { addon, error } = loadAddon();
@@ -47,7 +47,7 @@ export const backend: Backend = {
     let disposed = false;
     return {
       device: options.device,
-      engine: `libtorch ${info.torchVersion} (${options.device}, ${options.threads ?? availableParallelism()} threads)`,
+      engine: `libtorch ${info.torchVersion} (${options.device}, ${options.threads ?? availableParallelism()} threads${openBlasCore ? `, OPENBLAS_CORETYPE=${openBlasCore}` : ''})`,
       async forward(batch) {
         if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
         try {

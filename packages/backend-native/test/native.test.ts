@@ -63,3 +63,17 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     await expect(readEncoderWeights({ ...spec, modelType: 'modernbert' }, 'native')).rejects.toThrow(/model_type "modernbert" is not supported by the native backend/);
   });
 });
+
+describe('OpenBLAS kernel choice', () => {
+  it('names the kernel family from the CPU flags unless the user chose one', async () => {
+    const { chooseOpenBlasCore } = await import('../src/index.js');
+    if (process.platform !== 'linux' || process.arch !== 'x64') return;
+    const env: NodeJS.ProcessEnv = {};
+    expect(chooseOpenBlasCore(env, 'flags\t\t: fpu sse2 avx2 fma avx512f avx512bw\n')).toBe('SkylakeX');
+    expect(env.OPENBLAS_CORETYPE).toBe('SkylakeX');
+    expect(chooseOpenBlasCore({}, 'flags\t\t: fpu sse2 avx2 fma\n')).toBe('Haswell');
+    expect(chooseOpenBlasCore({}, 'flags\t\t: fpu sse2\n')).toBeUndefined();
+    expect(chooseOpenBlasCore({ OPENBLAS_CORETYPE: 'Zen' }, 'flags\t\t: avx2 fma\n')).toBeUndefined();
+    expect(chooseOpenBlasCore({ TESSERA_NATIVE_KEEP_OPENBLAS_CORETYPE: '1' }, 'flags\t\t: avx2 fma\n')).toBeUndefined();
+  });
+});

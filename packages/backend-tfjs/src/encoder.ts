@@ -136,14 +136,19 @@ export class TfjsEncoder {
       const bias = tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), -1e9), [B, 1, 1, L]);
       const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [B, L, nh, dh]), [0, 2, 1, 3]);
       for (const l of this.layers) {
-        const q = heads(this.linear(x, l.q));
-        const k = heads(this.linear(x, l.k));
-        const v = heads(this.linear(x, l.v));
-        const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), bias);
-        const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores, -1), v), [0, 2, 1, 3]), [B, L, H]);
-        const a = this.layerNorm(tf.add(this.linear(ctx, l.o), x), l.ln1);
-        const f = this.activate(this.linear(a, l.ff1), this.desc.config.hiddenAct);
-        x = this.layerNorm(tf.add(this.linear(f, l.ff2), a), l.ln2);
+        const input = x;
+        // A tidy per layer frees its intermediates (attention scores, feed-forward) before the next.
+        x = tf.tidy(() => {
+          const q = heads(this.linear(input, l.q));
+          const k = heads(this.linear(input, l.k));
+          const v = heads(this.linear(input, l.v));
+          const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), bias);
+          const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores, -1), v), [0, 2, 1, 3]), [B, L, H]);
+          const a = this.layerNorm(tf.add(this.linear(ctx, l.o), input), l.ln1);
+          const f = this.activate(this.linear(a, l.ff1), this.desc.config.hiddenAct);
+          return this.layerNorm(tf.add(this.linear(f, l.ff2), a), l.ln2);
+        });
+        if (input !== x) input.dispose();
       }
       for (const p of this.projection) x = this.activate(this.linear(x, [p.w, p.b]), p.activation);
       return x;

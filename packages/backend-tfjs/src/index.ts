@@ -41,7 +41,20 @@ export const backend: Backend = {
       device: options.device,
       engine: `${engine.detail}${engine.skipped.length ? `; skipped ${engine.skipped.join('; ')}` : ''}`,
       async forward(batch) {
-        const data = await encoder.forward(batch);
+        let data: Float32Array;
+        try {
+          data = await encoder.forward(batch);
+        } catch (e) {
+          const abort = /Aborted|out of memory|memory access out of bounds/i.test(String((e as Error).message));
+          throw new TesseraError(
+            'BACKEND_FAILED',
+            abort
+              ? `the ${engine.name} engine ran out of memory on a ${batch.batchSize}x${batch.seqLen} batch; use smaller batches (maxTokens / --max-tokens)`
+              : `tfjs failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`,
+            {},
+            { cause: e },
+          );
+        }
         return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: encoder.outputDim };
       },
       async dispose() {

@@ -242,6 +242,8 @@ describe('every installed backend', () => {
         const [o] = lines(r.stdout);
         const rows = o!.embeddings as number[][];
         rows.forEach((row, k) => row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)));
+        const s = run(['score', '--model', dir, '--backend', name, '--device', 'cpu', '--json', '--query', golden.queries[1]!.text, golden.documents[2]!.text]);
+        expect(JSON.parse(s.stdout).scores[0].score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
       });
     }
   }

@@ -30,8 +30,10 @@ interface FileMeta {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function headers(s: HubSettings, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'user-agent': 'tessera/0.1', ...(s.token ? { authorization: `Bearer ${s.token}` } : {}), ...extra };
+/** Request headers; the token goes only to the hub itself, never to a CDN it redirects to. */
+function headers(s: HubSettings, url: string, extra: Record<string, string> = {}): Record<string, string> {
+  const sameHost = new URL(url).origin === new URL(s.endpoint).origin;
+  return { 'user-agent': 'tessera/0.1', ...(s.token && sameHost ? { authorization: `Bearer ${s.token}` } : {}), ...extra };
 }
 
 function statusError(status: number, what: string, repo: string): TesseraError {
@@ -74,7 +76,7 @@ async function fileMeta(s: HubSettings, repo: string, revision: string, file: st
   let url = `${s.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   // Follow only same-host redirects (renamed repos); the CDN redirect of LFS files carries the metadata we need.
   for (let hop = 0; hop < 5; hop++) {
-    const res = await request(url, { method: 'HEAD', redirect: 'manual', headers: headers(s, { 'accept-encoding': 'identity' }) }, s, what);
+    const res = await request(url, { method: 'HEAD', redirect: 'manual', headers: headers(s, url, { 'accept-encoding': 'identity' }) }, s, what);
     const loc = res.headers.get('location');
     const commit = res.headers.get('x-repo-commit');
     const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
@@ -132,7 +134,7 @@ async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: 
     await unlink(partial);
     start = 0;
   }
-  const res = await request(meta.url, { headers: headers(s, start ? { range: `bytes=${start}-` } : {}) }, s, what);
+  const res = await request(meta.url, { headers: headers(s, meta.url, start ? { range: `bytes=${start}-` } : {}) }, s, what);
   if (!res.ok) throw statusError(res.status, what, repo);
   if (start && res.status !== 206) start = 0; // The server ignored the range: start over.
   const fh = await open(partial, start ? 'a' : 'w');
