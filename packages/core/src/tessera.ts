@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { pickDevice, parseDevice } from './backend/device.js';
 import { resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
@@ -93,12 +92,7 @@ export class Tessera extends EventEmitter {
     const request = parseDevice(options.device ?? 'auto');
     const onnxFile = options.dtype && options.dtype !== 'fp32' ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx` : undefined;
     const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, hub: options.hub, onProgress: options.onDownloadProgress });
-    const spec = await loadModelSpec(resolved.dir, {
-      colbert: {
-        ...options.colbert,
-      },
-      dimensions: options.dimensions ?? resolved.entry?.dimensions,
-    });
+    const spec = await loadModelSpec(resolved.dir, { colbert: options.colbert, dimensions: options.dimensions ?? resolved.entry?.dimensions });
     const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config));
 
     let { device, unavailable } = await pickDevice(backend, request);

@@ -66,13 +66,11 @@ export async function pullCommand(argv: string[]): Promise<number> {
   if (values.help) return printHelp(pullHelp);
   if (positionals.length !== 1) throw new UsageError('give exactly one model to pull', 'see `tessera pull --help`');
   const quiet = !!values.quiet;
-  let current = '';
   const r = await resolveModel(positionals[0], {
     backend: (values.backend as string | undefined) ?? 'onnx',
     onnxFile: values.dtype === 'q8' ? 'onnx/model_quantized.onnx' : undefined,
     onProgress: (p) => {
       if (quiet) return;
-      if (p.file !== current) current = p.file;
       if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`);
     },
   });
