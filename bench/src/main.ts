@@ -31,7 +31,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`Usage: pnpm bench [--quick] [--models tiny,small,base] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
+    process.stdout.write(`Usage: pnpm bench [--quick] [--models tiny,small,base,ORG/NAME,DIR] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
 
 Runs the matrix (installed backends x devices x batch sizes 1/8/32/128 x workloads), the
 peers (bare onnxruntime-node, transformers.js, the PyTorch reference when Python has torch),
@@ -54,7 +54,7 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
   const cells: Cell[] = [];
   const engines: Record<string, string> = {};
   const batching: Array<Record<string, unknown>> = [];
-  const models: BenchModel[] = modelNames.map(benchModel);
+  const models: BenchModel[] = await Promise.all(modelNames.map(benchModel));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let defaults: BenchResults['defaults'];
 

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeSafetensors, type TensorToWrite } from '@tessera/core';
+import { encodeSafetensors, resolveModel, type TensorToWrite } from '@tessera/core';
 import { fixtures } from '@tessera/fixtures';
 import { bertOnnx, type BertWeights } from './onnx-bert.js';
 
@@ -69,8 +69,10 @@ function synthesize(name: keyof typeof SHAPES): string {
   return dir;
 }
 
-export function benchModel(name: string): BenchModel {
+/** tiny, small and base, or any registry id, Hugging Face repo id or folder (fetched with its ONNX graph). */
+export async function benchModel(name: string): Promise<BenchModel> {
   if (name === 'tiny') return { name, dir: fixtures.stanford, description: 'the tiny Stanford fixture (hidden 32, 2 layers, 24-dim projection)' };
   if (name === 'small' || name === 'base') return { name, dir: synthesize(name), description: SHAPES[name].description };
-  throw new Error(`unknown bench model "${name}" (tiny, small, base)`);
+  const r = await resolveModel(name, { backend: 'onnx' });
+  return { name, dir: r.dir, description: r.repo ? `${r.repo}@${r.revision} from the Hugging Face hub` : `the local folder ${r.dir}` };
 }
