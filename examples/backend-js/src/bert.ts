@@ -1,6 +1,5 @@
-import { SafetensorsFile, TesseraError, activate, type DenseLayer, type ModelSpec, type PaddedBatch } from '@tessera/core';
+import { TesseraError, activate, readEncoderWeights, type DenseLayer, type EncoderDescription, type ModelSpec, type PaddedBatch } from '@tessera/core';
 
-type Weights = Map<string, Float32Array>;
 
 /** y[n, out] = x[n, in] W^T + b, with W stored [out, in] as in PyTorch. */
 function linear(x: Float32Array, n: number, inF: number, w: Float32Array, b: Float32Array | undefined, outF: number): Float32Array {
@@ -32,42 +31,32 @@ function layerNorm(x: Float32Array, n: number, d: number, g: Float32Array, b: Fl
 /** A BERT encoder in plain TypeScript: slow, exact, and short enough to read. */
 export class TsBert {
   private constructor(
-    private readonly w: Weights,
-    private readonly hidden: number,
-    private readonly layers: number,
-    private readonly heads: number,
-    private readonly eps: number,
-    private readonly act: 'gelu' | 'relu',
+    private readonly desc: EncoderDescription,
     private readonly projection: readonly DenseLayer[],
   ) {}
 
+  /** Core reads the safetensors weights and names them canonically (BERT layout here). */
   static async load(spec: ModelSpec): Promise<TsBert> {
     if (spec.modelType !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only, not ${spec.modelType}`, { dir: spec.dir });
-    if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors`, { dir: spec.transformerDir });
-    const st = await SafetensorsFile.open(spec.weightsFile);
-    const raw = await st.readAllFloat32((n) => n.startsWith(spec.weightPrefix));
-    const w: Weights = new Map([...raw].map(([k, v]) => [k.slice(spec.weightPrefix.length), v.data]));
-    const c = spec.config;
-    const act = c.hidden_act === 'relu' ? 'relu' : 'gelu';
-    if (c.hidden_act !== undefined && c.hidden_act !== 'gelu' && c.hidden_act !== 'relu') throw new TesseraError('INVALID_MODEL', `hidden_act ${String(c.hidden_act)} is not supported by the example backend`, {});
-    return new TsBert(w, spec.hiddenSize, Number(c.num_hidden_layers), Number(c.num_attention_heads), Number(c.layer_norm_eps ?? 1e-12), act, spec.projection);
+    return new TsBert(await readEncoderWeights(spec, 'example'), spec.projection);
   }
 
   private get(name: string): Float32Array {
-    const t = this.w.get(name);
+    const t = this.desc.weights[name];
     if (!t) throw new TesseraError('INVALID_MODEL', `weight ${name} is missing`, { field: name });
-    return t;
+    return t.data;
   }
 
   /** Hidden states (then projected rows) for every position of the batch. */
   forward(batch: PaddedBatch): { data: Float32Array; dim: number } {
     const { batchSize: B, seqLen: L } = batch;
-    const H = this.hidden;
+    const { heads, layers, eps, hiddenAct } = this.desc.config;
+    const H = this.desc.weights['embeddings.word']!.shape[1]!;
     const n = B * L;
     const x = new Float32Array(n * H);
-    const word = this.get('embeddings.word_embeddings.weight');
-    const pos = this.get('embeddings.position_embeddings.weight');
-    const type = this.get('embeddings.token_type_embeddings.weight');
+    const word = this.get('embeddings.word');
+    const pos = this.get('embeddings.position');
+    const type = this.get('embeddings.token_type');
     for (let b = 0; b < B; b++)
       for (let p = 0; p < L; p++) {
         const r = b * L + p;
@@ -75,19 +64,19 @@ export class TsBert {
         const tt = batch.tokenTypeIds[r]!;
         for (let j = 0; j < H; j++) x[r * H + j] = word[id * H + j]! + pos[p * H + j]! + type[tt * H + j]!;
       }
-    layerNorm(x, n, H, this.get('embeddings.LayerNorm.weight'), this.get('embeddings.LayerNorm.bias'), this.eps);
+    layerNorm(x, n, H, this.get('embeddings.ln.weight'), this.get('embeddings.ln.bias'), eps);
 
-    const dh = H / this.heads;
+    const dh = H / heads;
     const scale = 1 / Math.sqrt(dh);
-    for (let l = 0; l < this.layers; l++) {
-      const p = `encoder.layer.${l}.`;
-      const q = linear(x, n, H, this.get(`${p}attention.self.query.weight`), this.get(`${p}attention.self.query.bias`), H);
-      const k = linear(x, n, H, this.get(`${p}attention.self.key.weight`), this.get(`${p}attention.self.key.bias`), H);
-      const v = linear(x, n, H, this.get(`${p}attention.self.value.weight`), this.get(`${p}attention.self.value.bias`), H);
+    for (let l = 0; l < layers; l++) {
+      const p = `layer.${l}.`;
+      const q = linear(x, n, H, this.get(`${p}q.weight`), this.get(`${p}q.bias`), H);
+      const k = linear(x, n, H, this.get(`${p}k.weight`), this.get(`${p}k.bias`), H);
+      const v = linear(x, n, H, this.get(`${p}v.weight`), this.get(`${p}v.bias`), H);
       const ctx = new Float32Array(n * H);
       const scores = new Float64Array(L);
       for (let b = 0; b < B; b++)
-        for (let h = 0; h < this.heads; h++)
+        for (let h = 0; h < heads; h++)
           for (let i = 0; i < L; i++) {
             let max = -Infinity;
             for (let j = 0; j < L; j++) {
@@ -112,16 +101,16 @@ export class TsBert {
               for (let d = 0; d < dh; d++) ctx[(b * L + i) * H + h * dh + d]! += a * v[(b * L + j) * H + h * dh + d]!;
             }
           }
-      const attn = linear(ctx, n, H, this.get(`${p}attention.output.dense.weight`), this.get(`${p}attention.output.dense.bias`), H);
+      const attn = linear(ctx, n, H, this.get(`${p}o.weight`), this.get(`${p}o.bias`), H);
       for (let i = 0; i < attn.length; i++) attn[i]! += x[i]!;
-      layerNorm(attn, n, H, this.get(`${p}attention.output.LayerNorm.weight`), this.get(`${p}attention.output.LayerNorm.bias`), this.eps);
-      const interW = this.get(`${p}intermediate.dense.weight`);
+      layerNorm(attn, n, H, this.get(`${p}ln1.weight`), this.get(`${p}ln1.bias`), eps);
+      const interW = this.get(`${p}ff1.weight`);
       const I = interW.length / H;
-      const inter = linear(attn, n, H, interW, this.get(`${p}intermediate.dense.bias`), I);
-      for (let i = 0; i < inter.length; i++) inter[i] = activate(this.act, inter[i]!);
-      const out = linear(inter, n, I, this.get(`${p}output.dense.weight`), this.get(`${p}output.dense.bias`), H);
+      const inter = linear(attn, n, H, interW, this.get(`${p}ff1.bias`), I);
+      for (let i = 0; i < inter.length; i++) inter[i] = activate(hiddenAct, inter[i]!);
+      const out = linear(inter, n, I, this.get(`${p}ff2.weight`), this.get(`${p}ff2.bias`), H);
       for (let i = 0; i < out.length; i++) out[i]! += attn[i]!;
-      layerNorm(out, n, H, this.get(`${p}output.LayerNorm.weight`), this.get(`${p}output.LayerNorm.bias`), this.eps);
+      layerNorm(out, n, H, this.get(`${p}ln2.weight`), this.get(`${p}ln2.bias`), eps);
       x.set(out);
     }
 

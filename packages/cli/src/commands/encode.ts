@@ -64,8 +64,8 @@ async function resumePoint(partial: string): Promise<number> {
   if (!existsSync(partial)) return 0;
   const text = await readFile(partial, 'utf8');
   const lines = text.split('\n');
-  const complete = text.endsWith('\n') ? lines.length - 1 : lines.length - 1;
-  const good = lines.slice(0, complete).filter((l) => {
+  // The last element is either '' (after a final newline) or a line cut off mid-write.
+  const good = lines.slice(0, -1).filter((l) => {
     try {
       JSON.parse(l);
       return true;

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { TesseraError } from '../errors.js';
+import { readJsonObject as readJson } from '../model/json.js';
 import type { TextTokenizer } from './types.js';
 
 type TokenizersModule = typeof import('tokenizers');
@@ -19,15 +20,6 @@ function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
   return undefined;
-}
-
-function readJson(path: string): Record<string, unknown> | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new TesseraError('CORRUPT_FILE', `${path}: not valid JSON (${(e as Error).message})`, { file: path }, { cause: e });
-  }
 }
 
 /** Tokenizer over Hugging Face `tokenizers`, loaded from tokenizer.json or vocab.txt. */
