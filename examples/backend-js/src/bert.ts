@@ -1,4 +1,4 @@
-import { TesseraError, activate, readEncoderWeights, type DenseLayer, type EncoderDescription, type ModelSpec, type PaddedBatch } from '@tessera/core';
+import { TesseraError, activate, readEncoderWeights, type BertFamilyConfig, type DenseLayer, type EncoderDescription, type ModelSpec, type PaddedBatch } from '@tessera/core';
 
 
 /** y[n, out] = x[n, in] W^T + b, with W stored [out, in] as in PyTorch. */
@@ -31,18 +31,21 @@ function layerNorm(x: Float32Array, n: number, d: number, g: Float32Array, b: Fl
 /** A BERT encoder in plain TypeScript: slow, exact, and short enough to read. */
 export class TsBert {
   private constructor(
-    private readonly desc: EncoderDescription,
+    private readonly config: BertFamilyConfig,
+    private readonly weights: EncoderDescription['weights'],
     private readonly projection: readonly DenseLayer[],
   ) {}
 
   /** Core reads the safetensors weights and names them canonically (BERT layout here). */
   static async load(spec: ModelSpec): Promise<TsBert> {
     if (spec.modelType !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only, not ${spec.modelType}`, { dir: spec.dir });
-    return new TsBert(await readEncoderWeights(spec, 'example'), spec.projection);
+    const desc = await readEncoderWeights(spec, 'example');
+    if (desc.config.architecture !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only`, { dir: spec.dir });
+    return new TsBert(desc.config, desc.weights, spec.projection);
   }
 
   private get(name: string): Float32Array {
-    const t = this.desc.weights[name];
+    const t = this.weights[name];
     if (!t) throw new TesseraError('INVALID_MODEL', `weight ${name} is missing`, { field: name });
     return t.data;
   }
@@ -50,8 +53,8 @@ export class TsBert {
   /** Hidden states (then projected rows) for every position of the batch. */
   forward(batch: PaddedBatch): { data: Float32Array; dim: number } {
     const { batchSize: B, seqLen: L } = batch;
-    const { heads, layers, eps, hiddenAct } = this.desc.config;
-    const H = this.desc.weights['embeddings.word']!.shape[1]!;
+    const { heads, layers, eps, hiddenAct } = this.config;
+    const H = this.weights['embeddings.word']!.shape[1]!;
     const n = B * L;
     const x = new Float32Array(n * H);
     const word = this.get('embeddings.word');
@@ -117,8 +120,14 @@ export class TsBert {
     let y: Float32Array = x;
     let dim = H;
     for (const layer of this.projection) {
-      y = linear(y, n, dim, layer.weight, layer.bias, layer.outFeatures);
+      const input = y;
+      y = linear(input, n, dim, layer.weight, layer.bias, layer.outFeatures);
       if (layer.activation !== 'identity') for (let i = 0; i < y.length; i++) y[i] = activate(layer.activation, y[i]!);
+      // use_residual: the input itself (same width) or through its own linear layer.
+      if (layer.residual) {
+        const r = layer.residual === 'identity' ? input : linear(input, n, dim, layer.residual, undefined, layer.outFeatures);
+        for (let i = 0; i < y.length; i++) y[i]! += r[i]!;
+      }
       dim = layer.outFeatures;
     }
     return { data: y, dim };

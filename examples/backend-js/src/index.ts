@@ -15,15 +15,19 @@ export const backend: Backend = {
   },
   async load(spec, options): Promise<LoadedModel> {
     if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: the example backend runs on the cpu only`, { device: options.device });
-    const bert = await TsBert.load(spec);
+    let bert: TsBert | undefined = await TsBert.load(spec);
     return {
       device: 'cpu',
       engine: 'typescript reference',
       async forward(batch) {
+        if (!bert) throw new TesseraError('DISPOSED', 'the model was disposed', {});
+        // A fresh output array each call: core may still be reading the previous one.
         const { data, dim } = bert.forward(batch);
         return { data, dim, batchSize: batch.batchSize, seqLen: batch.seqLen };
       },
-      async dispose() {},
+      async dispose() {
+        bert = undefined; // the weights go with it
+      },
     };
   },
 };

@@ -48,7 +48,7 @@ torch::Device parseDevice(const std::string& d) {
 
 class ForwardWorker : public Napi::AsyncWorker {
  public:
-  ForwardWorker(Napi::Env env, std::shared_ptr<tessera::Encoder> encoder, torch::Tensor ids, torch::Tensor mask, torch::Tensor types)
+  ForwardWorker(Napi::Env env, std::shared_ptr<const tessera::Encoder> encoder, torch::Tensor ids, torch::Tensor mask, torch::Tensor types)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), encoder_(std::move(encoder)), ids_(std::move(ids)), mask_(std::move(mask)), types_(std::move(types)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -75,9 +75,29 @@ class ForwardWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::shared_ptr<tessera::Encoder> encoder_;
+  std::shared_ptr<const tessera::Encoder> encoder_;
   torch::Tensor ids_, mask_, types_, out_;
 };
+
+tessera::ModelConfig parseConfig(const Napi::Object& cfg) {
+  tessera::ModelConfig config;
+  auto str = [&](const char* k, const std::string& d) { return cfg.Has(k) && cfg.Get(k).IsString() ? cfg.Get(k).As<Napi::String>().Utf8Value() : d; };
+  auto num = [&](const char* k, double d) { return cfg.Has(k) && cfg.Get(k).IsNumber() ? cfg.Get(k).As<Napi::Number>().DoubleValue() : d; };
+  config.architecture = str("architecture", "bert");
+  config.heads = static_cast<int64_t>(num("heads", 12));
+  config.eps = num("eps", 1e-12);
+  config.hiddenAct = tessera::parseActivation(str("hiddenAct", "gelu"));
+  config.paddingPositions = cfg.Has("paddingPositions") && cfg.Get("paddingPositions").ToBoolean().Value();
+  config.padId = static_cast<int64_t>(num("padId", 0));
+  config.window = static_cast<int64_t>(num("window", 64));
+  config.ropeThetaGlobal = num("ropeThetaGlobal", 160000.0);
+  config.ropeThetaLocal = num("ropeThetaLocal", 10000.0);
+  if (cfg.Has("globalLayers") && cfg.Get("globalLayers").IsArray()) {
+    auto layers = cfg.Get("globalLayers").As<Napi::Array>();
+    for (uint32_t i = 0; i < layers.Length(); i++) config.globalLayers.push_back(layers.Get(i).ToBoolean().Value());
+  }
+  return config;
+}
 
 class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
  public:
@@ -85,20 +105,14 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
     return DefineClass(env, "NativeEncoder", {InstanceMethod("forward", &NativeEncoder::Forward), InstanceMethod("dispose", &NativeEncoder::Dispose)});
   }
 
-  // new NativeEncoder({ heads, eps, hiddenAct, paddingPositions, padId }, { name: {data, shape} }, [{ weight, bias?, activation }], device)
+  // new NativeEncoder(config, { name: {data, shape} }, [{ weight, bias?, residual?, activation }], device, dtype?)
   NativeEncoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEncoder>(info) {
     auto env = info.Env();
     try {
       if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsArray() || !info[3].IsString())
-        throw std::invalid_argument("NativeEncoder(config, weights, projection, device)");
-      auto cfg = info[0].As<Napi::Object>();
-      tessera::ModelConfig config;
-      config.heads = cfg.Get("heads").As<Napi::Number>().Int64Value();
-      config.eps = cfg.Get("eps").As<Napi::Number>().DoubleValue();
-      config.hiddenAct = tessera::parseActivation(cfg.Get("hiddenAct").As<Napi::String>().Utf8Value());
-      config.paddingPositions = cfg.Get("paddingPositions").ToBoolean().Value();
-      config.padId = cfg.Get("padId").As<Napi::Number>().Int64Value();
-      std::map<std::string, torch::Tensor> weights;
+        throw std::invalid_argument("NativeEncoder(config, weights, projection, device, dtype?)");
+      auto config = parseConfig(info[0].As<Napi::Object>());
+      tessera::Weights weights;
       auto w = info[1].As<Napi::Object>();
       auto names = w.GetPropertyNames();
       for (uint32_t i = 0; i < names.Length(); i++) {
@@ -112,10 +126,13 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
         tessera::Projection layer;
         layer.weight = tensorFrom(p.Get("weight"), "projection weight");
         if (p.Has("bias") && p.Get("bias").IsObject()) layer.bias = tensorFrom(p.Get("bias"), "projection bias");
+        if (p.Has("residual") && p.Get("residual").IsString()) layer.identityResidual = p.Get("residual").As<Napi::String>().Utf8Value() == "identity";
+        else if (p.Has("residual") && p.Get("residual").IsObject()) layer.residual = tensorFrom(p.Get("residual"), "projection residual");
         layer.activation = tessera::parseActivation(p.Get("activation").As<Napi::String>().Utf8Value());
         projection.push_back(std::move(layer));
       }
-      encoder_ = std::make_shared<tessera::Encoder>(config, weights, std::move(projection), parseDevice(info[3].As<Napi::String>().Utf8Value()));
+      auto dtype = tessera::parseDtype(info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "fp32");
+      encoder_ = tessera::makeEncoder(config, weights, std::move(projection), parseDevice(info[3].As<Napi::String>().Utf8Value()), dtype);
     } catch (const Napi::Error& e) {
       throw;
     } catch (const std::exception& e) {
@@ -148,7 +165,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
     return info.Env().Undefined();
   }
 
-  std::shared_ptr<tessera::Encoder> encoder_;
+  std::shared_ptr<const tessera::Encoder> encoder_;
 };
 
 Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
@@ -162,6 +179,25 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// dtypeSupport(device, dtype): "" when a matrix product and a layer norm run in that dtype there, else why not.
+Napi::Value DtypeSupport(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  try {
+    auto device = parseDevice(info[0].As<Napi::String>().Utf8Value());
+    auto dtype = tessera::parseDtype(info[1].As<Napi::String>().Utf8Value());
+    c10::InferenceMode guard;
+    auto x = torch::ones({2, 8}, torch::TensorOptions().dtype(dtype).device(device));
+    auto y = torch::layer_norm(torch::linear(x, x), {2}, torch::ones({2}, x.options()), torch::zeros({2}, x.options()), 1e-5);
+    auto s = torch::softmax(y.to(torch::kFloat), -1);
+    (void)torch::gelu(y).to(torch::kCPU);
+    (void)s.to(torch::kCPU);
+    return Napi::String::New(env, "");
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return Napi::String::New(env, what.substr(0, what.find('\n')));
+  }
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n > 0) at::set_num_threads(n);
@@ -172,6 +208,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeEncoder", NativeEncoder::Init(env));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("dtypeSupport", Napi::Function::New(env, DtypeSupport));
   return exports;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Tensor32 } from '@tessera/core';
+import type { EncoderDescription, Tensor32 } from '@tessera/core';
 
 export interface NativeEncoderHandle {
   forward(inputIds: Int32Array, attentionMask: Int32Array, tokenTypeIds: Int32Array, batch: number, seq: number): Promise<{ data: Float32Array; dim: number }>;
@@ -10,13 +10,16 @@ export interface NativeEncoderHandle {
 
 export interface Addon {
   NativeEncoder: new (
-    config: { heads: number; eps: number; hiddenAct: string; paddingPositions: boolean; padId: number },
+    config: EncoderDescription['config'],
     weights: Record<string, Tensor32>,
-    projection: Array<{ weight: Tensor32; bias?: Tensor32; activation: string }>,
+    projection: Array<{ weight: Tensor32; bias?: Tensor32; residual?: Tensor32 | 'identity'; activation: string }>,
     device: string,
+    dtype?: string,
   ) => NativeEncoderHandle;
   deviceInfo(): { torchVersion: string; cuda: boolean; cudaDevices: number; mps: boolean; threads: number };
   setThreads(n: number): void;
+  /** '' when matrix products, layer norms and softmax run in the dtype on the device, else libtorch's reason. */
+  dtypeSupport(device: string, dtype: string): string;
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../build/Release/tessera_native.node', import.meta.url));

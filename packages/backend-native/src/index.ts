@@ -4,6 +4,9 @@ import { INSTALL_HINT, loadAddon, openBlasCore } from './addon.js';
 
 export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';
 
+/** Weight and activation precisions: fp32 everywhere; fp16 / bf16 where libtorch runs them on the device (softmax and the output in float32). */
+export const DTYPES = ['fp32', 'fp16', 'bf16'];
+
 function listDevices(): DeviceInfo[] {
   const { addon, error } = loadAddon();
   if (!addon) return [{ id: 'cpu', kind: 'cpu', available: false, detail: error ?? INSTALL_HINT }];
@@ -27,16 +30,23 @@ export const backend: Backend = {
     if (!addon) throw new TesseraError('BACKEND_FAILED', `@tessera/backend-native: ${error}`, {});
     const available = listDevices().find((d) => d.id === options.device);
     if (!available?.available) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${available?.detail ?? 'not offered by libtorch here'}`, { device: options.device });
+    const dtype = options.dtype ?? 'fp32';
+    if (!DTYPES.includes(dtype)) throw new TesseraError('INVALID_OPTION', `dtype "${dtype}" is not one the native backend runs (${DTYPES.join(', ')}); quantized graphs (q8, int8) are the ONNX backend's`, { field: 'dtype' });
+    if (dtype !== 'fp32') {
+      const why = addon.dtypeSupport(options.device, dtype);
+      if (why) throw new TesseraError('INVALID_OPTION', `dtype ${dtype} does not run on ${options.device} with this libtorch (${why}); use fp32${options.device === 'cpu' ? ', or a GPU' : ''}`, { field: 'dtype', device: options.device });
+    }
     addon.setThreads(options.threads ?? availableParallelism());
     const desc = await readEncoderWeights(spec, 'native');
     const projection = spec.projection.map((l) => ({
       weight: { data: l.weight, shape: [l.outFeatures, l.inFeatures] },
       ...(l.bias ? { bias: { data: l.bias, shape: [l.outFeatures] } } : {}),
+      ...(l.residual === 'identity' ? { residual: 'identity' as const } : l.residual ? { residual: { data: l.residual, shape: [l.outFeatures, l.inFeatures] } } : {}),
       activation: l.activation,
     }));
     let handle: ReturnType<typeof construct>;
     function construct() {
-      return new addon!.NativeEncoder(desc.config, desc.weights, projection, options.device);
+      return new addon!.NativeEncoder(desc.config, desc.weights, projection, options.device, dtype);
     }
     try {
       handle = construct();
@@ -47,7 +57,7 @@ export const backend: Backend = {
     let disposed = false;
     return {
       device: options.device,
-      engine: `libtorch ${info.torchVersion} (${options.device}, ${options.threads ?? availableParallelism()} threads${openBlasCore ? `, OPENBLAS_CORETYPE=${openBlasCore}` : ''})`,
+      engine: `libtorch ${info.torchVersion} (${options.device}, ${dtype}, ${options.threads ?? availableParallelism()} threads${openBlasCore ? `, OPENBLAS_CORETYPE=${openBlasCore}` : ''})`,
       async forward(batch) {
         if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
         try {

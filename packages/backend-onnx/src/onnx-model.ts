@@ -153,7 +153,7 @@ export class OnnxModel implements LoadedModel {
     if (project) {
       if (info.externalData) throw new TesseraError('INVALID_MODEL', `${file}: graphs with external weight files cannot take the projection inside ONNX Runtime yet; use a graph that includes it`, { file });
       // The projection joins the graph, so one session.run computes backbone and projection.
-      const { patch, output: name } = projectionPatch(output.name, spec.projection);
+      const { patch, output: name } = projectionPatch(output.name, spec.projection, output.elemType);
       modelBytes = new Uint8Array(bytes.length + patch.length);
       modelBytes.set(bytes, 0);
       modelBytes.set(patch, bytes.length);

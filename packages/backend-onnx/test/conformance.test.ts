@@ -1,5 +1,6 @@
 import { runConformanceSuite } from '@tessera/core/conformance';
-import { fixtures } from '@tessera/fixtures';
+import { fixtureList } from '@tessera/fixtures';
 import { backend } from '../src/index.js';
 
-runConformanceSuite({ backend, fixtures, createOptions: { threads: 2 } });
+// Every fixture: ONNX Runtime runs any exported graph (BERT, DistilBERT, RoBERTa, XLM-RoBERTa, ModernBERT).
+runConformanceSuite({ backend, fixtures: fixtureList, createOptions: { threads: 2 } });

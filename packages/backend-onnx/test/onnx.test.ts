@@ -114,22 +114,62 @@ describe('ONNX errors', () => {
     expect(e.message).toMatch(/pixel_valuesXX/);
   });
 
-  it('rejects a Matryoshka dimension the model does not declare', async () => {
-    const e = await errorOf(create(fixtures.stanford, { dimension: 7 }));
-    expect(e.code).toBe('UNSUPPORTED_DIMENSION');
-    expect(e.message).toMatch(/supported: 24/);
+  it('rejects dimensions the model does not declare, and values that are not positive integers', async () => {
+    const declared = await errorOf(create(fixtures.stanford, { dimensions: [24, 16, 8], dimension: 7 }));
+    expect(declared.code).toBe('UNSUPPORTED_DIMENSION');
+    expect(declared.message).toMatch(/supported: 24, 16, 8/);
+    const wide = await errorOf(create(fixtures.stanford, { dimension: 25 }));
+    expect(wide.code).toBe('UNSUPPORTED_DIMENSION');
+    expect(wide.message).toMatch(/at most 24/);
+    for (const bad of [0, -8, 1.5, Number.NaN]) {
+      const e = await errorOf(create(fixtures.stanford, { dimension: bad }));
+      expect(e.code, String(bad)).toBe('INVALID_OPTION');
+      expect(e.message).toMatch(/dimension must be a positive integer/);
+    }
+    const t = await create(fixtures.stanford);
+    await expect(t.encodeDocuments(['x'], { dimension: 0 })).rejects.toThrow(/dimension must be a positive integer \(got 0\)/);
+    await t.dispose();
   });
 
-  it('truncates to a declared Matryoshka dimension and renormalizes', async () => {
+  it('truncates ColBERT rows to a Matryoshka dimension: the leading elements of each full row, renormalized', async () => {
+    const full = await create(fixtures.stanford);
     const t = await create(fixtures.stanford, { dimensions: [24, 16, 8], dimension: 8 });
-    const [d] = await t.encodeDocuments(['hello world']);
+    const [d] = await t.encodeDocuments(['hello world, again']);
+    const [f] = await full.encodeDocuments(['hello world, again']);
     expect(d!.dim).toBe(8);
+    expect(d!.rows).toBe(f!.rows);
     for (let r = 0; r < d!.rows; r++) {
-      let s = 0;
-      for (let j = 0; j < 8; j++) s += d!.data[r * 8 + j]! ** 2;
-      expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(1e-5);
+      const head = f!.data.slice(r * 24, r * 24 + 8);
+      const norm = Math.hypot(...head);
+      for (let j = 0; j < 8; j++) expect(Math.abs(d!.data[r * 8 + j]! - head[j]! / norm)).toBeLessThan(1e-5);
     }
     await t.dispose();
+    await full.dispose();
+  });
+
+  it('runs an fp16 graph: the projection is appended after a cast to float32', async () => {
+    const golden = readGolden<ColbertGolden>(fixtures.pylate);
+    const t = await create(fixtures.pylate, { dtype: 'fp16' });
+    expect(t.engine).toMatch(/model_fp16\.onnx \+ projection/);
+    const docs = await t.encodeDocuments(golden.documents.map((d) => d.text));
+    docs.forEach((d, i) => {
+      expect(d.rows).toBe(golden.documents[i]!.embeddings.length);
+      // float16 activations: agreement to about 1e-2, not the float32 1e-4.
+      golden.documents[i]!.embeddings.forEach((row, r) => row.forEach((v, j) => expect(Math.abs(d.data[r * d.dim + j]! - v)).toBeLessThan(3e-2)));
+    });
+    await t.dispose();
+  });
+
+  it('refuses to stream dense vectors from a ColBERT model, and ColBERT roles from a dense one', async () => {
+    const c = await create(fixtures.stanford);
+    const d = await create(fixtures.dense);
+    const drain = async (g: AsyncGenerator<unknown>) => {
+      for await (const _ of g);
+    };
+    await expect(drain(c.encodeStream(['x'], { as: 'dense' }))).rejects.toThrow(/ColBERT model; stream queries or documents/);
+    await expect(drain(d.encodeStream(['x'], { as: 'query' }))).rejects.toThrow(/dense model; stream with as: 'dense'/);
+    await c.dispose();
+    await d.dispose();
   });
 });
 

@@ -1,9 +1,11 @@
 import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
 import { engineOrder, loadEngine, type Engine, type EngineName } from './engine.js';
-import { TfjsEncoder } from './encoder.js';
+import { TfjsEncoder, type TfjsModel } from './encoder.js';
+import { TfjsModernBert } from './modernbert.js';
 
 export { loadEngine, engineOrder, type Engine, type EngineName } from './engine.js';
-export { TfjsEncoder } from './encoder.js';
+export { TfjsEncoder, type TfjsModel } from './encoder.js';
+export { TfjsModernBert } from './modernbert.js';
 
 const ENGINES: EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
@@ -35,12 +37,15 @@ export const backend: Backend = {
       throw new TesseraError('BACKEND_FAILED', (e as Error).message, {}, { cause: e });
     }
     for (const s of engine.skipped) if (!forced && !s.includes('not installed')) options.onWarning(`tfjs engine ${s}`);
+    if (options.dtype !== undefined && options.dtype !== 'fp32') throw new TesseraError('INVALID_OPTION', `dtype "${options.dtype}" is not one the tfjs backend runs (fp32)`, { field: 'dtype' });
     const desc = await readEncoderWeights(spec, 'tfjs');
-    const encoder = new TfjsEncoder(engine.tf, desc, spec.projection);
+    const encoder: TfjsModel = desc.config.architecture === 'modernbert' ? new TfjsModernBert(engine.tf, desc, spec.projection) : new TfjsEncoder(engine.tf, desc, spec.projection);
+    let disposed = false;
     return {
       device: options.device,
       engine: `${engine.detail}${engine.skipped.length ? `; skipped ${engine.skipped.join('; ')}` : ''}`,
       async forward(batch) {
+        if (disposed) throw new TesseraError('DISPOSED', 'the tfjs model was disposed', {});
         let data: Float32Array;
         try {
           data = await encoder.forward(batch);
@@ -58,6 +63,8 @@ export const backend: Backend = {
         return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: encoder.outputDim };
       },
       async dispose() {
+        if (disposed) return;
+        disposed = true;
         encoder.dispose();
       },
     };

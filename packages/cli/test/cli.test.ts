@@ -137,11 +137,24 @@ describe('bad input', () => {
     const missing = run(['encode', '--model', fixtures.stanford, '--backend', 'tfjs-nope', 'x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/unknown backend "tfjs-nope"/);
-    const dim = run(['encode', '--model', fixtures.stanford, '--dim', '7', 'x']);
+    const dim = run(['encode', '--model', fixtures.stanford, '--dim', '25', 'x']);
     expect(dim.code).toBe(1);
-    expect(dim.stderr).toMatch(/dimension 7 is not supported/);
+    expect(dim.stderr).toMatch(/dimension 25 is not supported by .*colbert-stanford; it must be at most 24/);
     const debug = run(['encode', '--model', '/no/such/model', '--debug', 'x']);
     expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('takes --dim for a local folder: rows of that width, renormalized', () => {
+    const r = run(['encode', '--model', fixtures.stanford, '--dim', '8', '--quiet', 'hello world']);
+    expect(r.code).toBe(0);
+    const [o] = lines(r.stdout);
+    const rows = o!.embeddings as number[][];
+    expect(o!.dim).toBe(8);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.length).toBe(8);
+      expect(Math.abs(Math.hypot(...row) - 1)).toBeLessThan(1e-5);
+    }
   });
 
   it('resumes an interrupted --output .jsonl run', () => {
@@ -234,13 +247,17 @@ describe('every installed backend', () => {
     for (const [layout, dir] of [
       ['stanford', fixtures.stanford],
       ['pylate', fixtures.pylate],
+      ['ModernBERT PyLate', fixtures.modernbert],
+      ['XLM-RoBERTa multi-vector', fixtures.xlmr],
     ] as const) {
       it.runIf(installed.includes(name))(`encode --backend ${name} matches the reference on the ${layout} layout`, () => {
         const golden = readGolden<ColbertGolden>(dir);
         const r = run(['encode', '--model', dir, '--backend', name, '--device', 'cpu', '--as', 'query', '--quiet', golden.queries[0]!.text]);
         expect(r.stderr).toBe('');
-        const [o] = lines(r.stdout);
-        const rows = o!.embeddings as number[][];
+        const out = lines(r.stdout);
+        expect(out.length).toBe(1);
+        const rows = out[0]!.embeddings as number[][];
+        expect(rows.length).toBe(golden.queries[0]!.embeddings.length);
         rows.forEach((row, k) => row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)));
         const s = run(['score', '--model', dir, '--backend', name, '--device', 'cpu', '--json', '--query', golden.queries[1]!.text, golden.documents[2]!.text]);
         expect(JSON.parse(s.stdout).scores[0].score).toBeCloseTo(golden.maxsim[1]![2]!, 3);

@@ -1,6 +1,6 @@
 import type { LoadedModel, PaddedBatch, ForwardOutput } from './backend/types.js';
 import { planBatches, padBatch, type BatchLimits, type PlannedItem } from './batching/plan.js';
-import { buildDocument, buildPlain, buildQuery, resolveColbertTokens, type ColbertTokens } from './colbert/inputs.js';
+import { buildColbert, buildPlain, promptTokenCount, resolveColbertTokens, roleText, type ColbertTokens } from './colbert/inputs.js';
 import { TesseraError } from './errors.js';
 import { applyDenseLayers } from './model/dense-layer.js';
 import type { ModelSpec } from './model/spec.js';
@@ -16,6 +16,17 @@ export interface EncodeCallOptions extends Partial<BatchLimits> {
   onProgress?: (e: ProgressEvent) => void;
   /** Rows of this width (Matryoshka); must be one the model declares. */
   dimension?: number;
+  /** Text prepended to every input instead of the model's own prompt ('' for none). */
+  prompt?: string;
+  /** A prompt of the model's config_sentence_transformers.json, by name. */
+  promptName?: string;
+  /**
+   * Dense models: which prompt applies when neither prompt nor promptName is given, as
+   * sentence-transformers' encode_query / encode_document choose (default: the default prompt).
+   */
+  role?: 'query' | 'document';
+  /** Dense models: L2-normalize after Matryoshka truncation (sentence-transformers' normalize_embeddings). */
+  normalize?: boolean;
 }
 
 /** Validates that every input is a string and names the first that is not. */
@@ -61,33 +72,56 @@ export class Encoder {
     return this.model.engine;
   }
 
+  /** The prompt a call uses: explicit text, a named prompt, or the model's own choice for the role. */
+  private promptFor(kind: EncodeKind, o: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'>): string | undefined {
+    if (o.prompt !== undefined) {
+      if (typeof o.prompt !== 'string') throw new TesseraError('INVALID_OPTION', `prompt must be a string (got ${typeof o.prompt})`, { field: 'prompt' });
+      return o.prompt;
+    }
+    const { prompts, defaultPromptName } = this.spec;
+    if (o.promptName !== undefined) {
+      if (!(o.promptName in prompts)) throw new TesseraError('INVALID_OPTION', `prompt "${o.promptName}" is not one of ${this.spec.dir}'s prompts (${Object.keys(prompts).join(', ') || 'none'})`, { field: 'promptName' });
+      return prompts[o.promptName];
+    }
+    if (kind !== 'dense') return undefined; // ColBERT settings hold each role's prompt
+    const names = o.role === 'query' ? ['query'] : o.role === 'document' ? ['document', 'passage', 'corpus'] : [];
+    const own = names.find((n) => n in prompts);
+    if (own !== undefined) return prompts[own];
+    return defaultPromptName !== null ? prompts[defaultPromptName] : undefined;
+  }
+
   /** Tokenizes and frames texts for a role, without running the model. */
-  async prepare(texts: readonly string[], kind: EncodeKind, offset = 0): Promise<PlannedItem[]> {
-    const raw = await this.tokenizer.encodeRaw(texts);
-    return raw.map((ids, i) => {
-      let t;
-      if (kind === 'dense') t = buildPlain(this.tokenizer, ids, this.spec.maxLength);
-      else {
-        const s = this.spec.colbert;
-        if (!s || !this.colbertTokens) throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; use encode() / encodeDense() instead of query/document encoding`, {});
-        t = kind === 'query' ? buildQuery(this.tokenizer, ids, s, this.colbertTokens) : buildDocument(this.tokenizer, ids, s, this.colbertTokens);
-      }
-      return { ...t, index: offset + i };
-    });
+  async prepare(texts: readonly string[], kind: EncodeKind, offset = 0, options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
+    const prompt = this.promptFor(kind, options);
+    if (kind === 'dense') {
+      if (this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; encode queries or documents, not dense vectors`, {});
+      const p = prompt ?? '';
+      const raw = await this.tokenizer.encodeRaw(texts.map((t) => p + t));
+      const exclude = p && !this.spec.poolingIncludesPrompt ? promptTokenCount(this.tokenizer, (await this.tokenizer.encodeRaw([p]))[0]!) : 0;
+      return raw.map((ids, i) => ({ ...buildPlain(this.tokenizer, ids, this.spec.maxLength, exclude), index: offset + i }));
+    }
+    const s = this.spec.colbert;
+    if (!s || !this.colbertTokens) throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; use encodeDense() instead of query/document encoding`, {});
+    const raw = await this.tokenizer.encodeRaw(texts.map((t) => roleText(s, kind, t, prompt)));
+    return raw.map((ids, i) => ({ ...buildColbert(this.tokenizer, ids, kind, s, this.colbertTokens!, this.spec.positionLimit), index: offset + i }));
   }
 
   resolveDimension(dimension: number | undefined): number {
     const full = this.spec.kind === 'dense' ? (this.spec.dimensions[0] ?? this.spec.outputDim) : this.spec.outputDim;
     if (dimension === undefined) return full;
-    if (!this.spec.dimensions.includes(dimension))
-      throw new TesseraError('UNSUPPORTED_DIMENSION', `dimension ${dimension} is not supported by ${this.spec.dir}; supported: ${this.spec.dimensions.join(', ')}`, { dimension, supported: this.spec.dimensions });
+    if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1)
+      throw new TesseraError('INVALID_OPTION', `dimension must be a positive integer (got ${JSON.stringify(dimension)})`, { field: 'dimension' });
+    // A model that declares Matryoshka dimensions takes only those; otherwise any width up to the full one.
+    const declared = this.spec.dimensions.length > 1;
+    if (dimension > full || (declared && !this.spec.dimensions.includes(dimension)))
+      throw new TesseraError('UNSUPPORTED_DIMENSION', `dimension ${dimension} is not supported by ${this.spec.dir}; ${declared ? `supported: ${this.spec.dimensions.join(', ')}` : `it must be at most ${full}`}`, { dimension, supported: declared ? this.spec.dimensions : [full] });
     return dimension;
   }
 
   async encode<K extends EncodeKind>(texts: readonly string[], kind: K, options: EncodeCallOptions = {}): Promise<Output<K>[]> {
     checkTexts(texts);
     const dim = this.resolveDimension(options.dimension);
-    const items = await this.prepare(texts, kind);
+    const items = await this.prepare(texts, kind, 0, options);
     const results = new Array<Output<K>>(texts.length);
     await this.run(items, kind, dim, options, texts.length, 0, (r) => {
       results[r.index] = r as Output<K>;
@@ -101,6 +135,8 @@ export class Encoder {
    */
   async *encodeStream<K extends EncodeKind>(input: Iterable<string> | AsyncIterable<string>, kind: K, options: EncodeCallOptions & { windowSize?: number } = {}): AsyncGenerator<Output<K>> {
     const dim = this.resolveDimension(options.dimension);
+    if (kind === 'dense' && this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; stream queries or documents, not dense vectors`, { field: 'as' });
+    if (kind !== 'dense' && this.spec.kind === 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; stream with as: 'dense'`, { field: 'as' });
     const windowSize = options.windowSize ?? Math.max(256, (options.maxBatchSize ?? this.defaults.maxBatchSize) * 8);
     const iterator = (Symbol.asyncIterator in input ? (input as AsyncIterable<string>)[Symbol.asyncIterator]() : (input as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
     let offset = 0;
@@ -116,7 +152,7 @@ export class Encoder {
       return out;
     };
     let texts = await readWindow();
-    let prepared = this.prepare(texts, kind, offset);
+    let prepared = this.prepare(texts, kind, offset, options);
     let tokens = 0;
     while (texts.length) {
       const items = await prepared;
@@ -124,7 +160,7 @@ export class Encoder {
       offset += texts.length;
       // Read and tokenize the next window while this one runs through the model.
       const nextTexts = readWindow();
-      const nextPrepared = nextTexts.then((t) => this.prepare(t, kind, offset));
+      const nextPrepared = nextTexts.then((t) => this.prepare(t, kind, offset, options));
       nextPrepared.catch(() => undefined);
       const window = new Array<Output<K>>(texts.length);
       await this.run(items, kind, dim, { ...options, onProgress: undefined }, undefined, base, (r) => {
@@ -156,7 +192,7 @@ export class Encoder {
       const out = await pending!;
       pending = b + 1 < batches.length ? this.forward(padBatch(batches[b + 1]!, this.tokenizer.padId)) : undefined;
       const batch = batches[b]!;
-      batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim)));
+      batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim, !!options.normalize)));
       done += batch.length;
       tokens += batch.reduce((s, it) => s + it.ids.length, 0);
       options.onProgress?.({ role: kind, done: base + done, total, tokens, elapsedMs: Date.now() - started });
@@ -171,24 +207,22 @@ export class Encoder {
     return out;
   }
 
-  private postprocess(out: ForwardOutput, i: number, it: PlannedItem, kind: EncodeKind, dim: number): TokenEmbeddings | DenseEmbedding {
+  private postprocess(out: ForwardOutput, i: number, it: PlannedItem, kind: EncodeKind, dim: number, renormalize: boolean): TokenEmbeddings | DenseEmbedding {
     const meta = { index: it.index, tokens: it.ids.length, truncated: it.truncated };
+    const scored = it.scored ?? it.attention;
     if (kind === 'dense') {
-      let v = poolRows(out, i, it.attention, this.spec.pooling ?? 'mean');
+      let v = poolRows(out, i, scored, this.spec.pooling ?? ['mean']);
       if (this.spec.denseLayers.length) v = applyDenseLayers(this.spec.denseLayers, v);
+      if (this.spec.normalize) normalizeRows(v, 1, v.length);
+      // sentence-transformers truncates after its modules and renormalizes only when asked.
       if (dim < v.length) v = v.slice(0, dim);
-      if (this.spec.normalize || dim < (this.spec.dimensions[0] ?? dim)) normalizeRows(v, 1, v.length);
+      if (renormalize) normalizeRows(v, 1, v.length);
       return { index: it.index, dim: v.length, data: v, tokens: meta.tokens, truncated: meta.truncated };
     }
     const positions: number[] = [];
-    if (kind === 'query') {
-      const keepAll = this.spec.colbert!.queryExpansion;
-      for (let p = 0; p < it.ids.length; p++) if (keepAll || it.attention[p]) positions.push(p);
-    } else {
-      const skip = this.colbertTokens!.skiplist;
-      for (let p = 0; p < it.ids.length; p++) if (!skip.has(it.ids[p]!)) positions.push(p);
-    }
-    return extractRows(out, i, positions, it.ids, dim, meta);
+    for (let p = 0; p < it.ids.length; p++) if (scored[p]) positions.push(p);
+    // Truncated (Matryoshka) rows are renormalized so that MaxSim stays a sum of cosines.
+    return extractRows(out, i, positions, it.ids, dim, meta, this.spec.normalize || dim < out.dim);
   }
 
   async dispose(): Promise<void> {

@@ -27,7 +27,7 @@ export interface CreateOptions {
   device?: string;
   /** Fail instead of falling back to the CPU when the device is unavailable. */
   strict?: boolean;
-  /** Matryoshka dimension for every call (must be declared by the model). */
+  /** Matryoshka dimension for every call (one the model declares, or any width up to the full one when it declares none). */
   dimension?: number;
   threads?: number;
   /** Weight variant, e.g. 'q8' for onnx/model_quantized.onnx. */
@@ -93,7 +93,8 @@ export class Tessera extends EventEmitter {
     const onnxFile = options.dtype && options.dtype !== 'fp32' ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx` : undefined;
     const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, hub: options.hub, onProgress: options.onDownloadProgress });
     const spec = await loadModelSpec(resolved.dir, { colbert: options.colbert, dimensions: options.dimensions ?? resolved.entry?.dimensions });
-    const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config));
+    const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
+    for (const note of spec.notes) warn(note);
 
     let { device, unavailable } = await pickDevice(backend, request);
     if (unavailable) {
@@ -164,10 +165,10 @@ export class Tessera extends EventEmitter {
     return this.live().encodeStream(texts, options.as, this.opts(options));
   }
 
-  /** Tokenizes and frames texts as the model will see them (ids, attention, truncation), without running it. */
-  prepare(texts: readonly string[], as: 'query' | 'document' | 'dense'): Promise<PlannedItem[]> {
+  /** Tokenizes and frames texts as the model will see them (ids, attention, scored rows, truncation), without running it. */
+  prepare(texts: readonly string[], as: 'query' | 'document' | 'dense', options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
     checkTexts(texts);
-    return this.live().prepare(texts, as);
+    return this.live().prepare(texts, as, 0, options);
   }
 
   /** MaxSim of one query against one document, or against each of many. */

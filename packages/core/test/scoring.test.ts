@@ -136,8 +136,42 @@ describe('SIMD MaxSim kernel', () => {
   it('gives the same binary MaxSim with the word kernel as byte by byte', () => {
     const q = quantizeBinary(random(6, 96, 3));
     const d = quantizeBinary(random(9, 96, 4));
-    const odd = { ...q, data: q.data.slice(), stride: q.stride };
-    expect(maxSimBinary(q, d)).toBeCloseTo(naive(dequantize(q), dequantize(d)) / 96, 6);
-    expect(maxSimBinary(odd, d)).toBeCloseTo(maxSimBinary(q, d), 6);
+    // Rows at an odd byte offset cannot be read as 32-bit words: this takes the byte kernel.
+    const shifted = new Uint8Array(q.data.length + 1);
+    shifted.set(q.data, 1);
+    const byteAligned = { ...q, data: shifted.subarray(1) };
+    expect(byteAligned.data.byteOffset % 4).not.toBe(0);
+    const reference = naive(dequantize(q), dequantize(d)) / 96;
+    expect(maxSimBinary(q, d)).toBeCloseTo(reference, 6);
+    expect(maxSimBinary(byteAligned, d)).toBeCloseTo(reference, 6);
+  });
+
+  it('gives NaN for NaN inputs in every kernel, and topK ranks NaN after every number', () => {
+    const q = random(4, 8, 5);
+    const d = random(6, 8, 6);
+    d.data[9] = NaN;
+    expect(Number.isNaN(maxSimScalar(q, d))).toBe(true);
+    expect(Number.isNaN(maxSimMany(q, [d])[0]!)).toBe(true);
+    expect(Number.isNaN(maxSim(q, d))).toBe(true);
+    expect(topK([0.5, NaN, 2, NaN, -1], 5).map((r) => r.index)).toEqual([2, 0, 4, 1, 3]);
+    expect(topK([NaN, 1], 1)).toEqual([{ index: 1, score: 1 }]);
+  });
+
+  it('refuses a matrix whose data is shorter than rows x dim instead of reading stale memory', () => {
+    const q = random(4, 8, 7);
+    const short = { rows: 5, dim: 8, data: new Float32Array(16) };
+    for (const f of [() => maxSimMany(q, [short]), () => maxSim(q, short), () => maxSimScalar(short, q)]) {
+      expect(f).toThrow(/claims 5 rows of 8 but its data holds 16 floats/);
+    }
+    // A large short document would go to the SIMD kernel: it must be refused too.
+    expect(() => maxSimMany(random(32, 96, 1), [{ rows: 100, dim: 96, data: new Float32Array(96) }])).toThrow(/INVALID_INPUT|claims 100 rows/);
+  });
+
+  it('explains int8 embeddings without scales instead of a TypeError', () => {
+    const q = quantizeInt8(random(3, 8, 8));
+    const d = quantizeInt8(random(4, 8, 9));
+    const noScales = { ...d, scales: undefined };
+    expect(() => maxSimInt8(q, noScales)).toThrow(/int8 but has no scales/);
+    expect(() => maxSimInt8(q, { ...d, scales: new Float32Array(2) })).toThrow(/2 scales for 4 rows/);
   });
 });

@@ -1,8 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HfTextTokenizer, buildDocument, buildQuery, loadModelSpec, resolveColbertTokens } from '../src/index.js';
-import { readGolden, type ColbertGolden } from '../src/conformance/golden.js';
+import { HfTextTokenizer, buildColbert, loadModelSpec, resolveColbertTokens, roleText, type ColbertSettings, type TextTokenizer } from '../src/index.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 
@@ -27,10 +26,17 @@ describe('tokenizer', () => {
     expect(fromVocab.specialSuffix).toEqual([102]);
   });
 
-  it('finds added marker tokens, with or without the trailing space', async () => {
-    const tok = await HfTextTokenizer.fromFolder(join(fixtures.pylate, '0_Transformer'));
-    expect(tok.tokenToId('[Q] ')).toBe(30522);
-    expect(tok.tokenToId('[D] ')).toBe(30523);
+  it('finds marker tokens whichever side has the trailing space, the config or the vocabulary', async () => {
+    const pylate = await HfTextTokenizer.fromFolder(join(fixtures.pylate, '0_Transformer'));
+    const bert = await HfTextTokenizer.fromFolder(fixtures.stanford);
+    const ids = async (tok: TextTokenizer, q: string, d: string) => {
+      const ct = await resolveColbertTokens(tok, { ...(await loadModelSpec(fixtures.pylate)).colbert!, queryMarker: q, documentMarker: d });
+      return [ct.queryMarkerId, ct.documentMarkerId];
+    };
+    expect(await ids(pylate, '[Q] ', '[D] ')).toEqual([30522, 30523]); // vocabulary "[Q] ", config "[Q] "
+    expect(await ids(pylate, '[Q]', '[D]')).toEqual([30522, 30523]); // vocabulary "[Q] ", config "[Q]"
+    expect(await ids(bert, '[unused0] ', '[unused1] ')).toEqual([1, 2]); // vocabulary "[unused0]", config with a space
+    await expect(ids(bert, '[Q]', '[D]')).rejects.toThrow(/query marker "\[Q\]" is neither in the vocabulary nor an added token/);
   });
 
   it('names the folder when there is no tokenizer, and the file when it is corrupt', async () => {
@@ -44,50 +50,127 @@ describe('tokenizer', () => {
   });
 });
 
-describe('ColBERT query and document framing', () => {
-  for (const [name, dir] of [
-    ['stanford', fixtures.stanford],
-    ['pylate', fixtures.pylate],
-  ] as const) {
-    it(`reproduces the reference ids of the ${name} layout`, async () => {
-      const spec = await loadModelSpec(dir);
-      const tok = await HfTextTokenizer.fromFolder(spec.transformerDir);
-      const ct = await resolveColbertTokens(tok, spec.colbert!);
-      const golden = readGolden<ColbertGolden>(dir);
-      const rawQ = await tok.encodeRaw(golden.queries.map((q) => q.text));
-      golden.queries.forEach((g, i) => {
-        const q = buildQuery(tok, rawQ[i]!, spec.colbert!, ct);
-        expect(q.ids).toEqual(g.input_ids);
-        expect(q.attention).toEqual(g.attention_mask);
-      });
-      const rawD = await tok.encodeRaw(golden.documents.map((d) => d.text));
-      golden.documents.forEach((g, i) => expect(buildDocument(tok, rawD[i]!, spec.colbert!, ct).ids).toEqual(g.input_ids));
-    });
-  }
+/** A word-level tokenizer with configurable specials, for framing rules the fixtures cannot show. */
+function fakeTokenizer(o: Partial<TextTokenizer> & { vocab?: string[] } = {}): TextTokenizer {
+  const vocab = o.vocab ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '[Q]', '[D]', 'hello', 'world', '.', ',', '!'];
+  const id = (t: string) => (vocab.includes(t) ? vocab.indexOf(t) : undefined);
+  return {
+    specialPrefix: [],
+    specialSuffix: [],
+    padId: 0,
+    maskId: undefined,
+    eosId: undefined,
+    unkId: 1,
+    unkToken: '[UNK]',
+    vocabSize: vocab.length,
+    async encodeRaw(texts) {
+      return texts.map((t) => t.split(/\s+|(?=[.,!])|(?<=[.,!])/).filter(Boolean).map((w) => id(w) ?? 1));
+    },
+    tokenToId: id,
+    ...o,
+  };
+}
 
-  it('encodes the empty string as special tokens and marker only', async () => {
-    const spec = await loadModelSpec(fixtures.stanford);
-    const tok = await HfTextTokenizer.fromFolder(spec.transformerDir);
-    const ct = await resolveColbertTokens(tok, spec.colbert!);
-    expect(buildDocument(tok, [], spec.colbert!, ct).ids).toEqual([101, 2, 102]);
-    const q = buildQuery(tok, [], spec.colbert!, ct);
-    expect(q.ids.slice(0, 4)).toEqual([101, 1, 102, 103]);
-    expect(q.ids.length).toBe(32);
+const settings = (s: Partial<ColbertSettings>): ColbertSettings => ({
+  markerMode: 'insert',
+  queryMarker: '[Q]',
+  documentMarker: '[D]',
+  queryPrompt: '',
+  documentPrompt: '',
+  queryLength: 8,
+  documentLength: 8,
+  queryExpansion: { strategy: 'fixed', attend: false, token: null, length: 8 },
+  skiplistWords: ['.', ','],
+  skiplistUnknown: 'unk',
+  skiplistRoles: ['document'],
+  expansionScored: true,
+  keepOnlyTokenIds: null,
+  ...s,
+});
+
+async function framed(tok: TextTokenizer, s: ColbertSettings, role: 'query' | 'document', text: string) {
+  const ct = await resolveColbertTokens(tok, s);
+  const [raw] = await tok.encodeRaw([roleText(s, role, text)]);
+  return buildColbert(tok, raw!, role, s, ct, 512);
+}
+
+describe('ColBERT framing rules', () => {
+  it('inserts the PyLate marker after the first token even when the tokenizer adds no special tokens', async () => {
+    const tok = fakeTokenizer({ maskId: 4 });
+    const d = await framed(tok, settings({}), 'document', 'hello world');
+    expect(d.ids).toEqual([7, 6, 8]);
+    const withCls = fakeTokenizer({ maskId: 4, specialPrefix: [2], specialSuffix: [3] });
+    expect((await framed(withCls, settings({}), 'document', 'hello world')).ids).toEqual([2, 6, 7, 8, 3]);
   });
 
-  it('attends to the expansion tokens when asked to', async () => {
-    const spec = await loadModelSpec(fixtures.stanford, { colbert: { attendToExpansion: true } });
-    const tok = await HfTextTokenizer.fromFolder(spec.transformerDir);
-    const q = buildQuery(tok, [2054], spec.colbert!, await resolveColbertTokens(tok, spec.colbert!));
-    expect(q.attention.every((a) => a === 1)).toBe(true);
+  it("replaces colbert-ai's '. ' placeholder, the token after the first", async () => {
+    const tok = fakeTokenizer({ maskId: 4, specialPrefix: [2], specialSuffix: [3] });
+    const s = settings({ markerMode: 'placeholder', skiplistUnknown: 'encode' });
+    expect((await framed(tok, s, 'document', 'hello')).ids).toEqual([2, 6, 7, 3]);
+    const q = await framed(tok, s, 'query', 'hello');
+    expect(q.ids).toEqual([2, 5, 7, 3, 4, 4, 4, 4]);
+    expect(q.attention).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(q.scored).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
-  it('skips punctuation ids in the skiplist', async () => {
-    const spec = await loadModelSpec(fixtures.stanford);
+  it('falls back from [MASK] to EOS, then (PyLate) the pad token, for query expansion', async () => {
+    const s = settings({});
+    expect((await framed(fakeTokenizer({ maskId: 4, eosId: 3 }), s, 'query', 'hello')).ids.at(-1)).toBe(4);
+    expect((await framed(fakeTokenizer({ eosId: 3 }), s, 'query', 'hello')).ids.at(-1)).toBe(3);
+    expect((await framed(fakeTokenizer({}), s, 'query', 'hello')).ids.at(-1)).toBe(0);
+    // sentence-transformers 6 has no pad fallback: it is an error that says what to set.
+    await expect(framed(fakeTokenizer({}), settings({ markerMode: 'prompt' }), 'query', 'hello')).rejects.toThrow(/neither; set queryExpansion\.token/);
+  });
+
+  it('resolves skiplist words that are not one token as each library does', async () => {
+    const tok = fakeTokenizer({ maskId: 4 });
+    const words = ['.', '?'];
+    const ids = async (unknown: ColbertSettings['skiplistUnknown']) => [...(await resolveColbertTokens(tok, settings({ skiplistWords: words, skiplistUnknown: unknown }))).skiplist].sort();
+    expect(await ids('unk')).toEqual([1, 9]); // PyLate: convert_tokens_to_ids('?') is the unknown token
+    expect(await ids('drop')).toEqual([9]); // sentence-transformers 6 drops it
+    expect(await ids('encode')).toEqual([0, 1, 9]); // colbert-ai: first id of '?' alone, and the pad id
+  });
+
+  it('scores expansion rows and applies the skiplist to queries only where the multi-vector mask says so', async () => {
+    const tok = fakeTokenizer({ maskId: 4 });
+    const s = settings({ markerMode: 'prompt', queryPrompt: '[Q] ', skiplistUnknown: 'drop', skiplistRoles: ['query', 'document'] });
+    const q = await framed(tok, s, 'query', 'hello , world');
+    expect(q.ids).toEqual([5, 7, 10, 8, 4, 4, 4, 4]);
+    expect(q.scored).toEqual([1, 1, 0, 1, 1, 1, 1, 1]);
+    const unscoredExpansion = await framed(tok, { ...s, expansionScored: false }, 'query', 'hello');
+    expect(unscoredExpansion.scored).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('expands to at least the length with strategy min, and truncates to it with fixed', async () => {
+    const tok = fakeTokenizer({ maskId: 4 });
+    const long = 'hello world '.repeat(6);
+    const fixed = await framed(tok, settings({ markerMode: 'prompt' }), 'query', long);
+    expect(fixed.ids.length).toBe(8);
+    expect(fixed.truncated).toBe(true);
+    const min = await framed(tok, settings({ markerMode: 'prompt', queryLength: 10, queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 } }), 'query', long);
+    expect(min.ids.length).toBe(10);
+    const short = await framed(tok, settings({ markerMode: 'prompt', queryLength: 10, queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 } }), 'query', 'hello');
+    expect(short.ids).toEqual([7, 4, 4, 4]);
+    expect(short.attention).toEqual([1, 1, 1, 1]);
+  });
+
+  it('keeps surrounding whitespace, as sentence-transformers 6 does (it matters to BPE tokenizers)', async () => {
+    const spec = await loadModelSpec(fixtures.modernbert);
     const tok = await HfTextTokenizer.fromFolder(spec.transformerDir);
-    const ct = await resolveColbertTokens(tok, spec.colbert!);
-    expect([1010, 1012, 999, 1029, 1025].every((id) => ct.skiplist.has(id))).toBe(true);
-    expect(ct.skiplist.has(101)).toBe(false);
-    expect(ct.skiplist.size).toBe(32);
+    expect(roleText(spec.colbert!, 'query', '  padded  ')).toBe('  padded  ');
+    const [spaced, bare] = await tok.encodeRaw(['  padded  ', 'padded']);
+    expect(spaced).not.toEqual(bare);
+    expect(spaced!.length).toBeGreaterThan(bare!.length + 1);
+  });
+
+  it('lowercases through the normalizer when sentence_bert_config.json says do_lower_case, keeping added tokens', async () => {
+    const plain = await HfTextTokenizer.fromFolder(fixtures.modernbert);
+    const lower = await HfTextTokenizer.fromFolder(fixtures.modernbert, {}, { lowercase: true });
+    const [a] = await plain.encodeRaw(['[Q] MiXeD']);
+    const [b] = await lower.encodeRaw(['[Q] MiXeD']);
+    const [c] = await plain.encodeRaw(['[Q] mixed']);
+    expect(b).toEqual(c);
+    expect(a).not.toEqual(b);
+    expect(b![0]).toBe(plain.tokenToId('[Q] '));
   });
 });

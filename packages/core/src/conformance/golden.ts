@@ -1,24 +1,64 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** One text as the reference library framed and encoded it. */
+export interface GoldenText {
+  text: string;
+  input_ids: number[];
+  attention_mask: number[];
+  /** 1 where the row is scored (kept). */
+  scored: number[];
+  kept_ids: number[];
+  embeddings: number[][];
+}
+
 export interface ColbertGolden {
   layout: string;
+  /** The reference call that produced it, with any configuration it needed. */
+  reference: string;
   dim: number;
-  query_length: number;
+  /** Expansion length (null without query expansion). */
+  query_length: number | null;
   document_length: number;
-  queries: Array<{ text: string; input_ids: number[]; attention_mask: number[]; embeddings: number[][] }>;
-  documents: Array<{ text: string; input_ids: number[]; kept_ids: number[]; embeddings: number[][] }>;
+  queries: GoldenText[];
+  documents: GoldenText[];
   maxsim: number[][];
 }
 
-export interface DenseGolden {
-  dim: number;
-  texts: Array<{ text: string; input_ids: number[]; embedding: number[] }>;
-  cosine: number[][];
+export interface DenseGoldenText {
+  text: string;
+  input_ids: number[];
+  embedding: number[];
 }
 
-export function readGolden<T>(dir: string): T {
-  return JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as T;
+export interface DenseGolden {
+  reference: string;
+  dim: number;
+  prompts: Record<string, string>;
+  default_prompt_name: string | null;
+  /** encode(): the default prompt. */
+  texts: DenseGoldenText[];
+  cosine: number[][];
+  /** encode_query() / encode_document(), where the model has those prompts. */
+  query_texts?: DenseGoldenText[];
+  document_texts?: DenseGoldenText[];
+  /** encode(truncate_dim=...), not renormalized. */
+  truncated?: { dimension: number; embeddings: number[][] };
+}
+
+/** A backend's raw forward output for a padded batch with token types (forward.json). */
+export interface ForwardGolden {
+  reference: string;
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+  dim: number;
+  /** [batch][position][dim], projected, not normalized. */
+  rows: number[][][];
+}
+
+export function readGolden<T>(dir: string, file = 'golden.json'): T {
+  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
 }
 
 /** Largest absolute difference between two row sets (Infinity when shapes differ). */

@@ -11,10 +11,19 @@ const ACTIVATIONS: Record<string, Activation> = {
   'torch.nn.modules.activation.ReLU': 'relu',
   'torch.nn.modules.activation.GELU': 'gelu',
   'torch.nn.modules.activation.Sigmoid': 'sigmoid',
+  'torch.nn.modules.activation.SiLU': 'silu',
 };
 
-export function parseActivation(name: string | undefined, file: string): Activation {
-  if (name === undefined) return 'identity';
+/**
+ * A Dense config without "activation_function" gets its class's default: sentence-transformers'
+ * Dense defaults to Tanh, PyLate's Dense to Identity.
+ */
+export function defaultActivation(moduleType: string): Activation {
+  return moduleType.startsWith('pylate.') ? 'identity' : 'tanh';
+}
+
+export function parseActivation(name: string | undefined, file: string, fallback: Activation = 'identity'): Activation {
+  if (name === undefined) return fallback;
   const act = ACTIVATIONS[name];
   if (!act) throw new TesseraError('INVALID_MODEL', `${file}: activation_function ${JSON.stringify(name)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`, { file, field: 'activation_function' });
   return act;
@@ -30,14 +39,15 @@ export function checkLayerShape(source: string, shape: number[], inFeatures: num
 }
 
 /** Loads a sentence-transformers / PyLate Dense module folder (config.json + model.safetensors). */
-export async function loadDenseFolder(dir: string): Promise<DenseLayer> {
+export async function loadDenseFolder(dir: string, moduleType = 'sentence_transformers.models.Dense'): Promise<DenseLayer> {
   const cfgPath = join(dir, 'config.json');
   const cfg = readJsonObject(cfgPath);
   if (!cfg) throw new TesseraError('INVALID_MODEL', `${dir}: Dense module has no config.json`, { file: cfgPath });
   const inFeatures = field(cfg, 'in_features', isInt, cfgPath, 'a positive integer');
   const outFeatures = field(cfg, 'out_features', isInt, cfgPath, 'a positive integer');
   const hasBias = field(cfg, 'bias', isBool, cfgPath, 'a boolean') ?? true;
-  const activation = parseActivation(field(cfg, 'activation_function', isStr, cfgPath, 'a string'), cfgPath);
+  const activation = parseActivation(field(cfg, 'activation_function', isStr, cfgPath, 'a string'), cfgPath, defaultActivation(moduleType));
+  const useResidual = field(cfg, 'use_residual', isBool, cfgPath, 'a boolean') ?? false;
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(weightsPath)) {
     const other = existsSync(join(dir, 'pytorch_model.bin')) ? ' (only pytorch_model.bin is present; convert it to safetensors)' : '';
@@ -54,7 +64,16 @@ export async function loadDenseFolder(dir: string): Promise<DenseLayer> {
   } else if (hasBias && cfg.bias === true) {
     throw new TesseraError('INVALID_MODEL', `${weightsPath}: config.json says bias=true but linear.bias is missing`, { file: weightsPath, field: 'linear.bias' });
   }
-  return { inFeatures: inn, outFeatures: out, weight, bias, activation, source: dir };
+  let residual: DenseLayer['residual'];
+  if (useResidual && inn === out) residual = 'identity';
+  else if (useResidual) {
+    // in != out: the residual goes through its own bias-free linear layer.
+    if (!st.has('residual.weight')) throw new TesseraError('INVALID_MODEL', `${weightsPath}: config.json says use_residual=true with ${inn} -> ${out} features, but residual.weight is missing`, { file: weightsPath, field: 'residual.weight' });
+    const shape = st.info('residual.weight').shape;
+    if (shape.length !== 2 || shape[0] !== out || shape[1] !== inn) throw new TesseraError('INVALID_MODEL', `${weightsPath}: residual.weight has shape ${JSON.stringify(shape)}, expected [${out}, ${inn}]`, { file: weightsPath, field: 'residual.weight' });
+    residual = await st.readFloat32('residual.weight');
+  }
+  return { inFeatures: inn, outFeatures: out, weight, bias, activation, ...(residual ? { residual } : {}), source: dir };
 }
 
 /** Applies layers to one vector on the JS thread (used for the few vectors of dense pooling). */
@@ -66,7 +85,10 @@ export function applyDenseLayers(layers: readonly DenseLayer[], x: Float32Array)
       let s = l.bias ? l.bias[o]! : 0;
       const base = o * l.inFeatures;
       for (let i = 0; i < l.inFeatures; i++) s += l.weight[base + i]! * cur[i]!;
-      y[o] = activate(l.activation, s);
+      let v = activate(l.activation, s);
+      if (l.residual === 'identity') v += cur[o]!;
+      else if (l.residual) for (let i = 0; i < l.inFeatures; i++) v += l.residual[base + i]! * cur[i]!;
+      y[o] = v;
     }
     cur = y;
   }
@@ -85,6 +107,10 @@ export function activate(a: Activation, x: number): number {
       return 1 / (1 + Math.exp(-x));
     case 'gelu':
       return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case 'gelu_tanh':
+      return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    case 'silu':
+      return x / (1 + Math.exp(-x));
   }
 }
 

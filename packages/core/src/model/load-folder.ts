@@ -2,10 +2,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { SafetensorsFile } from '../io/safetensors.js';
-import { resolveColbertSettings, type ColbertOverrides } from './colbert-settings.js';
+import { resolveColbertSettings, type ColbertOverrides, type ColbertSource } from './colbert-settings.js';
 import { checkLayerShape, loadDenseFolder } from './dense-layer.js';
-import { field, isInt, isStr, readJsonObject, type Json } from './json.js';
-import type { DenseLayer, ModelSpec, PoolingMode } from './spec.js';
+import { architectureOf } from './encoder-weights.js';
+import { field, isBool, isInt, isStr, readJsonObject, type Json } from './json.js';
+import { moduleConfig, readModules, type StModule } from './modules.js';
+import type { ColbertSettings, DenseLayer, ModelSpec, PoolingMode } from './spec.js';
 
 export interface LoadSpecOptions {
   colbert?: ColbertOverrides;
@@ -13,37 +15,35 @@ export interface LoadSpecOptions {
   dimensions?: number[];
 }
 
-interface StModule {
-  type: string;
-  path: string;
-}
-
 function invalid(message: string, details: Record<string, unknown>): TesseraError {
   return new TesseraError('INVALID_MODEL', message, details);
 }
 
-function readModules(dir: string): StModule[] | undefined {
-  const file = join(dir, 'modules.json');
-  const raw = readJsonObject(file);
-  if (raw === undefined) return undefined;
-  if (!Array.isArray(raw)) throw invalid(`${file}: expected an array of modules`, { file });
-  return (raw as unknown[]).map((m, i) => {
-    const mod = m as Json;
-    if (!mod || typeof mod.type !== 'string' || typeof (mod.path ?? '') !== 'string') throw invalid(`${file}: module ${i} needs string "type" and "path"`, { file, field: `[${i}]` });
-    return { type: mod.type, path: (mod.path as string | undefined) ?? '' };
-  });
-}
+// sentence-transformers' legacy pooling flags, in the order it concatenates them.
+const LEGACY_POOLING: Array<[string, PoolingMode]> = [
+  ['pooling_mode_cls_token', 'cls'],
+  ['pooling_mode_max_tokens', 'max'],
+  ['pooling_mode_mean_tokens', 'mean'],
+  ['pooling_mode_mean_sqrt_len_tokens', 'mean_sqrt_len_tokens'],
+  ['pooling_mode_weightedmean_tokens', 'weightedmean'],
+  ['pooling_mode_lasttoken', 'lasttoken'],
+];
+const POOLING_MODES = new Set<string>(LEGACY_POOLING.map(([, m]) => m));
 
-function pooling(dir: string): PoolingMode {
-  const file = join(dir, 'config.json');
-  const cfg = readJsonObject(file) ?? {};
-  if (cfg.pooling_mode_cls_token) return 'cls';
-  if (cfg.pooling_mode_max_tokens) return 'max';
-  if (cfg.pooling_mode_lasttoken) return 'lasttoken';
-  if (cfg.pooling_mode_mean_tokens) return 'mean';
-  if (cfg.pooling_mode_mean_sqrt_len_tokens || cfg.pooling_mode_weightedmean_tokens)
-    throw invalid(`${file}: only cls, mean, max and lasttoken pooling are supported`, { file });
-  return 'mean';
+/** A Pooling module's modes (concatenated in order) and whether prompt tokens are pooled. */
+function readPooling(m: StModule): { modes: PoolingMode[]; includePrompt: boolean } {
+  const { cfg, file } = moduleConfig(m);
+  let modes: PoolingMode[];
+  const raw = cfg.pooling_mode;
+  if (raw !== undefined && raw !== null) {
+    const list = Array.isArray(raw) ? raw : [raw];
+    for (const mode of list) if (typeof mode !== 'string' || !POOLING_MODES.has(mode)) throw invalid(`${file}: pooling mode ${JSON.stringify(mode)} is not one of ${[...POOLING_MODES].join(', ')}`, { file, field: 'pooling_mode' });
+    modes = list as PoolingMode[];
+  } else {
+    modes = LEGACY_POOLING.filter(([k]) => cfg[k] === true).map(([, mode]) => mode);
+    if (!modes.length) modes = ['mean'];
+  }
+  return { modes, includePrompt: field(cfg, 'include_prompt', isBool, file, 'a boolean') ?? true };
 }
 
 function findOnnx(dir: string, transformerDir: string): string[] {
@@ -55,45 +55,79 @@ function findOnnx(dir: string, transformerDir: string): string[] {
   return [...seen].sort();
 }
 
-/** Key prefix of the backbone weights ("bert." in Stanford checkpoints, "" in plain ones). */
-function backbonePrefix(st: SafetensorsFile): string {
-  const key = st.names().find((n) => n.endsWith('embeddings.word_embeddings.weight'));
-  if (!key) throw invalid(`${st.path}: no "embeddings.word_embeddings.weight" tensor; this is not a BERT-family checkpoint`, { file: st.path });
-  return key.slice(0, key.length - 'embeddings.word_embeddings.weight'.length);
+function readPrompts(st: Json | undefined, file: string): { prompts: Record<string, string>; defaultPromptName: string | null } {
+  const prompts: Record<string, string> = {};
+  const raw = st?.prompts;
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${file}: field "prompts" must be an object of strings`, { file, field: 'prompts' });
+    for (const [k, v] of Object.entries(raw as Json)) {
+      if (v === null) continue;
+      if (typeof v !== 'string') throw invalid(`${file}: prompt "${k}" must be a string, got ${JSON.stringify(v)}`, { file, field: `prompts.${k}` });
+      prompts[k] = v;
+    }
+  }
+  const defaultPromptName = st ? (field(st, 'default_prompt_name', isStr, file, 'a string') ?? null) : null;
+  if (defaultPromptName !== null && !(defaultPromptName in prompts)) throw invalid(`${file}: default_prompt_name "${defaultPromptName}" is not one of the prompts (${Object.keys(prompts).join(', ') || 'none'})`, { file, field: 'default_prompt_name' });
+  return { prompts, defaultPromptName };
 }
 
-/** Reads a local model folder in the Stanford, PyLate or sentence-transformers layout. */
+/** The tokenizer's own length limit (tokenizer_config.json model_max_length), when it is a real one. */
+function tokenizerLimit(transformerDir: string): number | undefined {
+  const cfg = readJsonObject(join(transformerDir, 'tokenizer_config.json'));
+  const v = cfg?.model_max_length;
+  // transformers writes 1e30 for "no limit".
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e7 ? v : undefined;
+}
+
+/** Clamps ColBERT lengths to what the backbone's positions allow, noting each change. */
+function clampLengths(s: ColbertSettings, limit: number, notes: string[]): void {
+  const clamp = (what: string, v: number): number => {
+    if (v <= limit) return v;
+    notes.push(`${what} ${v} is longer than the ${limit} tokens the backbone takes; using ${limit}`);
+    return limit;
+  };
+  s.documentLength = clamp('document length', s.documentLength);
+  if (s.queryLength !== undefined) s.queryLength = clamp('query length', s.queryLength);
+  if (s.queryExpansion) s.queryExpansion.length = clamp('query expansion length', s.queryExpansion.length);
+}
+
+/**
+ * Reads a local model folder in the Stanford ColBERT, PyLate, sentence-transformers 6
+ * multi-vector or sentence-transformers dense layout. Weights of the backbone are not read here
+ * (backends that need them read them), so any backbone loads for the ONNX backend.
+ */
 export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}): Promise<ModelSpec> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TesseraError('MODEL_NOT_FOUND', `model folder ${dir} does not exist`, { dir });
   const modules = readModules(dir);
+  const stPath = join(dir, 'config_sentence_transformers.json');
+  const stConfig = readJsonObject(stPath);
+  const { prompts, defaultPromptName } = readPrompts(stConfig, stPath);
+  const notes: string[] = [];
   let transformerDir = dir;
   let layout: ModelSpec['layout'];
-  let kind: ModelSpec['kind'];
   const projection: DenseLayer[] = [];
   const denseLayers: DenseLayer[] = [];
-  let pool: PoolingMode | undefined;
+  let pooling: { modes: PoolingMode[]; includePrompt: boolean } | undefined;
   let normalize = false;
+  let mask: StModule | undefined;
 
   if (modules) {
-    const tr = modules.find((m) => m.type.endsWith('Transformer'));
+    const tr = modules.find((m) => m.role === 'transformer');
     if (!tr) throw invalid(`${join(dir, 'modules.json')}: no Transformer module`, { file: join(dir, 'modules.json') });
-    transformerDir = join(dir, tr.path);
-    let pooled = false;
+    transformerDir = tr.dir;
     for (const m of modules) {
       if (m === tr) continue;
-      if (m.type.endsWith('Pooling')) {
-        pooled = true;
-        pool = pooling(join(dir, m.path));
-      } else if (m.type.endsWith('Dense')) {
-        (pooled ? denseLayers : projection).push(await loadDenseFolder(join(dir, m.path)));
-      } else if (m.type.endsWith('Normalize')) {
-        normalize = true;
-      } else {
-        throw invalid(`${join(dir, 'modules.json')}: module type ${m.type} is not supported`, { file: join(dir, 'modules.json'), field: m.type });
-      }
+      if (m.role === 'pooling') pooling = readPooling(m);
+      else if (m.role === 'dense') (pooling ? denseLayers : projection).push(await loadDenseFolder(m.dir, m.type));
+      else if (m.role === 'normalize') normalize = true;
+      else if (m.role === 'multi-vector-mask') mask = m;
+      else if (m.role === 'token-pooling')
+        throw invalid(`${join(dir, 'modules.json')}: the ${m.type} module (token pooling baked into the checkpoint) is not supported; Tessera returns every scored token row`, { file: join(dir, 'modules.json'), field: m.type });
     }
-    kind = pooled ? 'dense' : 'colbert';
-    layout = pooled ? 'sentence-transformers' : 'pylate';
+    const modelType = stConfig?.model_type;
+    layout = pooling ? 'sentence-transformers' : mask || modelType === 'MultiVectorEncoder' ? 'multi-vector' : 'pylate';
+    // PyLate normalizes token rows in encode() whatever its modules; sentence-transformers 6 with its Normalize module.
+    if (layout === 'pylate') normalize = true;
   } else {
     const cfg = readJsonObject(join(dir, 'config.json'));
     if (!cfg) throw invalid(`${dir}: not a model folder (no modules.json or config.json)`, { dir });
@@ -101,9 +135,10 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     if (!archs.includes('HF_ColBERT')) {
       throw invalid(`${dir}: config.json has architectures ${JSON.stringify(archs)} and there is no modules.json; expected a Stanford ColBERT (HF_ColBERT) or a sentence-transformers / PyLate folder`, { file: join(dir, 'config.json'), field: 'architectures' });
     }
-    kind = 'colbert';
     layout = 'stanford';
+    normalize = true;
   }
+  const kind = layout === 'sentence-transformers' ? 'dense' : 'colbert';
 
   const configPath = join(transformerDir, 'config.json');
   const config = readJsonObject(configPath);
@@ -112,20 +147,24 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   const hiddenSize = field(config, 'hidden_size', isInt, configPath, 'a positive integer') ?? field(config, 'dim', isInt, configPath, 'a positive integer');
   if (hiddenSize === undefined) throw invalid(`${configPath}: missing "hidden_size"`, { file: configPath, field: 'hidden_size' });
   const maxPositions = field(config, 'max_position_embeddings', isInt, configPath, 'a positive integer') ?? 512;
+  const arch = architectureOf(modelType);
+  // RoBERTa-family position ids start after the padding id, so padId + 1 positions are never used by text.
+  const padId = typeof config.pad_token_id === 'number' ? config.pad_token_id : 1;
+  const positionLimit = arch === 'roberta' || arch === 'xlm-roberta' ? maxPositions - padId - 1 : maxPositions;
+  const modelLimit = Math.min(tokenizerLimit(transformerDir) ?? positionLimit, positionLimit);
 
-  let weightsFile: string | undefined = join(transformerDir, 'model.safetensors');
-  let weightPrefix = '';
-  if (existsSync(weightsFile)) {
+  const sbertPath = join(transformerDir, 'sentence_bert_config.json');
+  const sbert = readJsonObject(sbertPath) ?? {};
+  const lowercase = field(sbert, 'do_lower_case', isBool, sbertPath, 'a boolean') ?? false;
+
+  const weightsPath = join(transformerDir, 'model.safetensors');
+  const weightsFile = existsSync(weightsPath) ? weightsPath : undefined;
+  if (layout === 'stanford') {
+    if (!weightsFile) throw invalid(`${dir}: Stanford ColBERT folder has no model.safetensors (its projection lives there)`, { file: weightsPath });
     const st = await SafetensorsFile.open(weightsFile);
-    weightPrefix = backbonePrefix(st);
-    if (layout === 'stanford') {
-      if (!st.has('linear.weight')) throw invalid(`${weightsFile}: Stanford ColBERT checkpoint has no "linear.weight" projection`, { file: weightsFile, field: 'linear.weight' });
-      const [out, inn] = checkLayerShape(weightsFile, st.info('linear.weight').shape, hiddenSize, undefined);
-      projection.push({ inFeatures: inn, outFeatures: out, weight: await st.readFloat32('linear.weight'), bias: undefined, activation: 'identity', source: weightsFile });
-    }
-  } else {
-    weightsFile = undefined;
-    if (layout === 'stanford') throw invalid(`${dir}: Stanford ColBERT folder has no model.safetensors (its projection lives there)`, { file: join(dir, 'model.safetensors') });
+    if (!st.has('linear.weight')) throw invalid(`${weightsFile}: Stanford ColBERT checkpoint has no "linear.weight" projection`, { file: weightsFile, field: 'linear.weight' });
+    const [out, inn] = checkLayerShape(weightsFile, st.info('linear.weight').shape, hiddenSize, undefined);
+    projection.push({ inFeatures: inn, outFeatures: out, weight: await st.readFloat32('linear.weight'), bias: undefined, activation: 'identity', source: weightsFile });
   }
 
   // Each layer must take the previous one's width.
@@ -135,24 +174,35 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     width = l.outFeatures;
   }
   const outputDim = width;
+  if (pooling) width *= pooling.modes.length;
   for (const l of denseLayers) {
     if (l.inFeatures !== width) throw invalid(`${l.source}: layer takes ${l.inFeatures} inputs but receives ${width}`, { file: l.source });
     width = l.outFeatures;
   }
   const finalDim = kind === 'dense' ? width : outputDim;
 
-  let colbert;
+  let colbert: ColbertSettings | undefined;
   if (kind === 'colbert') {
-    const stPath = join(dir, 'config_sentence_transformers.json');
-    const metaPath = join(dir, 'artifact.metadata');
-    const st = readJsonObject(stPath);
-    const meta = readJsonObject(metaPath);
-    colbert = resolveColbertSettings(options.colbert, st ? { cfg: st, file: stPath } : undefined, meta ? { cfg: meta, file: metaPath } : undefined);
-    if (colbert.documentLength > maxPositions) colbert.documentLength = maxPositions;
+    let source: ColbertSource;
+    if (layout === 'stanford') {
+      const metaPath = join(dir, 'artifact.metadata');
+      const meta = readJsonObject(metaPath);
+      if (!meta) notes.push(`${dir} has no artifact.metadata; using colbert-ai's defaults`);
+      source = { layout, metadata: meta ? { cfg: meta, file: metaPath } : undefined };
+    } else if (layout === 'pylate') source = { layout, st: stConfig ? { cfg: stConfig, file: stPath } : undefined, prompts, defaultPromptName };
+    else source = { layout: 'multi-vector', transformer: { cfg: sbert, file: sbertPath }, mask: mask ? moduleConfig(mask) : undefined, prompts, defaultPromptName };
+    colbert = resolveColbertSettings(source, options.colbert, modelLimit);
+    clampLengths(colbert, positionLimit, notes);
   }
-  const sbert = readJsonObject(join(transformerDir, 'sentence_bert_config.json')) ?? {};
-  const maxLength = Math.min(maxPositions, field(sbert, 'max_seq_length', isInt, join(transformerDir, 'sentence_bert_config.json'), 'a positive integer') ?? maxPositions);
+  let maxLength = field(sbert, 'max_seq_length', isInt, sbertPath, 'a positive integer') ?? modelLimit;
+  if (maxLength > positionLimit) {
+    notes.push(`max_seq_length ${maxLength} is longer than the ${positionLimit} tokens the backbone takes; using ${positionLimit}`);
+    maxLength = positionLimit;
+  }
 
+  for (const d of options.dimensions ?? []) {
+    if (!Number.isInteger(d) || d < 1) throw new TesseraError('INVALID_OPTION', `dimensions must be positive integers (got ${d})`, { field: 'dimensions' });
+  }
   const dims = new Set([finalDim, ...(options.dimensions ?? []).filter((d) => d <= finalDim)]);
   return {
     dir,
@@ -163,16 +213,21 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     modelType,
     hiddenSize,
     maxPositions,
+    positionLimit,
     weightsFile,
-    weightPrefix,
     projection,
     outputDim,
     dimensions: [...dims].sort((a, b) => b - a),
     colbert,
-    pooling: pool,
+    prompts,
+    defaultPromptName,
+    lowercase,
+    pooling: pooling?.modes,
+    poolingIncludesPrompt: pooling?.includePrompt ?? true,
     denseLayers,
     normalize,
     maxLength,
     onnxFiles: findOnnx(dir, transformerDir),
+    notes,
   };
 }

@@ -15,7 +15,8 @@ export function normalizeRows(data: Float32Array, rows: number, dim: number): vo
 
 /**
  * Copies the kept positions of one batch item out of a forward output, truncated to `dim`
- * (Matryoshka: truncate after the projection, then normalize), and normalizes each row.
+ * (Matryoshka: truncate after the projection, then normalize), and normalizes each row unless
+ * the model has no Normalize module.
  */
 export function extractRows(
   out: ForwardOutput,
@@ -24,6 +25,7 @@ export function extractRows(
   ids: readonly number[],
   dim: number,
   meta: { index: number; tokens: number; truncated: boolean },
+  normalize = true,
 ): TokenEmbeddings {
   const rows = positions.length;
   const data = new Float32Array(rows * dim);
@@ -35,6 +37,6 @@ export function extractRows(
     data.set(out.data.subarray(src, src + dim), r * dim);
     tokenIds[r] = ids[p]!;
   }
-  normalizeRows(data, rows, dim);
+  if (normalize) normalizeRows(data, rows, dim);
   return { index: meta.index, rows, dim, data, tokenIds, tokens: meta.tokens, truncated: meta.truncated };
 }

@@ -49,9 +49,20 @@ export function dequantize(q: QuantizedEmbeddings): RowMatrix {
   return { rows: q.rows, dim: q.dim, data };
 }
 
+/** Checks that quantized rows hold what they claim (bytes a row, int8 scales a row). */
+function checkQuantized(e: QuantizedEmbeddings, what: string): void {
+  const stride = e.kind === 'binary' ? Math.ceil(e.dim / 8) : e.dim;
+  if (e.stride !== stride) throw new TesseraError('INVALID_INPUT', `the ${what} has stride ${e.stride}; ${e.kind} rows of ${e.dim} take ${stride} bytes`, { what });
+  if (!e.data || e.data.length < e.rows * stride) throw new TesseraError('INVALID_INPUT', `the ${what} claims ${e.rows} rows but its data holds ${e.data?.length ?? 0} bytes (needs ${e.rows * stride})`, { what });
+  if (e.kind === 'int8' && !(e.scales instanceof Float32Array && e.scales.length >= e.rows))
+    throw new TesseraError('INVALID_INPUT', `the ${what} is int8 but has ${e.scales ? `${e.scales.length} scales` : 'no scales'} for ${e.rows} rows; int8 embeddings need one scale a row (quantize() writes them)`, { what, field: 'scales' });
+}
+
 function checkPair(q: QuantizedEmbeddings, d: QuantizedEmbeddings): void {
   if (q.kind !== d.kind) throw new TesseraError('INVALID_INPUT', `cannot score ${q.kind} against ${d.kind} embeddings`, {});
   if (q.dim !== d.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the document has ${d.dim}`, { query: q.dim, document: d.dim });
+  checkQuantized(q, 'query');
+  checkQuantized(d, 'document');
 }
 
 /**

@@ -9,6 +9,11 @@ export interface TextTokenizer {
   readonly specialSuffix: readonly number[];
   readonly padId: number;
   readonly maskId: number | undefined;
+  readonly eosId?: number | undefined;
+  readonly unkId?: number | undefined;
+  readonly unkToken?: string | undefined;
+  /** Ids of special tokens (template tokens and added special tokens). */
+  readonly specialIds?: ReadonlySet<number>;
   readonly vocabSize: number;
 }
 
@@ -18,4 +23,9 @@ export interface TokenizedText {
   /** 1 where the model attends (equal length to ids). Positions past ids.length are padding. */
   attention: number[];
   truncated: boolean;
+  /**
+   * 1 where the row is part of the output: ColBERT's scored rows (skiplist, expansion), or the rows
+   * a dense model pools. Defaults to `attention` when absent.
+   */
+  scored?: number[];
 }
