@@ -55,8 +55,9 @@ export interface RerankResult {
 /**
  * Chosen from bench/ measurements. CPU (2 cores, answerai-colbert-small shape, mixed corpus):
  * length-sorted batches under a 1024-token budget (4 long documents, 16 short texts) beat both
- * one at a time and big batches (about 28 vs 20 vs 16 docs/s at batch 32). GPU (H100, native):
- * batches of 64 ran at 1859 docs/s, 128 no faster.
+ * one at a time and big batches (about 28 vs 20 vs 16 docs/s at batch 32). GPU (H200, native,
+ * bench/results/gpu): batches of 64 were the fastest or within 2% in fp32, fp16 and bf16 on both
+ * real shapes; 256 was 10-40% slower.
  */
 export function defaultBatchLimits(device: string): BatchLimits {
   if (device === 'cpu') return { maxBatchSize: 16, maxTokens: 1024, sortByLength: true };
