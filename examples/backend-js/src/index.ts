@@ -7,15 +7,22 @@ import { TsBert } from './bert.js';
  * runs a padded batch forward, and disposes. Everything else (tokenizing, batching,
  * post-processing, scoring) is core's.
  */
+let liveModels = 0;
+
 export const backend: Backend = {
   name: 'js',
   priority: 1,
   async devices() {
     return [{ id: 'cpu', kind: 'cpu', available: true, detail: 'plain TypeScript on the JS thread' }];
   },
+  // Lets the conformance suite check that dispose() releases the model.
+  resources() {
+    return { models: liveModels };
+  },
   async load(spec, options): Promise<LoadedModel> {
     if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: the example backend runs on the cpu only`, { device: options.device });
     let bert: TsBert | undefined = await TsBert.load(spec);
+    liveModels++;
     return {
       device: 'cpu',
       engine: 'typescript reference',
@@ -26,7 +33,9 @@ export const backend: Backend = {
         return { data, dim, batchSize: batch.batchSize, seqLen: batch.seqLen };
       },
       async dispose() {
+        if (!bert) return;
         bert = undefined; // the weights go with it
+        liveModels--;
       },
     };
   },

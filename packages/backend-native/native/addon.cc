@@ -198,6 +198,8 @@ Napi::Value DtypeSupport(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value LiveEncoders(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(tessera::Encoder::live())); }
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n > 0) at::set_num_threads(n);
@@ -209,6 +211,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("dtypeSupport", Napi::Function::New(env, DtypeSupport));
+  exports.Set("liveEncoders", Napi::Function::New(env, LiveEncoders));
   return exports;
 }
 

@@ -1,10 +1,19 @@
 #include "model.h"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 namespace tessera {
+
+namespace {
+std::atomic<int64_t> liveEncoders{0};
+}
+
+int64_t Encoder::live() { return liveEncoders.load(); }
+
+Encoder::~Encoder() { liveEncoders--; }
 
 Activation parseActivation(const std::string& name) {
   if (name == "identity") return Activation::Identity;
@@ -38,7 +47,9 @@ torch::ScalarType parseDtype(const std::string& name) {
 }
 
 Encoder::Encoder(const ModelConfig& config, std::vector<Projection> projection, torch::Device device, torch::ScalarType dtype)
-    : config_(config), device_(device), dtype_(dtype), projection_(std::move(projection)) {}
+    : config_(config), device_(device), dtype_(dtype), projection_(std::move(projection)) {
+  liveEncoders++;
+}
 
 torch::Tensor Encoder::to(const torch::Tensor& t) const { return t.to(device_, dtype_); }
 

@@ -42,7 +42,9 @@ using Weights = std::map<std::string, torch::Tensor>;
 class Encoder {
  public:
   Encoder(const ModelConfig& config, std::vector<Projection> projection, torch::Device device, torch::ScalarType dtype);
-  virtual ~Encoder() = default;
+  virtual ~Encoder();
+  // Encoders alive in the process (each holds its weights on its device).
+  static int64_t live();
 
   // ids, mask, types: [batch, seq] int64 on the CPU. Returns [batch, seq, dim] float32 on the CPU.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& types) const;

@@ -20,6 +20,8 @@ export interface Addon {
   setThreads(n: number): void;
   /** '' when matrix products, layer norms and softmax run in the dtype on the device, else libtorch's reason. */
   dtypeSupport(device: string, dtype: string): string;
+  /** Encoders alive in the process. */
+  liveEncoders(): number;
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../build/Release/tessera_native.node', import.meta.url));

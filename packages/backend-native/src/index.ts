@@ -25,6 +25,10 @@ export const backend: Backend = {
   async devices() {
     return listDevices();
   },
+  resources() {
+    const { addon } = loadAddon();
+    return { encoders: addon ? addon.liveEncoders() : 0 };
+  },
   async load(spec, options): Promise<LoadedModel> {
     const { addon, error } = loadAddon();
     if (!addon) throw new TesseraError('BACKEND_FAILED', `@tessera/backend-native: ${error}`, {});
@@ -68,6 +72,7 @@ export const backend: Backend = {
         }
       },
       async dispose() {
+        if (disposed) return;
         disposed = true;
         handle.dispose();
       },

@@ -1,6 +1,6 @@
 import type { Backend } from '@tessera/core';
 import { listDevices } from './devices.js';
-import { OnnxModel } from './onnx-model.js';
+import { OnnxModel, liveSessionCount } from './onnx-model.js';
 
 export { readGraphInfo, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
 export { projectionPatch } from './projection-graph.js';
@@ -17,6 +17,9 @@ export const backend: Backend = {
   },
   load(spec, options) {
     return OnnxModel.load(spec, options);
+  },
+  resources() {
+    return { sessions: liveSessionCount() };
   },
 };
 

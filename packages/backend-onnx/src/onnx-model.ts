@@ -18,6 +18,12 @@ export function ort(): Ort {
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+
+/** Sessions of loaded models not yet released (the backend's resources() count). */
+let liveSessions = 0;
+export function liveSessionCount(): number {
+  return liveSessions;
+}
 const BACKBONE_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states', 'output_0'];
 
 /** Which graph file to load: an explicit file, the dtype's variant, or onnx/model.onnx. */
@@ -176,6 +182,7 @@ export class OnnxModel implements LoadedModel {
       if (options.device !== 'cpu' && /cuda|provider|libcu|cudnn/i.test(msg)) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ONNX Runtime could not start the CUDA provider (${msg.split('\n')[0]}); ${CUDA_HINT}`, { device: options.device }, { cause: e });
       throw new TesseraError('CORRUPT_FILE', `${file}: ONNX Runtime cannot load it (${msg.split('\n')[0]})`, { file }, { cause: e });
     }
+    liveSessions++;
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
     const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
     const engine = `onnxruntime-node ${version} (${options.device === 'cpu' ? 'cpu' : 'cuda'}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
@@ -183,6 +190,7 @@ export class OnnxModel implements LoadedModel {
   }
 
   async forward(batch: PaddedBatch): Promise<ForwardOutput> {
+    if (this.released) throw new TesseraError('DISPOSED', 'the ONNX model was disposed', {});
     const feeds = feedsFor(this.inputs, batch);
     let result;
     try {
@@ -197,7 +205,12 @@ export class OnnxModel implements LoadedModel {
     return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: dim || this.dim };
   }
 
+  private released = false;
+
   async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     await this.session.release();
+    liveSessions--;
   }
 }

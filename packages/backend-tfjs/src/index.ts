@@ -8,11 +8,18 @@ export { TfjsEncoder, type TfjsModel } from './encoder.js';
 export { TfjsModernBert } from './modernbert.js';
 
 const ENGINES: EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+/** Engines models were loaded on, for resources(). */
+const usedEngines = new Set<Engine['tf']>();
 
 /** TensorFlow.js: tfjs-node-gpu (CUDA), tfjs-node, WASM, or the plain CPU backend. */
 export const backend: Backend = {
   name: 'tfjs',
   priority: 10,
+  resources() {
+    let tensors = 0;
+    for (const tf of usedEngines) tensors += tf.memory().numTensors;
+    return { tensors };
+  },
   async devices(): Promise<DeviceInfo[]> {
     let gpu: Engine | undefined;
     let why = '';
@@ -39,6 +46,7 @@ export const backend: Backend = {
     for (const s of engine.skipped) if (!forced && !s.includes('not installed')) options.onWarning(`tfjs engine ${s}`);
     if (options.dtype !== undefined && options.dtype !== 'fp32') throw new TesseraError('INVALID_OPTION', `dtype "${options.dtype}" is not one the tfjs backend runs (fp32)`, { field: 'dtype' });
     const desc = await readEncoderWeights(spec, 'tfjs');
+    usedEngines.add(engine.tf);
     const encoder: TfjsModel = desc.config.architecture === 'modernbert' ? new TfjsModernBert(engine.tf, desc, spec.projection) : new TfjsEncoder(engine.tf, desc, spec.projection);
     let disposed = false;
     return {

@@ -203,7 +203,11 @@ export class Encoder {
     const out = await this.model.forward(batch);
     const expected = batch.batchSize * batch.seqLen * out.dim;
     if (out.batchSize !== batch.batchSize || out.seqLen !== batch.seqLen || out.data.length !== expected || out.dim !== this.spec.outputDim)
-      throw new TesseraError('BACKEND_FAILED', `backend returned ${out.batchSize}x${out.seqLen}x${out.dim} (${out.data.length} floats) for a ${batch.batchSize}x${batch.seqLen} batch; expected rows of ${this.spec.outputDim}`, {});
+      throw new TesseraError(
+        'BACKEND_FAILED',
+        `backend returned batchSize ${out.batchSize}, seqLen ${out.seqLen}, dim ${out.dim} and ${out.data.length} floats for a ${batch.batchSize}x${batch.seqLen} batch; expected dim ${this.spec.outputDim} and ${batch.batchSize}x${batch.seqLen}x${this.spec.outputDim} = ${batch.batchSize * batch.seqLen * this.spec.outputDim} floats${out.dim === this.spec.hiddenSize && out.dim !== this.spec.outputDim ? ' (rows of the hidden size: is the projection missing?)' : ''}`,
+        {},
+      );
     return out;
   }
 

@@ -16,7 +16,8 @@ and optional "id"), or stdin. Output: NDJSON on stdout, one line per input, in o
 
 Options:
   -m, --model ID|ORG/NAME|DIR  model (default: answerai-colbert-small-v1)
-  -b, --backend NAME           onnx, native, tfjs, or auto (default)
+  -b, --backend NAME           onnx, native, tfjs, an installed backend package
+                               (tessera-backend-*), or auto (default)
   -d, --device DEV             auto, cpu, cuda, cuda:N, mps (default auto)
       --as query|document      ColBERT role (default document)
       --dim N                  Matryoshka dimension the model declares
@@ -27,7 +28,9 @@ Options:
   -o, --output FILE            .jsonl/.ndjson, .safetensors, or .npy (one array)
       --resume                 continue an interrupted --output .jsonl run
       --skip-invalid           skip bad input lines (reported on stderr)
-      --threads N --dtype q8 --strict --offline --quiet --debug
+      --dtype D                    precision: fp16 / bf16 (native backend on a GPU;
+                                   bf16 also on the cpu), q8 / fp16 (ONNX graphs); default fp32
+      --threads N --strict --offline --quiet --debug
 
 Examples:
   tessera encode "what is late interaction?" --as query

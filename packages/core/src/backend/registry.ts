@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TesseraError } from '../errors.js';
+import { BACKEND_PACKAGE, discoverBackends, findPackageDir, packageEntry } from './discovery.js';
 import type { Backend } from './types.js';
 
 /** A backend known by name; `load` imports its package only when it is needed. */
@@ -15,6 +14,9 @@ export interface BackendEntry {
 
 const entries = new Map<string, BackendEntry>();
 const loaded = new Map<string, Backend>();
+/** Package names users may pass instead of a backend's name. */
+const aliases = new Map<string, string>();
+let discovered = false;
 
 /** The backends Tessera publishes; each is tried by dynamic import of its package. */
 const KNOWN: Array<Omit<BackendEntry, 'load'>> = [
@@ -23,54 +25,57 @@ const KNOWN: Array<Omit<BackendEntry, 'load'>> = [
   { name: 'tfjs', priority: 10, packageName: '@tessera/backend-tfjs' },
 ];
 
-const isNotFound = (e: unknown, name: string): boolean => {
-  const code = (e as { code?: string }).code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(name);
-};
+const NOT_FOUND = new Set(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND']);
 
-/**
- * Imports a backend package. Core itself may not see it (pnpm keeps dependencies private), so
- * the package is also looked up from the working directory and from the running script.
- */
-async function importFromAnywhere(packageName: string): Promise<unknown> {
+/** The package a failed import was looking for, from Node's message. */
+function missingModule(e: unknown): string | undefined {
+  if (!NOT_FOUND.has((e as { code?: string }).code ?? '')) return undefined;
+  return /Cannot find (?:package|module) '([^']+)'/.exec(String((e as Error).message))?.[1];
+}
+
+/** Imports a package from core's folder, else from wherever the user installed it. */
+async function importPackage(packageName: string): Promise<unknown> {
   try {
     return await import(packageName);
   } catch (e) {
-    if (!isNotFound(e, packageName)) throw e;
-    const bases = [join(process.cwd(), 'package.json'), ...(process.argv[1] ? [join(dirname(process.argv[1]), 'noop.js')] : [])];
-    for (const base of bases) {
-      let resolved: string;
-      try {
-        resolved = createRequire(base).resolve(packageName);
-      } catch {
-        continue;
-      }
-      return import(pathToFileURL(resolved).href);
-    }
-    throw e;
+    if (missingModule(e) !== packageName) throw e;
+    const dir = findPackageDir(packageName);
+    if (!dir) throw e;
+    return import(pathToFileURL(packageEntry(dir)).href);
   }
-}
-
-function importBackend(packageName: string): () => Promise<Backend> {
-  return async () => {
-    let mod: { backend?: Backend; default?: Backend };
-    try {
-      mod = (await importFromAnywhere(packageName)) as { backend?: Backend; default?: Backend };
-    } catch (e) {
-      if (isNotFound(e, packageName)) throw notInstalled(packageName, e);
-      throw new TesseraError('BACKEND_FAILED', `${packageName} is installed but failed to load: ${(e as Error).message}`, { package: packageName }, { cause: e });
-    }
-    const b = mod.backend ?? mod.default;
-    if (!b || typeof b.load !== 'function') throw new TesseraError('BACKEND_FAILED', `${packageName} does not export a Tessera backend (expected an export named "backend")`, { package: packageName });
-    return b;
-  };
 }
 
 function notInstalled(packageName: string, cause?: unknown): TesseraError {
   return new TesseraError('BACKEND_NOT_INSTALLED', `${packageName} is not installed. Install it with: npm i ${packageName}`, { package: packageName }, { cause });
 }
 
+function importBackend(packageName: string): () => Promise<Backend> {
+  return async () => {
+    let mod: { backend?: Backend; default?: Backend };
+    try {
+      mod = (await importPackage(packageName)) as { backend?: Backend; default?: Backend };
+    } catch (e) {
+      if (missingModule(e) === packageName) throw notInstalled(packageName, e);
+      throw new TesseraError('BACKEND_FAILED', `${packageName} is installed but failed to load: ${(e as Error).message}`, { package: packageName }, { cause: e });
+    }
+    const b = mod.backend ?? mod.default;
+    if (!b || typeof b.load !== 'function' || typeof b.devices !== 'function')
+      throw new TesseraError('BACKEND_FAILED', `${packageName} does not export a Tessera backend (expected an export named "backend" with devices() and load())`, { package: packageName });
+    return b;
+  };
+}
+
 for (const k of KNOWN) entries.set(k.name, { ...k, load: importBackend(k.packageName) });
+
+/** Adds the installed packages that declare a backend (see discoverBackends), once. */
+function ensureDiscovered(): void {
+  if (discovered) return;
+  discovered = true;
+  for (const d of discoverBackends()) {
+    aliases.set(d.packageName, d.name);
+    if (!entries.has(d.name)) entries.set(d.name, { name: d.name, priority: d.priority, packageName: d.packageName, load: importBackend(d.packageName) });
+  }
+}
 
 /** Registers a backend object or a lazy loader under a name. A later registration replaces an earlier one. */
 export function registerBackend(backend: Backend | (Omit<BackendEntry, 'packageName'> & { packageName?: string })): void {
@@ -89,30 +94,53 @@ export function unregisterBackend(name: string): void {
 }
 
 export function registeredBackends(): BackendEntry[] {
+  ensureDiscovered();
   return [...entries.values()].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
 }
 
-/** Loads a backend by name. */
-export async function getBackend(name: string): Promise<Backend> {
-  const cached = loaded.get(name);
+async function loadEntry(entry: BackendEntry): Promise<Backend> {
+  const cached = loaded.get(entry.name);
   if (cached) return cached;
-  const entry = entries.get(name);
+  let b: Backend;
+  try {
+    b = await entry.load();
+  } catch (e) {
+    if (e instanceof TesseraError) throw e;
+    // A lazily registered loader whose package is missing.
+    const missing = missingModule(e);
+    if (missing) throw notInstalled(missing, e);
+    throw new TesseraError('BACKEND_FAILED', `backend "${entry.name}" failed to load: ${(e as Error).message}`, { backend: entry.name }, { cause: e });
+  }
+  loaded.set(entry.name, b);
+  return b;
+}
+
+/** Loads a backend by name, or by the npm package that provides it. */
+export async function getBackend(name: string): Promise<Backend> {
+  ensureDiscovered();
+  const entry = entries.get(name) ?? entries.get(aliases.get(name) ?? '') ?? [...entries.values()].find((e) => e.packageName === name);
+  if (!entry && (BACKEND_PACKAGE.test(name) || name.includes('/'))) {
+    // Any package that exports a backend, named directly.
+    const b = await importBackend(name)();
+    entries.set(b.name, { name: b.name, priority: b.priority, packageName: name, load: async () => b });
+    aliases.set(name, b.name);
+    loaded.set(b.name, b);
+    return b;
+  }
   if (!entry) {
     const installed = await installedBackends();
     throw new TesseraError(
       'BACKEND_NOT_INSTALLED',
-      `unknown backend "${name}". Installed: ${installed.map((b) => b.name).join(', ') || 'none'}. Known: ${registeredBackends().map((e) => `${e.name} (npm i ${e.packageName})`).join(', ')}`,
+      `unknown backend "${name}". Installed: ${installed.map((b) => b.name).join(', ') || 'none'}. Known: ${registeredBackends().map((e) => `${e.name} (npm i ${e.packageName})`).join(', ')}. A third-party backend is named by its package (tessera-backend-<name>)`,
       { backend: name },
     );
   }
   try {
-    const b = await entry.load();
-    loaded.set(name, b);
-    return b;
+    return await loadEntry(entry);
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'BACKEND_NOT_INSTALLED') {
-      const installed = await installedBackends(name);
-      throw new TesseraError('BACKEND_NOT_INSTALLED', `${e.message}. Installed backends: ${installed.map((b) => b.name).join(', ') || 'none'}`, { backend: name, package: entry.packageName }, { cause: e });
+      const installed = await installedBackends(entry.name);
+      throw new TesseraError('BACKEND_NOT_INSTALLED', `${e.message}. Installed backends: ${installed.map((b) => b.name).join(', ') || 'none'}`, { backend: name, package: (e.details.package as string | undefined) ?? entry.packageName }, { cause: e });
     }
     throw e;
   }
@@ -124,8 +152,7 @@ export async function installedBackends(except?: string): Promise<Backend[]> {
   for (const e of registeredBackends()) {
     if (e.name === except) continue;
     try {
-      out.push(loaded.get(e.name) ?? (await e.load()));
-      loaded.set(e.name, out[out.length - 1]!);
+      out.push(await loadEntry(e));
     } catch {
       // Not installed or broken: skipped here, reported when named explicitly.
     }
@@ -158,8 +185,7 @@ export async function backendStatus(): Promise<BackendStatus[]> {
   const out: BackendStatus[] = [];
   for (const e of registeredBackends()) {
     try {
-      const b = loaded.get(e.name) ?? (await e.load());
-      loaded.set(e.name, b);
+      const b = await loadEntry(e);
       out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: true, devices: await b.devices() });
     } catch (err) {
       out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: false, problem: (err as Error).message });

@@ -41,11 +41,17 @@ export interface BackendLoadOptions {
 
 /** A model loaded by a backend onto one device. */
 export interface LoadedModel {
+  /** The device it runs on: the id it was loaded for ('cpu', 'cuda:0'). */
   readonly device: string;
-  /** Engine actually used (e.g. 'onnxruntime-node 1.30.0 (cpu)'). */
+  /** What runs it, for users and logs (e.g. 'onnxruntime-node 1.30.0 (cpu, 2 threads)'). */
   readonly engine: string;
-  /** One forward pass over a padded batch. Must not retain the batch's arrays. */
+  /**
+   * One forward pass over a padded batch. Must not retain the batch's arrays; must return a
+   * fresh output array each call (core may still be reading an earlier one); may be called again
+   * before an earlier call resolved.
+   */
   forward(batch: PaddedBatch): Promise<ForwardOutput>;
+  /** Frees what load() took; later forward() calls throw a TesseraError (code DISPOSED). */
   dispose(): Promise<void>;
 }
 
@@ -60,7 +66,14 @@ export interface Backend {
   devices(): Promise<DeviceInfo[]>;
   /**
    * Loads the model. Throw a TesseraError with code DEVICE_UNAVAILABLE when the device
-   * cannot be used, so that core can fall back to the CPU (or fail in strict mode).
+   * cannot be used, so that core can fall back to the CPU (or fail in strict mode), and one with
+   * code INVALID_MODEL for an architecture or file the backend does not run.
    */
   load(spec: ModelSpec, options: BackendLoadOptions): Promise<LoadedModel>;
+  /**
+   * Optional: counts of what the backend holds right now (sessions, native encoders, tensors).
+   * Core's conformance suite loads a model, disposes it, and checks that every count is back
+   * where it was, so a dispose() that frees nothing fails.
+   */
+  resources?(): Record<string, number>;
 }

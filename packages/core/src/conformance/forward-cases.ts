@@ -65,15 +65,31 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
       try {
         const batches = [batchOf(g), batchOf(g, false), batchOf(g), batchOf(g, false)];
         const outs = await Promise.all(batches.map((b) => m.forward(b)));
-        const ref = [await m.forward(batches[0]!), await m.forward(batches[1]!)];
+        // Copied at once: the references must not share storage with anything the backend reuses.
+        const ref = [(await m.forward(batches[0]!)).data.slice(), (await m.forward(batches[1]!)).data.slice()];
         outs.forEach((o, k) => {
           const want = ref[k % 2]!;
-          for (let i = 0; i < o.data.length; i++) if (!(Math.abs(o.data[i]! - want.data[i]!) <= c.batchTol)) fail(`${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; serialize forward() or give each call its own buffers`);
+          if (o.data.length !== want.length) fail(`${fixture.name}: overlapping call ${k} returned ${o.data.length} floats, the same batch alone ${want.length}`);
+          for (let i = 0; i < o.data.length; i++) if (!(Math.abs(o.data[i]! - want[i]!) <= c.batchTol)) fail(`${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; serialize forward() or give each call its own buffers`);
         });
       } finally {
         await m.dispose();
       }
     });
+
+    if (c.backend.resources) {
+      it('gives back on dispose() everything load() took (resources() counts)', async () => {
+        const count = () => c.backend.resources!();
+        const before = count();
+        const m = await load();
+        await m.forward(batchOf(g));
+        const held = count();
+        if (!Object.keys(held).some((k) => (held[k] ?? 0) > (before[k] ?? 0))) fail(`${fixture.name}: resources() reports nothing more held after load() (${JSON.stringify(before)} -> ${JSON.stringify(held)}); it should count what a loaded model holds`);
+        await m.dispose();
+        const after = count();
+        for (const k of Object.keys(held)) if ((after[k] ?? 0) !== (before[k] ?? 0)) fail(`${fixture.name}: after dispose() resources().${k} is ${after[k]}, before load() it was ${before[k] ?? 0}: dispose() did not release it`);
+      });
+    }
 
     it('refuses forward() after dispose()', async () => {
       const m = await load();

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend, LoadedModel, PaddedBatch } from '@tessera/core';
+import { defineConformanceSuite, type TestHarness } from '@tessera/core/conformance/suite';
+import { fixtureList } from '@tessera/fixtures';
+import { backend as reference } from '../src/index.js';
+
+/**
+ * The conformance suite must fail, with a message that points at the bug, for each mistake a
+ * backend author is likely to make. Each mutant is the example backend with one bug planted.
+ */
+
+interface Outcome {
+  name: string;
+  error?: string;
+}
+
+/** Runs the suite in-process with a harness that records each test's outcome instead of reporting it. */
+async function runSuite(backend: Backend, fixtureNames: string[]): Promise<Outcome[]> {
+  type Block = { before: Array<() => unknown>; after: Array<() => unknown>; tests: Array<{ name: string; fn: () => unknown }>; children: Block[]; name: string };
+  const root: Block = { before: [], after: [], tests: [], children: [], name: '' };
+  let current = root;
+  const harness: TestHarness = {
+    describe: (name, fn) => {
+      const b: Block = { before: [], after: [], tests: [], children: [], name };
+      current.children.push(b);
+      const parent = current;
+      current = b;
+      fn();
+      current = parent;
+    },
+    it: (name, fn) => void current.tests.push({ name, fn }),
+    beforeAll: (fn) => void current.before.push(fn),
+    afterAll: (fn) => void current.after.push(fn),
+  };
+  const fixtures = fixtureList.filter((f) => fixtureNames.includes(f.name));
+  defineConformanceSuite(harness, { backend, fixtures, unsupported: { distilbert: 'BERT only', roberta: 'BERT only', 'xlm-roberta': 'BERT only', modernbert: 'BERT only' } });
+  const outcomes: Outcome[] = [];
+  const run = async (b: Block, prefix: string) => {
+    for (const h of b.before) await h();
+    for (const t of b.tests) {
+      try {
+        await t.fn();
+        outcomes.push({ name: `${prefix}${t.name}` });
+      } catch (e) {
+        outcomes.push({ name: `${prefix}${t.name}`, error: String((e as Error).message) });
+      }
+    }
+    for (const c of b.children) await run(c, `${prefix}${c.name} > `);
+    for (const h of b.after) await h();
+  };
+  await run(root, '');
+  return outcomes;
+}
+
+/** The reference backend with its load() or forward() changed. */
+function mutant(name: string, change: { load?: Backend['load']; forward?: (m: LoadedModel, b: PaddedBatch) => ReturnType<LoadedModel['forward']>; dispose?: (m: LoadedModel) => Promise<void> }): Backend {
+  return {
+    ...reference,
+    name,
+    async load(spec, options) {
+      const m = await (change.load ?? reference.load)(spec, options);
+      return {
+        device: m.device,
+        engine: m.engine,
+        forward: (b) => (change.forward ? change.forward(m, b) : m.forward(b)),
+        dispose: () => (change.dispose ? change.dispose(m) : m.dispose()),
+      };
+    },
+  };
+}
+
+const failures = (o: Outcome[]) => o.filter((x) => x.error);
+
+describe('the conformance suite catches planted bugs', () => {
+  it('passes the unmodified example backend', async () => {
+    const o = await runSuite(reference, ['stanford', 'pylate-bert-activations']);
+    expect(o.length).toBeGreaterThan(20);
+    expect(failures(o)).toEqual([]);
+  });
+
+  it("an ignored projection activation: the rows of a fixture whose projection is not Identity", async () => {
+    const m = mutant('no-activation', { load: (spec, opt) => reference.load({ ...spec, projection: spec.projection.map((l) => ({ ...l, activation: 'identity' })) }, opt) });
+    const f = failures(await runSuite(m, ['pylate-bert-activations']));
+    expect(f.map((x) => x.name)).toContain('no-activation conformance: pylate-bert-activations (ColBERT, pylate) > matches the reference document rows');
+    expect(f.find((x) => x.name.endsWith('matches the reference document rows'))!.error).toMatch(/pylate-bert-activations document 0 .*row \d+ element \d+ is .*, the reference has .*Likely cause: .*projection \(its activation/);
+  });
+
+  it('token_type_ids ignored: the forward contract with segment ids', async () => {
+    const m = mutant('no-types', { forward: (model, b) => model.forward({ ...b, tokenTypeIds: new Int32Array(b.tokenTypeIds.length) }) });
+    const f = failures(await runSuite(m, ['stanford']));
+    expect(f.map((x) => x.name)).toEqual(['no-types conformance: forward contract (stanford) > returns the reference rows for a padded batch with token type ids']);
+    expect(f[0]!.error).toMatch(/token_type_ids are ignored\), sequence 0: row \d+ element \d+/);
+  });
+
+  it('a shared output buffer: outputs that change under later calls', async () => {
+    let shared = new Float32Array(0);
+    const m = mutant('shared-buffer', {
+      forward: async (model, b) => {
+        const out = await model.forward(b);
+        if (shared.length !== out.data.length) shared = new Float32Array(out.data.length);
+        shared.set(out.data);
+        return { ...out, data: shared };
+      },
+    });
+    const f = failures(await runSuite(m, ['stanford']));
+    const names = f.map((x) => x.name);
+    expect(names).toContain('shared-buffer conformance: forward contract (stanford) > keeps an output intact after later forward calls (no shared output buffer)');
+    expect(names).toContain('shared-buffer conformance: forward contract (stanford) > gives each of several overlapping forward calls its own correct result');
+    expect(f.find((x) => x.name.includes('keeps an output intact'))!.error).toMatch(/changed at float \d+ after later calls; return a fresh array per call/);
+  });
+
+  it('a dispose() that releases nothing: forward still works, and resources() never goes back', async () => {
+    const keeps = mutant('keeps-model', { dispose: async () => {} });
+    const f = failures(await runSuite(keeps, ['stanford']));
+    expect(f.map((x) => x.name)).toContain('keeps-model conformance: forward contract (stanford) > refuses forward() after dispose()');
+    expect(f.find((x) => x.name.endsWith('refuses forward() after dispose()'))!.error).toMatch(/still works after dispose\(\), so dispose\(\) released nothing/);
+    expect(f.find((x) => x.name.includes('gives back on dispose()'))!.error).toMatch(/after dispose\(\) resources\(\)\.models is \d+, before load\(\) it was \d+/);
+  });
+
+  it('a dropped attention mask: batched rows differ from rows alone', async () => {
+    const m = mutant('no-mask', { forward: (model, b) => model.forward({ ...b, attentionMask: new Int32Array(b.attentionMask.length).fill(1) }) });
+    const f = failures(await runSuite(m, ['stanford']));
+    expect(f.find((x) => x.name.endsWith('gives the same rows batched as one at a time (mixed lengths)'))!.error).toMatch(/batched vs alone: rows differ by .*padding leaks into real tokens/);
+  });
+
+  it('rows normalized by the backend: the forward contract says which', async () => {
+    const m = mutant('normalizes', {
+      forward: async (model, b) => {
+        const out = await model.forward(b);
+        for (let r = 0; r < out.data.length / out.dim; r++) {
+          const row = out.data.subarray(r * out.dim, (r + 1) * out.dim);
+          const n = Math.hypot(...row) || 1;
+          for (let j = 0; j < out.dim; j++) row[j]! /= n;
+        }
+        return out;
+      },
+    });
+    const f = failures(await runSuite(m, ['stanford']));
+    expect(f.map((x) => x.name)).toEqual(['normalizes conformance: forward contract (stanford) > returns the reference rows for a padded batch with token type ids']);
+  });
+});
