@@ -5,16 +5,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Tessera, backendStatus, defaultBatchLimits } from '@tessera/core';
-import { median } from './measure.js';
+import { median, round } from './measure.js';
 import { benchModel, type BenchModel } from './models.js';
 import { chart, markdown, type BenchResults } from './report.js';
 import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench } from './sections/maxsim.js';
 import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
+import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
+const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving'];
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   const { values } = parseArgs({
@@ -27,20 +29,25 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       out: { type: 'string' },
       repetitions: { type: 'string' },
       'no-peers': { type: 'boolean' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write(`Usage: pnpm bench [--quick] [--models tiny,small,base,ORG/NAME,DIR] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
+    process.stdout.write(`Usage: pnpm bench [--quick] [--only ${SECTIONS.join(',')}] [--models tiny,small,base,ORG/NAME,DIR] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
 
 Runs the matrix (installed backends x devices x batch sizes 1/8/32/128 x workloads), the
 peers (bare onnxruntime-node, transformers.js, the PyTorch reference when Python has torch),
-batching effects, the quantized graph and MaxSim scoring; writes results/<date>-<machine>.json,
-.md and .svg. --quick finishes in under two minutes (tiny model, smaller workloads) for CI.
+batching effects, the quantized graph, MaxSim scoring and serving (HTTP on loopback); writes
+results/<date>-<machine>.json, .md and .svg. --only runs the sections named. --quick finishes in
+under two minutes (tiny model, smaller workloads) for CI.
 `);
     return 0;
   }
   const quick = !!values.quick;
+  const only = values.only?.split(',');
+  for (const o of only ?? []) if (!SECTIONS.includes(o)) throw new Error(`--only: unknown section "${o}" (sections: ${SECTIONS.join(', ')})`);
+  const want = (section: string) => !only || only.includes(section);
   const threads = Number(values.threads ?? availableParallelism());
   const reps = Number(values.repetitions ?? (quick ? 1 : 3));
   const outDir = values.out ?? fileURLToPath(new URL('../results/', import.meta.url));
@@ -58,7 +65,7 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let defaults: BenchResults['defaults'];
 
-  for (const model of models) {
+  for (const model of want('matrix') ? models : []) {
     for (const name of backendNames) {
       const devices = (usable.find((b) => b.name === name)?.devices ?? []).filter((d) => d.available).map((d) => d.id);
       for (const device of devices) {
@@ -108,7 +115,7 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
   const peerModel = models.at(-1)!;
   let peers: BenchResults['peers'];
   const python = quick ? undefined : findPython();
-  if (!values['no-peers']) {
+  if (!values['no-peers'] && want('peers')) {
     // Every peer and Tessera's own defaults see the same texts: a length-stratified half of the corpus.
     const mixed = stratified(corpus().map((p) => p.text), quick ? 16 : 200);
     const results: PeerResult[] = [];
@@ -146,17 +153,39 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
   }
 
   let quantized: BenchResults['quantized'];
-  if (!quick && ensureQuantized(python, peerModel.dir)) {
+  if (!quick && want('quantized') && ensureQuantized(python, peerModel.dir)) {
     const mixed = corpus().map((p) => p.text).slice(0, 160);
     const queries = workloads().find((w) => w.name === 'queries')!.texts.slice(0, 16);
     quantized = { model: peerModel.name, ...(await quantizedComparison(peerModel.dir, mixed, queries, threads)) };
     log(`quantized: ${JSON.stringify(quantized)}`);
-  } else if (!quick) notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
+  } else if (!quick && want('quantized')) notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
 
-  const maxsim = maxSimBench(quick ? 300 : 10_000, quick ? 1 : 5) as unknown as Record<string, number>;
-  log(`maxsim: ${JSON.stringify(maxsim)}`);
+  let maxsim: Record<string, number> | undefined;
+  if (want('maxsim')) {
+    maxsim = maxSimBench(quick ? 300 : 10_000, quick ? 1 : 5) as unknown as Record<string, number>;
+    log(`maxsim: ${JSON.stringify(maxsim)}`);
+  }
+
+  let serving: BenchResults['serving'];
+  if (want('serving')) {
+    const texts = corpus().map((p) => p.text);
+    serving = await servingBench(peerModel.dir, peerModel.name, { threads, seconds: quick ? 1 : 12, texts: quick ? texts.slice(0, 16) : texts, concurrencies: quick ? [1, 16] : [1, 4, 16, 64] });
+    log(`serving: ${JSON.stringify(serving)}`);
+  }
 
   const targets: BenchResults['targets'] = [];
+  if (serving && !quick) {
+    const s = serving;
+    const c1 = s.levels.find((l) => l.concurrency === 1);
+    targets.push({ target: 'Serving: docs/s at concurrency 64 >= 0.9x offline encodeDocuments', measured: `${s.ratioAt64}x (${s.levels.find((l) => l.concurrency === 64)?.docsPerSec} vs ${s.offlineDocsPerSec} docs/s)`, met: s.ratioAt64 >= 0.9, note: '' });
+    const under16 = s.levels.filter((l) => l.concurrency >= 16).map((l) => round(l.docsPerSec / s.offlineDocsPerSec));
+    targets.push({ target: 'Serving: >= 0.9x offline at every concurrency >= 16', measured: under16.map((r) => `${r}x`).join(', '), met: under16.every((r) => r >= 0.9), note: '' });
+    if (c1) {
+      targets.push({ target: 'Serving: p50 at concurrency 1 <= the direct call + 2 ms (base64 rows)', measured: `${s.base64AtC1.p50Ms} ms vs ${s.directP50Ms} ms direct`, met: s.base64AtC1.p50Ms <= s.directP50Ms + 2, note: '' });
+      targets.push({ target: 'Serving: p50 at concurrency 1 <= the direct call + 2 ms (JSON float rows)', measured: `${c1.p50Ms} ms vs ${s.directP50Ms} ms direct`, met: c1.p50Ms <= s.directP50Ms + 2, note: c1.p50Ms > s.directP50Ms + 2 ? 'formatting ~17k numbers as JSON text costs ~4 ms a document' : '' });
+    }
+    targets.push({ target: 'Serving: at 2x max-concurrent-requests, only 200s and 429s, no timeouts', measured: `${s.overload.ok} x 200, ${s.overload.tooMany} x 429, ${s.overload.other} other, ${s.overload.timeouts} timeouts, ${s.overload.errors} errors`, met: s.overload.other === 0 && s.overload.timeouts === 0 && s.overload.errors === 0 && s.overload.tooMany > 0, note: '' });
+  }
   if (!quick && peers && defaults) {
     const bare = peers.results.filter((p) => p.peer.includes('bare') && p.config.includes('length-sorted'));
     const bestBare = bare.reduce((a, b) => (b.docsPerSec > a.docsPerSec ? b : a), bare[0]!);
@@ -186,6 +215,7 @@ batching effects, the quantized graph and MaxSim scoring; writes results/<date>-
     batching,
     quantized,
     maxsim,
+    serving,
     targets,
     notes,
   };

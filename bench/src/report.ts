@@ -1,5 +1,6 @@
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
+import type { ServingResults } from './sections/serving.js';
 
 export interface BenchResults {
   date: string;
@@ -14,6 +15,7 @@ export interface BenchResults {
   batching: Array<Record<string, unknown>>;
   quantized: Record<string, unknown> | undefined;
   maxsim: Record<string, number> | undefined;
+  serving?: ServingResults | undefined;
   targets: Array<{ target: string; measured: string; met: boolean | undefined; note: string }>;
   notes: string[];
 }
@@ -54,6 +56,25 @@ export function markdown(r: BenchResults): string {
   if (r.maxsim) {
     const m = r.maxsim;
     lines.push('## MaxSim scoring', '', `One query (${m.queryRows} rows) against ${m.documents} documents (${m.docRows} rows each, dim ${m.dim}): float32 **${m.floatMs} ms** (${m.gflops} GFLOP/s), binary (Hamming) ${m.binaryMs} ms; binary top 10 agrees with float on ${(m.top10Agreement! * 100).toFixed(0)}%.`, '');
+  }
+  if (r.serving) {
+    const s = r.serving;
+    lines.push(
+      `## Serving (\`tessera serve\` routes on loopback, autocannon, one document a request to /v1/multi-vector)`,
+      '',
+      `${s.model} on ${s.backend}, the server in its own process; ${s.texts} passages; the model's batch budget ${s.maxBatchTokens} tokens${s.maxPaddingShare !== undefined ? `, at most ${s.maxPaddingShare * 100}% padding` : ''}; rows as JSON floats unless said. Offline \`encodeDocuments\` of the same texts: **${fmt(s.offlineDocsPerSec)} docs/s** (mean of ${s.offlineRuns.map(fmt).join(' before and ')} after); a direct one-text call: p50 ${s.directP50Ms} ms.`,
+      '',
+      '| concurrency | docs/s | ÷ offline | p50 ms | p95 ms | p99 ms | mean batch (texts) | mean batch fill | non-2xx |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...[...s.levels.map((l) => [String(l.concurrency), l] as const), ['1, base64 rows', s.base64AtC1] as const, ['16, base64 rows', s.base64At16] as const, ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const].map(
+        ([c, l]) => `| ${c} | ${fmt(l.docsPerSec)} | ${(l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
+      ),
+      '',
+      `Wait window for stragglers at concurrency 16: ${s.waitWindow.map((w) => `${w.waitMs} ms → ${fmt(w.docsPerSec)} docs/s, p50 ${w.p50Ms} ms`).join('; ')}.`,
+      '',
+      `At ${s.overload.connections} connections against max-concurrent-requests ${s.overload.limit}: ${s.overload.ok} answered, ${s.overload.tooMany} refused with 429, ${s.overload.other} other statuses, ${s.overload.timeouts} timeouts, ${s.overload.errors} connection errors.`,
+      '',
+    );
   }
   lines.push('## Matrix', '', '| model | backend | device | workload | batch | texts/s | tokens/s | batch ms p50 / p95 | peak RSS MiB | padding |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of r.cells) lines.push(`| ${c.model} | ${c.backend} | ${c.device} | ${c.workload} (${c.role}) | ${c.batchSize} | ${fmt(c.textsPerSec)} | ${c.tokensPerSec} | ${c.batchMsP50} / ${c.batchMsP95} | ${c.peakRssMiB} | ${(c.paddingShare * 100).toFixed(0)}% |`);

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
@@ -15,12 +16,12 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
  * (no vitest), and use the backend by its package name from the API and the CLI.
  */
 describe('a third-party backend package, installed from tarballs', () => {
-  it('passes the conformance suite there and is found by name by the API, the CLI and auto', () => {
+  it('passes the conformance suite there and is found by name by the API, the CLI and auto', async () => {
     const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/cli', 'examples/backend-js'])
+    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/cli', 'examples/backend-js'])
       execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, dir), stdio: 'pipe' });
     const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(5);
+    expect(tarballs).toHaveLength(6);
     const project = mkdtempSync(join(tmpdir(), 'tessera-contributor-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'contributor', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
@@ -70,5 +71,25 @@ console.log(JSON.stringify({ name: t.backendName, score: t.score(q, d), auto: au
     const missing = spawnSync(tessera, ['score', '--backend', 'tessera-backend-nope', '--model', fixtures.stanford, '--query', 'q', 'd'], { cwd: project, encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/tessera-backend-nope is not installed\. Install it with: npm i tessera-backend-nope/);
+
+    // `tessera serve` from the tarballs, on the third-party backend: its server package and
+    // framework come with the CLI.
+    const server = spawn(tessera, ['serve', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--port', '0'], { cwd: project, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    try {
+      const lines = createInterface({ input: server.stderr! });
+      let url = '';
+      for await (const line of lines) {
+        const m = /listening on (\S+)/.exec(line);
+        if (m) {
+          url = m[1]!;
+          break;
+        }
+      }
+      const r = await fetch(`${url}/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: golden.queries[1]!.text, texts: [golden.documents[2]!.text] }) });
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as Array<{ score: number }>)[0]!.score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
+    } finally {
+      server.kill('SIGTERM');
+    }
   }, 600_000);
 });

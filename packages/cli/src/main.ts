@@ -4,6 +4,7 @@ import { backendsCommand, modelsCommand, pullCommand } from './commands/info.js'
 import { demoCommand } from './commands/demo.js';
 import { encodeCommand } from './commands/encode.js';
 import { rerankCommand, scoreCommand } from './commands/score.js';
+import { serveCommand } from './commands/serve.js';
 import { UsageError } from './errors.js';
 
 const HELP = `Usage: tessera <command> [options]
@@ -14,6 +15,7 @@ Commands:
   encode     encode texts into token embeddings (NDJSON, .safetensors, .npy)
   score      MaxSim of a query against documents
   rerank     rank a file of documents against a query
+  serve      an embedding server (OpenAI, Jina and TEI routes, dynamic batching)
   models     the model registry and what is cached
   backends   installed backends, their devices, and how to install the rest
   pull       download a model into the Hugging Face cache
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   encode: encodeCommand,
   score: scoreCommand,
   rerank: rerankCommand,
+  serve: serveCommand,
   models: modelsCommand,
   backends: backendsCommand,
   pull: pullCommand,

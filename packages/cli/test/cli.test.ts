@@ -217,12 +217,13 @@ describe('tessera score, rerank, models, backends, pull', () => {
 
   it('prints help with examples for every command', () => {
     expect(run(['--help']).stdout).toMatch(/Commands:/);
-    for (const c of ['encode', 'score', 'rerank', 'models', 'backends', 'pull', 'demo']) {
+    for (const c of ['encode', 'score', 'rerank', 'models', 'backends', 'pull', 'demo', 'serve']) {
       const r = run([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(/Usage: tessera/);
     }
     expect(run(['encode', '--help']).stdout).toMatch(/Examples:/);
+    expect(run(['serve', '--help']).stdout).toMatch(/Example:[\s\S]*curl/);
   });
 
   it('runs the demo on the bundled checkpoint when the hub is unreachable', () => {

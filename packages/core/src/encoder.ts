@@ -27,6 +27,16 @@ export interface EncodeCallOptions extends Partial<BatchLimits> {
   role?: 'query' | 'document';
   /** Dense models: L2-normalize after Matryoshka truncation (sentence-transformers' normalize_embeddings). */
   normalize?: boolean;
+  /** Called after each forward pass with its size, tokens and time. */
+  onBatch?: (stats: BatchStats) => void;
+}
+
+/** One forward pass: texts, real tokens, padded positions computed, and the engine's time. */
+export interface BatchStats {
+  size: number;
+  tokens: number;
+  paddedTokens: number;
+  forwardMs: number;
 }
 
 /** Validates that every input is a string and names the first that is not. */
@@ -174,28 +184,57 @@ export class Encoder {
     }
   }
 
-  private async run(items: PlannedItem[], kind: EncodeKind, dim: number, options: EncodeCallOptions, total: number | undefined, base: number, emit: (r: TokenEmbeddings | DenseEmbedding) => void): Promise<void> {
+  private limits(options: EncodeCallOptions): BatchLimits {
     const limits: BatchLimits = {
       maxBatchSize: options.maxBatchSize ?? this.defaults.maxBatchSize,
       maxTokens: options.maxTokens ?? this.defaults.maxTokens,
       sortByLength: options.sortByLength ?? this.defaults.sortByLength,
     };
+    const pad = options.maxPaddingShare ?? this.defaults.maxPaddingShare;
+    if (pad !== undefined) {
+      if (!(pad >= 0 && pad <= 1)) throw new TesseraError('INVALID_OPTION', `maxPaddingShare must be between 0 and 1 (got ${pad})`, { field: 'maxPaddingShare' });
+      limits.maxPaddingShare = pad;
+    }
     if (!(limits.maxBatchSize >= 1) || !Number.isInteger(limits.maxBatchSize)) throw new TesseraError('INVALID_OPTION', `maxBatchSize must be a positive integer (got ${limits.maxBatchSize})`, { field: 'maxBatchSize' });
     if (!(limits.maxTokens >= 1)) throw new TesseraError('INVALID_OPTION', `maxTokens must be a positive number (got ${limits.maxTokens})`, { field: 'maxTokens' });
-    const batches = planBatches(items, limits);
+    return limits;
+  }
+
+  private async run(items: PlannedItem[], kind: EncodeKind, dim: number, options: EncodeCallOptions, total: number | undefined, base: number, emit: (r: TokenEmbeddings | DenseEmbedding) => void): Promise<void> {
+    const batches = planBatches(items, this.limits(options));
     const started = Date.now();
     let done = 0;
     let tokens = 0;
-    // Pipeline: the next forward pass is in flight while this batch is post-processed.
-    let pending: Promise<ForwardOutput> | undefined = batches[0] ? this.forward(padBatch(batches[0], this.tokenizer.padId)) : undefined;
-    for (let b = 0; b < batches.length; b++) {
-      const out = await pending!;
-      pending = b + 1 < batches.length ? this.forward(padBatch(batches[b + 1]!, this.tokenizer.padId)) : undefined;
-      const batch = batches[b]!;
-      batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim, !!options.normalize)));
-      done += batch.length;
-      tokens += batch.reduce((s, it) => s + it.ids.length, 0);
+    let b = 0;
+    await this.runBatches(() => batches[b++], kind, dim, options, (r) => emit(r), (stats) => {
+      done += stats.size;
+      tokens += stats.tokens;
+      options.onBatch?.(stats);
       options.onProgress?.({ role: kind, done: base + done, total, tokens, elapsedMs: Date.now() - started });
+    });
+  }
+
+  /**
+   * Runs batches pulled from `next` until it returns undefined, pipelined: as soon as a batch's
+   * forward pass returns, the next one is pulled, padded and sent to the engine, and only then is
+   * the finished batch post-processed. A caller with its own queue (a server) decides each batch
+   * when the engine can take it; its `next` may be async (to let arrivals land first).
+   */
+  async runBatches(next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>, kind: EncodeKind, dim: number, options: Pick<EncodeCallOptions, 'normalize'>, emit: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void, onBatch?: (stats: BatchStats) => void): Promise<void> {
+    const start = (batch: PlannedItem[] | undefined) => {
+      if (!batch?.length) return undefined;
+      const padded = padBatch(batch, this.tokenizer.padId);
+      const t0 = performance.now();
+      return { batch, padded, t0, out: this.forward(padded) };
+    };
+    let current = start(await next());
+    while (current) {
+      const out = await current.out;
+      const forwardMs = performance.now() - current.t0;
+      const finished = current;
+      current = start(await next());
+      finished.batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim, !!options.normalize), it));
+      onBatch?.({ size: finished.batch.length, tokens: finished.batch.reduce((s, it) => s + it.ids.length, 0), paddedTokens: finished.padded.batchSize * finished.padded.seqLen, forwardMs });
     }
   }
 

@@ -5,7 +5,7 @@ export { registerBackend, unregisterBackend, registeredBackends, installedBacken
 export { parseDevice, pickDevice, type DeviceRequest } from './backend/device.js';
 export { planBatches, padBatch, paddingShare, type BatchLimits, type PlannedItem } from './batching/plan.js';
 export { buildColbert, buildPlain, frame, roleText, promptTokenCount, resolveColbertTokens, type ColbertTokens } from './colbert/inputs.js';
-export { Encoder, checkTexts, type EncodeCallOptions, type EncodeKind } from './encoder.js';
+export { Encoder, checkTexts, type EncodeCallOptions, type EncodeKind, type BatchStats } from './encoder.js';
 export { SafetensorsFile, encodeSafetensors, writeSafetensors, bytesToFloat32, type TensorInfo, type TensorToWrite } from './io/safetensors.js';
 export { encodeNpy } from './io/npy.js';
 export { decodeF16, decodeBF16, halfToFloat } from './io/half.js';

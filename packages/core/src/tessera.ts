@@ -57,10 +57,13 @@ export interface RerankResult {
  * length-sorted batches under a 1024-token budget (4 long documents, 16 short texts) beat both
  * one at a time and big batches (about 28 vs 20 vs 16 docs/s at batch 32). GPU (H200, native,
  * bench/results/gpu): batches of 64 were the fastest or within 2% in fp32, fp16 and bf16 on both
- * real shapes; 256 was 10-40% slower.
+ * real shapes; 256 was 10-40% slower. On CPU, padding is pure waste (a padded position costs
+ * what a real one does and batching saves nothing per token), so a batch also stops where its
+ * padding would pass 5%: no change offline, where sorting the whole input leaves little padding,
+ * and 14 -> 23 docs/s for a server's small mixed queues at 16 concurrent requests.
  */
 export function defaultBatchLimits(device: string): BatchLimits {
-  if (device === 'cpu') return { maxBatchSize: 16, maxTokens: 1024, sortByLength: true };
+  if (device === 'cpu') return { maxBatchSize: 16, maxTokens: 1024, sortByLength: true, maxPaddingShare: 0.05 };
   return { maxBatchSize: 64, maxTokens: 32768, sortByLength: true };
 }
 
@@ -134,6 +137,16 @@ export class Tessera extends EventEmitter {
     return this.spec.kind;
   }
 
+  /** The row width a call with this `dimension` gets; throws for one the model does not take. */
+  resolveDimension(dimension?: number): number {
+    return this.live().resolveDimension(dimension ?? this.dimension);
+  }
+
+  /** The batching defaults calls use (measured per device, or the caller's). */
+  get batchLimits(): BatchLimits {
+    return { ...this.encoder.defaults };
+  }
+
   get tokenizer(): TextTokenizer {
     return this.encoder.tokenizer;
   }
@@ -147,29 +160,46 @@ export class Tessera extends EventEmitter {
     return { dimension: this.dimension, ...o };
   }
 
-  encodeQueries(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
+  async encodeQueries(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
     return this.live().encode(texts, 'query', this.opts(options));
   }
 
-  encodeDocuments(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
+  async encodeDocuments(texts: readonly string[], options?: EncodeCallOptions): Promise<TokenEmbeddings[]> {
     return this.live().encode(texts, 'document', this.opts(options));
   }
 
   /** Single-vector embeddings (sentence-transformers dense models). */
-  encodeDense(texts: readonly string[], options?: EncodeCallOptions): Promise<DenseEmbedding[]> {
+  async encodeDense(texts: readonly string[], options?: EncodeCallOptions): Promise<DenseEmbedding[]> {
     if (this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; use encodeQueries / encodeDocuments`, {});
     return this.live().encode(texts, 'dense', this.opts(options));
   }
 
   /** Streams embeddings of an (async) iterable of texts in input order, with bounded memory. */
-  encodeStream(texts: Iterable<string> | AsyncIterable<string>, options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number }): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
-    return this.live().encodeStream(texts, options.as, this.opts(options));
+  async *encodeStream(texts: Iterable<string> | AsyncIterable<string>, options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number }): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
+    yield* this.live().encodeStream(texts, options.as, this.opts(options));
   }
 
   /** Tokenizes and frames texts as the model will see them (ids, attention, scored rows, truncation), without running it. */
-  prepare(texts: readonly string[], as: 'query' | 'document' | 'dense', options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
+  async prepare(texts: readonly string[], as: 'query' | 'document' | 'dense', options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
     checkTexts(texts);
     return this.live().prepare(texts, as, 0, options);
+  }
+
+  /**
+   * Runs batches of prepared items (from prepare()) that `next` hands out one at a time, for
+   * callers that queue work themselves (a server's dynamic batching): `next` is asked for the
+   * next batch as soon as the engine can take it, and `onResult` gets each item's result as its
+   * batch finishes. Items keep their `index`.
+   */
+  async encodeBatches(
+    next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>,
+    as: 'query' | 'document' | 'dense',
+    onResult: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void,
+    options: Pick<EncodeCallOptions, 'dimension' | 'normalize' | 'onBatch'> = {},
+  ): Promise<void> {
+    const enc = this.live();
+    const dim = enc.resolveDimension(options.dimension ?? this.dimension);
+    return enc.runBatches(next, as, dim, options, onResult, options.onBatch);
   }
 
   /** MaxSim of one query against one document, or against each of many. */

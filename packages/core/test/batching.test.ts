@@ -25,6 +25,17 @@ describe('batch planning', () => {
     expect(paddingShare(sorted)).toBeLessThan(paddingShare(plain));
   });
 
+  it('starts a new batch where padding would pass maxPaddingShare', () => {
+    const items = [item(0, 100), item(1, 98), item(2, 60), item(3, 59), item(4, 10)];
+    const capped = planBatches(items, { maxBatchSize: 16, maxTokens: 1e9, sortByLength: true, maxPaddingShare: 0.05 });
+    expect(capped.map((b) => b.map((x) => x.index))).toEqual([[0, 1], [2, 3], [4]]);
+    for (const b of capped) expect(paddingShare([b])).toBeLessThanOrEqual(0.05);
+    const open = planBatches(items, { maxBatchSize: 16, maxTokens: 1e9, sortByLength: true });
+    expect(open).toHaveLength(1);
+    // 0 still batches texts of equal length.
+    expect(planBatches([item(0, 7), item(1, 7), item(2, 6)], { maxBatchSize: 16, maxTokens: 1e9, sortByLength: true, maxPaddingShare: 0 }).map((b) => b.length)).toEqual([2, 1]);
+  });
+
   it('pads right with the pad id and zero attention', () => {
     const b = padBatch([item(0, 3), item(1, 1)], 0);
     expect(b.seqLen).toBe(3);

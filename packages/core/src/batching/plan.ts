@@ -13,6 +13,11 @@ export interface BatchLimits {
   maxTokens: number;
   /** Sort by length so that texts of like length share a batch (false: input order, for comparison). */
   sortByLength: boolean;
+  /**
+   * Start a new batch rather than let padding pass this share of the batch's positions. For small
+   * pools of mixed lengths (a server's queue), where sorting alone still pairs long with short.
+   */
+  maxPaddingShare?: number;
 }
 
 /** Cuts items into batches: longest first, each batch within the token budget and size limit. */
@@ -22,15 +27,21 @@ export function planBatches(items: readonly PlannedItem[], limits: BatchLimits):
   const batches: PlannedItem[][] = [];
   let cur: PlannedItem[] = [];
   let longest = 0;
+  let real = 0;
+  const maxPad = limits.maxPaddingShare ?? 1;
   for (const item of order) {
-    const len = Math.max(longest, item.ids.length);
-    if (cur.length && (cur.length >= limits.maxBatchSize || (cur.length + 1) * len > limits.maxTokens)) {
+    const n = item.ids.length;
+    const len = Math.max(longest, n);
+    const padded = (cur.length + 1) * len;
+    if (cur.length && (cur.length >= limits.maxBatchSize || padded > limits.maxTokens || 1 - (real + n) / padded > maxPad)) {
       batches.push(cur);
       cur = [];
       longest = 0;
+      real = 0;
     }
     cur.push(item);
-    longest = Math.max(longest, item.ids.length);
+    longest = Math.max(longest, n);
+    real += n;
   }
   if (cur.length) batches.push(cur);
   return batches;

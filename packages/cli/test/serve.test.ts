@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fixtures } from '@tessera/fixtures';
+
+const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+describe('tessera serve', () => {
+  it('serves the models it is given, and on SIGTERM answers what it accepted and exits 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', `colbert=${fixtures.pylate}`, '--model', fixtures.dense, '--backend', 'onnx', '--port', '0', '--threads', '1', '--api-key', 'k'], {
+      env: { ...process.env, HF_HUB_OFFLINE: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /listening on (http:\/\/\S+)/.exec(stderr);
+        if (m) {
+          clearInterval(timer);
+          resolve(m[1]!);
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stderr).toMatch(/loaded colbert: colbert, onnx on cpu/);
+    const call = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: JSON.stringify(body) });
+    const info = await (await fetch(`${base}/info`, { headers: { authorization: 'Bearer k' } })).json();
+    expect(info.models.map((m: { name: string }) => m.name)).toEqual(['colbert', fixtures.dense]);
+    expect((await call('/v1/multi-vector', { input: 'hello' })).status).toBe(200);
+    expect((await call('/v1/multi-vector', { input: 'hello' }).then((r) => r.json())).model).toBe('colbert');
+    expect((await call('/v1/embeddings', { model: fixtures.dense, input: 'hello' })).status).toBe(200);
+    // A request in flight when SIGTERM comes still gets its whole answer.
+    const texts = Array.from({ length: 32 }, (_, i) => `${'word '.repeat(30 + i)} ${i}`);
+    const inflight = call('/v1/multi-vector', { input: texts }).then((r) => r.json());
+    await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const answer = await inflight;
+    expect(answer.data.length).toBe(32);
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: finishing accepted requests/);
+  }, 60_000);
+
+  it('refuses a missing --model and a bad size, with the usage exit code', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawn(process.execPath, [CLI, 'serve', ...args]);
+        let stderr = '';
+        c.stderr.on('data', (d) => (stderr += String(d)));
+        c.on('exit', (code) => resolve({ code, stderr }));
+      });
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--model is required/);
+    const size = await run(['--model', fixtures.pylate, '--payload-limit', 'lots']);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toMatch(/--payload-limit must be a size such as 2MB/);
+  });
+});

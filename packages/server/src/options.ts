@@ -1,0 +1,57 @@
+import type { Tessera } from '@tessera/core';
+
+/** Limits, with text-embeddings-inference's names and defaults where it has them. */
+export interface ServerLimits {
+  /**
+   * Most padded tokens in one forward pass (--max-batch-tokens, TEI's 16384): a ceiling. A model
+   * whose own budget, measured per device, is smaller keeps it (1024 on CPU, where a round of
+   * mixed lengths run as one 16k-token padded batch served under half the docs/s: bench/README).
+   */
+  maxBatchTokens: number;
+  /** Most texts in one forward pass; default: the model's own batch limit. */
+  maxBatchSize: number | undefined;
+  /** Requests accepted at once; past it, 429 at once (--max-concurrent-requests). */
+  maxConcurrentRequests: number;
+  /** Most inputs in one request (--max-client-batch-size). */
+  maxClientBatchSize: number;
+  /** Largest request body in bytes, refused before parsing (--payload-limit). */
+  payloadLimit: number;
+  /** Truncate over-long inputs (on), or refuse them with 422 (off). */
+  autoTruncate: boolean;
+  /**
+   * How long an idle queue waits for more requests before its first batch (ms). 0 by
+   * measurement: on a busy engine requests already gather while a batch runs (bench/README).
+   */
+  batchWaitMs: number;
+  /** How long shutdown waits for accepted requests (ms). */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxBatchTokens: 16384,
+  maxBatchSize: undefined,
+  maxConcurrentRequests: 512,
+  maxClientBatchSize: 32,
+  payloadLimit: 2 * 1024 * 1024,
+  autoTruncate: true,
+  batchWaitMs: 0,
+  shutdownTimeoutMs: 30_000,
+};
+
+/** A loaded model and the name clients use for it (the request's "model" field). */
+export interface ServedModel {
+  name: string;
+  tessera: Tessera;
+}
+
+export interface ServerOptions {
+  /** The models to serve; the first is the default when a request names none. */
+  models: Array<Tessera | ServedModel>;
+  limits?: Partial<ServerLimits>;
+  /** A Bearer token every route but /health requires (compared in constant time). */
+  apiKey?: string;
+  /** CORS: off by default; true for any origin, or the allowed origins. */
+  cors?: boolean | string | string[];
+  /** Dispose the models when the server closes (the CLI's server owns them; a library user's may not). */
+  disposeModels?: boolean;
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tessera } from '@tessera/core';
+import { fixtures } from '@tessera/fixtures';
+import { createServer, type TesseraServer } from '../src/index.js';
+import { maxDiff, open, post } from './helpers.js';
+
+const WORDS = 'late interaction keeps one vector per token and scores every query token against its best document token with maxsim'.split(' ');
+/** Client k's texts: 1-4 texts of 0-60 words, different for every client. */
+function textsOf(k: number): string[] {
+  return Array.from({ length: 1 + (k % 4) }, (_, j) => Array.from({ length: (k * 7 + j * 13) % 61 }, (_, w) => WORDS[(k + j + w) % WORDS.length]).join(' '));
+}
+
+for (const [layout, dir] of [
+  ['stanford', fixtures.stanford],
+  ['pylate', fixtures.pylate],
+] as const) {
+  describe(`64 concurrent clients on the ${layout} layout`, () => {
+    let t: Tessera;
+    let server: TesseraServer;
+    let base: string;
+    beforeAll(async () => {
+      t = await open(dir);
+      server = await createServer({ models: [t], limits: { maxBatchTokens: 2048 } });
+      base = await server.listen({ port: 0 });
+    });
+    afterAll(async () => {
+      await server.close();
+      await t.dispose();
+    });
+
+    it('each get exactly what a direct call returns for their inputs, in their order', async () => {
+      const clients = Array.from({ length: 64 }, (_, k) => ({ k, texts: textsOf(k), role: k % 3 === 0 ? ('query' as const) : ('document' as const) }));
+      const answers = await Promise.all(clients.map((c) => post(base, '/v1/multi-vector', { input: c.texts, input_type: c.role })));
+      for (const c of clients) {
+        const a = answers[c.k]!;
+        expect(a.status).toBe(200);
+        const direct = c.role === 'query' ? await t.encodeQueries(c.texts) : await t.encodeDocuments(c.texts);
+        expect(a.body.data.length).toBe(c.texts.length);
+        a.body.data.forEach((d: { index: number; embeddings: number[][] }, i: number) => {
+          expect(d.index).toBe(i);
+          expect(d.embeddings.length).toBe(direct[i]!.rows);
+          expect(maxDiff(d.embeddings.flat(), direct[i]!.data)).toBeLessThanOrEqual(1e-6);
+        });
+      }
+      // They were batched together: fewer forward passes than texts.
+      const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+      const batches = Number(/tessera_batch_size_count\{model="[^"]+",role="document"\} (\d+)/.exec(metrics)?.[1]);
+      const docTexts = clients.filter((c) => c.role === 'document').reduce((s, c) => s + c.texts.length, 0);
+      expect(batches).toBeGreaterThan(0);
+      expect(batches).toBeLessThan(docTexts);
+    });
+  });
+}

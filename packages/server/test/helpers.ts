@@ -1,0 +1,53 @@
+import { Tessera, type Backend, type PaddedBatch } from '@tessera/core';
+import { backend as onnx } from '@tessera/backend-onnx';
+
+/** The ONNX backend with knobs for tests: a delay per forward pass, a failure on demand, and a log of what ran. */
+export function testBackend(name: string) {
+  const state = { delayMs: 0, failNext: false, batches: [] as PaddedBatch[] };
+  const backend: Backend = {
+    name,
+    priority: 0,
+    devices: () => onnx.devices(),
+    async load(spec, options) {
+      const m = await onnx.load(spec, options);
+      return {
+        device: m.device,
+        engine: `${m.engine} (test wrapper)`,
+        async forward(batch) {
+          state.batches.push(batch);
+          if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+          if (state.failNext) {
+            state.failNext = false;
+            throw new Error('planted failure');
+          }
+          return m.forward(batch);
+        },
+        dispose: () => m.dispose(),
+      };
+    },
+  };
+  return { backend, state };
+}
+
+export function open(model: string, backend: Backend | string = 'onnx'): Promise<Tessera> {
+  return Tessera.create({ model, backend, device: 'cpu', threads: 1 });
+}
+
+export async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
