@@ -90,6 +90,7 @@ export class Batcher {
     return { model: this.c.model, role: this.c.kind };
   }
 
+  /** Drops a text that waits in the queue (its client went away, or its request failed). */
   private forget(item: PlannedItem): void {
     this.owners.delete(item.index);
     this.c.metrics.queueSize.dec(this.labels);
@@ -118,6 +119,8 @@ export class Batcher {
         else batch.push(it);
       }
       if (!batch.length) continue;
+      // Into the engine: no longer waiting.
+      this.c.metrics.queueSize.dec(this.labels, batch.length);
       const now = performance.now();
       for (const it of batch) {
         const job = this.owners.get(it.index)!;
@@ -134,7 +137,7 @@ export class Batcher {
 
   private onResult = (r: Result, item: PlannedItem): void => {
     const job = this.owners.get(item.index);
-    this.forget(item);
+    this.owners.delete(item.index);
     if (!job || job.cancelled) return;
     const pos = job.positions.get(item.index)!;
     job.results[pos] = { ...r, index: pos } as Result;
@@ -173,7 +176,9 @@ export class Batcher {
           }
           for (const it of failed) {
             const job = this.owners.get(it.index);
-            this.forget(it);
+            // A failed batch's texts already left the queue; the others still wait in it.
+            if (batchFailure) this.owners.delete(it.index);
+            else this.forget(it);
             if (job && !job.cancelled) {
               job.cancelled = true;
               job.reject(e);

@@ -140,10 +140,14 @@ describe('under load and failure', () => {
     try {
       state.delayMs = 400;
       const first = post(base, '/v1/multi-vector', { input: 'keeps the engine busy' });
-      await new Promise((r) => setTimeout(r, 100));
+      const until = async (ok: () => boolean | Promise<boolean>) => {
+        while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
+      };
+      await until(() => state.batches.length === 1);
       const gone = new AbortController();
       const abandoned = fetch(`${base}/v1/multi-vector`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'zebra zebra zebra' }), signal: gone.signal }).catch((e: Error) => e);
-      await new Promise((r) => setTimeout(r, 50));
+      // Queued behind the busy engine (the queue counts waiting texts, not the running batch), then abandoned.
+      await until(async () => ((await server.metrics.queueSize.get()).values.find((v) => v.labels.role === 'document')?.value ?? 0) === 1);
       gone.abort();
       await abandoned;
       expect((await first).status).toBe(200);
@@ -168,7 +172,8 @@ describe('under load and failure', () => {
     state.delayMs = 200;
     const inputs = [['a', 'b', 'c'], ['a longer text with more words'], ['x', 'y']];
     const calls = inputs.map((input) => post(base, '/v1/multi-vector', { input }));
-    await new Promise((r) => setTimeout(r, 50));
+    // Close once all three are accepted (a slow machine may take longer than any fixed wait).
+    while ((await server.metrics.inFlight.get()).values[0]?.value !== inputs.length) await new Promise((r) => setTimeout(r, 5));
     const closing = server.close();
     const late = await fetch(`${base}/health`).then((r) => r.status).catch(() => 'refused');
     expect(late === 503 || late === 'refused').toBe(true);
