@@ -12,11 +12,12 @@ import { batchingEffects, ensureQuantized, quantizedComparison } from './section
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench } from './sections/maxsim.js';
 import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
+import { indexingBench } from './sections/indexing.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
-const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving'];
+const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving', 'indexing'];
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   const { values } = parseArgs({
@@ -173,7 +174,19 @@ under two minutes (tiny model, smaller workloads) for CI.
     log(`serving: ${JSON.stringify(serving)}`);
   }
 
+  let indexing: BenchResults['indexing'];
+  if (want('indexing')) {
+    const texts = corpus().map((p) => p.text);
+    const words = texts.join(' ').split(/\s+/);
+    const queries = Array.from({ length: quick ? 4 : 20 }, (_, i) => words.slice(i * 211, i * 211 + 4 + (i % 6)).join(' '));
+    indexing = await indexingBench(peerModel.dir, peerModel.name, { threads, texts: quick ? texts.slice(0, 32) : texts, queries, documents: quick ? 500 : 10_000 });
+    log(`indexing: ${JSON.stringify(indexing)}`);
+  }
+
   const targets: BenchResults['targets'] = [];
+  if (indexing && !quick) {
+    targets.push({ target: 'Indexing: t.index() into LanceDB >= 0.9x plain encodeDocuments (storage under 10%)', measured: `${indexing.ratio}x (${indexing.indexDocsPerSec} vs ${indexing.encodeDocsPerSec} docs/s)`, met: indexing.ratio >= 0.9, note: '' });
+  }
   if (serving && !quick) {
     const s = serving;
     const c1 = s.levels.find((l) => l.concurrency === 1);
@@ -216,6 +229,7 @@ under two minutes (tiny model, smaller workloads) for CI.
     quantized,
     maxsim,
     serving,
+    indexing,
     targets,
     notes,
   };

@@ -1,5 +1,6 @@
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
+import type { IndexingResults } from './sections/indexing.js';
 import type { ServingResults } from './sections/serving.js';
 
 export interface BenchResults {
@@ -16,6 +17,7 @@ export interface BenchResults {
   quantized: Record<string, unknown> | undefined;
   maxsim: Record<string, number> | undefined;
   serving?: ServingResults | undefined;
+  indexing?: IndexingResults | undefined;
   targets: Array<{ target: string; measured: string; met: boolean | undefined; note: string }>;
   notes: string[];
 }
@@ -73,6 +75,21 @@ export function markdown(r: BenchResults): string {
       `Wait window for stragglers at concurrency 16: ${s.waitWindow.map((w) => `${w.waitMs} ms → ${fmt(w.docsPerSec)} docs/s, p50 ${w.p50Ms} ms`).join('; ')}.`,
       '',
       `At ${s.overload.connections} connections against max-concurrent-requests ${s.overload.limit}: ${s.overload.ok} answered, ${s.overload.tooMany} refused with 429, ${s.overload.other} other statuses, ${s.overload.timeouts} timeouts, ${s.overload.errors} connection errors.`,
+      '',
+    );
+  }
+  if (r.indexing) {
+    const x = r.indexing;
+    lines.push(
+      '## Indexing and search (LanceDB)',
+      '',
+      `${x.model}, ${x.texts} passages: plain \`encodeDocuments\` **${fmt(x.encodeDocsPerSec)} docs/s**, \`t.index()\` into a new LanceDB folder **${fmt(x.indexDocsPerSec)} docs/s** (${x.ratio}x; ${(x.indexBytes / 1e6).toFixed(1)} MB on disk).`,
+      '',
+      `Search: ${x.search.documents} documents (${x.search.tokenRows} token rows, grown from the encoded passages with noise), ${x.search.queries} encoded queries, top 10; the IVF-PQ index took ${x.search.buildAnnSeconds} s to build.`,
+      '',
+      '| method | p50 ms | p95 ms | recall@10 vs exact MaxSim |',
+      '| --- | --- | --- | --- |',
+      ...x.search.rows.map((s) => `| ${s.method} | ${s.p50Ms} | ${s.p95Ms} | ${s.recallAt10} |`),
       '',
     );
   }

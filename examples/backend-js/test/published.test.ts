@@ -18,10 +18,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('a third-party backend package, installed from tarballs', () => {
   it('passes the conformance suite there and is found by name by the API, the CLI and auto', async () => {
     const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/cli', 'examples/backend-js'])
+    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/store-lancedb', 'packages/cli', 'examples/backend-js'])
       execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, dir), stdio: 'pipe' });
     const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(6);
+    expect(tarballs).toHaveLength(7);
     const project = mkdtempSync(join(tmpdir(), 'tessera-contributor-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'contributor', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
@@ -71,6 +71,15 @@ console.log(JSON.stringify({ name: t.backendName, score: t.score(q, d), auto: au
     const missing = spawnSync(tessera, ['score', '--backend', 'tessera-backend-nope', '--model', fixtures.stanford, '--query', 'q', 'd'], { cwd: project, encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/tessera-backend-nope is not installed\. Install it with: npm i tessera-backend-nope/);
+
+    // `tessera index` and `tessera search` from the tarballs, on the third-party backend.
+    writeFileSync(join(project, 'docs.txt'), `${golden.documents.map((d) => d.text).join('\n')}\n`);
+    const env = { ...process.env, HF_HUB_OFFLINE: '1' };
+    execFileSync(tessera, ['index', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--input', 'docs.txt', '--to', 'idx', '--quiet'], { cwd: project, env });
+    const found = JSON.parse(execFileSync(tessera, ['search', '--backend', 'tessera-backend-example', '--index', 'idx', '--json', '--top-k', '1', golden.queries[1]!.text], { cwd: project, encoding: 'utf8', env })) as { results: Array<{ id: string; score: number }> };
+    const best = golden.maxsim[1]!.reduce((b, s, i, all) => (s > all[b]! ? i : b), 0);
+    expect(found.results[0]!.id).toBe(String(best + 1));
+    expect(found.results[0]!.score).toBeCloseTo(golden.maxsim[1]![best]!, 3);
 
     // `tessera serve` from the tarballs, on the third-party backend: its server package and
     // framework come with the CLI.

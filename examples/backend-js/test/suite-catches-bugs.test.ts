@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, LoadedModel, PaddedBatch } from '@tessera/core';
-import { defineConformanceSuite, type TestHarness } from '@tessera/core/conformance/suite';
+import { defineConformanceSuite } from '@tessera/core/conformance/suite';
+import { collectOutcomes, type SuiteOutcome } from '@tessera/core/testing';
 import { fixtureList } from '@tessera/fixtures';
 import { backend as reference } from '../src/index.js';
 
@@ -9,47 +10,10 @@ import { backend as reference } from '../src/index.js';
  * backend author is likely to make. Each mutant is the example backend with one bug planted.
  */
 
-interface Outcome {
-  name: string;
-  error?: string;
-}
-
-/** Runs the suite in-process with a harness that records each test's outcome instead of reporting it. */
-async function runSuite(backend: Backend, fixtureNames: string[]): Promise<Outcome[]> {
-  type Block = { before: Array<() => unknown>; after: Array<() => unknown>; tests: Array<{ name: string; fn: () => unknown }>; children: Block[]; name: string };
-  const root: Block = { before: [], after: [], tests: [], children: [], name: '' };
-  let current = root;
-  const harness: TestHarness = {
-    describe: (name, fn) => {
-      const b: Block = { before: [], after: [], tests: [], children: [], name };
-      current.children.push(b);
-      const parent = current;
-      current = b;
-      fn();
-      current = parent;
-    },
-    it: (name, fn) => void current.tests.push({ name, fn }),
-    beforeAll: (fn) => void current.before.push(fn),
-    afterAll: (fn) => void current.after.push(fn),
-  };
+/** Runs the suite in-process and records each test's outcome. */
+function runSuite(backend: Backend, fixtureNames: string[]) {
   const fixtures = fixtureList.filter((f) => fixtureNames.includes(f.name));
-  defineConformanceSuite(harness, { backend, fixtures, unsupported: { distilbert: 'BERT only', roberta: 'BERT only', 'xlm-roberta': 'BERT only', modernbert: 'BERT only' } });
-  const outcomes: Outcome[] = [];
-  const run = async (b: Block, prefix: string) => {
-    for (const h of b.before) await h();
-    for (const t of b.tests) {
-      try {
-        await t.fn();
-        outcomes.push({ name: `${prefix}${t.name}` });
-      } catch (e) {
-        outcomes.push({ name: `${prefix}${t.name}`, error: String((e as Error).message) });
-      }
-    }
-    for (const c of b.children) await run(c, `${prefix}${c.name} > `);
-    for (const h of b.after) await h();
-  };
-  await run(root, '');
-  return outcomes;
+  return collectOutcomes((harness) => defineConformanceSuite(harness, { backend, fixtures, unsupported: { distilbert: 'BERT only', roberta: 'BERT only', 'xlm-roberta': 'BERT only', modernbert: 'BERT only' } }));
 }
 
 /** The reference backend with its load() or forward() changed. */
@@ -69,7 +33,7 @@ function mutant(name: string, change: { load?: Backend['load']; forward?: (m: Lo
   };
 }
 
-const failures = (o: Outcome[]) => o.filter((x) => x.error);
+const failures = (o: SuiteOutcome[]) => o.filter((x) => x.error);
 
 describe('the conformance suite catches planted bugs', () => {
   it('passes the unmodified example backend', async () => {

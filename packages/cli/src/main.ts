@@ -5,6 +5,8 @@ import { demoCommand } from './commands/demo.js';
 import { encodeCommand } from './commands/encode.js';
 import { rerankCommand, scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
+import { indexCommand } from './commands/index-corpus.js';
+import { searchCommand } from './commands/search.js';
 import { UsageError } from './errors.js';
 
 const HELP = `Usage: tessera <command> [options]
@@ -15,6 +17,8 @@ Commands:
   encode     encode texts into token embeddings (NDJSON, .safetensors, .npy)
   score      MaxSim of a query against documents
   rerank     rank a file of documents against a query
+  index      encode a corpus into an index folder (resumable; LanceDB)
+  search     the best documents of an index for a query, by MaxSim
   serve      an embedding server (OpenAI, Jina and TEI routes, dynamic batching)
   models     the model registry and what is cached
   backends   installed backends, their devices, and how to install the rest
@@ -29,6 +33,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   encode: encodeCommand,
   score: scoreCommand,
   rerank: rerankCommand,
+  index: indexCommand,
+  search: searchCommand,
   serve: serveCommand,
   models: modelsCommand,
   backends: backendsCommand,
@@ -54,6 +60,9 @@ const HINTS: Record<string, string> = {
   CORRUPT_FILE: 'download the file again (delete it from the cache first)',
   INVALID_MODEL: 'the folder must be a Stanford ColBERT, PyLate or sentence-transformers model',
   UNSUPPORTED_DIMENSION: 'pick one of the supported dimensions',
+  INDEX_MISMATCH: 'index into a new folder with --to, or use the model the index was built with',
+  NOT_AN_INDEX: 'give --to / --index a new or empty folder, or one `tessera index` built',
+  STORE_FAILED: 'free disk space or fix permissions, then rerun the same command: it continues',
 };
 
 export async function main(argv: string[]): Promise<number> {

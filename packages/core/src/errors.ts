@@ -12,7 +12,10 @@ export type ErrorCode =
   | 'DEVICE_UNAVAILABLE'
   | 'DISPOSED'
   | 'HUB_ERROR'
-  | 'OFFLINE';
+  | 'OFFLINE'
+  | 'INDEX_MISMATCH'
+  | 'NOT_AN_INDEX'
+  | 'STORE_FAILED';
 
 export class TesseraError extends Error {
   readonly code: ErrorCode;

@@ -28,3 +28,9 @@ export { snapshotDownload, cachedSnapshot, type DownloadProgress, type SnapshotR
 export { resolveModel, selectFiles, type ResolvedModel, type ResolveOptions } from './hub/resolve-model.js';
 export { repoFolderName, safeJoin } from './hub/paths.js';
 export { Tessera, defaultBatchLimits, type CreateOptions, type RerankResult } from './tessera.js';
+export type { Store, StoreRecord, StoredEntry, StoreHit, StoreSearchOptions, IndexManifest } from './store/types.js';
+export { MemoryStore, checkRecord } from './store/memory-store.js';
+export { indexDocuments, storeError, type IndexDocument, type IndexOptions, type IndexProgress, type IndexSummary } from './store/index-documents.js';
+export { searchIndex, type SearchOptions, type SearchResult } from './store/search-index.js';
+export { manifestFor, checkManifest, openManifest } from './store/manifest.js';
+export { modelFingerprint } from './model/fingerprint.js';

@@ -3,6 +3,9 @@ import { pickDevice, parseDevice } from './backend/device.js';
 import { resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
+import { indexDocuments, type IndexDocument, type IndexOptions, type IndexSummary } from './store/index-documents.js';
+import { searchIndex, type SearchOptions, type SearchResult } from './store/search-index.js';
+import type { Store } from './store/types.js';
 import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
 import { TesseraError } from './errors.js';
 import type { DownloadProgress } from './hub/download.js';
@@ -75,11 +78,14 @@ export class Tessera extends EventEmitter {
   readonly spec: ModelSpec;
   readonly backendName: string;
   readonly dimension: number;
+  /** The model as it can be opened again: a registry or hub id (with its revision), or an absolute folder. */
+  readonly modelRef: string;
   private readonly encoder: Encoder;
   private disposed = false;
 
-  private constructor(spec: ModelSpec, backendName: string, encoder: Encoder, dimension: number) {
+  private constructor(spec: ModelSpec, backendName: string, encoder: Encoder, dimension: number, modelRef: string) {
     super();
+    this.modelRef = modelRef;
     this.spec = spec;
     this.backendName = backendName;
     this.encoder = encoder;
@@ -119,7 +125,8 @@ export class Tessera extends EventEmitter {
     const limits = { ...defaultBatchLimits(model.device), ...options.batch };
     const encoder = await Encoder.create(spec, tokenizer, model, limits);
     const dimension = encoder.resolveDimension(options.dimension);
-    const t = new Tessera(spec, backend.name, encoder, dimension);
+    const modelRef = resolved.source === 'local' ? resolved.dir : resolved.entry ? resolved.entry.id : `${resolved.repo}${resolved.revision && resolved.revision !== 'main' ? `@${resolved.revision}` : ''}`;
+    const t = new Tessera(spec, backend.name, encoder, dimension, modelRef);
     // Warnings raised while loading are replayed to listeners attached right after create().
     queueMicrotask(() => warnings.forEach((w) => t.emit('warning', w)));
     return t;
@@ -200,6 +207,21 @@ export class Tessera extends EventEmitter {
     const enc = this.live();
     const dim = enc.resolveDimension(options.dimension ?? this.dimension);
     return enc.runBatches(next, as, dim, options, onResult, options.onBatch);
+  }
+
+  /**
+   * Encodes documents into a store (see indexDocuments): resumable, atomic per window, the last
+   * occurrence of an id wins. Refuses a store built with another model or dimension.
+   */
+  async index(store: Store, docs: Iterable<IndexDocument> | AsyncIterable<IndexDocument>, options?: IndexOptions): Promise<IndexSummary> {
+    this.live();
+    return indexDocuments(this, store, docs, options);
+  }
+
+  /** The store's best documents for a query, scored by MaxSim (see searchIndex). */
+  async search(store: Store, query: string, options?: SearchOptions): Promise<SearchResult[]> {
+    this.live();
+    return searchIndex(this, store, query, options);
   }
 
   /** MaxSim of one query against one document, or against each of many. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { defineConformanceSuite, type ConformanceOptions } from './suite.js';
+import { defineConformanceSuite, defineStoreConformanceSuite, type ConformanceOptions, type StoreConformanceOptions } from './suite.js';
 
 export * from './suite.js';
 
@@ -11,4 +11,9 @@ export * from './suite.js';
  */
 export function runConformanceSuite(options: ConformanceOptions): void {
   defineConformanceSuite({ describe, it, beforeAll, afterAll }, options);
+}
+
+/** The shared test cases every Store package runs in its own vitest suite (see StoreConformanceOptions). */
+export function runStoreConformanceSuite(options: StoreConformanceOptions): void {
+  defineStoreConformanceSuite({ describe, it, beforeAll, afterAll }, options);
 }

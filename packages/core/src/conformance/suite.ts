@@ -11,6 +11,7 @@ import { forwardCases } from './forward-cases.js';
 export { maxAbsDiff, maxAbsDiffArrays, readGolden, type ColbertGolden, type DenseGolden, type ForwardGolden, type GoldenText } from './golden.js';
 export { expect as check, expectRejection, closeRows, sameIds } from './check.js';
 export type { TestHarness } from './context.js';
+export { defineStoreConformanceSuite, type StoreConformanceOptions } from './store-cases.js';
 
 /** A fixture as @tessera/fixtures' fixtureList describes it. */
 export interface ConformanceFixture {

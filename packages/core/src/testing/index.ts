@@ -1,2 +1,3 @@
 export { startFakeHub, type FakeHub, type FakeHubRepo, type FakeRepoBehaviour } from './fake-hub.js';
 export { writeSyntheticColbert, SYNTHETIC_SHAPES, type SyntheticShape, type BertWeights } from './synthetic.js';
+export { collectOutcomes, type SuiteOutcome } from './harness.js';

@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import type { IndexProgress, IndexSummary } from '@tessera/core';
+import { intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
+import { openCorpus } from '../corpus.js';
+import { UsageError } from '../errors.js';
+import { openModel } from '../open-model.js';
+import { ProgressBar } from '../progress.js';
+
+export const indexHelp = `Usage: tessera index --input PATH --to DIR [--model M] [options]
+
+Encodes a corpus into an index folder (embedded LanceDB) for \`tessera search\`:
+a folder of text files, or a JSONL / text file streamed line by line. Resumable:
+rerun the same command after Ctrl-C, a crash or kill -9 and it continues where it
+stopped; every id ends up in the index once, and the last line with an id wins.
+
+Options:
+  -m, --model M           the model (default: the one the index was built with)
+  -b, --backend NAME  -d, --device DEV  --threads N  --dtype D  --dim N  --strict  --offline
+  -i, --input PATH        the corpus: a folder of text files (.txt, .md, .rst: one
+                          document each, ids are paths), a .jsonl or .txt file, or - for stdin
+      --to DIR            the index folder (created; an existing index is continued)
+      --text-field F      JSONL field with the text (default "text")
+      --id-field F        JSONL field with the id (default "id" when the first record
+                          has one, else line numbers); the other fields are kept as metadata
+      --keep-text         store each text beside its vectors (search then prints it)
+      --skip-invalid      skip bad lines (counted) instead of stopping at the first
+      --window N          documents encoded together and written as one commit (default 512)
+      --ann               build an approximate (IVF-PQ) index when done, for corpora far
+                          past 10k documents; search is exact without it (on 10k documents
+                          here, exact took 3.3 s a query and the index, at 83% recall, 8 s)
+      --json              print the summary as JSON on stdout
+  -q, --quiet             no progress bar or summary on stderr
+
+Examples:
+  tessera index --model answerai-colbert-small-v1 --input ./notes --to ./my-index --keep-text
+  tessera index --model answerai-colbert-small-v1 --input corpus.jsonl --to ./my-index --keep-text
+  tessera search --index ./my-index "what is late interaction?"`;
+
+const human = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
+
+export async function indexCommand(argv: string[]): Promise<number> {
+  const { values } = parse('index', argv, {
+    ...MODEL_OPTIONS,
+    input: { type: 'string', short: 'i' },
+    to: { type: 'string' },
+    'text-field': { type: 'string' },
+    'id-field': { type: 'string' },
+    'keep-text': { type: 'boolean' },
+    'skip-invalid': { type: 'boolean' },
+    window: { type: 'string' },
+    ann: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return printHelp(indexHelp);
+  if (!values.input) throw new UsageError('--input is required (a .jsonl or .txt corpus, or - for stdin)', 'see `tessera index --help`');
+  if (!values.to) throw new UsageError('--to is required (the index folder)', 'see `tessera index --help`');
+  const quiet = !!values.quiet;
+  const say = (m: string) => quiet || process.stderr.write(`${m}\n`);
+  const windowSize = intOption(values, 'window');
+  let skipped = 0;
+  const corpus = await openCorpus(String(values.input), {
+    textField: values['text-field'] as string | undefined,
+    idField: values['id-field'] as string | undefined,
+    skipInvalid: !!values['skip-invalid'],
+    onSkip: (p) => {
+      skipped++;
+      if (skipped <= 5) say(`skipped line ${p.line}: ${p.message}`);
+    },
+  });
+
+  const { openLanceDbStore } = await import('@tessera/store-lancedb');
+  const store = await openLanceDbStore(String(values.to));
+  let summary: IndexSummary;
+  try {
+    const manifest = await store.readManifest();
+    if (!values.model && !manifest) throw new UsageError(`--model is required for a new index (${store.location} holds none yet)`, 'see `tessera index --help`');
+    const t = await openModel({ ...values, model: values.model ?? manifest!.model });
+    try {
+      say(`indexing ${values.input === '-' ? 'stdin' : values.input} into ${store.location} with ${t.modelRef} (${t.backendName} on ${t.device}, dimension ${t.dimension})`);
+      const bar = new ProgressBar('indexing', undefined, quiet, process.stderr, 'indexing {bar} {percentage}% | {encoded} encoded, {written} written{resumed} | {rate} texts/s | {tokensRate} tokens/s | ETA {eta_formatted}');
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        bar.done();
+        say('stopping after the documents being encoded are written (Ctrl-C again to quit now; rerun to continue)');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      const started = Date.now();
+      const show = (p: IndexProgress) => {
+        const secs = (Date.now() - started) / 1000;
+        bar.track(corpus.size ? corpus.bytesRead() / corpus.size : 0, {
+          encoded: p.encoded,
+          written: p.written,
+          resumed: p.alreadyIndexed ? `, ${p.alreadyIndexed} already indexed` : '',
+          rate: (p.encoded / Math.max(secs, 1e-3)).toFixed(1),
+          tokensRate: (p.tokens / Math.max(secs, 1e-3)).toFixed(0),
+        });
+      };
+      try {
+        summary = await t.index(store, corpus.documents, { source: values.input === '-' ? 'stdin' : resolve(String(values.input)), keepText: !!values['keep-text'], windowSize, signal: stop.signal, onProgress: show });
+      } finally {
+        bar.done();
+        process.off('SIGINT', onSignal);
+      }
+      if (values.ann && !summary.stopped) {
+        say('building the approximate (IVF-PQ) index');
+        await store.createAnnIndex();
+      }
+    } finally {
+      await t.dispose();
+    }
+  } finally {
+    await store.close();
+  }
+  const size = store.sizeOnDisk();
+  const secs = summary.elapsedMs / 1000;
+  const out = { ...summary, skippedLines: skipped, index: store.location, sizeBytes: size, docsPerSec: Number((summary.encoded / Math.max(secs, 1e-3)).toFixed(2)) };
+  if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  say(
+    [
+      summary.stopped ? `stopped: ${summary.written} documents written this run; rerun the same command to continue` : `done: ${summary.written} documents written`,
+      `${summary.total} in the index (${human(size)} on disk)`,
+      summary.alreadyIndexed ? `${summary.alreadyIndexed} already indexed` : '',
+      summary.duplicates ? `${summary.duplicates} duplicate ids, the last line of each kept (${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})` : '',
+      summary.replaced ? `${summary.replaced} replaced documents from another input` : '',
+      skipped ? `${skipped} bad lines skipped` : '',
+      `${summary.tokens} tokens in ${secs.toFixed(1)} s (${out.docsPerSec} docs/s)`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+  return summary.stopped ? 130 : 0;
+}

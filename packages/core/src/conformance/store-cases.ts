@@ -1,0 +1,228 @@
+import { isTesseraError } from '../errors.js';
+import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
+import type { IndexManifest, Store, StoreRecord } from '../store/types.js';
+import { expect, fail } from './check.js';
+import type { TestHarness } from './context.js';
+
+export interface StoreConformanceOptions {
+  /** Names the store in test titles. */
+  name: string;
+  /** A new, empty store for each case (a fresh folder, table or namespace). */
+  open: () => Promise<Store>;
+  /** Persistent stores: opens what `store` held again after it was closed. */
+  reopen?: (closed: Store) => Promise<Store>;
+  /** Allowed difference between a store's own score and exact MaxSim (core rescores anyway). */
+  scoreTolerance?: number;
+}
+
+const DIM = 16;
+
+/** A seeded generator, so a failure reproduces. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Unit rows, as ColBERT models write them. */
+function rows(n: number, random: () => number, dim = DIM): RowMatrix {
+  const data = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) {
+    let norm = 0;
+    for (let c = 0; c < dim; c++) norm += (data[r * dim + c] = random() - 0.5) ** 2;
+    norm = Math.sqrt(norm);
+    for (let c = 0; c < dim; c++) data[r * dim + c]! /= norm;
+  }
+  return { rows: n, dim, data };
+}
+
+function corpus(n: number, seed: number): StoreRecord[] {
+  const random = rng(seed);
+  return Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, vectors: rows(1 + ((i * 7) % 40), random), source: 'suite', seq: i, text: `text of document ${i}`, metadata: { n: i, tags: ['a', String(i % 3)] } }));
+}
+
+const manifest: IndexManifest = { format: 1, model: 'suite-model', modelFingerprint: 'f'.repeat(32), dimension: DIM, createdAt: '2026-01-01T00:00:00.000Z' };
+
+function sameRows(got: RowMatrix | undefined, want: RowMatrix, what: string): void {
+  if (!got) return;
+  expect(got.rows, `${what}: rows`).toBe(want.rows);
+  expect(got.dim, `${what}: dim`).toBe(want.dim);
+  for (let i = 0; i < want.rows * want.dim; i++) if (got.data[i] !== want.data[i]) fail(`${what}: value ${i} is ${got.data[i]}, written ${want.data[i]} (vectors must come back as written)`);
+}
+
+/** Exact top-k by MaxSim, ties by id. */
+function exactTop(query: RowMatrix, docs: StoreRecord[], k: number): Array<{ id: string; score: number }> {
+  return docs
+    .map((d) => ({ id: d.id, score: maxSim(query, d.vectors) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+    .slice(0, k);
+}
+
+async function collect(store: Store): Promise<Map<string, { source: string; seq: number }>> {
+  const m = new Map<string, { source: string; seq: number }>();
+  for await (const e of store.entries()) {
+    if (m.has(e.id)) fail(`entries() listed ${e.id} twice`);
+    m.set(e.id, { source: e.source, seq: e.seq });
+  }
+  return m;
+}
+
+async function rejects(p: Promise<unknown>, what: string): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  fail(`${what} should have been refused`);
+}
+
+/**
+ * The cases every Store runs: empty state, manifest, add and entries, search against exact
+ * MaxSim, upsert (replace, idempotent), all-or-nothing writes, text and metadata, limits,
+ * close, and (persistent stores) reopening.
+ */
+export function defineStoreConformanceSuite(harness: TestHarness, options: StoreConformanceOptions): void {
+  const { describe, it } = harness;
+  const tol = options.scoreTolerance ?? 1e-3;
+  const withStore = async (fn: (s: Store) => Promise<void>) => {
+    const s = await options.open();
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  };
+
+  describe(`${options.name} store conformance`, () => {
+    it('starts empty: no manifest, no entries, no hits', () =>
+      withStore(async (s) => {
+        expect(await s.readManifest(), 'manifest of a new store').toBe(undefined);
+        expect(await s.count(), 'count').toBe(0);
+        expect((await collect(s)).size, 'entries').toBe(0);
+        expect((await s.search(rows(3, rng(1)), { limit: 5 })).length, 'hits').toBe(0);
+        expect(typeof s.location, 'location').toBe('string');
+      }));
+
+    it('keeps the manifest it is given', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        expect(await s.readManifest(), 'manifest').toEqual(manifest);
+      }));
+
+    it('adds documents of any row count and lists them with their source and position', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const docs = corpus(60, 2);
+        await s.add(docs.slice(0, 25));
+        await s.add([]);
+        await s.add(docs.slice(25));
+        expect(await s.count(), 'count').toBe(60);
+        const entries = await collect(s);
+        for (const d of docs) expect(entries.get(d.id), `entry ${d.id}`).toEqual({ source: 'suite', seq: d.seq });
+      }));
+
+    it('finds the exact MaxSim top-k, best first, with their text and metadata', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const docs = corpus(200, 3);
+        await s.add(docs);
+        const random = rng(4);
+        for (let q = 0; q < 5; q++) {
+          const query = rows(8, random);
+          const want = exactTop(query, docs, 10);
+          const hits = await s.search(query, { limit: 10 });
+          expect(hits.length, 'hits').toBe(10);
+          hits.forEach((h, i) => {
+            if (h.id !== want[i]!.id) fail(`query ${q}, rank ${i}: ${h.id} (MaxSim ${maxSim(query, docs.find((d) => d.id === h.id)!.vectors)}), exact MaxSim ranks ${want[i]!.id} (${want[i]!.score}) there`);
+            if (!(Math.abs(h.score - want[i]!.score) <= tol)) fail(`query ${q}, ${h.id}: score ${h.score}, exact MaxSim ${want[i]!.score}`);
+            const d = docs.find((x) => x.id === h.id)!;
+            expect(h.text, `${h.id} text`).toBe(d.text);
+            expect(h.metadata, `${h.id} metadata`).toEqual(d.metadata);
+            sameRows(h.vectors, d.vectors, `${h.id} vectors`);
+          });
+        }
+        expect((await s.search(rows(4, random), { limit: 500 })).length, 'a limit past the count').toBe(200);
+        expect((await s.search(rows(4, random), { limit: 1 })).length, 'limit 1').toBe(1);
+      }));
+
+    it('upserts by id: replaces what is there, adds what is not, and says how many it replaced', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const docs = corpus(30, 5);
+        await s.add(docs);
+        const random = rng(6);
+        const changed: StoreRecord[] = [
+          { id: 'doc-3', vectors: rows(5, random), source: 'other', seq: 99, text: 'replaced', metadata: { v: 2 } },
+          { id: 'doc-new', vectors: rows(2, random), source: 'other', seq: 100 },
+        ];
+        expect((await s.upsert(changed)).replaced, 'replaced').toBe(1);
+        expect((await s.upsert(changed)).replaced, 'replaced when the same write runs again').toBe(2);
+        expect(await s.count(), 'count').toBe(31);
+        const entries = await collect(s);
+        expect(entries.get('doc-3'), 'entry of the replaced id').toEqual({ source: 'other', seq: 99 });
+        const hit = (await s.search(changed[0]!.vectors, { limit: 31 })).find((h) => h.id === 'doc-3')!;
+        expect(hit.text, 'replaced text').toBe('replaced');
+        expect(hit.metadata, 'replaced metadata').toEqual({ v: 2 });
+        sameRows(hit.vectors, changed[0]!.vectors, 'replaced vectors');
+        const plain = (await s.search(changed[1]!.vectors, { limit: 31 })).find((h) => h.id === 'doc-new')!;
+        expect(plain.text, 'text of a record written without one').toBe(undefined);
+      }));
+
+    it('writes all of a batch or none of it', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const docs = corpus(10, 7);
+        await s.add(docs.slice(0, 5));
+        const bad = [...docs.slice(5, 9), { ...docs[9]!, vectors: rows(3, rng(8), DIM + 1) }];
+        const e1 = await rejects(s.add(bad), 'a batch with a record of another dimension');
+        if (!isTesseraError(e1)) fail(`a refused write should be a TesseraError, got ${String(e1)}`);
+        expect(/doc-9/.test((e1 as Error).message), `the error names the record: "${(e1 as Error).message}"`).toBe(true);
+        await rejects(s.upsert([docs[5]!, { ...docs[6]!, id: '' }]), 'a batch with an empty id');
+        expect(await s.count(), 'count after refused writes').toBe(5);
+        expect([...(await collect(s)).keys()].sort(), 'ids after refused writes').toEqual(docs.slice(0, 5).map((d) => d.id).sort());
+      }));
+
+    it('keeps text exactly, unicode and all', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const text = 'naïve café — 東京 🚀 "quotes" \\ back\nslash';
+        await s.add([{ id: 'ü-1', vectors: rows(2, rng(9)), source: 's', seq: 0, text, metadata: { nested: { a: [1, 2, { b: null }] }, emoji: '🚀' } }]);
+        const [hit] = await s.search(rows(2, rng(10)), { limit: 1 });
+        expect(hit!.id, 'id').toBe('ü-1');
+        expect(hit!.text, 'text').toBe(text);
+        expect(hit!.metadata, 'metadata').toEqual({ nested: { a: [1, 2, { b: null }] }, emoji: '🚀' });
+      }));
+
+    it('refuses calls after close', async () => {
+      const s = await options.open();
+      await s.close();
+      await rejects(s.count(), 'count() after close');
+    });
+
+    if (options.reopen) {
+      it('holds its documents and manifest after close and reopen', async () => {
+        const s = await options.open();
+        const docs = corpus(40, 11);
+        await s.writeManifest(manifest);
+        await s.add(docs);
+        await s.upsert([{ ...docs[0]!, seq: 77, source: 'again' }]);
+        await s.close();
+        const again = await options.reopen!(s);
+        try {
+          expect(await again.readManifest(), 'manifest').toEqual(manifest);
+          expect(await again.count(), 'count').toBe(40);
+          expect((await collect(again)).get('doc-0'), 'entry').toEqual({ source: 'again', seq: 77 });
+          const query = rows(6, rng(12));
+          expect((await again.search(query, { limit: 5 })).map((h) => h.id), 'top 5').toEqual(exactTop(query, docs, 5).map((h) => h.id));
+        } finally {
+          await again.close();
+        }
+      });
+    }
+  });
+}

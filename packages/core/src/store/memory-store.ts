@@ -1,0 +1,87 @@
+import { TesseraError } from '../errors.js';
+import { maxSimMany, topK, type RowMatrix } from '../scoring/maxsim.js';
+import type { IndexManifest, Store, StoredEntry, StoreHit, StoreRecord, StoreSearchOptions } from './types.js';
+
+/**
+ * The reference store: everything in memory, search by exact MaxSim over every document. For
+ * tests, small corpora, and as the worked example of the Store interface (docs/writing-a-store.md).
+ */
+export class MemoryStore implements Store {
+  readonly location = 'memory';
+  private manifest: IndexManifest | undefined;
+  private readonly rows = new Map<string, StoreRecord>();
+  private closed = false;
+
+  private live(): void {
+    if (this.closed) throw new TesseraError('DISPOSED', 'the memory store was closed', {});
+  }
+
+  async readManifest(): Promise<IndexManifest | undefined> {
+    this.live();
+    return this.manifest && { ...this.manifest };
+  }
+
+  async writeManifest(manifest: IndexManifest): Promise<void> {
+    this.live();
+    this.manifest = { ...manifest };
+  }
+
+  async add(records: readonly StoreRecord[]): Promise<void> {
+    this.live();
+    // Checked before anything is stored: a bad record fails the whole write.
+    records.forEach((r, i) => checkRecord(r, i, this.manifest?.dimension));
+    for (const r of records) this.rows.set(r.id, copy(r));
+  }
+
+  async upsert(records: readonly StoreRecord[]): Promise<{ replaced: number }> {
+    this.live();
+    records.forEach((r, i) => checkRecord(r, i, this.manifest?.dimension));
+    let replaced = 0;
+    for (const r of records) {
+      if (this.rows.has(r.id)) replaced++;
+      this.rows.set(r.id, copy(r));
+    }
+    return { replaced };
+  }
+
+  async *entries(): AsyncIterable<StoredEntry> {
+    this.live();
+    for (const r of [...this.rows.values()]) yield { id: r.id, source: r.source, seq: r.seq };
+  }
+
+  async count(): Promise<number> {
+    this.live();
+    return this.rows.size;
+  }
+
+  async search(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
+    this.live();
+    const docs = [...this.rows.values()];
+    if (!docs.length) return [];
+    const scores = maxSimMany(query, docs.map((d) => d.vectors));
+    return topK(scores, Math.min(options.limit, docs.length)).map(({ index, score }) => {
+      const d = docs[index]!;
+      return { id: d.id, score, vectors: d.vectors, ...(d.text !== undefined ? { text: d.text } : {}), ...(d.metadata ? { metadata: d.metadata } : {}) };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** The checks every store makes before it writes: a record it cannot hold names itself. */
+export function checkRecord(r: StoreRecord, i: number, dimension: number | undefined): void {
+  const where = `record ${i}${typeof r?.id === 'string' ? ` (id ${JSON.stringify(r.id)})` : ''}`;
+  if (typeof r?.id !== 'string' || !r.id) throw new TesseraError('INVALID_INPUT', `${where}: id must be a non-empty string`, { index: i });
+  const v = r.vectors;
+  if (!v || !(v.data instanceof Float32Array) || !Number.isInteger(v.rows) || v.rows < 1 || !Number.isInteger(v.dim) || v.data.length < v.rows * v.dim)
+    throw new TesseraError('INVALID_INPUT', `${where}: vectors must be at least one row of Float32 values (rows x dim)`, { index: i, id: r.id });
+  if (dimension !== undefined && v.dim !== dimension) throw new TesseraError('DIMENSION_MISMATCH', `${where}: rows of ${v.dim} values, but the index holds rows of ${dimension}`, { index: i, id: r.id });
+  if (typeof r.source !== 'string' || !Number.isInteger(r.seq) || r.seq < 0) throw new TesseraError('INVALID_INPUT', `${where}: source must be a string and seq a non-negative integer`, { index: i, id: r.id });
+}
+
+function copy(r: StoreRecord): StoreRecord {
+  const { rows, dim } = r.vectors;
+  return { ...r, vectors: { rows, dim, data: r.vectors.data.slice(0, rows * dim) }, ...(r.metadata ? { metadata: structuredClone(r.metadata) } : {}) };
+}

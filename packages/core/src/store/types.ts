@@ -1,0 +1,77 @@
+import type { RowMatrix } from '../scoring/maxsim.js';
+
+/** One document as a store keeps it: its token vectors and where it came from. */
+export interface StoreRecord {
+  id: string;
+  /** rows x dim token vectors (a ColBERT document's rows). */
+  vectors: RowMatrix;
+  /**
+   * The source the document was read from (an input file, or a name the caller gives) and its
+   * position there. A resumed run compares them to tell a row it wrote itself from an earlier
+   * duplicate of the same id.
+   */
+  source: string;
+  seq: number;
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** What a store says about a document it holds, for resuming. */
+export interface StoredEntry {
+  id: string;
+  source: string;
+  seq: number;
+}
+
+export interface StoreHit {
+  id: string;
+  /** MaxSim (sum over query rows of the best dot product), or the store's estimate of it. */
+  score: number;
+  text?: string;
+  metadata?: Record<string, unknown>;
+  /** The document's rows, when the store returns them (core then rescores exactly). */
+  vectors?: RowMatrix;
+}
+
+export interface StoreSearchOptions {
+  /** Most hits to return, best first. */
+  limit: number;
+}
+
+/** What the index was built with; a run with another model or dimension is refused. */
+export interface IndexManifest {
+  format: 1;
+  /** The model as the user named it (registry id, Hugging Face id, or an absolute folder). */
+  model: string;
+  /** A hash of the model's configuration and weights (see modelFingerprint). */
+  modelFingerprint: string;
+  /** Row width of the stored vectors. */
+  dimension: number;
+  createdAt: string;
+}
+
+/**
+ * Where an index lives: a store package (@tessera/store-lancedb) or the in-memory reference
+ * (MemoryStore). A write is atomic (all its records or none) and keyed by id. Core's store
+ * conformance suite (runStoreConformanceSuite) checks every method.
+ */
+export interface Store {
+  /** Where it is, for messages (a folder, a URL, "memory"). */
+  readonly location: string;
+  /** The manifest, or undefined for a new, empty store. */
+  readManifest(): Promise<IndexManifest | undefined>;
+  writeManifest(manifest: IndexManifest): Promise<void>;
+  /** Appends records whose ids the store does not hold (the caller has checked, see entries()). */
+  add(records: readonly StoreRecord[]): Promise<void>;
+  /** Inserts or replaces by id; returns how many ids it replaced. */
+  upsert(records: readonly StoreRecord[]): Promise<{ replaced: number }>;
+  /** Every stored id with its source and position, in any order. */
+  entries(): AsyncIterable<StoredEntry>;
+  count(): Promise<number>;
+  /** The documents with the highest MaxSim against the query's rows, best first. */
+  search(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]>;
+  /** Leaves the store as it would be after a crash-free exit; calls after close reject. */
+  close(): Promise<void>;
+  /** Optional: compact storage after a long run of writes. */
+  optimize?(): Promise<void>;
+}

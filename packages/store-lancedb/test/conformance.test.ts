@@ -1,0 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStoreConformanceSuite } from '@tessera/core/conformance';
+import { LanceDbStore } from '../src/index.js';
+
+runStoreConformanceSuite({
+  name: 'lancedb',
+  open: () => LanceDbStore.open(join(mkdtempSync(join(tmpdir(), 'tessera-lancedb-')), 'index')),
+  reopen: (closed) => LanceDbStore.open(closed.location),
+});
