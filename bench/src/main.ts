@@ -13,11 +13,12 @@ import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench } from './sections/maxsim.js';
 import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
 import { indexingBench } from './sections/indexing.js';
+import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
-const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving', 'indexing'];
+const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving', 'indexing', 'queue'];
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   const { values } = parseArgs({
@@ -183,6 +184,13 @@ under two minutes (tiny model, smaller workloads) for CI.
     log(`indexing: ${JSON.stringify(indexing)}`);
   }
 
+  let queue: BenchResults['queue'];
+  if (want('queue')) {
+    const texts = corpus().map((p) => p.text);
+    queue = await queueBench(peerModel.dir, peerModel.name, { threads, texts: quick ? texts.slice(0, 40) : texts, shardSize: quick ? 10 : 25, workers: quick ? [1, 2] : [1, 2, 3] });
+    log(`queue: ${JSON.stringify(queue)}`);
+  }
+
   const targets: BenchResults['targets'] = [];
   if (indexing && !quick) {
     targets.push({ target: 'Indexing: t.index() into LanceDB >= 0.9x plain encodeDocuments (storage under 10%)', measured: `${indexing.ratio}x (${indexing.indexDocsPerSec} vs ${indexing.encodeDocsPerSec} docs/s)`, met: indexing.ratio >= 0.9, note: '' });
@@ -230,6 +238,7 @@ under two minutes (tiny model, smaller workloads) for CI.
     maxsim,
     serving,
     indexing,
+    queue,
     targets,
     notes,
   };

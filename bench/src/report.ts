@@ -1,6 +1,7 @@
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
 import type { IndexingResults } from './sections/indexing.js';
+import type { QueueResults } from './sections/queue.js';
 import type { ServingResults } from './sections/serving.js';
 
 export interface BenchResults {
@@ -18,6 +19,7 @@ export interface BenchResults {
   maxsim: Record<string, number> | undefined;
   serving?: ServingResults | undefined;
   indexing?: IndexingResults | undefined;
+  queue?: QueueResults | undefined;
   targets: Array<{ target: string; measured: string; met: boolean | undefined; note: string }>;
   notes: string[];
 }
@@ -90,6 +92,19 @@ export function markdown(r: BenchResults): string {
       '| method | p50 ms | p95 ms | recall@10 vs exact MaxSim |',
       '| --- | --- | --- | --- |',
       ...x.search.rows.map((s) => `| ${s.method} | ${s.p50Ms} | ${s.p95Ms} | ${s.recallAt10} |`),
+      '',
+    );
+  }
+  if (r.queue) {
+    const q = r.queue;
+    lines.push(
+      '## Queued indexing (BullMQ on a local Redis, CPU workers on this machine)',
+      '',
+      `${q.model}, ${q.texts} passages in shards of ${q.shardSize}; single-process \`t.index()\`: **${fmt(q.singleDocsPerSec)} docs/s**.`,
+      '',
+      '| workers | threads each | docs/s | ÷ single process | overhead per shard (ms: read, parse, write, queue) | pickup gap (ms) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...q.rows.map((x) => `| ${x.workers} | ${x.threadsEach} | ${fmt(x.docsPerSec)} | ${x.ratio}x | ${x.overheadMsPerShard} | ${x.pickupMs} |`),
       '',
     );
   }

@@ -18,10 +18,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('a third-party backend package, installed from tarballs', () => {
   it('passes the conformance suite there and is found by name by the API, the CLI and auto', async () => {
     const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/store-lancedb', 'packages/cli', 'examples/backend-js'])
+    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/store-lancedb', 'packages/queue', 'packages/cli', 'examples/backend-js'])
       execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, dir), stdio: 'pipe' });
     const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(7);
+    expect(tarballs).toHaveLength(8);
     const project = mkdtempSync(join(tmpdir(), 'tessera-contributor-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'contributor', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });

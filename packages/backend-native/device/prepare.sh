@@ -24,5 +24,5 @@ for p in core backend-native; do
   (cd "$root/packages/$p" && cp -r package.json dist "$out/node_modules/@tessera/$p/")
 done
 cp -r "$root/packages/backend-native"/{native,CMakeLists.txt} "$out/node_modules/@tessera/backend-native/"
-cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs} "$out/"
+cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs,gpu-memory.mjs} "$out/"
 du -sh "$out"

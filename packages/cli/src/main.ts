@@ -7,6 +7,7 @@ import { rerankCommand, scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { indexCommand } from './commands/index-corpus.js';
 import { searchCommand } from './commands/search.js';
+import { workerCommand } from './commands/worker.js';
 import { UsageError } from './errors.js';
 
 const HELP = `Usage: tessera <command> [options]
@@ -19,6 +20,7 @@ Commands:
   rerank     rank a file of documents against a query
   index      encode a corpus into an index folder (resumable; LanceDB)
   search     the best documents of an index for a query, by MaxSim
+  worker     encode shards of queued index runs (tessera index --queue) on this machine
   serve      an embedding server (OpenAI, Jina and TEI routes, dynamic batching)
   models     the model registry and what is cached
   backends   installed backends, their devices, and how to install the rest
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rerank: rerankCommand,
   index: indexCommand,
   search: searchCommand,
+  worker: workerCommand,
   serve: serveCommand,
   models: modelsCommand,
   backends: backendsCommand,

@@ -165,7 +165,9 @@ describe('tessera index and tessera search', () => {
     expect(found[0]).toMatchObject({ text: 'Paris is the capital of France.', metadata: { path: 'a.txt' } });
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    expect(run(['index', '--model', fixtures.pylate, '--input', empty, '--to', join(dir, 'idx2')]).stderr).toMatch(/holds no text files/);
+    const none = run(['index', '--model', fixtures.pylate, '--input', empty, '--to', join(dir, 'idx2')]);
+    expect(none.stderr).toMatch(/holds no text files/);
+    expect(none.code).toBe(2);
   });
 
   it('reports a folder it may not write to, without a stack trace', () => {
@@ -182,12 +184,12 @@ describe('tessera index and tessera search', () => {
     const chunk = Array.from({ length: 10_000 }, (_, i) => line(i)).join('\n');
     writeFileSync(file, '');
     for (let k = 0; k < 100; k++) writeFileSync(file, `${chunk}\n`, { flag: 'a' });
-    const script = `import { openCorpus } from ${JSON.stringify(fileURLToPath(new URL('../dist/corpus.js', import.meta.url)))};
+    const script = `import { openCorpus } from '@tessera/core';
       const c = await openCorpus(${JSON.stringify(file)});
       let n = 0; for await (const d of c.documents) n++;
       console.log(n, Math.round(process.memoryUsage().heapUsed / 1e6));`;
     // A 32 MB heap: the file (~80 MB) read whole would not fit.
-    const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
     expect(r.stderr).toBe('');
     const [count] = r.stdout.trim().split(' ').map(Number);
     expect(count).toBe(1_000_000);

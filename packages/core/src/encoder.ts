@@ -1,3 +1,4 @@
+import { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 import type { LoadedModel, PaddedBatch, ForwardOutput } from './backend/types.js';
 import { planBatches, padBatch, type BatchLimits, type PlannedItem } from './batching/plan.js';
 import { buildColbert, buildPlain, promptTokenCount, resolveColbertTokens, roleText, type ColbertTokens } from './colbert/inputs.js';
@@ -37,6 +38,27 @@ export interface BatchStats {
   tokens: number;
   paddedTokens: number;
   forwardMs: number;
+  /** The device that ran it (a pool spreads batches over several). */
+  device: string;
+  /** Times the batch was halved after running out of memory (0 normally). */
+  splits: number;
+}
+
+/** The token budget shrank after a batch ran out of memory. */
+export interface BudgetChange {
+  device: string;
+  /** Padded tokens of the batch that did not fit. */
+  failedTokens: number;
+  before: number;
+  after: number;
+  message: string;
+}
+
+/** A batch as the engine ran it: after an out-of-memory split, a piece of the planned batch. */
+interface Ran {
+  items: PlannedItem[];
+  padded: PaddedBatch;
+  out: ForwardOutput;
 }
 
 /** Validates that every input is a string and names the first that is not. */
@@ -51,35 +73,51 @@ export function checkTexts(texts: unknown): asserts texts is string[] {
 }
 
 /**
- * Turns texts into embeddings with one loaded model: tokenize, frame (ColBERT rules), sort and
- * cut batches, one forward pass per batch, post-process on the JS thread, restore input order.
+ * Turns texts into embeddings with a loaded model (or a pool of them, one per device): tokenize,
+ * frame (ColBERT rules), sort and cut batches, one forward pass per batch, post-process on the JS
+ * thread, restore input order. A batch that runs out of memory is halved and retried, and the
+ * token budget shrinks for the rest of the run.
  */
 export class Encoder {
   readonly spec: ModelSpec;
+  /** Called when an out-of-memory error shrank the token budget. */
+  onBudgetChange?: (change: BudgetChange) => void;
+  /** The token budget after out-of-memory errors (undefined: none happened). */
+  private budgetCap: number | undefined;
   readonly tokenizer: TextTokenizer;
-  private readonly model: LoadedModel;
+  private readonly models: LoadedModel[];
   private readonly colbertTokens: ColbertTokens | undefined;
   readonly defaults: BatchLimits;
 
-  private constructor(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel, colbertTokens: ColbertTokens | undefined, defaults: BatchLimits) {
+  private constructor(spec: ModelSpec, tokenizer: TextTokenizer, models: LoadedModel[], colbertTokens: ColbertTokens | undefined, defaults: BatchLimits) {
     this.spec = spec;
     this.tokenizer = tokenizer;
-    this.model = model;
+    this.models = models;
     this.colbertTokens = colbertTokens;
     this.defaults = defaults;
   }
 
-  static async create(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel, defaults: BatchLimits): Promise<Encoder> {
+  /** One model, or a pool of the same model on several devices (batches go to whichever is free). */
+  static async create(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel | LoadedModel[], defaults: BatchLimits): Promise<Encoder> {
     const ct = spec.colbert ? await resolveColbertTokens(tokenizer, spec.colbert) : undefined;
-    return new Encoder(spec, tokenizer, model, ct, defaults);
+    return new Encoder(spec, tokenizer, Array.isArray(model) ? model : [model], ct, defaults);
   }
 
   get device(): string {
-    return this.model.device;
+    return this.models.map((m) => m.device).join(',');
+  }
+
+  get devices(): string[] {
+    return this.models.map((m) => m.device);
   }
 
   get engine(): string {
-    return this.model.engine;
+    return this.models[0]!.engine;
+  }
+
+  /** The batch limits calls use now: the defaults, with the token budget an out-of-memory error left. */
+  get currentLimits(): BatchLimits {
+    return { ...this.defaults, maxTokens: Math.min(this.defaults.maxTokens, this.budgetCap ?? Infinity) };
   }
 
   /** The prompt a call uses: explicit text, a named prompt, or the model's own choice for the role. */
@@ -187,7 +225,7 @@ export class Encoder {
   private limits(options: EncodeCallOptions): BatchLimits {
     const limits: BatchLimits = {
       maxBatchSize: options.maxBatchSize ?? this.defaults.maxBatchSize,
-      maxTokens: options.maxTokens ?? this.defaults.maxTokens,
+      maxTokens: Math.min(options.maxTokens ?? this.defaults.maxTokens, this.budgetCap ?? Infinity),
       sortByLength: options.sortByLength ?? this.defaults.sortByLength,
     };
     const pad = options.maxPaddingShare ?? this.defaults.maxPaddingShare;
@@ -201,12 +239,20 @@ export class Encoder {
   }
 
   private async run(items: PlannedItem[], kind: EncodeKind, dim: number, options: EncodeCallOptions, total: number | undefined, base: number, emit: (r: TokenEmbeddings | DenseEmbedding) => void): Promise<void> {
-    const batches = planBatches(items, this.limits(options));
+    let limits = this.limits(options);
+    let batches = planBatches(items, limits);
     const started = Date.now();
     let done = 0;
     let tokens = 0;
-    let b = 0;
-    await this.runBatches(() => batches[b++], kind, dim, options, (r) => emit(r), (stats) => {
+    const next = () => {
+      // After an out-of-memory error the rest is planned again under the smaller budget.
+      if (this.budgetCap !== undefined && this.budgetCap < limits.maxTokens) {
+        limits = this.limits(options);
+        batches = planBatches(batches.flat(), limits);
+      }
+      return batches.shift();
+    };
+    await this.runBatches(next, kind, dim, options, (r) => emit(r), (stats) => {
       done += stats.size;
       tokens += stats.tokens;
       options.onBatch?.(stats);
@@ -221,25 +267,71 @@ export class Encoder {
    * when the engine can take it; its `next` may be async (to let arrivals land first).
    */
   async runBatches(next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>, kind: EncodeKind, dim: number, options: Pick<EncodeCallOptions, 'normalize'>, emit: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void, onBatch?: (stats: BatchStats) => void): Promise<void> {
-    const start = (batch: PlannedItem[] | undefined) => {
-      if (!batch?.length) return undefined;
-      const padded = padBatch(batch, this.tokenizer.padId);
-      const t0 = performance.now();
-      return { batch, padded, t0, out: this.forward(padded) };
+    // One loop per device, all pulling from the same queue; each keeps its engine busy while it
+    // post-processes the batch before.
+    let failed = false;
+    const pull = async () => (failed ? undefined : next());
+    const loop = async (model: LoadedModel) => {
+      const start = (batch: PlannedItem[] | undefined) => {
+        if (!batch?.length) return undefined;
+        const t0 = performance.now();
+        const splits = { n: 0 };
+        return { t0, splits, ran: this.forwardSplitting(model, batch, splits) };
+      };
+      let current = start(await pull());
+      while (current) {
+        const ran = await current.ran;
+        const forwardMs = performance.now() - current.t0;
+        const finished = current;
+        current = start(await pull());
+        for (const r of ran) r.items.forEach((it, i) => emit(this.postprocess(r.out, i, it, kind, dim, !!options.normalize), it));
+        const all = ran.flatMap((r) => r.items);
+        onBatch?.({ size: all.length, tokens: all.reduce((s, it) => s + it.ids.length, 0), paddedTokens: ran.reduce((s, r) => s + r.padded.batchSize * r.padded.seqLen, 0), forwardMs, device: model.device, splits: finished.splits.n });
+      }
     };
-    let current = start(await next());
-    while (current) {
-      const out = await current.out;
-      const forwardMs = performance.now() - current.t0;
-      const finished = current;
-      current = start(await next());
-      finished.batch.forEach((it, i) => emit(this.postprocess(out, i, it, kind, dim, !!options.normalize), it));
-      onBatch?.({ size: finished.batch.length, tokens: finished.batch.reduce((s, it) => s + it.ids.length, 0), paddedTokens: finished.padded.batchSize * finished.padded.seqLen, forwardMs });
+    // The first failure wins; the other devices stop pulling at their next batch.
+    await Promise.all(
+      this.models.map((m) =>
+        loop(m).catch((e) => {
+          failed = true;
+          throw e;
+        }),
+      ),
+    );
+  }
+
+  /**
+   * One forward pass, or, when the batch runs out of memory, its two halves (recursively, down to
+   * single texts). The budget shrinks to half of what failed, for the rest of the run.
+   */
+  private async forwardSplitting(model: LoadedModel, items: PlannedItem[], splits: { n: number }): Promise<Ran[]> {
+    const padded = padBatch(items, this.tokenizer.padId);
+    try {
+      return [{ items, padded, out: await this.forward(model, padded) }];
+    } catch (e) {
+      if (!isOutOfMemory(e)) throw e;
+      if (items.length === 1) throw textTooLarge(items[0]!.index, items[0]!.ids.length, model.device, e);
+      splits.n++;
+      this.shrink(model.device, padded.batchSize * padded.seqLen, e);
+      // Halves of a length-sorted batch: each padded to its own longest text.
+      const half = Math.ceil(items.length / 2);
+      const a = await this.forwardSplitting(model, items.slice(0, half), splits);
+      const b = await this.forwardSplitting(model, items.slice(half), splits);
+      return [...a, ...b];
     }
   }
 
-  private async forward(batch: PaddedBatch): Promise<ForwardOutput> {
-    const out = await this.model.forward(batch);
+  private shrink(device: string, failedTokens: number, cause: unknown): void {
+    const before = Math.min(this.defaults.maxTokens, this.budgetCap ?? Infinity);
+    const after = Math.max(1, Math.min(before, Math.floor(failedTokens / 2)));
+    if (after >= before) return;
+    this.budgetCap = after;
+    const message = `${device} ran out of memory on a batch of ${failedTokens} padded tokens (${String((cause as Error)?.message ?? cause).split('\n')[0]}); split it and retried, and the token budget is now ${after} (was ${before}) for the rest of the run`;
+    this.onBudgetChange?.({ device, failedTokens, before, after, message });
+  }
+
+  private async forward(model: LoadedModel, batch: PaddedBatch): Promise<ForwardOutput> {
+    const out = await model.forward(batch);
     const expected = batch.batchSize * batch.seqLen * out.dim;
     if (out.batchSize !== batch.batchSize || out.seqLen !== batch.seqLen || out.data.length !== expected || out.dim !== this.spec.outputDim)
       throw new TesseraError(
@@ -269,6 +361,6 @@ export class Encoder {
   }
 
   async dispose(): Promise<void> {
-    await this.model.dispose();
+    await Promise.all(this.models.map((m) => m.dispose()));
   }
 }

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'OFFLINE'
   | 'INDEX_MISMATCH'
   | 'NOT_AN_INDEX'
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  | 'OUT_OF_MEMORY';
 
 export class TesseraError extends Error {
   readonly code: ErrorCode;

@@ -5,7 +5,9 @@ export { registerBackend, unregisterBackend, registeredBackends, installedBacken
 export { parseDevice, pickDevice, type DeviceRequest } from './backend/device.js';
 export { planBatches, padBatch, paddingShare, type BatchLimits, type PlannedItem } from './batching/plan.js';
 export { buildColbert, buildPlain, frame, roleText, promptTokenCount, resolveColbertTokens, type ColbertTokens } from './colbert/inputs.js';
-export { Encoder, checkTexts, type EncodeCallOptions, type EncodeKind, type BatchStats } from './encoder.js';
+export { Encoder, checkTexts, type EncodeCallOptions, type EncodeKind, type BatchStats, type BudgetChange } from './encoder.js';
+export { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
+export { cudaMemory, cudaTokenBudget, bytesPerToken, type GpuMemory } from './backend/gpu-memory.js';
 export { SafetensorsFile, encodeSafetensors, writeSafetensors, bytesToFloat32, type TensorInfo, type TensorToWrite } from './io/safetensors.js';
 export { encodeNpy } from './io/npy.js';
 export { decodeF16, decodeBF16, halfToFloat } from './io/half.js';
@@ -28,9 +30,12 @@ export { snapshotDownload, cachedSnapshot, type DownloadProgress, type SnapshotR
 export { resolveModel, selectFiles, type ResolvedModel, type ResolveOptions } from './hub/resolve-model.js';
 export { repoFolderName, safeJoin } from './hub/paths.js';
 export { Tessera, defaultBatchLimits, type CreateOptions, type RerankResult } from './tessera.js';
-export type { Store, StoreRecord, StoredEntry, StoreHit, StoreSearchOptions, IndexManifest } from './store/types.js';
+export type { Store, StoreRecord, StoredEntry, StoreHit, StoreSearchOptions, UpsertOptions, IndexManifest } from './store/types.js';
 export { MemoryStore, checkRecord } from './store/memory-store.js';
 export { indexDocuments, storeError, type IndexDocument, type IndexOptions, type IndexProgress, type IndexSummary } from './store/index-documents.js';
 export { searchIndex, type SearchOptions, type SearchResult } from './store/search-index.js';
 export { manifestFor, checkManifest, openManifest } from './store/manifest.js';
 export { modelFingerprint } from './model/fingerprint.js';
+export { openCorpus, formatByName, TEXT_EXTENSIONS, type Corpus, type CorpusOptions, type CorpusProblem, type IdRule } from './corpus/read-corpus.js';
+export { parseRecord, type RecordFields } from './corpus/parse-record.js';
+export { planShards, type Shard, type ShardPlan } from './corpus/shards.js';

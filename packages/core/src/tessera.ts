@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { pickDevice, parseDevice } from './backend/device.js';
+import { pickDevice, parseDevice, type DeviceRequest } from './backend/device.js';
+import { cudaMemory, cudaTokenBudget } from './backend/gpu-memory.js';
 import { resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
@@ -28,6 +29,11 @@ export interface CreateOptions {
   backend?: string | Backend;
   /** 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'. */
   device?: string;
+  /**
+   * A pool: the model loaded once per device, batches going to whichever is free
+   * (['cuda:0', 'cuda:1'], or 'all' for every available accelerator). Instead of `device`.
+   */
+  devices?: string[] | 'all';
   /** Fail instead of falling back to the CPU when the device is unavailable. */
   strict?: boolean;
   /** Matryoshka dimension for every call (one the model declares, or any width up to the full one when it declares none). */
@@ -70,6 +76,29 @@ export function defaultBatchLimits(device: string): BatchLimits {
   return { maxBatchSize: 64, maxTokens: 32768, sortByLength: true };
 }
 
+/** The devices to load on: `device` alone, or a pool's (`devices`, 'all' for every available accelerator). */
+async function poolRequests(backend: Backend, options: CreateOptions, single: DeviceRequest, warn: (m: string) => void): Promise<DeviceRequest[]> {
+  if (options.devices === undefined) return [single];
+  if (options.device !== undefined) throw new TesseraError('INVALID_OPTION', 'give device or devices, not both', { field: 'devices' });
+  let names: string[];
+  if (options.devices === 'all') {
+    names = (await backend.devices()).filter((d) => d.available && d.kind !== 'cpu').map((d) => d.id);
+    if (!names.length) {
+      warn(`devices 'all': ${backend.name} sees no available accelerator; running on cpu`);
+      names = ['cpu'];
+    }
+  } else {
+    if (!Array.isArray(options.devices) || !options.devices.length) throw new TesseraError('INVALID_OPTION', `devices must be a non-empty array of device names or 'all' (got ${JSON.stringify(options.devices)})`, { field: 'devices' });
+    names = options.devices;
+  }
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new TesseraError('INVALID_OPTION', `devices lists ${n} twice; a pool holds one model per device`, { field: 'devices' });
+    seen.add(n);
+  }
+  return names.map((n) => parseDevice(n));
+}
+
 /**
  * The public entry point: `const t = await Tessera.create({ model })`, then
  * encodeQueries / encodeDocuments / score / rerank.
@@ -80,6 +109,8 @@ export class Tessera extends EventEmitter {
   readonly dimension: number;
   /** The model as it can be opened again: a registry or hub id (with its revision), or an absolute folder. */
   readonly modelRef: string;
+  /** Where the token budget came from: given, a device default, or the GPU's free memory. */
+  budgetNote = '';
   private readonly encoder: Encoder;
   private disposed = false;
 
@@ -106,27 +137,58 @@ export class Tessera extends EventEmitter {
     const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
     for (const note of spec.notes) warn(note);
 
-    let { device, unavailable } = await pickDevice(backend, request);
-    if (unavailable) {
-      if (options.strict) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${unavailable}`, { device: request });
-      warn(`device ${unavailable}; falling back to cpu`);
-    }
     const load = (dev: string): Promise<LoadedModel> =>
       backend.load(spec, { device: dev, threads: options.threads, dtype: options.dtype, extra: options.backendOptions, onWarning: warn });
-    let model: LoadedModel;
+    const loadOn = async (req: DeviceRequest): Promise<LoadedModel> => {
+      let { device, unavailable } = await pickDevice(backend, req);
+      if (unavailable) {
+        if (options.strict) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${unavailable}`, { device: req });
+        warn(`device ${unavailable}; falling back to cpu`);
+      }
+      try {
+        return await load(device);
+      } catch (e) {
+        if (!(e instanceof TesseraError && e.code === 'DEVICE_UNAVAILABLE') || device === 'cpu' || options.strict) throw e;
+        warn(`${e.message}; falling back to cpu`);
+        device = 'cpu';
+        return load(device);
+      }
+    };
+    const models: LoadedModel[] = [];
     try {
-      model = await load(device);
+      for (const req of await poolRequests(backend, options, request, warn)) models.push(await loadOn(req));
     } catch (e) {
-      if (!(e instanceof TesseraError && e.code === 'DEVICE_UNAVAILABLE') || device === 'cpu' || options.strict) throw e;
-      warn(`${e.message}; falling back to cpu`);
-      device = 'cpu';
-      model = await load(device);
+      await Promise.all(models.map((m) => m.dispose()));
+      throw e;
     }
+    const model = models[0]!;
     const limits = { ...defaultBatchLimits(model.device), ...options.batch };
-    const encoder = await Encoder.create(spec, tokenizer, model, limits);
+    let budgetNote = options.batch?.maxTokens !== undefined ? 'given' : `the ${model.device.startsWith('cuda') ? 'GPU' : model.device} default`;
+    if (options.batch?.maxTokens === undefined) {
+      // On CUDA the budget comes from the free memory once the weights are loaded (the smallest of a pool's).
+      const dtypeBytes = options.dtype === 'fp16' || options.dtype === 'bf16' ? 2 : 4;
+      const free: Array<{ device: string; tokens: number; freeBytes: number }> = [];
+      for (const m of models) {
+        const index = /^cuda:(\d+)$/.exec(m.device)?.[1];
+        const mem = index === undefined ? undefined : await cudaMemory(Number(index));
+        if (mem) free.push({ device: m.device, tokens: cudaTokenBudget(spec, mem, dtypeBytes), freeBytes: mem.freeBytes });
+      }
+      if (free.length) {
+        const least = free.reduce((a, b) => (b.tokens < a.tokens ? b : a));
+        limits.maxTokens = least.tokens;
+        budgetNote = `${least.tokens} tokens from ${(least.freeBytes / 2 ** 30).toFixed(1)} GiB free on ${least.device}`;
+      }
+    }
+    const encoder = await Encoder.create(spec, tokenizer, models, limits);
     const dimension = encoder.resolveDimension(options.dimension);
     const modelRef = resolved.source === 'local' ? resolved.dir : resolved.entry ? resolved.entry.id : `${resolved.repo}${resolved.revision && resolved.revision !== 'main' ? `@${resolved.revision}` : ''}`;
     const t = new Tessera(spec, backend.name, encoder, dimension, modelRef);
+    t.budgetNote = budgetNote;
+    encoder.onBudgetChange = (change) => {
+      t.emit('budget', change);
+      t.emit('warning', change.message);
+      options.onWarning?.(change.message);
+    };
     // Warnings raised while loading are replayed to listeners attached right after create().
     queueMicrotask(() => warnings.forEach((w) => t.emit('warning', w)));
     return t;
@@ -149,9 +211,14 @@ export class Tessera extends EventEmitter {
     return this.live().resolveDimension(dimension ?? this.dimension);
   }
 
-  /** The batching defaults calls use (measured per device, or the caller's). */
+  /** The batching defaults calls use (measured per device, or the caller's; the token budget an out-of-memory error shrank). */
   get batchLimits(): BatchLimits {
-    return { ...this.encoder.defaults };
+    return this.encoder.currentLimits;
+  }
+
+  /** The devices the model runs on (one, or a pool's). */
+  get devices(): string[] {
+    return this.encoder.devices;
   }
 
   get tokenizer(): TextTokenizer {

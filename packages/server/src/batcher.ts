@@ -110,7 +110,9 @@ export class Batcher {
         for (const p of this.pending) if (p.job.cancelled) this.forget(p.item);
         this.pending = [];
         if (!live.length) return undefined;
-        this.round = planBatches(live.map((p) => p.item), { maxBatchSize: this.c.maxBatchSize, maxTokens: this.c.maxBatchTokens, sortByLength: true, maxPaddingShare: this.c.maxPaddingShare });
+        // The model's budget is read each round: an out-of-memory error may have shrunk it.
+        const maxTokens = Math.min(this.c.maxBatchTokens, this.c.tessera.batchLimits.maxTokens);
+        this.round = planBatches(live.map((p) => p.item), { maxBatchSize: this.c.maxBatchSize, maxTokens, sortByLength: true, maxPaddingShare: this.c.maxPaddingShare });
       }
       const batch: PlannedItem[] = [];
       for (const it of this.round.shift()!) {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { TesseraError, checkRecord, maxSimMany, storeError, topK, type IndexManifest, type RowMatrix, type Store, type StoredEntry, type StoreHit, type StoreRecord, type StoreSearchOptions } from '@tessera/core';
+import { TesseraError, checkRecord, maxSimMany, storeError, topK, type IndexManifest, type RowMatrix, type Store, type StoredEntry, type StoreHit, type StoreRecord, type StoreSearchOptions, type UpsertOptions } from '@tessera/core';
 import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
@@ -67,7 +67,8 @@ export class LanceDbStore implements Store {
   private async connection(): Promise<lancedb.Connection> {
     if (!this.db) {
       try {
-        this.db = await lancedb.connect(this.location);
+        // Every read sees the latest commit: other processes (a queue's workers) write the same table.
+        this.db = await lancedb.connect(this.location, { readConsistencyInterval: 0 });
       } catch (e) {
         throw storeError(this, 'opening', e);
       }
@@ -130,28 +131,47 @@ export class LanceDbStore implements Store {
     if (!records.length) return;
     const dim = this.check(records);
     const data = recordsToTable(records, dim);
-    try {
-      if (!this.table) this.table = await (await this.connection()).createTable(TABLE, data, { schema: tableSchema(dim) });
-      else await this.table.add(data);
-    } catch (e) {
-      throw storeError(this, `writing ${records.length} documents`, e);
-    }
+    await this.retrying(`writing ${records.length} documents`, async () => {
+      if (!this.table) this.table = await this.createOrOpen(dim);
+      await this.table.add(data);
+    });
   }
 
-  async upsert(records: readonly StoreRecord[]): Promise<{ replaced: number }> {
+  async upsert(records: readonly StoreRecord[], options: UpsertOptions = {}): Promise<{ replaced: number }> {
     this.live();
     if (!records.length) return { replaced: 0 };
-    if (!this.table) {
-      await this.add(records);
-      return { replaced: 0 };
-    }
     const dim = this.check(records);
-    try {
-      // One commit: the matched rows are rewritten and the new ones inserted together.
-      const r = await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(recordsToTable(records, dim));
+    const data = recordsToTable(records, dim);
+    return this.retrying(`writing ${records.length} documents`, async () => {
+      if (!this.table) this.table = await this.createOrOpen(dim);
+      // One commit: the matched rows are rewritten and the new ones inserted together. keepLater
+      // leaves a row of the same source at a later line (its id's last occurrence).
+      const when = options.keepLater ? { where: 'target.source <> source.source OR target.seq <= source.seq' } : undefined;
+      const r = await this.table.mergeInsert('id').whenMatchedUpdateAll(when).whenNotMatchedInsertAll().execute(data);
       return { replaced: r.numUpdatedRows };
-    } catch (e) {
-      throw storeError(this, `writing ${records.length} documents`, e);
+    });
+  }
+
+  /** The table: created empty (or found, when another process created it first). */
+  private async createOrOpen(dim: number): Promise<lancedb.Table> {
+    const db = await this.connection();
+    if ((await db.tableNames()).includes(TABLE)) return db.openTable(TABLE);
+    return db.createEmptyTable(TABLE, tableSchema(dim), { mode: 'create', existOk: true });
+  }
+
+  /**
+   * Runs a write, again after a commit conflict with another writer (LanceDB retries some itself;
+   * a merge that loses a race to a concurrent commit is retried here, with jitter, up to 8 times).
+   */
+  private async retrying<T>(doing: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (e) {
+        const conflict = /conflict|concurrent|retryable|was modified|commit/i.test(String((e as Error)?.message ?? e));
+        if (!conflict || attempt >= 8) throw storeError(this, doing, e);
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
+      }
     }
   }
 

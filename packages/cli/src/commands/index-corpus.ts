@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import type { IndexProgress, IndexSummary } from '@tessera/core';
+import { TesseraError, openCorpus, type IndexProgress, type IndexSummary } from '@tessera/core';
 import { intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
-import { openCorpus } from '../corpus.js';
 import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
+import { queuedIndex, queuedStatus } from './index-queued.js';
 
 export const indexHelp = `Usage: tessera index --input PATH --to DIR [--model M] [options]
 
@@ -31,10 +31,30 @@ Options:
       --json              print the summary as JSON on stdout
   -q, --quiet             no progress bar or summary on stderr
 
+Several machines (a BullMQ queue on Redis; see \`tessera worker --help\`):
+      --queue URL         shard the input onto the queue at redis://HOST:PORT instead of
+                          encoding here; follows the run until every shard is done
+      --shard-size N      lines per shard (default 1000)
+      --attempts N        tries per shard before it fails for good (default 3)
+      --no-wait           queue the shards and return
+      --status            where the latest run into --to stands (with --queue)
+
 Examples:
   tessera index --model answerai-colbert-small-v1 --input ./notes --to ./my-index --keep-text
+  tessera index --model answerai-colbert-small-v1 --input /shared/corpus.jsonl --to /shared/index --queue redis://10.0.0.5:6379
   tessera index --model answerai-colbert-small-v1 --input corpus.jsonl --to ./my-index --keep-text
   tessera search --index ./my-index "what is late interaction?"`;
+
+/** A bad corpus (a missing file, a bad line) is the user's input: exit 2 with a hint, as other usage errors. */
+async function usage<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof TesseraError && e.code === 'INVALID_INPUT' && e.details.file !== undefined)
+      throw new UsageError(e.message, e.details.line !== undefined ? 'fix the line and rerun (what was indexed stays), or pass --skip-invalid to skip bad lines' : undefined);
+    throw e;
+  }
+}
 
 const human = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
 
@@ -50,15 +70,29 @@ export async function indexCommand(argv: string[]): Promise<number> {
     window: { type: 'string' },
     ann: { type: 'boolean' },
     json: { type: 'boolean' },
+    queue: { type: 'string' },
+    'shard-size': { type: 'string' },
+    attempts: { type: 'string' },
+    status: { type: 'boolean' },
+    'no-wait': { type: 'boolean' },
   });
   if (values.help) return printHelp(indexHelp);
+  if (values.status) {
+    if (!values.queue || !values.to) throw new UsageError('--status needs --queue and --to (the run that indexes into it)');
+    return queuedStatus(values, (m) => values.quiet || process.stderr.write(`${m}\n`));
+  }
   if (!values.input) throw new UsageError('--input is required (a .jsonl or .txt corpus, or - for stdin)', 'see `tessera index --help`');
   if (!values.to) throw new UsageError('--to is required (the index folder)', 'see `tessera index --help`');
   const quiet = !!values.quiet;
   const say = (m: string) => quiet || process.stderr.write(`${m}\n`);
   const windowSize = intOption(values, 'window');
+  if (values.queue) {
+    if (values.input === '-') throw new UsageError('a queued run reads its input from a file every worker can reach, not stdin');
+    if (values.ann) throw new UsageError('--ann builds the ANN index when a single-process run ends; run `tessera index --ann` on the finished index instead');
+    return queuedIndex(values, say, quiet);
+  }
   let skipped = 0;
-  const corpus = await openCorpus(String(values.input), {
+  const corpus = await usage(openCorpus(String(values.input), {
     textField: values['text-field'] as string | undefined,
     idField: values['id-field'] as string | undefined,
     skipInvalid: !!values['skip-invalid'],
@@ -66,7 +100,7 @@ export async function indexCommand(argv: string[]): Promise<number> {
       skipped++;
       if (skipped <= 5) say(`skipped line ${p.line}: ${p.message}`);
     },
-  });
+  }));
 
   const { openLanceDbStore } = await import('@tessera/store-lancedb');
   const store = await openLanceDbStore(String(values.to));
@@ -98,7 +132,7 @@ export async function indexCommand(argv: string[]): Promise<number> {
         });
       };
       try {
-        summary = await t.index(store, corpus.documents, { source: values.input === '-' ? 'stdin' : resolve(String(values.input)), keepText: !!values['keep-text'], windowSize, signal: stop.signal, onProgress: show });
+        summary = await usage(t.index(store, corpus.documents, { source: values.input === '-' ? 'stdin' : resolve(String(values.input)), keepText: !!values['keep-text'], windowSize, signal: stop.signal, onProgress: show }));
       } finally {
         bar.done();
         process.off('SIGINT', onSignal);

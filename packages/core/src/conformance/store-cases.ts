@@ -173,6 +173,26 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
         expect(plain.text, 'text of a record written without one').toBe(undefined);
       }));
 
+    it('with keepLater, keeps a row from a later position of the same source, and replaces the rest', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const random = rng(13);
+        const at = (id: string, source: string, seq: number, text: string): StoreRecord => ({ id, vectors: rows(2, random), source, seq, text });
+        await s.add([at('x', 'f', 10, 'line 10'), at('y', 'f', 3, 'line 3'), at('z', 'f', 5, 'line 5')]);
+        // Written out of order: the earlier line of x arrives after its later one.
+        const r = await s.upsert([at('x', 'f', 4, 'line 4'), at('y', 'f', 8, 'line 8'), at('z', 'g', 1, 'other file')], { keepLater: true });
+        expect(r.replaced, 'replaced').toBe(2);
+        const entries = await collect(s);
+        expect(entries.get('x'), 'x keeps its later line').toEqual({ source: 'f', seq: 10 });
+        expect(entries.get('y'), 'y takes the later line').toEqual({ source: 'f', seq: 8 });
+        expect(entries.get('z'), 'z takes the other source').toEqual({ source: 'g', seq: 1 });
+        const texts = new Map((await s.search(rows(1, random), { limit: 3 })).map((h) => [h.id, h.text]));
+        expect(texts.get('x'), 'text of x').toBe('line 10');
+        // Without keepLater the write always wins.
+        await s.upsert([at('x', 'f', 4, 'line 4')]);
+        expect((await collect(s)).get('x'), 'a plain upsert replaces').toEqual({ source: 'f', seq: 4 });
+      }));
+
     it('writes all of a batch or none of it', () =>
       withStore(async (s) => {
         await s.writeManifest(manifest);

@@ -7,6 +7,7 @@ import { colbertCases } from './colbert-cases.js';
 import type { CaseContext, TestHarness } from './context.js';
 import { denseCases } from './dense-cases.js';
 import { forwardCases } from './forward-cases.js';
+import { memoryCases } from './memory-cases.js';
 
 export { maxAbsDiff, maxAbsDiffArrays, readGolden, type ColbertGolden, type DenseGolden, type ForwardGolden, type GoldenText } from './golden.js';
 export { expect as check, expectRejection, closeRows, sameIds } from './check.js';
@@ -105,6 +106,7 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
     if (f.kind === 'dense') denseCases(c, f);
     else colbertCases(c, { ...f, variant: !!f.variant });
     if (!f.variant && f.kind === 'colbert') forwardCases(c, f);
+    if (f.name === 'pylate') memoryCases(c, f);
   }
 
   describe(`${name} conformance: lifecycle`, () => {

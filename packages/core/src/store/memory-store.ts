@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { maxSimMany, topK, type RowMatrix } from '../scoring/maxsim.js';
-import type { IndexManifest, Store, StoredEntry, StoreHit, StoreRecord, StoreSearchOptions } from './types.js';
+import type { IndexManifest, Store, StoredEntry, StoreHit, StoreRecord, StoreSearchOptions, UpsertOptions } from './types.js';
 
 /**
  * The reference store: everything in memory, search by exact MaxSim over every document. For
@@ -33,12 +33,14 @@ export class MemoryStore implements Store {
     for (const r of records) this.rows.set(r.id, copy(r));
   }
 
-  async upsert(records: readonly StoreRecord[]): Promise<{ replaced: number }> {
+  async upsert(records: readonly StoreRecord[], options: UpsertOptions = {}): Promise<{ replaced: number }> {
     this.live();
     records.forEach((r, i) => checkRecord(r, i, this.manifest?.dimension));
     let replaced = 0;
     for (const r of records) {
-      if (this.rows.has(r.id)) replaced++;
+      const old = this.rows.get(r.id);
+      if (old && options.keepLater && old.source === r.source && old.seq > r.seq) continue;
+      if (old) replaced++;
       this.rows.set(r.id, copy(r));
     }
     return { replaced };

@@ -33,6 +33,10 @@ export interface StoreHit {
   vectors?: RowMatrix;
 }
 
+export interface UpsertOptions {
+  keepLater?: boolean;
+}
+
 export interface StoreSearchOptions {
   /** Most hits to return, best first. */
   limit: number;
@@ -63,8 +67,12 @@ export interface Store {
   writeManifest(manifest: IndexManifest): Promise<void>;
   /** Appends records whose ids the store does not hold (the caller has checked, see entries()). */
   add(records: readonly StoreRecord[]): Promise<void>;
-  /** Inserts or replaces by id; returns how many ids it replaced. */
-  upsert(records: readonly StoreRecord[]): Promise<{ replaced: number }>;
+  /**
+   * Inserts or replaces by id; returns how many ids it replaced. With `keepLater`, a stored row
+   * from the same source at a later position stays (it is the last occurrence of its id): the
+   * rule that lets writers of one input commit in any order, as a queue's workers do.
+   */
+  upsert(records: readonly StoreRecord[], options?: UpsertOptions): Promise<{ replaced: number }>;
   /** Every stored id with its source and position, in any order. */
   entries(): AsyncIterable<StoredEntry>;
   count(): Promise<number>;

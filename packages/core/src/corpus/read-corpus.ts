@@ -2,24 +2,37 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { IndexDocument } from '@tessera/core';
-import { UsageError } from './errors.js';
-import { parseRecord, type InputProblem } from './input.js';
+import { TesseraError } from '../errors.js';
+import type { IndexDocument } from '../store/index-documents.js';
+import { parseRecord } from './parse-record.js';
+
+/** A line the reader skipped (with skipInvalid) and why. */
+export interface CorpusProblem {
+  line: number;
+  message: string;
+}
+
+/** Where JSONL ids come from: a field every record has, or line numbers. */
+export type IdRule = { field: string } | 'lines';
 
 export interface CorpusOptions {
   /** JSONL field with the text (default "text"). */
   textField?: string;
   /** JSONL field with the id; given, every record needs it. Default: "id" if the first record has one, else line numbers. */
   idField?: string;
+  /** The id rule decided already (a shard of a file whose first record decided it). */
+  ids?: IdRule;
   /** Skip bad lines (reported through onSkip) instead of stopping at the first. */
   skipInvalid?: boolean;
-  onSkip?: (p: InputProblem) => void;
+  onSkip?: (p: CorpusProblem) => void;
+  /** Read only these bytes of a file; `firstLine` is the line number at `start` (1-based). */
+  range?: { start: number; end: number; firstLine: number };
 }
 
-/** A corpus file read line by line: its documents, and how far through the file the reader is. */
+/** A corpus read document by document, and how far through it the reader is. */
 export interface Corpus {
   documents: AsyncIterable<IndexDocument>;
-  /** Bytes of the file (undefined for stdin) and bytes read so far. */
+  /** Bytes to read (undefined for stdin) and read so far. */
   size: number | undefined;
   bytesRead: () => number;
   format: 'jsonl' | 'text' | 'folder';
@@ -27,6 +40,8 @@ export interface Corpus {
 
 /** Files a folder corpus reads, one document each. */
 export const TEXT_EXTENSIONS = ['.txt', '.md', '.markdown', '.rst', '.text'];
+
+const bad = (message: string, details: Record<string, unknown>) => new TesseraError('INVALID_INPUT', message, details);
 
 /** Text files under a folder, sorted (so that a rerun sees them in the same order). */
 async function textFiles(dir: string): Promise<Array<{ path: string; size: number }>> {
@@ -47,7 +62,7 @@ async function textFiles(dir: string): Promise<Array<{ path: string; size: numbe
 /** A folder: each text file is a document, its id the path inside the folder. */
 async function openFolder(dir: string): Promise<Corpus> {
   const files = await textFiles(dir);
-  if (!files.length) throw new UsageError(`--input ${dir} holds no text files (${TEXT_EXTENSIONS.join(', ')})`);
+  if (!files.length) throw bad(`${dir} holds no text files (${TEXT_EXTENSIONS.join(', ')})`, { file: dir });
   let read = 0;
   async function* documents(): AsyncGenerator<IndexDocument> {
     for (const [i, f] of files.entries()) {
@@ -55,7 +70,7 @@ async function openFolder(dir: string): Promise<Corpus> {
       try {
         text = await readFile(f.path, 'utf8');
       } catch (e) {
-        throw new UsageError(`cannot read ${f.path}: ${(e as Error).message}`);
+        throw bad(`cannot read ${f.path}: ${(e as Error).message}`, { file: f.path });
       }
       read += f.size;
       const id = relative(dir, f.path).split(sep).join('/');
@@ -65,43 +80,49 @@ async function openFolder(dir: string): Promise<Corpus> {
   return { documents: documents(), size: files.reduce((s, f) => s + f.size, 0), bytesRead: () => read, format: 'folder' };
 }
 
+/** JSONL by name (.jsonl / .ndjson), text by name (.txt), else decided by the first line. */
+export function formatByName(path: string): 'jsonl' | 'text' | undefined {
+  return /\.(jsonl|ndjson)$/i.test(path) ? 'jsonl' : /\.txt$/i.test(path) ? 'text' : undefined;
+}
+
 /**
  * Streams a corpus: a folder of text files (each a document, its id the path in the folder),
  * JSONL (one object per line; .jsonl / .ndjson, or a first line that starts with "{"), or plain
  * text (one document per line, ids are line numbers). Holds one line or file at a time; blank
  * lines are skipped; seq is the line (or file) number, so a rerun resumes where it stopped.
+ * Bad lines are INVALID_INPUT errors naming the file and line.
  */
 export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<Corpus> {
   const stdin = path === '-';
   let size: number | undefined;
   if (!stdin) {
+    let s;
     try {
-      const s = await stat(path);
-      if (s.isDirectory()) return openFolder(path);
-      if (!s.isFile()) throw new UsageError(`--input ${path} is not a file or folder`);
-      size = s.size;
+      s = await stat(path);
     } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`cannot read --input ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw bad(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: path });
     }
+    if (s.isDirectory()) {
+      if (o.range) throw bad(`${path} is a folder; only a file can be read by byte range`, { file: path });
+      return openFolder(path);
+    }
+    if (!s.isFile()) throw bad(`${path} is not a file or folder`, { file: path });
+    size = o.range ? o.range.end - o.range.start : s.size;
   }
-  const byName = /\.(jsonl|ndjson)$/i.test(path) ? 'jsonl' : /\.txt$/i.test(path) ? 'text' : undefined;
   let read = 0;
   const source = stdin ? 'stdin' : path;
   const textField = o.textField ?? 'text';
-  let format: 'jsonl' | 'text' | undefined = byName;
-  let idField = o.idField;
-  let idRequired = o.idField !== undefined;
-  let lineIds = false;
-  let firstLine = 0;
+  let format: 'jsonl' | 'text' | undefined = stdin ? undefined : formatByName(path);
+  let ids: IdRule | undefined = o.ids ?? (o.idField !== undefined ? { field: o.idField } : undefined);
+  let decidedAt = 0;
 
   async function* documents(): AsyncGenerator<IndexDocument> {
     // Opened when reading starts: a stream read (or a readline emitting) before its consumer
     // iterates loses those lines.
-    const input = stdin ? process.stdin : createReadStream(path);
+    const input = stdin ? process.stdin : createReadStream(path, o.range ? { start: o.range.start, end: o.range.end - 1 } : {});
     input.on('data', (chunk: Buffer | string) => (read += chunk.length));
     const lines = createInterface({ input, crlfDelay: Infinity });
-    let line = 0;
+    let line = (o.range?.firstLine ?? 1) - 1;
     try {
       for await (const raw of lines) {
         line++;
@@ -111,20 +132,17 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
           yield { id: String(line), text: raw, seq: line };
           continue;
         }
-        if (idField === undefined) {
+        if (ids === undefined) {
           // The first record decides: ids from "id" for every record, or line numbers for all.
           const first = parseRecord(raw, { text: textField, id: 'id', idRequired: false });
-          idField = 'id';
-          idRequired = 'id' in first && first.id !== undefined;
-          lineIds = !idRequired;
-          firstLine = line;
+          ids = 'id' in first && first.id !== undefined ? { field: 'id' } : 'lines';
+          decidedAt = line;
         }
-        let r = parseRecord(raw, { text: textField, id: idField, idRequired });
-        if (lineIds && !('problem' in r) && r.id !== undefined) r = { problem: `has an "id" but line ${firstLine} has none: give every record an id, or none (ids are then line numbers)` };
+        let r = parseRecord(raw, { text: textField, id: ids === 'lines' ? 'id' : ids.field, idRequired: ids !== 'lines' });
+        if (ids === 'lines' && !('problem' in r) && r.id !== undefined) r = { problem: `has an "id" but ${decidedAt ? `line ${decidedAt}` : 'the first record'} has none: give every record an id, or none (ids are then line numbers)` };
         if ('problem' in r) {
-          const problem = { line, message: r.problem };
-          if (!o.skipInvalid) throw new UsageError(`${source}:${line}: ${r.problem}`, 'fix the line and rerun (what was indexed stays), or pass --skip-invalid to skip bad lines');
-          o.onSkip?.(problem);
+          if (!o.skipInvalid) throw bad(`${source}:${line}: ${r.problem}`, { file: source, line });
+          o.onSkip?.({ line, message: r.problem });
           continue;
         }
         yield { id: r.id === undefined ? String(line) : String(r.id), text: r.text, seq: line, ...(Object.keys(r.rest).length ? { metadata: r.rest } : {}) };
@@ -135,5 +153,12 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
     }
   }
 
-  return { documents: documents(), size, bytesRead: () => read, get format() { return format ?? 'text'; } };
+  return {
+    documents: documents(),
+    size,
+    bytesRead: () => read,
+    get format() {
+      return format ?? 'text';
+    },
+  };
 }

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { IdRule } from '@tessera/core';
+
+/** The queue every run shares; a run's jobs are `<run key>-<shard>`. */
+export const QUEUE_NAME = 'tessera-index';
+
+/** What a worker needs for one shard: where the text is, where the vectors go, which model. */
+export interface ShardJob {
+  run: string;
+  shard: number;
+  input: string;
+  start: number;
+  end: number;
+  firstLine: number;
+  /** Earlier lines of ids that occur again later in the input: skipped (the last wins). */
+  skipLines: number[];
+  ids: IdRule;
+  textField: string;
+  to: string;
+  model: string;
+  dimension: number;
+  fingerprint: string;
+  keepText: boolean;
+  skipInvalid: boolean;
+}
+
+export interface ShardResult {
+  written: number;
+  tokens: number;
+  skippedLines: number;
+  encodeMs: number;
+  writeMs: number;
+  device: string;
+  worker: string;
+}
+
+/** The Redis hash a run's progress is counted in (BullMQ's job states stay the truth). */
+export const runKeyName = (run: string) => `tessera:run:${run}`;
+
+/** The same input, index, model and options give the same key: rerunning enqueues nothing new. */
+export function runKey(parts: { input: string; size: number; mtimeMs: number; to: string; fingerprint: string; dimension: number; shardSize: number; textField: string; ids: IdRule; keepText: boolean; skipInvalid: boolean }): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
