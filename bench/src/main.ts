@@ -10,8 +10,8 @@ import { benchModel, type BenchModel } from './models.js';
 import { chart, markdown, type BenchResults } from './report.js';
 import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
 import { measureCell, type Cell } from './sections/matrix.js';
-import { maxSimBench } from './sections/maxsim.js';
-import { bareOnnxRuntime, findPython, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
+import { maxSimBench, type MaxSimResult } from './sections/maxsim.js';
+import { bareOnnxRuntime, findPython, multiVectorEncoder, pytorchReference, transformersJs, type PeerResult } from './sections/peers.js';
 import { indexingBench } from './sections/indexing.js';
 import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
@@ -144,8 +144,15 @@ under two minutes (tiny model, smaller workloads) for CI.
         const corpusFile = join(outDir, '.peer-corpus.jsonl');
         mkdirSync(outDir, { recursive: true });
         writeFileSync(corpusFile, mixed.map((text) => JSON.stringify({ text })).join('\n'));
-        results.push(pytorchReference(python, peerModel.dir, corpusFile, threads, Math.max(1, reps - 1)));
-        rmSync(corpusFile);
+        try {
+          results.push(pytorchReference(python, peerModel.dir, corpusFile, threads, Math.max(1, reps - 1)));
+          // The same run, the same texts: the hand-written loop and what PyLate users run.
+          const st = multiVectorEncoder(python, peerModel.dir, corpusFile, threads, Math.max(1, reps - 1));
+          if (st) results.push(st);
+          else notes.push('sentence-transformers MultiVectorEncoder not measured: this Python has no sentence-transformers >= 6');
+        } finally {
+          rmSync(corpusFile, { force: true });
+        }
       } catch (e) {
         notes.push((e as Error).message);
       }
@@ -162,10 +169,11 @@ under two minutes (tiny model, smaller workloads) for CI.
     log(`quantized: ${JSON.stringify(quantized)}`);
   } else if (!quick && want('quantized')) notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
 
-  let maxsim: Record<string, number> | undefined;
+  let maxsim: MaxSimResult | undefined;
   if (want('maxsim')) {
-    maxsim = maxSimBench(quick ? 300 : 10_000, quick ? 1 : 5) as unknown as Record<string, number>;
-    log(`maxsim: ${JSON.stringify(maxsim)}`);
+    maxsim = await maxSimBench({ modelDir: peerModel.dir, backends: backendNames, threads, documents: quick ? 300 : 10_000, repetitions: quick ? 1 : 5, queries: quick ? 4 : 64 });
+    for (const p of maxsim.paths) log(`maxsim ${p.path}: 1 x ${maxsim.documents} ${p.oneMs} ms, ${maxsim.queries} x ${maxsim.documents} ${p.manyMs} ms (${p.engine})`);
+    notes.push(...maxsim.notes);
   }
 
   let serving: BenchResults['serving'];
@@ -218,8 +226,12 @@ under two minutes (tiny model, smaller workloads) for CI.
     add('ONNX backend >= 0.9x the best bare onnxruntime-node configuration', ratio(bestBare), 0.9, `(${bestBare?.config})`);
     add('ONNX backend >= 3x transformers.js', ratio(tjs), 3, '');
     add('ONNX backend >= 2x the PyTorch reference', ratio(pt), 2, '');
-    const m = maxsim as unknown as { floatMs: number };
-    targets.push({ target: 'MaxSim: 1 query x 10k documents (100 rows, dim 96) in < 100 ms (float32)', measured: `${m.floatMs} ms`, met: m.floatMs < 100, note: m.floatMs >= 100 ? `${(m.floatMs / 100).toFixed(1)}x over` : '' });
+  }
+  if (maxsim && !quick) {
+    const m = maxsim;
+    targets.push({ target: 'MaxSim: 1 query x 10k documents (100 rows, dim 96) float32 in < 50 ms through an engine', measured: m.engineMs === undefined ? 'no engine scorer' : `${m.engineMs} ms`, met: m.engineMs === undefined ? undefined : m.engineMs < 50, note: '' });
+    targets.push({ target: "MaxSim: the same in < 150 ms with core's kernel on every thread", measured: `${m.coreMs} ms`, met: m.coreMs < 150, note: '' });
+    targets.push({ target: 'MaxSim: int8 top-10 agreement with float32 >= 0.95', measured: String(m.int8Top10Agreement), met: m.int8Top10Agreement >= 0.95, note: '' });
   }
 
   const date = new Date().toISOString().slice(0, 10);

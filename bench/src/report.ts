@@ -1,3 +1,4 @@
+import type { MaxSimResult } from './sections/maxsim.js';
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
 import type { IndexingResults } from './sections/indexing.js';
@@ -16,7 +17,7 @@ export interface BenchResults {
   peers: { model: string; results: PeerResult[] } | undefined;
   batching: Array<Record<string, unknown>>;
   quantized: Record<string, unknown> | undefined;
-  maxsim: Record<string, number> | undefined;
+  maxsim: MaxSimResult | undefined;
   serving?: ServingResults | undefined;
   indexing?: IndexingResults | undefined;
   queue?: QueueResults | undefined;
@@ -59,7 +60,18 @@ export function markdown(r: BenchResults): string {
   }
   if (r.maxsim) {
     const m = r.maxsim;
-    lines.push('## MaxSim scoring', '', `One query (${m.queryRows} rows) against ${m.documents} documents (${m.docRows} rows each, dim ${m.dim}): float32 **${m.floatMs} ms** (${m.gflops} GFLOP/s), binary (Hamming) ${m.binaryMs} ms; binary top 10 agrees with float on ${(m.top10Agreement! * 100).toFixed(0)}%.`, '');
+    lines.push(
+      '## MaxSim scoring',
+      '',
+      `${m.queries} queries of ${m.queryRows} rows against ${m.documents} documents of ${m.docRows} rows, dim ${m.dim} (unit rows, documents leaning to the queries' topics). This machine, same run: fp32 GEMM ${m.gemmGflops ?? 'not measured'} GFLOP/s (onnxruntime-node MatMul 4096x512x512), memcpy ${m.bandwidthGBps} GB/s.`,
+      '',
+      `| path | engine | 1 x ${m.documents} ms | ${m.queries} x ${m.documents} ms | GFLOP/s | ÷ GEMM | GB/s read | ÷ bandwidth |`,
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...m.paths.map((p) => `| ${p.path} | ${p.engine} | ${p.oneMs} | ${p.manyMs} | ${p.gflops} | ${p.ofGemm ?? '-'} | ${p.gbps} | ${p.ofBandwidth} |`),
+      '',
+      `Top-10 agreement with float32 over the ${m.queries} queries: int8 ${m.int8Top10Agreement}, binary ${m.binaryTop10Agreement}.`,
+      '',
+    );
   }
   if (r.serving) {
     const s = r.serving;

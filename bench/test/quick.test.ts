@@ -30,7 +30,10 @@ describe('pnpm bench --quick', () => {
     expect(new Set(res.cells.map((c: { workload: string }) => c.workload))).toEqual(new Set(['queries', 'docs128', 'mixed']));
     expect(res.cells.some((c: { backend: string }) => c.backend === 'onnx')).toBe(true);
     expect(res.peers.results.some((p: { peer: string }) => p.peer.includes('bare'))).toBe(true);
-    expect(res.maxsim.floatMs).toBeGreaterThan(0);
+    expect(res.maxsim.coreMs).toBeGreaterThan(0);
+    // Every path scored; the engine paths agree with core's float32 ranking exactly enough.
+    expect(res.maxsim.paths.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['core 1 thread', 'core int8', 'core binary']));
+    expect(res.maxsim.int8Top10Agreement).toBeGreaterThan(0.5);
     expect(res.batching.length).toBeGreaterThan(0);
     const svg = readFileSync(join(out, json.replace('.json', '.svg')), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

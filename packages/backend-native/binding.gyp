@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tessera_native",
-      "sources": ["native/addon.cc", "native/model.cc", "native/bert.cc", "native/modernbert.cc"],
+      "sources": ["native/addon.cc", "native/model.cc", "native/bert.cc", "native/modernbert.cc", "native/scorer.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/find-libtorch.mjs include)"

@@ -81,3 +81,17 @@ export function pytorchReference(python: string, modelDir: string, corpusFile: s
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { docs_per_sec: number; torch: string };
   return { peer: 'PyTorch reference', config: `torch ${o.torch}, length-sorted batches of 32 (PyLate's encode), ${threads} threads`, docsPerSec: round(o.docs_per_sec) };
 }
+
+/**
+ * What PyLate users run today: sentence-transformers 6's MultiVectorEncoder (encode_document,
+ * length-sorted batches of 32), when this Python has it; undefined otherwise.
+ */
+export function multiVectorEncoder(python: string, modelDir: string, corpusFile: string, threads: number, repetitions: number): PeerResult | undefined {
+  const has = spawnSync(python, ['-c', 'from sentence_transformers import MultiVectorEncoder'], { encoding: 'utf8' });
+  if (has.status !== 0) return undefined;
+  const script = fileURLToPath(new URL('../../python/multivector.py', import.meta.url));
+  const r = spawnSync(python, [script, modelDir, corpusFile, '--device', 'cpu', '--dtypes', 'fp32', '--batch-sizes', '32', '--repetitions', String(repetitions), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`sentence-transformers MultiVectorEncoder failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { versions: { sentence_transformers: string; torch: string }; rates: Array<{ docs_per_sec: number }> };
+  return { peer: 'sentence-transformers MultiVectorEncoder', config: `sentence-transformers ${o.versions.sentence_transformers}, torch ${o.versions.torch}, encode_document in batches of 32, ${threads} threads`, docsPerSec: round(o.rates[0]!.docs_per_sec) };
+}

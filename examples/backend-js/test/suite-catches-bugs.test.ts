@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, LoadedModel, PaddedBatch } from '@tessera/core';
+import { maxSim, type Backend, type LoadedModel, type PackedRows, type PaddedBatch, type RowMatrix } from '@tessera/core';
 import { defineConformanceSuite } from '@tessera/core/conformance/suite';
 import { collectOutcomes, type SuiteOutcome } from '@tessera/core/testing';
 import { fixtureList } from '@tessera/fixtures';
@@ -101,5 +101,49 @@ describe('the conformance suite catches planted bugs', () => {
     });
     const f = failures(await runSuite(m, ['stanford']));
     expect(f.map((x) => x.name)).toEqual(['normalizes conformance: forward contract (stanford) > returns the reference rows for a padded batch with token type ids']);
+  });
+
+  /** The reference backend with an engine scorer that scores each document's rows as `rowsOf` gives them. */
+  function withScorer(name: string, rowsOf: (d: RowMatrix) => RowMatrix): Backend {
+    return {
+      ...reference,
+      name,
+      async load(spec, options) {
+        const m = await reference.load(spec, options);
+        return {
+          ...m,
+          device: m.device,
+          engine: m.engine,
+          forward: (b) => m.forward(b),
+          dispose: () => m.dispose(),
+          async createScorer(packed: PackedRows) {
+            const docs = Array.from({ length: packed.offsets.length - 1 }, (_, i) => rowsOf({ rows: packed.offsets[i + 1]! - packed.offsets[i]!, dim: packed.dim, data: packed.data.subarray(packed.offsets[i]! * packed.dim, packed.offsets[i + 1]! * packed.dim) }));
+            return { engine: `${name} scorer`, score: async (q: RowMatrix) => Float32Array.from(docs, (d) => maxSim(q, d)), dispose: async () => {} };
+          },
+        };
+      },
+    };
+  }
+  const scorerFailures = async (b: Backend) => failures(await runSuite(b, ['pylate'])).filter((x) => x.name.includes('scorer'));
+
+  it('an engine scorer is used and passes when it is right', async () => {
+    expect(await scorerFailures(withScorer('right-scorer', (d) => d))).toEqual([]);
+  });
+
+  it('an engine scorer that pads documents with zero rows: negative documents score 0', async () => {
+    const f = await scorerFailures(withScorer('zero-padding', (d) => {
+      const rows = Math.ceil(d.rows / 4) * 4;
+      const data = new Float32Array(rows * d.dim);
+      data.set(d.data);
+      return { rows, dim: d.dim, data };
+    }));
+    expect(f.length).toBeGreaterThan(0);
+    expect(f[0]!.error).toMatch(/zero-padding scorer, .*document \d+ \(\d+ rows\) scores .*padding rows must not count/);
+  });
+
+  it("an engine scorer that drops each document's last row", async () => {
+    const f = await scorerFailures(withScorer('drops-last', (d) => ({ ...d, rows: Math.max(0, d.rows - 1), data: d.data.subarray(0, Math.max(0, d.rows - 1) * d.dim) })));
+    expect(f.length).toBeGreaterThan(0);
+    expect(f[0]!.error).toMatch(/drops-last scorer, a 32-row query: document \d+ .* the reference MaxSim is/);
   });
 });

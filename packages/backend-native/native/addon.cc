@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "device.h"
 #include "model.h"
+#include "scorer.h"
 
 namespace {
 
@@ -29,21 +31,6 @@ torch::Tensor tensorFrom(const Napi::Value& value, const std::string& name) {
   if (numel != static_cast<int64_t>(arr.ElementLength())) throw std::invalid_argument("weight " + name + " has the wrong number of elements for its shape");
   // Copy: the JS buffer may be collected or reused once the constructor returns.
   return torch::from_blob(arr.Data(), sizes, torch::kFloat).clone();
-}
-
-torch::Device parseDevice(const std::string& d) {
-  if (d == "cpu") return torch::Device(torch::kCPU);
-  if (d == "mps") {
-    if (!at::hasMPS()) throw std::invalid_argument("device mps: this libtorch has no MPS support");
-    return torch::Device(torch::kMPS);
-  }
-  if (d.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available()) throw std::invalid_argument("device " + d + ": this libtorch has no CUDA or no GPU is visible");
-    int index = d.size() > 5 ? std::stoi(d.substr(5)) : 0;
-    if (index >= static_cast<int>(torch::cuda::device_count())) throw std::invalid_argument("device " + d + ": only " + std::to_string(torch::cuda::device_count()) + " CUDA devices");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  throw std::invalid_argument("unknown device " + d);
 }
 
 class ForwardWorker : public Napi::AsyncWorker {
@@ -132,7 +119,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
         projection.push_back(std::move(layer));
       }
       auto dtype = tessera::parseDtype(info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "fp32");
-      encoder_ = tessera::makeEncoder(config, weights, std::move(projection), parseDevice(info[3].As<Napi::String>().Utf8Value()), dtype);
+      encoder_ = tessera::makeEncoder(config, weights, std::move(projection), tessera::parseDevice(info[3].As<Napi::String>().Utf8Value()), dtype);
     } catch (const Napi::Error& e) {
       throw;
     } catch (const std::exception& e) {
@@ -183,7 +170,7 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
 Napi::Value DtypeSupport(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   try {
-    auto device = parseDevice(info[0].As<Napi::String>().Utf8Value());
+    auto device = tessera::parseDevice(info[0].As<Napi::String>().Utf8Value());
     auto dtype = tessera::parseDtype(info[1].As<Napi::String>().Utf8Value());
     c10::InferenceMode guard;
     auto x = torch::ones({2, 8}, torch::TensorOptions().dtype(dtype).device(device));
@@ -208,6 +195,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeEncoder", NativeEncoder::Init(env));
+  exports.Set("NativeScorer", tessera::initScorer(env));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("dtypeSupport", Napi::Function::New(env, DtypeSupport));

@@ -8,7 +8,15 @@ export interface NativeEncoderHandle {
   dispose(): void;
 }
 
+export interface NativeScorerHandle {
+  /** count queries of rows x dim floats each → documents x count scores (chunk order). */
+  score(queries: Float32Array, count: number, rows: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
 export interface Addon {
+  /** Documents in core's length chunks, copied to the device; scores come chunk by chunk. */
+  NativeScorer: new (chunks: Array<{ data: Float32Array; n: number; length: number }>, dim: number, device: string) => NativeScorerHandle;
   NativeEncoder: new (
     config: EncoderDescription['config'],
     weights: Record<string, Tensor32>,

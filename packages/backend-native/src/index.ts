@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel } from '@tessera/core';
-import { INSTALL_HINT, loadAddon, openBlasCore } from './addon.js';
+import { TesseraError, lengthChunks, queryGroups, readEncoderWeights, type Backend, type DeviceInfo, type EngineScorer, type LoadedModel, type PackedRows } from '@tessera/core';
+import { INSTALL_HINT, loadAddon, openBlasCore, type Addon, type NativeScorerHandle } from './addon.js';
 
 export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';
 
@@ -76,8 +76,56 @@ export const backend: Backend = {
         disposed = true;
         handle.dispose();
       },
+      async createScorer(docs) {
+        if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
+        return nativeScorer(addon!, docs, options.device, `libtorch ${info.torchVersion} matmul + amax + sum (${options.device})`);
+      },
     };
   },
 };
+
+// Padded rows per chunk: a GPU takes large products in one launch; on a CPU the [n, L, q]
+// products of a smaller chunk stay in cache between the matmul and the max.
+const chunkRows = (device: string) => (device === 'cpu' ? 4096 : 1 << 18);
+
+async function nativeScorer(addon: Addon, docs: PackedRows, device: string, engine: string): Promise<EngineScorer> {
+  const chunks = lengthChunks(docs, chunkRows(device));
+  let handle: NativeScorerHandle;
+  try {
+    handle = new addon.NativeScorer(chunks, docs.dim, device);
+  } catch (e) {
+    throw new TesseraError('BACKEND_FAILED', `libtorch could not keep ${docs.offsets.length - 1} documents on ${device} for scoring (${(e as Error).message})`, { device }, { cause: e });
+  }
+  const count = docs.offsets.length - 1;
+  let disposed = false;
+  async function scoreMany(queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>): Promise<Float32Array[]> {
+    if (disposed) throw new TesseraError('DISPOSED', 'the scorer was disposed', {});
+    const out = queries.map(() => new Float32Array(count));
+    // Queries per call: the [rows, group x query rows] products stay near the cache (about 16 MB on a CPU).
+    for (const g of queryGroups(queries, docs.dim, (device === 'cpu' ? 4 << 20 : 1 << 27) / chunkRows(device))) {
+      let got: Float32Array;
+      try {
+        got = await handle.score(g.data, g.count, g.rows);
+      } catch (e) {
+        throw new TesseraError('BACKEND_FAILED', `libtorch failed scoring ${count} documents: ${(e as Error).message}`, {}, { cause: e });
+      }
+      let at = 0;
+      for (const c of chunks) for (let k = 0; k < c.n; k++, at++) for (let j = 0; j < g.count; j++) out[g.first + j]![c.index[k]!] = got[at * g.count + j]!;
+    }
+    return out;
+  }
+  return {
+    engine,
+    async score(query) {
+      return (await scoreMany([query]))[0]!;
+    },
+    scoreMany,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      handle.dispose();
+    },
+  };
+}
 
 export default backend;

@@ -3,9 +3,11 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { TesseraError, decodeF16, type BackendLoadOptions, type ForwardOutput, type LoadedModel, type ModelSpec, type PaddedBatch } from '@tessera/core';
+import { TesseraError, decodeF16, type BackendLoadOptions, type EngineScorer, type ForwardOutput, type LoadedModel, type ModelSpec, type PackedRows, type PaddedBatch } from '@tessera/core';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfo, type GraphInfo, type ValueInfo } from './graph-info.js';
+import { maxSimGraph } from './maxsim-graph.js';
+import { OnnxScorer } from './onnx-scorer.js';
 import { projectionPatch } from './projection-graph.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -130,8 +132,12 @@ export class OnnxModel implements LoadedModel {
   private readonly output: string;
   private readonly dim: number;
   private readonly outputType: number | undefined;
+  private readonly threads: number;
+  // The MaxSim graph's session, made on the first createScorer() and shared by every scorer.
+  private scoring: Promise<Session> | undefined;
 
-  private constructor(session: Session, device: string, engine: string, inputs: Map<string, number>, output: string, dim: number, outputType: number | undefined) {
+  private constructor(session: Session, device: string, engine: string, inputs: Map<string, number>, output: string, dim: number, outputType: number | undefined, threads: number) {
+    this.threads = threads;
     this.session = session;
     this.device = device;
     this.engine = engine;
@@ -186,7 +192,7 @@ export class OnnxModel implements LoadedModel {
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
     const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
     const engine = `onnxruntime-node ${version} (${options.device === 'cpu' ? 'cpu' : 'cuda'}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
-    return new OnnxModel(session, options.device, engine, inputs, outputName, spec.outputDim, project ? ElemType.FLOAT : output.elemType);
+    return new OnnxModel(session, options.device, engine, inputs, outputName, spec.outputDim, project ? ElemType.FLOAT : output.elemType, threads);
   }
 
   async forward(batch: PaddedBatch): Promise<ForwardOutput> {
@@ -205,11 +211,30 @@ export class OnnxModel implements LoadedModel {
     return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: dim || this.dim };
   }
 
+  /**
+   * MaxSim through ONNX Runtime's GEMM (MLAS): a small MatMul + ReduceMax + ReduceSum graph on
+   * the CPU with the model's thread count; the documents stay tensors between queries.
+   */
+  async createScorer(docs: PackedRows): Promise<EngineScorer> {
+    if (this.released) throw new TesseraError('DISPOSED', 'the ONNX model was disposed', {});
+    this.scoring ??= ort().InferenceSession.create(maxSimGraph(), {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // Idle scoring threads must not spin beside the encoding session's threads.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+    const session = await this.scoring;
+    return OnnxScorer.create(ort(), session, docs, `onnxruntime-node MatMul + ReduceMax + ReduceSum (cpu, ${this.threads} threads)`);
+  }
+
   private released = false;
 
   async dispose(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    if (this.scoring) await (await this.scoring.catch(() => undefined))?.release();
     await this.session.release();
     liveSessions--;
   }

@@ -111,6 +111,11 @@ export class Encoder {
     return this.models.map((m) => m.device);
   }
 
+  /** The first device's model (the one whose engine scores, when it can). */
+  get primaryModel(): LoadedModel {
+    return this.models[0]!;
+  }
+
   get engine(): string {
     return this.models[0]!.engine;
   }

@@ -22,6 +22,9 @@ export { readEncoderWeights, architectureOf, type EncoderDescription, type BertF
 export { normalizeRows, extractRows } from './postprocess/rows.js';
 export { poolRows } from './postprocess/pooling.js';
 export { maxSim, maxSimMany, maxSimScalar, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';
+export { PackedDocuments, checkDocuments, type PackedKind, type ScorerDocument } from './scoring/packed.js';
+export { DocumentScorer, rowMajor, type ScorerOptions } from './scoring/scorer.js';
+export { lengthChunks, queryGroups, type LengthChunk, type QueryGroup } from './scoring/length-chunks.js';
 export { cosine, dot } from './scoring/dense.js';
 export { quantize, quantizeBinary, quantizeInt8, dequantize, maxSimBinary, maxSimInt8, maxSimQuantized } from './scoring/quantize.js';
 export { listModels, findModel, defaultModel, parseRegistry, type ModelEntry } from './registry/index.js';

@@ -18,6 +18,8 @@ import type { ModelSpec } from './model/spec.js';
 import { cosine } from './scoring/dense.js';
 import { maxSim, maxSimMany, topK, type RowMatrix } from './scoring/maxsim.js';
 import { quantize } from './scoring/quantize.js';
+import type { ScorerDocument } from './scoring/packed.js';
+import { DocumentScorer, type ScorerOptions } from './scoring/scorer.js';
 import { HfTextTokenizer } from './tokenizer/hf-tokenizer.js';
 import type { TextTokenizer } from './tokenizer/types.js';
 import type { DenseEmbedding, QuantizationKind, QuantizedEmbeddings, TokenEmbeddings } from './types.js';
@@ -291,6 +293,16 @@ export class Tessera extends EventEmitter {
     return searchIndex(this, store, query, options);
   }
 
+  /**
+   * Packs documents once for fast repeated scoring (see DocumentScorer): float32 through the
+   * model's engine when the backend offers a scorer, else core's kernel on every core; int8 and
+   * binary (from t.quantize) through core.
+   */
+  async scorer(documents: readonly ScorerDocument[], options?: ScorerOptions): Promise<DocumentScorer> {
+    this.live();
+    return DocumentScorer.create(documents, { ...options, model: this.encoder.primaryModel });
+  }
+
   /** MaxSim of one query against one document, or against each of many. */
   score(query: RowMatrix, document: RowMatrix): number;
   score(query: RowMatrix, documents: readonly RowMatrix[]): Float32Array;
@@ -309,8 +321,13 @@ export class Tessera extends EventEmitter {
     checkTexts(documents);
     const [q] = await this.encodeQueries([query], options);
     const docs = await this.encodeDocuments(documents, options);
-    const scores = maxSimMany(q!, docs);
-    return topK(scores, options.topK ?? documents.length).map((r) => ({ ...r, text: documents[r.index]! }));
+    // The fast path: the engine's GEMM when the backend scores, else core's packed kernel.
+    const scorer = await this.scorer(docs);
+    try {
+      return topK(await scorer.score(q!), options.topK ?? documents.length).map((r) => ({ ...r, text: documents[r.index]! }));
+    } finally {
+      await scorer.dispose();
+    }
   }
 
   quantize(embeddings: TokenEmbeddings, kind: QuantizationKind): QuantizedEmbeddings {

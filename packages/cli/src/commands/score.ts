@@ -74,7 +74,9 @@ export async function rerankCommand(argv: string[]): Promise<number> {
     if (t.kind === 'dense') throw new UsageError('rerank needs a ColBERT model; this is a dense model');
     const [q] = await t.encodeQueries([query]);
     const embedded = await t.encodeDocuments(docs.map((d) => d.text));
-    const ranked = topK(maxSimMany(q!, embedded), k);
+    // The fast path: the engine's GEMM when the backend scores, else core's packed kernel.
+    const scorer = await t.scorer(embedded);
+    const ranked = await scorer.topK(q!, k).finally(() => scorer.dispose());
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ query, results: ranked.map((r, rank) => ({ rank: rank + 1, index: r.index, ...(docs[r.index]!.id !== undefined ? { id: docs[r.index]!.id } : {}), score: r.score, text: docs[r.index]!.text })) })}\n`);
     } else {

@@ -53,6 +53,35 @@ export interface LoadedModel {
   forward(batch: PaddedBatch): Promise<ForwardOutput>;
   /** Frees what load() took; later forward() calls throw a TesseraError (code DISPOSED). */
   dispose(): Promise<void>;
+  /**
+   * Optional: MaxSim through the engine (its GEMM), for `t.scorer()`. Takes documents packed
+   * row-major, keeps them (as a tensor) between calls, and scores a query against all of them.
+   * Core uses it for float32 documents when present and falls back to its own kernel; the
+   * conformance suite checks it against the reference MaxSim.
+   */
+  createScorer?(docs: PackedRows): Promise<EngineScorer>;
+}
+
+/** Documents packed row-major: document d's rows are rows offsets[d] .. offsets[d + 1] - 1 of data. */
+export interface PackedRows {
+  data: Float32Array;
+  offsets: Int32Array;
+  dim: number;
+}
+
+/** A backend's scorer over packed documents. */
+export interface EngineScorer {
+  /** What computes it, for users and the bench (e.g. 'onnxruntime MatMul + ReduceMax'). */
+  readonly engine: string;
+  /**
+   * One query's MaxSim against every document: sum over query rows of the best dot product with
+   * the document's rows; 0 for a document without rows. Core never passes NaN: it scores a query
+   * or document holding NaN as NaN itself (the documents' NaN rows arrive as zeros).
+   */
+  score(query: { rows: number; dim: number; data: Float32Array }): Promise<Float32Array>;
+  /** Optional: several queries in one pass over the documents (one result per query, in order). */
+  scoreMany?(queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
 }
 
 /**

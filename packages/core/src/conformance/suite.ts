@@ -8,6 +8,7 @@ import type { CaseContext, TestHarness } from './context.js';
 import { denseCases } from './dense-cases.js';
 import { forwardCases } from './forward-cases.js';
 import { memoryCases } from './memory-cases.js';
+import { scorerCases } from './scorer-cases.js';
 
 export { maxAbsDiff, maxAbsDiffArrays, readGolden, type ColbertGolden, type DenseGolden, type ForwardGolden, type GoldenText } from './golden.js';
 export { expect as check, expectRejection, closeRows, sameIds } from './check.js';
@@ -66,7 +67,8 @@ function normalizeFixtures(f: ConformanceOptions['fixtures']): ConformanceFixtur
  * golden framing (ids, attention masks, scored rows), rows and MaxSim against the reference
  * library, batched == one at a time; for main fixtures also order, empty and single inputs,
  * truncation, concurrent calls, streaming and input errors; the forward() contract (token types,
- * output buffers, overlapping calls, dispose); and the lifecycle.
+ * output buffers, overlapping calls, dispose); out-of-memory splitting; the optional engine
+ * scorer (or core's) against the reference MaxSim; and the lifecycle.
  */
 export function defineConformanceSuite(harness: TestHarness, options: ConformanceOptions): void {
   const { describe, it } = harness;
@@ -106,7 +108,10 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
     if (f.kind === 'dense') denseCases(c, f);
     else colbertCases(c, { ...f, variant: !!f.variant });
     if (!f.variant && f.kind === 'colbert') forwardCases(c, f);
-    if (f.name === 'pylate') memoryCases(c, f);
+    if (f.name === 'pylate') {
+      memoryCases(c, f);
+      scorerCases(c, f);
+    }
   }
 
   describe(`${name} conformance: lifecycle`, () => {

@@ -1,4 +1,4 @@
-import { maxSimMany, topK, type DenseEmbedding, type TokenEmbeddings } from '@tessera/core';
+import { topK, type DenseEmbedding, type TokenEmbeddings } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { rowsOf } from '../encoding.js';
 import { validation } from '../errors.js';
@@ -49,7 +49,14 @@ export function teiRoutes(app: FastifyInstance, service: Service): void {
         service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs: b.texts, kind: 'document', field: 'texts' }),
       ]);
       reply.header('x-compute-tokens', String(q.tokens + d.tokens));
-      const scores = maxSimMany(q.results[0]!, d.results);
+      // The fast path: the model's engine GEMM when its backend scores, else core's packed kernel.
+      const scorer = await service.model(b.model).tessera.scorer(d.results);
+      let scores: Float32Array;
+      try {
+        scores = await scorer.score(q.results[0]!);
+      } finally {
+        await scorer.dispose();
+      }
       return topK(scores, Math.min(b.top_k ?? b.texts.length, b.texts.length)).map((r) => ({ index: r.index, score: r.score, ...(b.return_text ? { text: b.texts[r.index] } : {}) }));
     },
   );

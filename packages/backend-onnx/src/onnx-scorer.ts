@@ -1,0 +1,69 @@
+import { TesseraError, lengthChunks, queryGroups, type EngineScorer, type PackedRows } from '@tessera/core';
+import type { Tensor } from 'onnxruntime-node';
+
+type Session = import('onnxruntime-node').InferenceSession;
+type Ort = typeof import('onnxruntime-node');
+
+// Rows of one chunk: big enough that a run's fixed cost (tens of microseconds) vanishes, small
+// enough that the [n, L, q] products stay in cache between the MatMul and the ReduceMax.
+const CHUNK_ROWS = 16384;
+
+type Query = { rows: number; dim: number; data: Float32Array };
+
+interface Chunk {
+  docs: Tensor;
+  /** Input index of each document in the chunk. */
+  index: Int32Array;
+}
+
+/** Documents in core's length chunks, each kept as a tensor; a query runs the MaxSim graph per chunk. */
+export class OnnxScorer implements EngineScorer {
+  private disposed = false;
+
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: Session,
+    private readonly chunks: Chunk[],
+    private readonly count: number,
+    private readonly dim: number,
+    readonly engine: string,
+  ) {}
+
+  static create(ort: Ort, session: Session, packed: PackedRows, engine: string): OnnxScorer {
+    const chunks = lengthChunks(packed, CHUNK_ROWS).map((c) => ({ docs: new ort.Tensor('float32', c.data, [c.n, c.length, packed.dim]), index: c.index }));
+    return new OnnxScorer(ort, session, chunks, packed.offsets.length - 1, packed.dim, engine);
+  }
+
+  async score(query: Query): Promise<Float32Array> {
+    return (await this.scoreMany([query]))[0]!;
+  }
+
+  /** Queries of one length (shorter ones padded with zero rows) in groups, one run per chunk and group. */
+  async scoreMany(queries: readonly Query[]): Promise<Float32Array[]> {
+    if (this.disposed) throw new TesseraError('DISPOSED', 'the scorer was disposed', {});
+    const out = queries.map(() => new Float32Array(this.count));
+    // Queries per run: the [rows, group x query rows] products stay near the cache (about 16 MB).
+    for (const g of queryGroups(queries, this.dim, (4 << 20) / CHUNK_ROWS)) {
+      const cols = g.count * g.rows;
+      const qT = new Float32Array(this.dim * cols);
+      for (let c = 0; c < cols; c++) for (let k = 0; k < this.dim; k++) qT[k * cols + c] = g.data[c * this.dim + k]!;
+      const feeds = { queriesT: new this.ort.Tensor('float32', qT, [this.dim, cols]), shape: new this.ort.Tensor('int64', BigInt64Array.of(0n, 0n, BigInt(g.count), BigInt(g.rows)), [4]) };
+      for (const c of this.chunks) {
+        let result;
+        try {
+          result = await this.session.run({ docs: c.docs, ...feeds }, ['scores']);
+        } catch (e) {
+          throw new TesseraError('BACKEND_FAILED', `ONNX Runtime failed scoring ${c.index.length} documents: ${(e as Error).message}`, {}, { cause: e });
+        }
+        const s = result.scores!.data as Float32Array;
+        for (let k = 0; k < c.index.length; k++) for (let j = 0; j < g.count; j++) out[g.first + j]![c.index[k]!] = s[k * g.count + j]!;
+      }
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.chunks.length = 0;
+  }
+}

@@ -1,0 +1,110 @@
+import { isTesseraError } from '../errors.js';
+import { maxSim, topK, type RowMatrix } from '../scoring/maxsim.js';
+import { expect, expectRejection, fail } from './check.js';
+import type { CaseContext } from './context.js';
+
+/** Seeded rows in [-1, 1): the same documents for every backend and run. */
+function rows(seed: number, n: number, dim: number): RowMatrix {
+  let s = seed >>> 0 || 1;
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return { rows: n, dim, data };
+}
+
+const DIM = 48;
+// Ragged on purpose: empty, shorter than any block, block edges and past them, one long document.
+const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 130, 300, 3, 0, 12];
+
+function documents(): RowMatrix[] {
+  const docs = LENGTHS.map((n, i) => rows(1000 + i, n, DIM));
+  docs[7]!.data[5] = NaN; // a NaN document scores NaN
+  return docs;
+}
+
+function close(got: Float32Array, docs: readonly RowMatrix[], q: RowMatrix, what: string): void {
+  if (got.length !== docs.length) fail(`${what}: ${got.length} scores for ${docs.length} documents`);
+  docs.forEach((d, i) => {
+    const want = maxSim(q, d);
+    const g = got[i]!;
+    if (Number.isNaN(want)) {
+      if (!Number.isNaN(g)) fail(`${what}: document ${i} holds NaN and must score NaN, got ${g}`);
+      return;
+    }
+    const hint = d.rows === 0 ? ' (a document without rows scores 0)' : d.rows % 4 ? ' (a document whose rows are not a multiple of the block size: padding rows must not count)' : '';
+    if (!(Math.abs(g - want) <= 1e-4 * Math.max(1, Math.abs(want)))) fail(`${what}: document ${i} (${d.rows} rows) scores ${g}, the reference MaxSim is ${want}${hint}`);
+  });
+}
+
+/**
+ * t.scorer(): when the backend offers createScorer, core scores float32 documents through it;
+ * either way the scores equal the reference MaxSim on ragged, empty and NaN documents, for
+ * queries of several lengths, kept between calls, concurrent, and refused after dispose.
+ */
+export function scorerCases(c: CaseContext, fixture: { name: string; dir: string }): void {
+  const { it, describe } = c.harness;
+  describe(`${c.backendName} conformance: scorer (${fixture.name})`, () => {
+    it('scores ragged, empty and NaN documents as the reference MaxSim does, query after query', async () => {
+      const t = await c.create(fixture.dir);
+      try {
+        const docs = documents();
+        const s = await t.scorer(docs);
+        try {
+          for (const [seed, n] of [[1, 32], [2, 1], [3, 5], [4, 40]] as const) {
+            const q = rows(seed, n, DIM);
+            close(await s.score(q), docs, q, `${s.engine}, a ${n}-row query`);
+          }
+          const q = rows(9, 7, DIM);
+          const want = topK(Float32Array.from(docs, (d) => maxSim(q, d)), 5).map((r) => r.index);
+          expect((await s.topK(q, 5)).map((r) => r.index), `${s.engine}: topK(5)`).toEqual(want);
+          const many = await s.scoreMany([rows(5, 3, DIM), rows(6, 9, DIM)]);
+          close(many[0]!, docs, rows(5, 3, DIM), `${s.engine}, scoreMany query 0`);
+          close(many[1]!, docs, rows(6, 9, DIM), `${s.engine}, scoreMany query 1`);
+        } finally {
+          await s.dispose();
+        }
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('gives each of several concurrent queries its own scores', async () => {
+      const t = await c.create(fixture.dir);
+      try {
+        const docs = documents();
+        const s = await t.scorer(docs);
+        try {
+          const qs = [rows(11, 4, DIM), rows(12, 17, DIM), rows(13, 2, DIM)];
+          const got = await Promise.all(qs.map((q) => s.score(q)));
+          got.forEach((g, i) => close(g, docs, qs[i]!, `${s.engine}, concurrent query ${i}`));
+        } finally {
+          await s.dispose();
+        }
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('answers an empty query with zeros, a NaN query with NaN, and refuses another dimension and calls after dispose', async () => {
+      const t = await c.create(fixture.dir);
+      try {
+        const docs = documents();
+        const s = await t.scorer(docs);
+        const zero = await s.score({ rows: 0, dim: DIM, data: new Float32Array(0) });
+        if (zero.some((x) => x !== 0)) fail(`${s.engine}: a query without rows must score every document 0`);
+        const nanQuery = rows(21, 3, DIM);
+        nanQuery.data[4] = NaN;
+        close(await s.score(nanQuery), docs, nanQuery, `${s.engine}, a query holding NaN (NaN against documents with rows, 0 against empty ones)`);
+        const err = await expectRejection(s.score(rows(22, 3, DIM + 4)), /dimension/);
+        if (!isTesseraError(err, 'DIMENSION_MISMATCH')) fail(`${s.engine}: a query of another dimension must be a DIMENSION_MISMATCH error`);
+        await s.dispose();
+        const gone = await expectRejection(s.score(rows(23, 3, DIM)), /disposed/);
+        if (!isTesseraError(gone, 'DISPOSED')) fail(`${s.engine}: scoring after dispose() must be a DISPOSED error`);
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
+}

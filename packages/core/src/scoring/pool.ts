@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { PACKED_WASM } from './packed-wasm.js';
+
+// Declarations for the WebAssembly API (core compiles without the DOM library).
+export interface SharedMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Memory: new (o: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
+};
+
+export type KernelName = 'score_f32' | 'score_i8';
+type Kernel = (...args: number[]) => void;
+
+let module: object | undefined;
+/** The packed kernels (wasm/packed.wat), compiled once per thread. */
+function compiled(): object {
+  return (module ??= new WebAssembly.Module(Buffer.from(PACKED_WASM, 'base64')));
+}
+
+export function newSharedMemory(bytes: number): SharedMemory {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+const instances = new WeakMap<SharedMemory, Record<KernelName, Kernel>>();
+/** The kernels bound to one packed set's memory, on this thread. */
+export function kernels(memory: SharedMemory): Record<KernelName, Kernel> {
+  let k = instances.get(memory);
+  if (!k) {
+    k = new WebAssembly.Instance(compiled(), { env: { memory } }).exports as unknown as Record<KernelName, Kernel>;
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+// The worker's whole program: instantiate the kernels over the memory it is sent (once per
+// memory), run the asked range, answer. Inline, so that the pool needs no file of its own.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const module = new WebAssembly.Module(Buffer.from(workerData.wasm, 'base64'));
+const instances = new Map();
+parentPort.on('message', (m) => {
+  if (m.drop) { instances.delete(m.drop); return; }
+  let k = instances.get(m.key);
+  if (!k) { k = new WebAssembly.Instance(module, { env: { memory: m.memory } }).exports; instances.set(m.key, k); }
+  try { k[m.kernel](...m.args); parentPort.postMessage({ id: m.id }); }
+  catch (e) { parentPort.postMessage({ id: m.id, error: String(e && e.message || e) }); }
+});`;
+
+/**
+ * Worker threads that score parts of a packed set in its shared memory while the calling thread
+ * scores its own part. Hand-written (not a pool library) because each thread must keep its own
+ * WebAssembly instance over the same shared memory between calls, which task-pool libraries do
+ * not model. Sized to the cores, started on first use, unref'd so they never keep a process up.
+ */
+class ScoringPool {
+  private workers: Worker[] = [];
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  size(threads: number): number {
+    return Math.max(1, Math.min(threads, availableParallelism()));
+  }
+
+  private ensure(n: number): Worker[] {
+    while (this.workers.length < n) {
+      const w = new Worker(WORKER, { eval: true, workerData: { wasm: PACKED_WASM } });
+      w.unref();
+      w.on('message', (m: { id: number; error?: string }) => {
+        const p = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (m.error) p?.reject(new Error(m.error));
+        else p?.resolve();
+      });
+      w.on('error', (e) => {
+        for (const p of this.waiting.values()) p.reject(e);
+        this.waiting.clear();
+        this.workers = this.workers.filter((x) => x !== w);
+      });
+      this.workers.push(w);
+    }
+    return this.workers.slice(0, n);
+  }
+
+  /** Runs `kernel` on each argument list: the first here, the rest on workers. */
+  async run(key: number, memory: SharedMemory, kernel: KernelName, parts: number[][]): Promise<void> {
+    const workers = this.ensure(parts.length - 1);
+    const done = parts.slice(1).map(
+      (args, i) =>
+        new Promise<void>((resolve, reject) => {
+          const id = this.next++;
+          this.waiting.set(id, { resolve, reject });
+          workers[i]!.ref();
+          workers[i]!.postMessage({ id, key, memory, kernel, args });
+        }),
+    );
+    kernels(memory)[kernel](...parts[0]!);
+    try {
+      await Promise.all(done);
+    } finally {
+      for (const w of workers) w.unref();
+    }
+  }
+
+  /** Lets the workers drop their instance over a memory that is being released. */
+  drop(key: number): void {
+    for (const w of this.workers) w.postMessage({ drop: key });
+  }
+}
+
+export const pool = new ScoringPool();
