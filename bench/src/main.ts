@@ -256,12 +256,13 @@ under two minutes (tiny model, smaller workloads) for CI.
   };
   mkdirSync(outDir, { recursive: true });
   const machine = `${cpu.replace(/\(R\)|\(TM\)|CPU|@.*$/g, '').trim().replace(/[^A-Za-z0-9]+/g, '-').toLowerCase()}-${availableParallelism()}c`;
-  const base = join(outDir, `${date}-${machine}${quick ? '-quick' : ''}`);
+  // A run of some sections is named after them, so it never replaces a full run's files.
+  const base = join(outDir, `${date}-${machine}${quick ? '-quick' : ''}${only ? `-${only.join('-')}` : ''}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.md`, markdown(results));
   writeFileSync(`${base}.svg`, chart(results));
   log(`wrote ${base}.json, .md and .svg`);
-  if (!quick && !values.out) updateReadme(results, `${date}-${machine}`);
+  if (!quick && !only && !values.out) updateReadme(results, `${date}-${machine}`);
   return 0;
 }
 

@@ -63,7 +63,7 @@ export function markdown(r: BenchResults): string {
     lines.push(
       '## MaxSim scoring',
       '',
-      `${m.queries} queries of ${m.queryRows} rows against ${m.documents} documents of ${m.docRows} rows, dim ${m.dim} (unit rows, documents leaning to the queries' topics). This machine, same run: fp32 GEMM ${m.gemmGflops ?? 'not measured'} GFLOP/s (onnxruntime-node MatMul 4096x512x512), memcpy ${m.bandwidthGBps} GB/s.`,
+      `${m.queries} queries of ${m.queryRows} rows against ${m.documents} documents of ${m.docRows} rows, dim ${m.dim} (ColBERT-shaped: anisotropic unit rows; each document holds noisy copies of some of one query's rows). This machine, same run: fp32 GEMM ${m.gemmGflops ?? 'not measured'} GFLOP/s (onnxruntime-node MatMul 4096x512x512), memcpy ${m.bandwidthGBps} GB/s.`,
       '',
       `| path | engine | 1 x ${m.documents} ms | ${m.queries} x ${m.documents} ms | GFLOP/s | ÷ GEMM | GB/s read | ÷ bandwidth |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',

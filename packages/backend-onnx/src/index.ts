@@ -2,7 +2,7 @@ import type { Backend } from '@tessera/core';
 import { listDevices } from './devices.js';
 import { OnnxModel, liveSessionCount } from './onnx-model.js';
 
-export { readGraphInfo, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
+export { readGraphInfo, readGraphInfoOf, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
 export { projectionPatch } from './projection-graph.js';
 export { Writer, Reader, fields } from './protobuf.js';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { TesseraError, decodeF16, type BackendLoadOptions, type EngineScorer, type ForwardOutput, type LoadedModel, type ModelSpec, type PackedRows, type PaddedBatch } from '@tessera/core';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
-import { ElemType, readGraphInfo, type GraphInfo, type ValueInfo } from './graph-info.js';
+import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
+import { checkCommandLine } from './command-line.js';
 import { maxSimGraph } from './maxsim-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';
 import { projectionPatch } from './projection-graph.js';
@@ -37,6 +38,11 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
     q8: ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx'],
     int8: ['onnx/model_int8.onnx', 'onnx/model_quantized.onnx'],
     fp16: ['onnx/model_fp16.onnx'],
+    // transformers.js's names for the other variants Hugging Face repos ship.
+    uint8: ['onnx/model_uint8.onnx', 'onnx/model_quint8_avx2.onnx'],
+    q4: ['onnx/model_q4.onnx'],
+    q4f16: ['onnx/model_q4f16.onnx'],
+    bnb4: ['onnx/model_bnb4.onnx'],
   };
   if (typeof explicit === 'string') {
     if (!existsSync(join(spec.dir, explicit))) throw new TesseraError('INVALID_MODEL', `${spec.dir}: ONNX file ${explicit} does not exist (found: ${spec.onnxFiles.join(', ') || 'none'})`, { file: join(spec.dir, explicit) });
@@ -87,8 +93,9 @@ function checkInputs(info: GraphInfo, file: string): void {
 
 function executionProviders(device: string): Array<string | { name: 'cuda'; deviceId: number }> {
   if (device === 'cpu') return ['cpu'];
+  if (device === 'coreml' || device === 'dml') return [device, 'cpu'];
   const m = /^cuda:(\d+)$/.exec(device);
-  if (!m) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: the ONNX backend supports cpu and cuda:N`, { device });
+  if (!m) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: the ONNX backend supports cpu, cuda:N, coreml (macOS) and dml (Windows)`, { device });
   if (!cudaProviderLibrary()) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: onnxruntime-node's CUDA provider library is missing; ${CUDA_HINT}`, { device });
   return [{ name: 'cuda', deviceId: Number(m[1]) }, 'cpu'];
 }
@@ -148,15 +155,11 @@ export class OnnxModel implements LoadedModel {
   }
 
   static async load(spec: ModelSpec, options: BackendLoadOptions): Promise<OnnxModel> {
+    checkCommandLine();
     const rel = chooseGraph(spec, options);
     const file = join(spec.dir, rel);
     const bytes = new Uint8Array(await readFile(file));
-    let info: GraphInfo;
-    try {
-      info = readGraphInfo(bytes);
-    } catch (e) {
-      throw new TesseraError('CORRUPT_FILE', `${file}: not a readable ONNX model (${(e as Error).message})`, { file }, { cause: e });
-    }
+    const info = readGraphInfoOf(bytes, file);
     checkInputs(info, file);
     const providers = executionProviders(options.device);
     const { output, project } = await chooseOutput(info, spec, file, (name) => probeWidth(bytes, info, name, file));
@@ -191,7 +194,7 @@ export class OnnxModel implements LoadedModel {
     liveSessions++;
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
     const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
-    const engine = `onnxruntime-node ${version} (${options.device === 'cpu' ? 'cpu' : 'cuda'}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
+    const engine = `onnxruntime-node ${version} (${options.device.startsWith('cuda') ? 'cuda' : options.device}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
     return new OnnxModel(session, options.device, engine, inputs, outputName, spec.outputDim, project ? ElemType.FLOAT : output.elemType, threads);
   }
 

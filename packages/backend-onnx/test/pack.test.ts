@@ -3,35 +3,74 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
+const golden = readGolden<ColbertGolden>(fixtures.stanford);
+let tarballs: string[] = [];
 
-/** What a user does: npm-install the two published tarballs into an empty project and encode. */
-describe('installing @tessera/core and @tessera/backend-onnx with npm', () => {
-  it('encodes a fixture in a project outside the workspace', () => {
-    const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const pkg of [join(here, '../core'), here]) execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: pkg, stdio: 'pipe' });
-    const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(2);
-    const project = mkdtempSync(join(tmpdir(), 'tessera-user-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
-    const golden = readGolden<ColbertGolden>(fixtures.stanford);
-    writeFileSync(
-      join(project, 'main.js'),
-      `import { Tessera } from '@tessera/core';
+/** A user's script: encode a query and a document of the fixture, print the MaxSim. */
+const esm = `import { Tessera } from '@tessera/core';
 const t = await Tessera.create({ model: ${JSON.stringify(fixtures.stanford)}, backend: 'onnx', device: 'cpu' });
 const [q] = await t.encodeQueries([${JSON.stringify(golden.queries[0]!.text)}]);
 const [d] = await t.encodeDocuments([${JSON.stringify(golden.documents[0]!.text)}]);
 console.log(JSON.stringify({ score: t.score(q, d), backend: t.backendName }));
 await t.dispose();
-`,
-    );
-    const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' })) as { score: number; backend: string };
-    expect(out.backend).toBe('onnx');
-    expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
+`;
+// A CommonJS project: require() of the ESM packages (Node 20.19+ loads ESM without top-level await).
+const cjs = `const { Tessera } = require('@tessera/core');
+(async () => {
+  const t = await Tessera.create({ model: ${JSON.stringify(fixtures.stanford)}, backend: 'onnx', device: 'cpu' });
+  const [q] = await t.encodeQueries([${JSON.stringify(golden.queries[0]!.text)}]);
+  const [d] = await t.encodeDocuments([${JSON.stringify(golden.documents[0]!.text)}]);
+  console.log(JSON.stringify({ score: t.score(q, d), backend: t.backendName }));
+  await t.dispose();
+})();
+`;
+
+function project(type: 'module' | 'commonjs'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-user-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type }));
+  return dir;
+}
+
+function scoreOf(dir: string, file: string): { score: number; backend: string } {
+  return JSON.parse(execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' })) as { score: number; backend: string };
+}
+
+/** What users do: install the published tarballs into an empty project, the way the READMEs say. */
+describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () => {
+  beforeAll(() => {
+    const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
+    for (const pkg of [join(here, '../core'), here]) execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: pkg, stdio: 'pipe' });
+    tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
+  });
+
+  it('npm, with ONNXRUNTIME_NODE_INSTALL=skip as the README says: encodes a fixture (ESM and CommonJS)', () => {
+    expect(tarballs).toHaveLength(2);
+    const dir = project('module');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    writeFileSync(join(dir, 'main.js'), esm);
+    writeFileSync(join(dir, 'main.cjs'), cjs);
+    for (const file of ['main.js', 'main.cjs']) {
+      const out = scoreOf(dir, file);
+      expect(out.backend).toBe('onnx');
+      expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
+    }
+    // @tessera/core/conformance loads without vitest (an optional peer) and says what its vitest helper needs.
+    writeFileSync(join(dir, 'conf.js'), `import { readGolden, runConformanceSuite } from '@tessera/core/conformance';\nconsole.log(typeof readGolden);\ntry { runConformanceSuite({ backend: {} }); } catch (e) { console.log(e.code, e.message); }\n`);
+    const conf = execFileSync(process.execPath, ['conf.js'], { cwd: dir, encoding: 'utf8' });
+    expect(conf).toMatch(/^function\nBACKEND_NOT_INSTALLED runConformanceSuite needs vitest/);
+  }, 300_000);
+
+  it('pnpm, with onnxruntime-node decided in pnpm-workspace.yaml as the README says: installs (exit 0) and encodes', () => {
+    const dir = project('commonjs');
+    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  onnxruntime-node: false\n');
+    execFileSync('pnpm', ['add', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, CI: 'true' } });
+    writeFileSync(join(dir, 'main.mjs'), esm);
+    writeFileSync(join(dir, 'main.js'), cjs);
+    for (const file of ['main.mjs', 'main.js']) expect(scoreOf(dir, file).score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
   }, 300_000);
 });

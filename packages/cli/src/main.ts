@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { isTesseraError } from '@tessera/core';
 import { backendsCommand, modelsCommand, pullCommand } from './commands/info.js';
 import { demoCommand } from './commands/demo.js';
@@ -9,6 +10,9 @@ import { indexCommand } from './commands/index-corpus.js';
 import { searchCommand } from './commands/search.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './errors.js';
+import { argsOrRelay } from './long-args.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HELP = `Usage: tessera <command> [options]
 
@@ -77,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     if (command === '--version' || command === '-v') {
-      process.stdout.write('0.1.0\n');
+      process.stdout.write(`${VERSION}\n`);
       return 0;
     }
     const run = COMMANDS[command];
@@ -103,12 +107,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e) => {
-    process.stderr.write(`tessera: ${String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+argsOrRelay(process.argv.slice(2))
+  .then((r) => ('exitCode' in r ? r.exitCode : main(r.argv)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`tessera: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );

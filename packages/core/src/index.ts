@@ -9,7 +9,7 @@ export { Encoder, checkTexts, type EncodeCallOptions, type EncodeKind, type Batc
 export { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 export { cudaMemory, cudaTokenBudget, bytesPerToken, type GpuMemory } from './backend/gpu-memory.js';
 export { SafetensorsFile, encodeSafetensors, writeSafetensors, bytesToFloat32, type TensorInfo, type TensorToWrite } from './io/safetensors.js';
-export { encodeNpy } from './io/npy.js';
+export { decodeNpy, encodeNpy } from './io/npy.js';
 export { decodeF16, decodeBF16, halfToFloat } from './io/half.js';
 export { HfTextTokenizer, type TokenizerLoadOptions } from './tokenizer/hf-tokenizer.js';
 export type { TextTokenizer, TokenizedText } from './tokenizer/types.js';
@@ -24,6 +24,7 @@ export { poolRows } from './postprocess/pooling.js';
 export { maxSim, maxSimMany, maxSimScalar, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';
 export { PackedDocuments, checkDocuments, type PackedKind, type ScorerDocument } from './scoring/packed.js';
 export { DocumentScorer, rowMajor, type ScorerOptions } from './scoring/scorer.js';
+export { toRows } from './scoring/to-rows.js';
 export { lengthChunks, queryGroups, type LengthChunk, type QueryGroup } from './scoring/length-chunks.js';
 export { cosine, dot } from './scoring/dense.js';
 export { quantize, quantizeBinary, quantizeInt8, dequantize, maxSimBinary, maxSimInt8, maxSimQuantized } from './scoring/quantize.js';

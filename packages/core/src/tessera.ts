@@ -50,6 +50,8 @@ export interface CreateOptions {
   /** Matryoshka dimensions for local folders (registry models declare theirs). */
   dimensions?: number[];
   hub?: Partial<HubSettings>;
+  /** Branch, tag or commit of a hub model (default: the registry's pinned commit, else main). */
+  revision?: string;
   backendOptions?: Record<string, unknown>;
   onWarning?: (message: string) => void;
   onDownloadProgress?: (p: DownloadProgress) => void;
@@ -134,7 +136,7 @@ export class Tessera extends EventEmitter {
     const backend = await resolveBackend(options.backend);
     const request = parseDevice(options.device ?? 'auto');
     const onnxFile = options.dtype && options.dtype !== 'fp32' ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx` : undefined;
-    const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, hub: options.hub, onProgress: options.onDownloadProgress });
+    const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, revision: options.revision, hub: options.hub, onProgress: options.onDownloadProgress });
     const spec = await loadModelSpec(resolved.dir, { colbert: options.colbert, dimensions: options.dimensions ?? resolved.entry?.dimensions });
     const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
     for (const note of spec.notes) warn(note);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,8 @@ beforeAll(async () => {
     { id: 'tessera-test/colbert-stanford', dir: fixtures.stanford },
     { id: 'tessera-test/gated', dir: fixtures.stanford, behaviour: { token: 'hf_secret' } },
     { id: 'tessera-test/flaky', dir: fixtures.stanford, behaviour: { failFirst: 1 } },
+    { id: 'tessera-test/limited', dir: fixtures.stanford, behaviour: { rateLimitOnce: 1 } },
+    { id: 'tessera-test/limited-again', dir: fixtures.stanford, behaviour: { rateLimitOnce: 1 } },
     { id: 'tessera-test/broken', dir: fixtures.stanford, behaviour: { failFirst: Infinity } },
     { id: 'tessera-test/cut', dir: fixtures.stanford, behaviour: { cutMidFile: ['model.safetensors'] } },
     { id: 'tessera-test/badhash', dir: fixtures.stanford, behaviour: { corrupt: ['model.safetensors'] } },
@@ -109,6 +111,32 @@ describe('Hugging Face hub downloads', () => {
     expect(e.message).toMatch(/gated or private.*HF_TOKEN/);
     const ok = await resolveModel('tessera-test/gated', { backend: 'onnx', hub: settings(cache(), { token: 'hf_secret' }) });
     expect(existsSync(join(ok.dir, 'config.json'))).toBe(true);
+  });
+
+  it('reads the token that `huggingface-cli login` stores in $HF_HOME/token (HF_TOKEN wins)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'tessera-hf-home-'));
+    writeFileSync(join(home, 'token'), 'hf_from_file\n');
+    expect(hubSettings({}, { HF_HOME: home }).token).toBe('hf_from_file');
+    expect(hubSettings({}, { HF_HOME: home, HF_TOKEN: 'hf_env' }).token).toBe('hf_env');
+    expect(hubSettings({}, { HF_HOME: join(home, 'none') }).token).toBeUndefined();
+  });
+
+  it('waits as a 429 asks (Retry-After) and then downloads', async () => {
+    const t0 = Date.now();
+    const ok = await resolveModel('tessera-test/limited', { backend: 'onnx', hub: settings(cache()) });
+    expect(existsSync(join(ok.dir, 'onnx', 'model.onnx'))).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    const e = await errorOf(resolveModel('tessera-test/limited-again', { backend: 'onnx', hub: settings(cache(), { retries: 0 }) }));
+    expect(e.message).toMatch(/rate-limiting requests \(HTTP 429\)/);
+  });
+
+  it('takes a revision option, and refuses one that contradicts "org/name@rev"', async () => {
+    const ok = await resolveModel('tessera-test/colbert-stanford', { backend: 'onnx', revision: 'main', hub: settings(cache()) });
+    expect(ok.revision).toBe('main');
+    const e = await errorOf(resolveModel('tessera-test/colbert-stanford@main', { backend: 'onnx', revision: 'v2', hub: settings(cache()) }));
+    expect(e.message).toMatch(/names revision main but the revision option says v2/);
+    const missing = await errorOf(resolveModel('tessera-test/colbert-stanford', { backend: 'onnx', revision: 'no-such-rev', hub: settings(cache()) }));
+    expect(missing.code).toBe('MODEL_NOT_FOUND');
   });
 
   it('retries a passing 500 and reports a lasting one', async () => {

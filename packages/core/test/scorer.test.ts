@@ -107,3 +107,13 @@ describe('the packed scorer (core kernel)', () => {
     expect((await errorOf(DocumentScorer.create([{ rows: 3, dim, data: new Float32Array(10) }]))).message).toMatch(/claims 3 rows of 96/);
   });
 });
+
+describe('toRows', () => {
+  it('gives token rows as number[][] and a dense vector as one row', async () => {
+    const { toRows } = await import('../src/index.js');
+    expect(toRows({ rows: 2, dim: 3, data: Float32Array.of(1, 2, 3, 4, 5, 6) })).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(toRows({ dim: 2, data: Float32Array.of(0.5, -1) })).toEqual([[0.5, -1]]);
+    expect(toRows({ rows: 0, dim: 4, data: new Float32Array(0) })).toEqual([]);
+    expect(() => toRows({ rows: 3, dim: 4, data: new Float32Array(4) })).toThrow(/claim 3 rows of 4 but hold 4 floats/);
+  });
+});

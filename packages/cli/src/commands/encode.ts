@@ -4,6 +4,7 @@ import { encodeNpy, encodeSafetensors, quantize, type DenseEmbedding, type Quant
 import { choice, intOption, MODEL_OPTIONS, parse } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readInputs, type InputText } from '../input.js';
+import { toJson } from '../ndjson.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
 
@@ -42,25 +43,6 @@ the results go to x.jsonl.partial first; after a failure, --resume continues fro
 
 type Result = TokenEmbeddings | DenseEmbedding;
 
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-function toJson(r: Result, input: InputText, q: QuantizedEmbeddings | undefined): string {
-  const base: Record<string, unknown> = { index: r.index };
-  if (input.id !== undefined) base.id = input.id;
-  base.tokens = r.tokens;
-  base.dim = r.dim;
-  if (r.truncated) base.truncated = true;
-  if ('rows' in r) {
-    if (q) {
-      base.quantization = q.kind;
-      base.embeddings = Array.from({ length: q.rows }, (_, i) => Array.from(q.data.subarray(i * q.stride, (i + 1) * q.stride)));
-      if (q.scales) base.scales = Array.from(q.scales, round);
-    } else base.embeddings = Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim), round));
-  } else base.embedding = Array.from(r.data, round);
-  return JSON.stringify(base);
-}
 
 /** Counts complete lines of a partial NDJSON file (a cut-off last line is dropped). */
 async function resumePoint(partial: string): Promise<number> {
@@ -78,6 +60,13 @@ async function resumePoint(partial: string): Promise<number> {
   }).length;
   await writeFile(partial, lines.slice(0, good).map((l) => `${l}\n`).join(''));
   return good;
+}
+
+/** A write that failed (disk full, file size limit, permissions) as a runtime error that says what is where. */
+function writeFailed(file: string, e: unknown, next: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOSPC' ? 'no space left on the device' : code === 'EFBIG' ? 'the file size limit was reached' : code === 'EDQUOT' ? 'the disk quota was reached' : (e as Error).message;
+  return new Error(`cannot write ${file}: ${why} (${code ?? 'error'}); ${next}`, { cause: e });
 }
 
 export async function encodeCommand(argv: string[]): Promise<number> {
@@ -127,14 +116,21 @@ export async function encodeCommand(argv: string[]): Promise<number> {
     const results: Result[] = [];
     const lines: string[] = [];
     const fh = partial && format === 'ndjson' ? await open(partial, 'a') : undefined;
+    let written = start;
     try {
       for await (const r0 of stream) {
         const r = { ...r0, index: r0.index + start } as Result;
         const q = quant && 'rows' in r ? quantize(r, quant) : undefined;
         if (format === 'ndjson') {
           const line = toJson(r, inputs[r.index]!, q);
-          if (fh) await fh.write(`${line}\n`);
-          else lines.push(line);
+          if (fh) {
+            try {
+              await fh.write(`${line}\n`);
+            } catch (e) {
+              throw writeFailed(partial!, e, `${written} of ${inputs.length} results are in it; free space and run the same command with --resume to continue`);
+            }
+            written++;
+          } else lines.push(line);
         } else results.push(r);
       }
     } finally {
@@ -146,7 +142,13 @@ export async function encodeCommand(argv: string[]): Promise<number> {
       else process.stdout.write(lines.map((l) => `${l}\n`).join(''));
     } else {
       const bytes = format === 'safetensors' ? safetensorsOf(results, inputs, quant, t.spec.dir, kind) : npyOf(results, quant);
-      await writeFile(partial!, bytes);
+      try {
+        await writeFile(partial!, bytes);
+      } catch (e) {
+        // A cut-short .safetensors / .npy cannot be continued: remove it, keep nothing half-written.
+        await rm(partial!, { force: true });
+        throw writeFailed(output!, e, `it needs ${bytes.length} bytes; nothing was left under ${output}; free space and run the command again`);
+      }
       await rename(partial!, output!);
     }
     if (skipped && !quiet) process.stderr.write(`skipped ${skipped} invalid line${skipped === 1 ? '' : 's'}\n`);

@@ -1,5 +1,6 @@
 import { backendStatus, cachedSnapshot, hubSettings, listModels, resolveModel } from '@tessera/core';
 import { MODEL_OPTIONS, parse, printHelp } from '../args.js';
+import { installAdvice } from '../install-advice.js';
 import { UsageError } from '../errors.js';
 import { table } from '../table.js';
 
@@ -58,6 +59,11 @@ export async function backendsCommand(argv: string[]): Promise<number> {
     ),
   );
   for (const b of status) for (const d of b.devices ?? []) if (!d.available && d.detail) process.stdout.write(`\n${b.name} ${d.id}: ${d.detail}\n`);
+  // A missing backend, or one whose install did not finish (no usable cpu): how to install it.
+  for (const b of status) {
+    const broken = b.installed && !b.devices?.some((d) => d.id === 'cpu' && d.available);
+    if (!b.installed || broken) process.stdout.write(`\n${b.name}: ${b.installed ? 'installed, but its install did not finish' : `not installed${b.problem ? ` (${b.problem})` : ''}`}. To install ${b.packageName}:\n${installAdvice(b.packageName).map((l) => `  ${l}`).join('\n')}\n`);
+  }
   return 0;
 }
 

@@ -1,11 +1,11 @@
 import { TesseraError } from '../errors.js';
 import type { Backend, DeviceInfo } from './types.js';
 
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'mps' | `cuda:${number}`;
+export type DeviceRequest = 'auto' | 'cpu' | 'gpu' | 'cuda' | 'mps' | 'coreml' | 'dml' | `cuda:${number}`;
 
 export function parseDevice(device: string): DeviceRequest {
-  if (device === 'auto' || device === 'cpu' || device === 'cuda' || device === 'mps' || /^cuda:\d+$/.test(device)) return device as DeviceRequest;
-  throw new TesseraError('INVALID_OPTION', `unknown device "${device}" (expected auto, cpu, cuda, cuda:N or mps)`, { field: 'device' });
+  if (['auto', 'cpu', 'gpu', 'cuda', 'mps', 'coreml', 'dml'].includes(device) || /^cuda:\d+$/.test(device)) return device as DeviceRequest;
+  throw new TesseraError('INVALID_OPTION', `unknown device "${device}" (expected auto, cpu, gpu, cuda, cuda:N, mps, coreml or dml)`, { field: 'device' });
 }
 
 /** Picks a concrete device id from the backend's list; reports why a requested one is not used. */
@@ -15,6 +15,12 @@ export async function pickDevice(backend: Backend, request: DeviceRequest): Prom
   if (request === 'auto') {
     const accel = devices.find((d) => d.available && d.kind !== 'cpu');
     return { device: accel?.id ?? 'cpu' };
+  }
+  // 'gpu' (transformers.js and onnxruntime-web's name): the backend's first accelerator, else a clear fallback.
+  if (request === 'gpu') {
+    const accel = devices.find((d) => d.available && d.kind !== 'cpu');
+    if (accel) return { device: accel.id };
+    return { device: 'cpu', unavailable: `gpu: backend "${backend.name}" has no available accelerator (${devices.filter((d) => d.kind !== 'cpu').map((d) => `${d.id}: ${d.detail ?? 'not available'}`).join('; ') || 'it lists none'})` };
   }
   const wanted = request === 'cuda' ? 'cuda:0' : request;
   const match = devices.find((d) => d.id === wanted || (request === 'cuda' && d.kind === 'cuda'));

@@ -20,7 +20,7 @@ export interface ForwardOutput {
 export interface DeviceInfo {
   /** 'cpu', 'cuda:0', 'mps'. */
   id: string;
-  kind: 'cpu' | 'cuda' | 'mps';
+  kind: 'cpu' | 'cuda' | 'mps' | 'coreml' | 'dml';
   available: boolean;
   /** Why it is unavailable, or what it is. */
   detail?: string;

@@ -126,6 +126,14 @@ export function colbertCases(c: CaseContext, fixture: { name: string; dir: strin
       });
     });
 
+    it('gives 100 concurrent callers the rows each call gives alone', async () => {
+      const calls = Array.from({ length: 100 }, (_, k) => [MIXED[k % MIXED.length]!, MIXED[(k * 7 + 3) % MIXED.length]!]);
+      const alone: TokenEmbeddings[][] = [];
+      for (const texts of calls) alone.push(await t.encodeDocuments(texts));
+      const together = await Promise.all(calls.map((texts) => t.encodeDocuments(texts)));
+      together.forEach((r, k) => r.forEach((x, i) => rowsEqual(x, alone[k]![i]!, c.batchTol, `${fixture.name} caller ${k} of 100, document ${i}`)));
+    });
+
     it('streams an iterable with the same results, in order', async () => {
       const ref = await t.encodeDocuments(MIXED);
       const got: TokenEmbeddings[] = [];

@@ -1,5 +1,14 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { defineConformanceSuite, defineStoreConformanceSuite, type ConformanceOptions, type StoreConformanceOptions } from './suite.js';
+import { TesseraError } from '../errors.js';
+import { defineConformanceSuite, defineStoreConformanceSuite, type ConformanceOptions, type StoreConformanceOptions, type TestHarness } from './suite.js';
+
+// vitest is an optional peer: without it this module still loads (readGolden and the runner-free
+// defineConformanceSuite work), and the vitest helpers say what is missing.
+const vitest = (await import('vitest').catch(() => undefined)) as TestHarness | undefined;
+
+function harness(): TestHarness {
+  if (!vitest) throw new TesseraError('BACKEND_NOT_INSTALLED', 'runConformanceSuite needs vitest (npm i -D vitest); with another runner call defineConformanceSuite from @tessera/core/conformance/suite with its describe / it / beforeAll / afterAll', {});
+  return { describe: vitest.describe, it: vitest.it, beforeAll: vitest.beforeAll, afterAll: vitest.afterAll };
+}
 
 export * from './suite.js';
 
@@ -10,10 +19,10 @@ export * from './suite.js';
  * '@tessera/core/conformance/suite' with their describe / it / beforeAll / afterAll.
  */
 export function runConformanceSuite(options: ConformanceOptions): void {
-  defineConformanceSuite({ describe, it, beforeAll, afterAll }, options);
+  defineConformanceSuite(harness(), options);
 }
 
 /** The shared test cases every Store package runs in its own vitest suite (see StoreConformanceOptions). */
 export function runStoreConformanceSuite(options: StoreConformanceOptions): void {
-  defineStoreConformanceSuite({ describe, it, beforeAll, afterAll }, options);
+  defineStoreConformanceSuite(harness(), options);
 }

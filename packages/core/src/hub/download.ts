@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { TesseraError } from '../errors.js';
 import type { HubSettings } from './env.js';
@@ -36,7 +36,8 @@ function headers(s: HubSettings, url: string, extra: Record<string, string> = {}
   return { 'user-agent': 'tessera/0.1', ...(s.token && sameHost ? { authorization: `Bearer ${s.token}` } : {}), ...extra };
 }
 
-function statusError(status: number, what: string, repo: string): TesseraError {
+function statusError(status: number, what: string, repo: string, retryAfter?: string | null): TesseraError {
+  if (status === 429) return new TesseraError('HUB_ERROR', `${what}: the hub is rate-limiting requests (HTTP 429); set HF_TOKEN for a higher limit`, { status, repo, retryAfter: retryAfter ?? undefined });
   if (status === 401 || status === 403)
     return new TesseraError('HUB_ERROR', `${what}: access denied (HTTP ${status}). ${repo} may be gated or private: accept its terms on huggingface.co and set HF_TOKEN`, { status, repo });
   if (status === 404) return new TesseraError('MODEL_NOT_FOUND', `${what}: not found on the hub (HTTP 404); check the repo id, revision and file name`, { status, repo });
@@ -64,9 +65,11 @@ async function withRetries<T>(s: HubSettings, fn: () => Promise<T>): Promise<T> 
       return await fn();
     } catch (e) {
       const status = (e as TesseraError).details?.status as number | undefined;
-      const retryable = e instanceof TesseraError && e.code === 'HUB_ERROR' && (status === undefined || status >= 500);
+      const retryable = e instanceof TesseraError && e.code === 'HUB_ERROR' && (status === undefined || status === 429 || status >= 500);
       if (!retryable || attempt >= s.retries) throw e;
-      await sleep(200 * 2 ** attempt);
+      // 429: wait as long as the hub asks (Retry-After, seconds), within a minute.
+      const after = Number((e as TesseraError).details?.retryAfter);
+      await sleep(status === 429 && after > 0 ? Math.min(after, 60) * 1000 : 200 * 2 ** attempt);
     }
   }
 }
@@ -88,7 +91,7 @@ async function fileMeta(s: HubSettings, repo: string, revision: string, file: st
       url = next.toString();
       continue;
     }
-    if (!res.ok) throw statusError(res.status, what, repo);
+    if (!res.ok) throw statusError(res.status, what, repo, res.headers.get('retry-after'));
     if (!commit || !etag) throw new TesseraError('HUB_ERROR', `${what}: the hub's answer lacks X-Repo-Commit or ETag; is HF_ENDPOINT (${s.endpoint}) a Hugging Face hub?`, {});
     return { commit, etag, size: sizeText ? Number(sizeText) : undefined, url };
   }
@@ -97,7 +100,8 @@ async function fileMeta(s: HubSettings, repo: string, revision: string, file: st
 
 /** Takes a lock folder; waits while another process holds it (stale locks expire). */
 async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
-  const staleMs = 10 * 60_000;
+  // Held locks are touched every 30 s; one untouched for 2 minutes belongs to a dead process.
+  const staleMs = 2 * 60_000;
   for (;;) {
     try {
       await mkdir(lockPath);
@@ -113,9 +117,13 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
       await sleep(100);
     }
   }
+  // A long download keeps its lock fresh, so another process never takes it over as stale.
+  const beat = setInterval(() => void utimes(lockPath, new Date(), new Date()).catch(() => undefined), 30_000);
+  beat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(beat);
     await rmdir(lockPath).catch(() => undefined);
   }
 }
@@ -135,7 +143,7 @@ async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: 
     start = 0;
   }
   const res = await request(meta.url, { headers: headers(s, meta.url, start ? { range: `bytes=${start}-` } : {}) }, s, what);
-  if (!res.ok) throw statusError(res.status, what, repo);
+  if (!res.ok) throw statusError(res.status, what, repo, res.headers.get('retry-after'));
   if (start && res.status !== 206) start = 0; // The server ignored the range: start over.
   const fh = await open(partial, start ? 'a' : 'w');
   let loaded = start;

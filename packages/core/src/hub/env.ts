@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +15,15 @@ export interface HubSettings {
 
 const truthy = (v: string | undefined): boolean => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
+/** The token `huggingface-cli login` / `hf auth login` stores ($HF_HOME/token), if any. */
+function tokenFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hubSettings(overrides: Partial<HubSettings> = {}, env: NodeJS.ProcessEnv = process.env): HubSettings {
   const hfHome = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
   const cacheDir = env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE ?? join(hfHome, 'hub');
@@ -21,7 +31,7 @@ export function hubSettings(overrides: Partial<HubSettings> = {}, env: NodeJS.Pr
     endpoint: (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''),
     cacheDir,
     offline: truthy(env.HF_HUB_OFFLINE),
-    token: env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN,
+    token: env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN ?? tokenFile(env.HF_TOKEN_PATH ?? join(hfHome, 'token')),
     timeoutMs: Number(env.TESSERA_HUB_TIMEOUT_MS ?? 30_000),
     retries: 2,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),

@@ -17,6 +17,8 @@ export interface ResolvedModel {
 
 export interface ResolveOptions {
   backend?: string;
+  /** Branch, tag or commit of a hub model (as transformers.js's `revision`); "org/name@rev" says the same. */
+  revision?: string;
   /** ONNX weight variant: picks onnx/model_<dtype>.onnx. */
   onnxFile?: string;
   hub?: Partial<HubSettings>;
@@ -91,11 +93,12 @@ export async function resolveModel(model: string | undefined, options: ResolveOp
   let revision: string;
   if (entry) {
     repo = entry.repo;
-    revision = entry.revision;
+    revision = options.revision ?? entry.revision;
   } else {
     const at = name.lastIndexOf('@');
     repo = at > 0 ? name.slice(0, at) : name;
-    revision = at > 0 ? name.slice(at + 1) : 'main';
+    if (at > 0 && options.revision !== undefined && options.revision !== name.slice(at + 1)) throw new TesseraError('INVALID_OPTION', `"${name}" names revision ${name.slice(at + 1)} but the revision option says ${options.revision}; give one`, { field: 'revision' });
+    revision = options.revision ?? (at > 0 ? name.slice(at + 1) : 'main');
     if (!repo.includes('/')) throw new TesseraError('MODEL_NOT_FOUND', `"${name}" is not a folder, a registry id (see \`tessera models\`) or a Hugging Face repo id ("org/name")`, { model: name });
     checkRepoId(repo);
   }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { SafetensorsFile } from '../io/safetensors.js';
 import type { Activation, Architecture, ModelSpec } from './spec.js';
@@ -196,7 +197,7 @@ function backbonePrefix(st: SafetensorsFile, anchor: string): string | undefined
 export async function readEncoderWeights(spec: ModelSpec, backendName: string): Promise<EncoderDescription> {
   if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors; the ${backendName} backend reads safetensors weights`, { dir: spec.transformerDir });
   const arch = architectureOf(spec.modelType);
-  if (!arch) throw new TesseraError('INVALID_MODEL', `model_type "${spec.modelType}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`, { field: 'model_type' });
+  if (!arch) throw new TesseraError('INVALID_MODEL', `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`, { field: 'model_type' });
   const table = arch === 'distilbert' ? DISTILBERT : arch === 'modernbert' ? MODERNBERT : BERT;
   const st = await SafetensorsFile.open(spec.weightsFile);
   const anchor = table['embeddings.word']!;

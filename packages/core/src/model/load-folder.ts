@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { checkConfigBounds } from './config-bounds.js';
+import { checkConfined } from './confine.js';
 import { TesseraError } from '../errors.js';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { resolveColbertSettings, type ColbertOverrides, type ColbertSource } from './colbert-settings.js';
@@ -98,6 +100,7 @@ function clampLengths(s: ColbertSettings, limit: number, notes: string[]): void 
  */
 export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}): Promise<ModelSpec> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TesseraError('MODEL_NOT_FOUND', `model folder ${dir} does not exist`, { dir });
+  checkConfined(dir);
   const modules = readModules(dir);
   const stPath = join(dir, 'config_sentence_transformers.json');
   const stConfig = readJsonObject(stPath);
@@ -143,6 +146,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   const configPath = join(transformerDir, 'config.json');
   const config = readJsonObject(configPath);
   if (!config) throw invalid(`${transformerDir}: no config.json for the transformer`, { file: configPath });
+  checkConfigBounds(config, configPath);
   const modelType = field(config, 'model_type', isStr, configPath, 'a string') ?? 'bert';
   const hiddenSize = field(config, 'hidden_size', isInt, configPath, 'a positive integer') ?? field(config, 'dim', isInt, configPath, 'a positive integer');
   if (hiddenSize === undefined) throw invalid(`${configPath}: missing "hidden_size"`, { file: configPath, field: 'hidden_size' });

@@ -1,48 +1,81 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { TesseraError } from '../errors.js';
 
-const ModelEntrySchema = z
-  .object({
-    id: z.string().min(1),
-    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "org/name"'),
-    revision: z.string().min(1),
-    kind: z.enum(['colbert', 'dense']),
-    architecture: z.enum(['bert', 'distilbert', 'roberta', 'xlm-roberta', 'modernbert']),
-    hiddenSize: z.number().int().positive(),
-    dimension: z.number().int().positive(),
-    dimensions: z.array(z.number().int().positive()).min(1),
-    queryLength: z.number().int().positive().optional(),
-    documentLength: z.number().int().positive().optional(),
-    queryMarker: z.string().nullable().optional(),
-    documentMarker: z.string().nullable().optional(),
-    pooling: z.enum(['cls', 'mean', 'max', 'lasttoken']).optional(),
-    backends: z.record(z.string(), z.array(z.string().min(1))),
-    license: z.string().min(1),
-    verified: z.array(z.string()),
-    default: z.boolean().optional(),
-  })
-  .strict()
-  .refine((m) => m.dimensions.includes(m.dimension), { message: 'dimensions must include dimension' })
-  .refine((m) => m.kind !== 'dense' || m.pooling !== undefined, { message: 'dense models need pooling' });
+export interface ModelEntry {
+  id: string;
+  repo: string;
+  revision: string;
+  kind: 'colbert' | 'dense';
+  architecture: 'bert' | 'distilbert' | 'roberta' | 'xlm-roberta' | 'modernbert';
+  hiddenSize: number;
+  dimension: number;
+  dimensions: number[];
+  queryLength?: number;
+  documentLength?: number;
+  queryMarker?: string | null;
+  documentMarker?: string | null;
+  pooling?: 'cls' | 'mean' | 'max' | 'lasttoken';
+  backends: Record<string, string[]>;
+  license: string;
+  verified: string[];
+  default?: boolean;
+}
 
-const RegistrySchema = z.object({ $comment: z.string().optional(), models: z.array(ModelEntrySchema) }).strict();
+// A hand-written check rather than a schema library: it validates one bundled file of a dozen
+// fields, and zod alone would have been 7.5 of core's installed megabytes.
+type Check = (v: unknown) => string | undefined;
+const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string');
+const posInt: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'expected a positive integer');
+const oneOf = (...opts: string[]): Check => (v) => (opts.includes(v as string) ? undefined : `expected one of ${opts.join(', ')}`);
+const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
+const nullableStr: Check = (v) => (v === null || typeof v === 'string' ? undefined : 'expected a string or null');
+const strArray = (nonEmpty: boolean): Check => (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string' && (!nonEmpty || x.length > 0)) ? undefined : 'expected an array of strings');
 
-export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+const FIELDS: Record<keyof ModelEntry, Check> = {
+  id: str,
+  repo: (v) => str(v) ?? (/^[\w.-]+\/[\w.-]+$/.test(v as string) ? undefined : 'must be "org/name"'),
+  revision: str,
+  kind: oneOf('colbert', 'dense'),
+  architecture: oneOf('bert', 'distilbert', 'roberta', 'xlm-roberta', 'modernbert'),
+  hiddenSize: posInt,
+  dimension: posInt,
+  dimensions: (v) => (Array.isArray(v) && v.length > 0 && v.every((x) => posInt(x) === undefined) ? undefined : 'expected a non-empty array of positive integers'),
+  queryLength: optional(posInt),
+  documentLength: optional(posInt),
+  queryMarker: optional(nullableStr),
+  documentMarker: optional(nullableStr),
+  pooling: optional(oneOf('cls', 'mean', 'max', 'lasttoken')),
+  backends: (v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => strArray(true)(x) === undefined) ? undefined : 'expected an object of string arrays'),
+  license: str,
+  verified: strArray(false),
+  default: optional((v) => (typeof v === 'boolean' ? undefined : 'expected a boolean')),
+};
 
 /** Validates registry JSON; errors name the entry and field. */
 export function parseRegistry(json: unknown, source = 'registry'): ModelEntry[] {
-  const r = RegistrySchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new TesseraError('INVALID_MODEL', `${source}: ${issue.path.join('.')}: ${issue.message}`, { file: source, field: issue.path.join('.') });
-  }
+  const fail = (path: string, message: string): never => {
+    throw new TesseraError('INVALID_MODEL', `${source}: ${path}: ${message}`, { file: source, field: path });
+  };
+  if (!json || typeof json !== 'object' || Array.isArray(json)) fail('', 'expected an object with "models"');
+  const top = json as Record<string, unknown>;
+  for (const k of Object.keys(top)) if (k !== 'models' && k !== '$comment') fail(k, 'unrecognized key');
+  if (!Array.isArray(top.models)) fail('models', 'expected an array');
   const ids = new Set<string>();
-  for (const m of r.data.models) {
-    if (ids.has(m.id)) throw new TesseraError('INVALID_MODEL', `${source}: duplicate model id ${m.id}`, { file: source, field: m.id });
-    ids.add(m.id);
-  }
-  return r.data.models;
+  return (top.models as unknown[]).map((raw, i) => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail(`models.${i}`, 'expected an object');
+    const m = raw as Record<string, unknown>;
+    for (const k of Object.keys(m)) if (!(k in FIELDS)) fail(`models.${i}.${k}`, 'unrecognized key');
+    for (const [k, check] of Object.entries(FIELDS)) {
+      const why = check(m[k]);
+      if (why) fail(`models.${i}.${k}`, why);
+    }
+    const e = m as unknown as ModelEntry;
+    if (!e.dimensions.includes(e.dimension)) fail(`models.${i}`, 'dimensions must include dimension');
+    if (e.kind === 'dense' && e.pooling === undefined) fail(`models.${i}`, 'dense models need pooling');
+    if (ids.has(e.id)) fail(`models.${i}`, `duplicate model id ${e.id}`);
+    ids.add(e.id);
+    return e;
+  });
 }
 
 let cached: ModelEntry[] | undefined;

@@ -10,6 +10,8 @@ export interface FakeRepoBehaviour {
   token?: string;
   /** Answer 500 to the first N requests for each file (Infinity: always). */
   failFirst?: number;
+  /** Answer 429 with this Retry-After (seconds) to the first request for each file. */
+  rateLimitOnce?: number;
   /** Cut the connection halfway through the body of the first download of these files. */
   cutMidFile?: string[];
   /** Serve these files with one byte flipped (the ETag still names the right sha256). */
@@ -93,6 +95,10 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
     counts.set(key, n);
     if (b.failFirst && n <= b.failFirst) {
       res.writeHead(500).end('Internal Server Error');
+      return;
+    }
+    if (b.rateLimitOnce !== undefined && n === 1) {
+      res.writeHead(429, { 'retry-after': String(b.rateLimitOnce) }).end('Too Many Requests');
       return;
     }
     if (resolve && (resolve[2] !== 'main' && resolve[2] !== repo.commit)) {

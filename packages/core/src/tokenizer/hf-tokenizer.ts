@@ -1,20 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { TesseraError } from '../errors.js';
-import { readJsonObject as readJson, type Json } from '../model/json.js';
+import { JSON_LIMITS, parseBoundedJson, readJsonObject as readJson, type Json } from '../model/json.js';
 import type { TextTokenizer } from './types.js';
 
-type TokenizersModule = typeof import('tokenizers');
-type HfTokenizer = import('tokenizers').Tokenizer;
-
-const require = createRequire(import.meta.url);
-let tokenizersModule: TokenizersModule | undefined;
-function tokenizers(): TokenizersModule {
-  // Loaded on first use so that importing core stays cheap.
-  tokenizersModule ??= require('tokenizers') as TokenizersModule;
-  return tokenizersModule;
+/** What we use of @huggingface/tokenizers' Tokenizer (its .d.ts files do not resolve under NodeNext). */
+interface HfTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  token_to_id(token: string): number | undefined;
+  decode(ids: number[], options: { skip_special_tokens: boolean }): string;
+  get_vocab(withAddedTokens: boolean): Map<string, number>;
 }
+const newTokenizer = (json: object, config: object): HfTokenizer => new (Tokenizer as unknown as new (j: object, c: object) => HfTokenizer)(json, config);
 
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -35,7 +33,13 @@ export interface TokenizerLoadOptions {
   lowercase?: boolean;
 }
 
-/** Tokenizer over Hugging Face `tokenizers`, loaded from tokenizer.json or vocab.txt. */
+/**
+ * Tokenizer over Hugging Face's pure-JS `@huggingface/tokenizers` (0.6 MB, no native binary; the
+ * same ids as the Rust `tokenizers` on every fixture and the bench corpus), from tokenizer.json or vocab.txt.
+ */
+// The largest real vocabularies hold about 260k entries; past this a tokenizer.json is hostile.
+const MAX_VOCAB = 2 ** 20;
+
 export class HfTextTokenizer implements TextTokenizer {
   readonly specialPrefix: readonly number[];
   readonly specialSuffix: readonly number[];
@@ -58,12 +62,11 @@ export class HfTextTokenizer implements TextTokenizer {
     this.unkId = f.unkId;
     this.unkToken = f.unkToken;
     this.specialIds = f.specialIds;
-    this.vocabSize = tok.getVocabSize(true);
+    this.vocabSize = tok.get_vocab(true).size;
   }
 
   /** Loads the tokenizer of a model folder (the folder that holds tokenizer.json or vocab.txt). */
   static async fromFolder(dir: string, modelConfig: Record<string, unknown> = {}, options: TokenizerLoadOptions = {}): Promise<HfTextTokenizer> {
-    const tk = tokenizers();
     const cfg = readJson(join(dir, 'tokenizer_config.json')) ?? {};
     const specialMap = readJson(join(dir, 'special_tokens_map.json')) ?? {};
     const special = (key: string): string | undefined => tokenString(cfg[key]) ?? tokenString(specialMap[key]);
@@ -72,56 +75,62 @@ export class HfTextTokenizer implements TextTokenizer {
     const jsonPath = join(dir, 'tokenizer.json');
     const vocabPath = join(dir, 'vocab.txt');
     if (existsSync(jsonPath)) {
-      let json: Json;
-      try {
-        json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Json;
-        if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error('not a JSON object');
-      } catch (e) {
-        throw new TesseraError('CORRUPT_FILE', `${jsonPath}: not valid JSON (${(e as Error).message})`, { file: jsonPath }, { cause: e });
-      }
+      const json = parseBoundedJson(jsonPath, JSON_LIMITS.tokenizerBytes) as Json;
+      if (!json || typeof json !== 'object' || Array.isArray(json)) throw new TesseraError('CORRUPT_FILE', `${jsonPath}: not a JSON object`, { file: jsonPath });
+      const model = json.model as Json | undefined;
+      const vocab = model && typeof model === 'object' ? (model.vocab as unknown) : undefined;
+      const entries = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
+      if (entries > MAX_VOCAB) throw new TesseraError('CORRUPT_FILE', `${jsonPath}: a vocabulary of ${entries} entries, past the ${MAX_VOCAB} any real tokenizer has`, { file: jsonPath, field: 'model.vocab' });
       // sentence-transformers lowercases through the tokenizer's normalizer, so added special tokens keep their case.
       if (options.lowercase && !hasLowercase(json.normalizer)) json.normalizer = json.normalizer ? { type: 'Sequence', normalizers: [{ type: 'Lowercase' }, json.normalizer] } : { type: 'Lowercase' };
-      for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : []) if (t.special === true && typeof t.id === 'number') specialIds.add(t.id);
+      for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : []) if (t && typeof t === 'object' && t.special === true && typeof t.id === 'number') specialIds.add(t.id);
       try {
-        tok = tk.Tokenizer.fromString(JSON.stringify(json));
+        tok = newTokenizer(json, cfg);
       } catch (e) {
         throw new TesseraError('CORRUPT_FILE', `${jsonPath}: cannot be loaded as a tokenizer (${(e as Error).message})`, { file: jsonPath }, { cause: e });
       }
     } else if (existsSync(vocabPath)) {
+      // A vocab.txt folder (Stanford ColBERT): the tokenizer.json that transformers' BertTokenizerFast builds from it.
       const lower = cfg.do_lower_case !== false || !!options.lowercase;
       const unk = special('unk_token') ?? '[UNK]';
-      tok = new tk.Tokenizer(await tk.WordPiece.fromFile(vocabPath, { unkToken: unk }));
-      tok.setNormalizer(tk.bertNormalizer({ lowercase: lower, cleanText: true, handleChineseChars: true, ...(cfg.strip_accents === false ? { stripAccents: false } : {}) }));
-      tok.setPreTokenizer(tk.bertPreTokenizer());
-      tok.setDecoder(tk.wordPieceDecoder('##', true));
-      const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((s) => tok.tokenToId(s) !== null);
-      tok.addSpecialTokens(specials);
-      for (const s of specials) specialIds.add(tok.tokenToId(s)!);
-      const added = readJson(join(dir, 'added_tokens.json'));
-      if (added) tok.addTokens(Object.keys(added));
+      const vocab: Record<string, number> = {};
+      readFileSync(vocabPath, 'utf8').split(/\r?\n/).forEach((t, i) => {
+        if (t && !(t in vocab)) vocab[t] = i;
+      });
+      const size = Object.keys(vocab).length;
+      if (size > MAX_VOCAB) throw new TesseraError('CORRUPT_FILE', `${vocabPath}: a vocabulary of ${size} entries, past the ${MAX_VOCAB} any real tokenizer has`, { file: vocabPath });
+      const added: Json[] = [];
+      for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']) if (t in vocab) added.push({ id: vocab[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      let next = Math.max(-1, ...Object.values(vocab)) + 1;
+      for (const t of Object.keys(readJson(join(dir, 'added_tokens.json')) ?? {})) if (!(t in vocab)) added.push({ id: next++, content: t, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
       const cls = special('cls_token') ?? '[CLS]';
       const sep = special('sep_token') ?? '[SEP]';
-      const clsId = tok.tokenToId(cls);
-      const sepId = tok.tokenToId(sep);
-      if (clsId === null || sepId === null) throw new TesseraError('INVALID_MODEL', `${vocabPath}: has no ${cls} / ${sep} tokens`, { file: vocabPath });
-      tok.setPostProcessor(tk.bertProcessing([sep, sepId], [cls, clsId]));
+      if (vocab[cls] === undefined || vocab[sep] === undefined) throw new TesseraError('INVALID_MODEL', `${vocabPath}: has no ${cls} / ${sep} tokens`, { file: vocabPath });
+      for (const t of added) if (t.special) specialIds.add(t.id as number);
+      tok = newTokenizer(
+        {
+          added_tokens: added,
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: cfg.strip_accents === false ? false : null, lowercase: lower },
+          pre_tokenizer: { type: 'BertPreTokenizer' },
+          model: { type: 'WordPiece', unk_token: unk, continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+          post_processor: { type: 'BertProcessing', sep: [sep, vocab[sep]], cls: [cls, vocab[cls]] },
+          decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+        },
+        cfg,
+      );
     } else {
       throw new TesseraError('INVALID_MODEL', `${dir}: no tokenizer.json or vocab.txt`, { dir });
     }
-    // Truncation and padding are ours to apply (ColBERT rules differ per role).
-    tok.disableTruncation();
-    tok.disablePadding();
+    // Truncation and padding are ours to apply (ColBERT rules differ per role); this tokenizer does neither.
 
-    const lookup = (t: string | undefined): number | undefined => (t === undefined ? undefined : (tok.tokenToId(t) ?? undefined));
+    const lookup = (t: string | undefined): number | undefined => (t === undefined ? undefined : tok.token_to_id(t));
     const padId = lookup(special('pad_token')) ?? lookup('[PAD]') ?? lookup('<pad>') ?? (typeof modelConfig.pad_token_id === 'number' ? modelConfig.pad_token_id : 0);
     const maskId = lookup(special('mask_token')) ?? lookup('[MASK]') ?? lookup('<mask>');
     const eosId = lookup(special('eos_token'));
     const unkToken = special('unk_token') ?? (lookup('[UNK]') !== undefined ? '[UNK]' : lookup('<unk>') !== undefined ? '<unk>' : undefined);
     const unkId = lookup(unkToken);
-    const [withSpecials] = await tok.encodeBatch(['a'], { addSpecialTokens: true });
-    const [bare] = await tok.encodeBatch(['a'], { addSpecialTokens: false });
-    const full = withSpecials!.getIds();
-    const raw = bare!.getIds();
+    const full = tok.encode('a', { add_special_tokens: true }).ids;
+    const raw = tok.encode('a', { add_special_tokens: false }).ids;
     const at = full.findIndex((_, i) => raw.every((id, j) => full[i + j] === id));
     const prefix = at >= 0 ? full.slice(0, at) : [];
     const suffix = at >= 0 ? full.slice(at + raw.length) : [];
@@ -130,16 +139,14 @@ export class HfTextTokenizer implements TextTokenizer {
   }
 
   async encodeRaw(texts: readonly string[]): Promise<number[][]> {
-    if (texts.length === 0) return [];
-    const enc = await this.tok.encodeBatch(texts as string[], { addSpecialTokens: false });
-    return enc.map((e) => e.getIds());
+    return texts.map((t) => this.tok.encode(t, { add_special_tokens: false }).ids);
   }
 
   tokenToId(token: string): number | undefined {
-    return this.tok.tokenToId(token) ?? undefined;
+    return this.tok.token_to_id(token);
   }
 
   async decode(ids: number[]): Promise<string> {
-    return this.tok.decode(ids, false);
+    return this.tok.decode(ids, { skip_special_tokens: false });
   }
 }
