@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
+import { emptyProject, packTarballs } from '@tessera/core/testing';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const golden = readGolden<ColbertGolden>(fixtures.stanford);
@@ -30,11 +30,6 @@ const cjs = `const { Tessera } = require('@tessera/core');
 })();
 `;
 
-function project(type: 'module' | 'commonjs'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-user-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type }));
-  return dir;
-}
 
 function scoreOf(dir: string, file: string): { score: number; backend: string } {
   return JSON.parse(execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' })) as { score: number; backend: string };
@@ -43,14 +38,12 @@ function scoreOf(dir: string, file: string): { score: number; backend: string } 
 /** What users do: install the published tarballs into an empty project, the way the READMEs say. */
 describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () => {
   beforeAll(() => {
-    const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const pkg of [join(here, '../core'), here]) execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: pkg, stdio: 'pipe' });
-    tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
+    tarballs = packTarballs([join(here, '../core'), here]);
   });
 
   it('npm, with ONNXRUNTIME_NODE_INSTALL=skip as the README says: encodes a fixture (ESM and CommonJS)', () => {
     expect(tarballs).toHaveLength(2);
-    const dir = project('module');
+    const dir = emptyProject('module');
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
     writeFileSync(join(dir, 'main.js'), esm);
     writeFileSync(join(dir, 'main.cjs'), cjs);
@@ -66,7 +59,7 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
   }, 300_000);
 
   it('pnpm, with onnxruntime-node decided in pnpm-workspace.yaml as the README says: installs (exit 0) and encodes', () => {
-    const dir = project('commonjs');
+    const dir = emptyProject('commonjs');
     writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  onnxruntime-node: false\n');
     execFileSync('pnpm', ['add', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, CI: 'true' } });
     writeFileSync(join(dir, 'main.mjs'), esm);

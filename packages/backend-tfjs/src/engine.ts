@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export type Tf = typeof import('@tensorflow/tfjs-core');
 export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -19,9 +22,31 @@ const INSTALL: Record<EngineName, string> = {
   cpu: 'bundled',
 };
 
+/**
+ * Imports the user's tfjs-node from here, else from the project in the working directory: pnpm
+ * links a package's own dependencies only, so a tfjs-node the user added beside this backend is
+ * not resolvable from it. (An optional peer dependency would fix that, but pnpm 12 installs
+ * optional peers, and tfjs-node's install downloads libtensorflow.)
+ */
+export async function importFromProject(pkg: string, cwd = process.cwd()): Promise<unknown> {
+  try {
+    return await import(pkg);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+    let path: string;
+    try {
+      path = createRequire(join(cwd, 'package.json')).resolve(pkg);
+    } catch {
+      throw e;
+    }
+    return import(pathToFileURL(path).href);
+  }
+}
+
 async function nodeEngine(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Tf> {
   // The native TensorFlow bindings bring their own copy of tfjs; its ops are used as they are.
-  const mod = (await import(pkg)) as Tf & { default?: Tf };
+  const mod = (await importFromProject(pkg)) as Tf & { default?: Tf };
   const tf = (mod.default ?? mod) as Tf;
   await tf.ready();
   if (tf.getBackend() !== 'tensorflow') throw new Error(`${pkg} loaded but its backend is ${tf.getBackend()}`);

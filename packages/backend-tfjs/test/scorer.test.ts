@@ -26,3 +26,21 @@ describe('tfjs matMul scorer', () => {
     await expect(s.score(queries[0]!)).rejects.toThrow(/disposed/);
   });
 });
+
+describe("a tfjs-node the user installed beside the backend (pnpm does not link it here)", () => {
+  it('is imported from the project in the working directory when this package cannot resolve it', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { importFromProject } = await import('../src/engine.js');
+    const project = mkdtempSync(join(tmpdir(), 'tessera-tfjs-project-'));
+    writeFileSync(join(project, 'package.json'), '{"name":"p","private":true}');
+    const pkg = join(project, 'node_modules', 'tessera-test-fake-tfjs-node');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), '{"name":"tessera-test-fake-tfjs-node","main":"index.js"}');
+    writeFileSync(join(pkg, 'index.js'), 'exports.getBackend = () => "tensorflow";');
+    const mod = (await importFromProject('tessera-test-fake-tfjs-node', project)) as { getBackend?: () => string; default?: { getBackend: () => string } };
+    expect((mod.getBackend ?? mod.default!.getBackend)()).toBe('tensorflow');
+    await expect(importFromProject('tessera-test-not-installed-anywhere', project)).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
+  });
+});

@@ -30,7 +30,7 @@ Commands:
   backends   installed backends, their devices, and how to install the rest
   pull       download a model into the Hugging Face cache
   demo       encode and score a few texts on the default model
-  bench      run the benchmark matrix (needs the bench package of the repository)
+  bench      run the benchmark matrix (in a clone of the repository only)
 
 Run \`tessera <command> --help\` for a command's options and examples.
 Exit codes: 0 success, 1 runtime error, 2 usage error.`;

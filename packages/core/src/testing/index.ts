@@ -1,3 +1,4 @@
 export { startFakeHub, type FakeHub, type FakeHubRepo, type FakeRepoBehaviour } from './fake-hub.js';
 export { writeSyntheticColbert, SYNTHETIC_SHAPES, type SyntheticShape, type BertWeights } from './synthetic.js';
 export { collectOutcomes, type SuiteOutcome } from './harness.js';
+export { emptyProject, installFromTarballs, packTarballs } from './install.js';
