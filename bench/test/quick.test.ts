@@ -11,7 +11,7 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 describe('pnpm bench --quick', () => {
   it('runs the whole pipeline and writes JSON, Markdown and SVG', () => {
     const out = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-    const r = spawnSync(process.execPath, [MAIN, '--quick', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [MAIN, '--quick', '--out', out], { encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith('-quick.json'))!;
@@ -38,5 +38,5 @@ describe('pnpm bench --quick', () => {
     const svg = readFileSync(join(out, json.replace('.json', '.svg')), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');
-  }, 130_000);
+  }, 310_000);
 });
