@@ -1,8 +1,8 @@
 // Coverage-guided fuzzing of Tessera's parsers of untrusted files: `pnpm fuzz` (60 s a target),
 // `pnpm fuzz -- 300` (seconds a target), `pnpm fuzz -- 60 safetensors` (one target).
 //
-// Hand-written because Jazzer.js does not run here: its 4.x prebuilt addon needs glibc 2.38 and
-// its 2.x build downloads LLVM sources. This loop uses V8's own block coverage (node:inspector,
+// Hand-written because Jazzer.js does not run here: its 4.x prebuilt addon needs glibc 2.38, and
+// 2.1's install fetches its addon from GitHub (unreachable here) or builds it with cmake-js. This loop uses V8's own block coverage (node:inspector,
 // Profiler.takePreciseCoverage): an input that reaches a block no earlier input reached joins the
 // corpus, and inputs are mutated from the corpus (bit flips, random bytes, interesting integers,
 // cuts, inserts, splices), as libFuzzer does. Findings: fuzz/findings/<target>/<sha1>.bin.
