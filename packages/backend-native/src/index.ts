@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { TesseraError, lengthChunks, queryGroups, readEncoderWeights, type Backend, type DeviceInfo, type EngineScorer, type LoadedModel, type PackedRows } from '@tessera/core';
+import { TesseraError, lengthChunks, queryGroups, scatterScores, readEncoderWeights, type Backend, type DeviceInfo, type EngineScorer, type LoadedModel, type PackedRows } from '@tessera/core';
 import { INSTALL_HINT, loadAddon, openBlasCore, type Addon, type NativeScorerHandle } from './addon.js';
 
 export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';
@@ -110,7 +110,10 @@ async function nativeScorer(addon: Addon, docs: PackedRows, device: string, engi
         throw new TesseraError('BACKEND_FAILED', `libtorch failed scoring ${count} documents: ${(e as Error).message}`, {}, { cause: e });
       }
       let at = 0;
-      for (const c of chunks) for (let k = 0; k < c.n; k++, at++) for (let j = 0; j < g.count; j++) out[g.first + j]![c.index[k]!] = got[at * g.count + j]!;
+      for (const c of chunks) {
+        scatterScores(out, g, c.index, got, at);
+        at += c.n;
+      }
     }
     return out;
   }

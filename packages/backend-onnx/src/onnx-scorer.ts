@@ -1,4 +1,4 @@
-import { TesseraError, lengthChunks, queryGroups, type EngineScorer, type PackedRows } from '@tessera/core';
+import { TesseraError, lengthChunks, queryGroups, scatterScores, type EngineScorer, type PackedRows } from '@tessera/core';
 import type { Tensor } from 'onnxruntime-node';
 
 type Session = import('onnxruntime-node').InferenceSession;
@@ -56,7 +56,7 @@ export class OnnxScorer implements EngineScorer {
           throw new TesseraError('BACKEND_FAILED', `ONNX Runtime failed scoring ${c.index.length} documents: ${(e as Error).message}`, {}, { cause: e });
         }
         const s = result.scores!.data as Float32Array;
-        for (let k = 0; k < c.index.length; k++) for (let j = 0; j < g.count; j++) out[g.first + j]![c.index[k]!] = s[k * g.count + j]!;
+        scatterScores(out, g, c.index, s);
       }
     }
     return out;

@@ -1,4 +1,4 @@
-import { TesseraError, lengthChunks, queryGroups, type EngineScorer, type PackedRows } from '@tessera/core';
+import { TesseraError, lengthChunks, queryGroups, scatterScores, type EngineScorer, type PackedRows } from '@tessera/core';
 import type { Tf } from './engine.js';
 
 type Query = { rows: number; dim: number; data: Float32Array };
@@ -33,7 +33,7 @@ export function tfjsScorer(tf: Tf, packed: PackedRows, engine: string): EngineSc
         } finally {
           scores.dispose();
         }
-        for (let k = 0; k < c.n; k++) for (let j = 0; j < g.count; j++) out[g.first + j]![c.index[k]!] = s[k * g.count + j]!;
+        scatterScores(out, g, c.index, s);
       }
     }
     return out;

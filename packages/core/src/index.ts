@@ -25,7 +25,7 @@ export { maxSim, maxSimMany, maxSimScalar, topK, type RowMatrix, type Ranked } f
 export { PackedDocuments, checkDocuments, type PackedKind, type ScorerDocument } from './scoring/packed.js';
 export { DocumentScorer, rowMajor, type ScorerOptions } from './scoring/scorer.js';
 export { toRows } from './scoring/to-rows.js';
-export { lengthChunks, queryGroups, type LengthChunk, type QueryGroup } from './scoring/length-chunks.js';
+export { lengthChunks, queryGroups, scatterScores, type LengthChunk, type QueryGroup } from './scoring/length-chunks.js';
 export { cosine, dot } from './scoring/dense.js';
 export { quantize, quantizeBinary, quantizeInt8, dequantize, maxSimBinary, maxSimInt8, maxSimQuantized } from './scoring/quantize.js';
 export { listModels, findModel, defaultModel, parseRegistry, type ModelEntry } from './registry/index.js';

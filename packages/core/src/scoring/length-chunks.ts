@@ -75,3 +75,14 @@ export function queryGroups(queries: ReadonlyArray<{ rows: number; dim: number; 
   }
   return groups;
 }
+
+/**
+ * Puts an engine's scores for one chunk and one query group back in input order: `scores` holds
+ * [documents, group.count] values from row `fromRow`; chunk document k is input document index[k].
+ */
+export function scatterScores(out: Float32Array[], group: QueryGroup, index: Int32Array, scores: Float32Array, fromRow = 0): void {
+  for (let k = 0; k < index.length; k++) {
+    const row = (fromRow + k) * group.count;
+    for (let j = 0; j < group.count; j++) out[group.first + j]![index[k]!] = scores[row + j]!;
+  }
+}

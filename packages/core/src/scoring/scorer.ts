@@ -65,20 +65,9 @@ export class DocumentScorer {
   /** Every document's MaxSim against the query (in the order they were given). */
   async score(query: ScorerDocument): Promise<Float32Array> {
     this.live();
-    if (this.engineScorer) {
-      checkMatrix(query as RowMatrix, 'query');
-      if ('kind' in query && (query.kind === 'int8' || query.kind === 'binary')) throw new TesseraError('INVALID_INPUT', `a ${query.kind} query cannot be scored against float32 documents`, {});
-      if (query.dim !== this.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${query.dim} but the documents have ${this.dim}`, { query: query.dim, document: this.dim });
-      if (query.rows === 0) return new Float32Array(this.count);
-      const q = query as RowMatrix;
-      // As the reference: NaN against every document with rows, 0 against empty ones.
-      if (hasNaN(q.data.subarray(0, q.rows * q.dim))) return this.engineRows!.map((r) => (r ? NaN : 0));
-      const out = await this.engineScorer.score(q);
-      if (out.length !== this.count) throw new TesseraError('BACKEND_FAILED', `the engine's scorer returned ${out.length} scores for ${this.count} documents`, {});
-      for (const d of this.nanDocs) out[d] = NaN;
-      return out;
-    }
-    return this.packed!.score(query, this.threads);
+    if (!this.engineScorer) return this.packed!.score(query, this.threads);
+    const r = this.forEngine(query);
+    return 'answer' in r ? r.answer : this.fromEngine(await this.engineScorer.score(r.query));
   }
 
   /** The k best documents, best first (ties keep input order; NaN scores last). */
@@ -89,21 +78,36 @@ export class DocumentScorer {
   /** One score array per query (through the engine's batched pass when it has one). */
   async scoreMany(queries: readonly ScorerDocument[]): Promise<Float32Array[]> {
     this.live();
-    const out: Float32Array[] = new Array(queries.length);
-    const batched: number[] = [];
-    queries.forEach((q, i) => {
-      // Plain float queries go together; empty, NaN or wrong ones take score()'s checks and answers.
-      const plain = this.engineScorer?.scoreMany && q && !('kind' in q && (q.kind === 'int8' || q.kind === 'binary')) && q.dim === this.dim && q.rows > 0 && q.data instanceof Float32Array && q.data.length >= q.rows * q.dim && !hasNaN((q as RowMatrix).data.subarray(0, q.rows * q.dim));
-      if (plain) batched.push(i);
-    });
-    if (batched.length) {
-      const got = await this.engineScorer!.scoreMany!(batched.map((i) => queries[i] as RowMatrix));
-      batched.forEach((i, j) => {
-        for (const d of this.nanDocs) got[j]![d] = NaN;
-        out[i] = got[j]!;
-      });
+    const engine = this.engineScorer;
+    if (!engine?.scoreMany) {
+      const out: Float32Array[] = [];
+      for (const q of queries) out.push(await this.score(q));
+      return out;
     }
-    for (let i = 0; i < queries.length; i++) out[i] ??= await this.score(queries[i]!);
+    // Empty or NaN queries are answered here; the rest go to the engine together.
+    const prepared = queries.map((q) => this.forEngine(q));
+    const sent = prepared.flatMap((r) => ('query' in r ? [r.query] : []));
+    const got = sent.length ? await engine.scoreMany(sent) : [];
+    let j = 0;
+    return prepared.map((r) => ('answer' in r ? r.answer : this.fromEngine(got[j++]!)));
+  }
+
+  /** The engine path's checks: the query to send to the engine, or the answer without it. */
+  private forEngine(query: ScorerDocument): { query: RowMatrix } | { answer: Float32Array } {
+    checkMatrix(query as RowMatrix, 'query');
+    if ('kind' in query && (query.kind === 'int8' || query.kind === 'binary')) throw new TesseraError('INVALID_INPUT', `a ${query.kind} query cannot be scored against float32 documents`, {});
+    if (query.dim !== this.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${query.dim} but the documents have ${this.dim}`, { query: query.dim, document: this.dim });
+    if (query.rows === 0) return { answer: new Float32Array(this.count) };
+    const q = query as RowMatrix;
+    // As the reference: NaN against every document with rows, 0 against empty ones.
+    if (hasNaN(q.data.subarray(0, q.rows * q.dim))) return { answer: this.engineRows!.map((r) => (r ? NaN : 0)) };
+    return { query: q };
+  }
+
+  /** An engine's scores, checked, with the documents that hold NaN scored NaN. */
+  private fromEngine(out: Float32Array): Float32Array {
+    if (out.length !== this.count) throw new TesseraError('BACKEND_FAILED', `the engine's scorer returned ${out.length} scores for ${this.count} documents`, {});
+    for (const d of this.nanDocs) out[d] = NaN;
     return out;
   }
 
