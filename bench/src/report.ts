@@ -78,13 +78,15 @@ export function markdown(r: BenchResults): string {
     lines.push(
       `## Serving (\`tessera serve\` routes on loopback, autocannon, one document a request to /v1/multi-vector)`,
       '',
-      `${s.model} on ${s.backend}, the server in its own process; ${s.texts} passages; the model's batch budget ${s.maxBatchTokens} tokens${s.maxPaddingShare !== undefined ? `, at most ${s.maxPaddingShare * 100}% padding` : ''}; rows as JSON floats unless said. Offline \`encodeDocuments\` of the same texts: **${fmt(s.offlineDocsPerSec)} docs/s** (mean of ${s.offlineRuns.map(fmt).join(' before and ')} after); a direct one-text call: p50 ${s.directP50Ms} ms.`,
+      `${s.model} on ${s.backend}, the server in its own process; ${s.texts} passages; the model's batch budget ${s.maxBatchTokens} tokens${s.maxPaddingShare !== undefined ? `, at most ${s.maxPaddingShare * 100}% padding` : ''}; rows as JSON floats unless said. Offline \`encodeDocuments\` of the texts the levels send, run before the first level and after each (the model loaded in the bench process, idle while a server runs): ${s.offlineRuns.map(fmt).join(', ')} docs/s (mean **${fmt(s.offlineDocsPerSec)}**); each level's ratio is against the runs just before and after it (other rows: against the mean). A direct one-text call: p50 ${s.directP50Ms} ms.`,
       '',
       '| concurrency | docs/s | ÷ offline | p50 ms | p95 ms | p99 ms | mean batch (texts) | mean batch fill | non-2xx |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...[...s.levels.map((l) => [String(l.concurrency), l] as const), ['1, base64 rows', s.base64AtC1] as const, ['16, base64 rows', s.base64At16] as const, ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const].map(
-        ([c, l]) => `| ${c} | ${fmt(l.docsPerSec)} | ${(l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
+        ([c, l]) => `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
       ),
+      '',
+      `Concurrency 1 against the direct call, paired (blocks of 10 direct calls and 10 requests for the same texts alternate, both models loaded, one busy at a time; a keep-alive client that reads the whole body): ${s.pairedC1.map((p) => `${p.format} rows: served p50 ${p.servedP50Ms} ms, direct ${p.directP50Ms} ms, median of the per-text difference **${p.diffP50Ms} ms** (${p.requests} pairs)`).join('; ')}.`,
       '',
       `Wait window for stragglers at concurrency 16: ${s.waitWindow.map((w) => `${w.waitMs} ms → ${fmt(w.docsPerSec)} docs/s, p50 ${w.p50Ms} ms`).join('; ')}.`,
       '',

@@ -35,6 +35,11 @@ describe('pnpm bench --quick', () => {
     expect(res.maxsim.paths.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['core 1 thread', 'core int8', 'core binary']));
     expect(res.maxsim.int8Top10Agreement).toBeGreaterThan(0.5);
     expect(res.batching.length).toBeGreaterThan(0);
+    // Serving: the paired concurrency-1 comparison for both row formats, a ratio for every level.
+    expect(res.serving.pairedC1.map((p: { format: string }) => p.format)).toEqual(['float', 'base64']);
+    for (const p of res.serving.pairedC1) for (const k of ['directP50Ms', 'servedP50Ms', 'diffP50Ms']) expect(Number.isFinite(p[k]), `${k} of ${JSON.stringify(p)}`).toBe(true);
+    for (const l of res.serving.levels) expect(l.ratio, JSON.stringify(l)).toBeGreaterThan(0);
+    expect(res.serving.offlineRuns.length).toBe(res.serving.levels.length + 1);
     const svg = readFileSync(join(out, json.replace('.json', '.svg')), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');

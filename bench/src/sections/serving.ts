@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -19,6 +20,9 @@ export interface ServingLevel {
   meanBatchSize: number;
   non2xx: number;
   errors: number;
+  /** For the concurrency levels: offline docs/s on the same texts just before and after the level, and docs/s over it. */
+  offlineDocsPerSec?: number;
+  ratio?: number;
 }
 
 export interface ServingResults {
@@ -28,13 +32,15 @@ export interface ServingResults {
   maxBatchTokens: number;
   maxPaddingShare: number | undefined;
   texts: number;
-  /** The mean of offline encodeDocuments before and after the servers ran (offlineRuns). */
+  /** The mean of the offline encodeDocuments runs (offlineRuns: before the first level and after each). */
   offlineDocsPerSec: number;
   offlineRuns: number[];
   /** A direct encodeDocuments([text]) call, one at a time, over the texts concurrency 1 sends. */
   directP50Ms: number;
+  /** Concurrency 1 against the direct call, paired in alternating blocks (pairedC1), per row format. */
+  pairedC1: PairedC1[];
   levels: ServingLevel[];
-  /** served docs/s at concurrency 64 / offline encodeDocuments docs/s. */
+  /** served docs/s at concurrency 64 / offline encodeDocuments docs/s around it. */
   ratioAt64: number;
   /** At twice max-concurrent-requests: what came back. */
   overload: { connections: number; limit: number; ok: number; tooMany: number; other: number; errors: number; timeouts: number };
@@ -45,6 +51,63 @@ export interface ServingResults {
   base64At16: ServingLevel;
   /** Concurrency 16 with TEI's GPU-sized budget (16384 tokens, 64 texts, padding uncapped) instead of the model's CPU one. */
   teiBudgetAt16: ServingLevel;
+}
+
+export interface PairedC1 {
+  format: 'float' | 'base64';
+  requests: number;
+  directP50Ms: number;
+  servedP50Ms: number;
+  /** The median of (served - direct) over the same texts. */
+  diffP50Ms: number;
+}
+
+/** One sequential POST on a keep-alive connection; resolves with the ms until the whole body arrived. */
+function timedPost(url: URL, agent: Agent, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: url.hostname, port: url.port, path: '/v1/multi-vector', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`the bench server answered ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Concurrency 1 against the direct call, measured so this machine's drift (±15-30% over
+ * seconds) falls on both: blocks of direct encodeDocuments([text]) calls and of served requests
+ * for the same texts alternate, with the direct model and the server both loaded and only one
+ * of them busy at a time. The client is a plain keep-alive http request that reads the whole body.
+ */
+async function pairedC1(t: Tessera, serverUrl: string, texts: string[], format: 'float' | 'base64', blocks: number, perBlock: number): Promise<PairedC1> {
+  const url = new URL(serverUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const body = (x: string) => JSON.stringify({ input: x, input_type: 'document', embedding_type: format });
+  for (const x of texts.slice(0, 4)) {
+    await t.encodeDocuments([x]);
+    await timedPost(url, agent, body(x));
+  }
+  const direct: number[] = [];
+  const served: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const block = Array.from({ length: perBlock }, (_, i) => texts[(b * perBlock + i) % texts.length]!);
+    for (const x of block) {
+      const t0 = performance.now();
+      await t.encodeDocuments([x]);
+      direct.push(performance.now() - t0);
+    }
+    for (const x of block) served.push(await timedPost(url, agent, body(x)));
+  }
+  agent.destroy();
+  return {
+    format,
+    requests: served.length,
+    directP50Ms: round(percentile(direct, 50), 1),
+    servedP50Ms: round(percentile(served, 50), 1),
+    diffP50Ms: round(percentile(served.map((s, i) => s - direct[i]!), 50), 2),
+  };
 }
 
 /**
@@ -118,11 +181,13 @@ async function startServer(model: string, threads: number, limits: Partial<Serve
  */
 export async function servingBench(modelDir: string, modelName: string, o: { threads: number; seconds: number; texts: string[]; concurrencies: number[] }): Promise<ServingResults> {
   const open = () => Tessera.create({ model: modelDir, backend: 'onnx', device: 'cpu', threads: o.threads });
+  // The texts a level's requests carry in its seconds (each load cycles from the first text).
+  const sample = o.texts.slice(0, Math.min(o.texts.length, 240));
   const offlineRun = async (t: Tessera) => {
-    await t.encodeDocuments(o.texts.slice(0, 8));
+    await t.encodeDocuments(sample.slice(0, 8));
     const t0 = performance.now();
-    await t.encodeDocuments(o.texts);
-    return o.texts.length / ((performance.now() - t0) / 1000);
+    await t.encodeDocuments(sample);
+    return sample.length / ((performance.now() - t0) / 1000);
   };
   const t = await open();
   const { maxTokens: maxBatchTokens, maxPaddingShare } = t.batchLimits;
@@ -137,8 +202,15 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
       direct.push(performance.now() - t0);
     }
     const engine = t.engine;
-    // One engine at a time: the servers below load their own.
-    await t.dispose();
+    const pairedServer = await startServer(modelDir, o.threads, {});
+    const paired: PairedC1[] = [];
+    try {
+      const blocks = Math.max(2, o.seconds);
+      for (const format of ['float', 'base64'] as const) paired.push(await pairedC1(t, pairedServer.url, o.texts, format, blocks, 10));
+    } finally {
+      await pairedServer.close();
+    }
+    // The direct model stays loaded (idle) while the servers run, to measure offline between levels.
     const serve = (limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>) => startServer(modelDir, o.threads, limits, batch);
     const level = async (c: number, format = 'float', batch?: Partial<BatchLimits>): Promise<ServingLevel> => {
       const server = await serve({}, batch);
@@ -162,8 +234,16 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
         errors: r.errors,
       };
     };
+    // Offline runs between the levels: each level's ratio is against the runs just before and
+    // after it, so this machine's drift over minutes does not fall on the ratio.
+    const offlineRuns = [offlineBefore];
     const levels: ServingLevel[] = [];
-    for (const c of o.concurrencies) levels.push(await level(c));
+    for (const c of o.concurrencies) {
+      const l = await level(c);
+      offlineRuns.push(await offlineRun(t));
+      const around = (offlineRuns.at(-1)! + offlineRuns.at(-2)!) / 2;
+      levels.push({ ...l, offlineDocsPerSec: round(around), ratio: round(l.docsPerSec / around) });
+    }
     const base64AtC1 = await level(1, 'base64');
     const base64At16 = await level(16, 'base64');
     const teiBudgetAt16 = await level(16, 'float', { maxTokens: 16384, maxBatchSize: 64, maxPaddingShare: 1 });
@@ -178,10 +258,7 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
     const server = await serve({ maxConcurrentRequests: limit });
     const over = await load(server.url, o.texts, 2 * limit, Math.max(1, Math.round(o.seconds / 2)));
     await server.close();
-    // Offline again, after the servers: this machine's speed drifts, and the ratio needs both ends.
-    const again = await open();
-    const offlineAfter = await offlineRun(again).finally(() => again.dispose());
-    const offline = (offlineBefore + offlineAfter) / 2;
+    const offline = offlineRuns.reduce((a, b) => a + b, 0) / offlineRuns.length;
     const at64 = levels.find((l) => l.concurrency === 64);
     return {
       model: modelName,
@@ -190,10 +267,11 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
       maxPaddingShare,
       texts: o.texts.length,
       offlineDocsPerSec: round(offline),
-      offlineRuns: [round(offlineBefore), round(offlineAfter)],
+      offlineRuns: offlineRuns.map((x) => round(x)),
       directP50Ms: round(percentile(direct, 50), 1),
+      pairedC1: paired,
       levels,
-      ratioAt64: at64 ? round(at64.docsPerSec / offline) : 0,
+      ratioAt64: at64?.ratio ?? 0,
       overload: {
         connections: 2 * limit,
         limit,

@@ -1,6 +1,7 @@
 import type { TokenEmbeddings } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { base64Floats, packBits, rowsOf } from '../encoding.js';
+import { replyJson } from '../json-body.js';
 import type { Service } from '../service.js';
 import { embedBodySchema } from './schema.js';
 
@@ -20,12 +21,12 @@ export function jinaRoutes(app: FastifyInstance, service: Service): void {
     const b = req.body;
     const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs: typeof b.input === 'string' ? [b.input] : b.input, kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'input' });
     const type = b.embedding_type ?? 'float';
-    const row = (v: Float32Array) => (type === 'float' ? Array.from(v) : type === 'base64' ? base64Floats(v) : packBits(v, type === 'binary'));
-    return {
+    const row = (v: Float32Array) => (type === 'float' ? v : type === 'base64' ? base64Floats(v) : packBits(v, type === 'binary'));
+    return replyJson(reply, {
       model: out.model.name,
       object: 'list',
       usage: { total_tokens: out.tokens },
       data: out.results.map((r) => ({ object: 'embeddings', index: r.index, embeddings: rowsOf(r.data, r.rows, r.dim).map(row) })),
-    };
+    });
   });
 }

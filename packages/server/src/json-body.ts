@@ -1,0 +1,87 @@
+import type { FastifyReply } from 'fastify';
+import { MAX_FLOAT32_BYTES, writeFloat32 } from './float32-text.js';
+
+/**
+ * A response body as JSON bytes, where every Float32Array in it becomes an array of numbers in
+ * float32's shortest form (float32-text.ts). Everything else is written as JSON.stringify writes
+ * it: undefined members are left out, non-finite numbers become null.
+ */
+export function jsonBody(value: unknown): Buffer {
+  const w = new JsonWriter();
+  w.value(value);
+  return w.done();
+}
+
+class JsonWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private pos = 0;
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  private text(s: string): void {
+    this.reserve(Buffer.byteLength(s));
+    this.pos += this.buf.write(s, this.pos);
+  }
+
+  private byte(c: number): void {
+    this.reserve(1);
+    this.buf[this.pos++] = c;
+  }
+
+  private floats(v: Float32Array): void {
+    const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
+    this.reserve(2 + v.length * (MAX_FLOAT32_BYTES + 1));
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = 91;
+    for (let i = 0; i < v.length; i++) {
+      if (i) buf[pos++] = 44;
+      pos = writeFloat32(buf, pos, v[i]!, bits[i]!);
+    }
+    buf[pos++] = 93;
+    this.pos = pos;
+  }
+
+  value(v: unknown): void {
+    if (v instanceof Float32Array) return this.floats(v);
+    if (Array.isArray(v)) {
+      this.byte(91);
+      v.forEach((x, i) => {
+        if (i) this.byte(44);
+        // As JSON.stringify: undefined and functions in arrays are null.
+        if (x === undefined || typeof x === 'function') this.text('null');
+        else this.value(x);
+      });
+      return this.byte(93);
+    }
+    if (v !== null && typeof v === 'object') {
+      this.byte(123);
+      let first = true;
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined || typeof x === 'function') continue;
+        if (!first) this.byte(44);
+        first = false;
+        this.text(JSON.stringify(k));
+        this.byte(58);
+        this.value(x);
+      }
+      return this.byte(125);
+    }
+    this.text(JSON.stringify(v) ?? 'null');
+  }
+
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** Sets the JSON content type and returns the body for Fastify to send as it is. */
+export function replyJson(reply: FastifyReply, value: unknown): Buffer {
+  reply.type('application/json; charset=utf-8');
+  return jsonBody(value);
+}
