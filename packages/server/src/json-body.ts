@@ -4,7 +4,7 @@ import { MAX_FLOAT32_BYTES, writeFloat32 } from './float32-text.js';
 /**
  * A response body as JSON bytes, where every Float32Array in it becomes an array of numbers in
  * float32's shortest form (float32-text.ts). Everything else is written as JSON.stringify writes
- * it: undefined members are left out, non-finite numbers become null.
+ * it: undefined members are left out, non-finite numbers become null, toJSON() is called.
  */
 export function jsonBody(value: unknown): Buffer {
   const w = new JsonWriter();
@@ -49,6 +49,7 @@ class JsonWriter {
 
   value(v: unknown): void {
     if (v instanceof Float32Array) return this.floats(v);
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') return this.value((v as { toJSON: () => unknown }).toJSON());
     if (Array.isArray(v)) {
       this.byte(91);
       v.forEach((x, i) => {

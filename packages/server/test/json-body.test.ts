@@ -52,7 +52,7 @@ describe('float32 rows as JSON', () => {
 
   it('writes everything else exactly as JSON.stringify does', () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => text(v) === JSON.stringify(v)));
-    const v = { a: undefined, b: [undefined, () => 1, 'x"\u2028\u0000é😀'], c: { d: null, e: NaN, f: -0 }, g: true };
+    const v = { a: undefined, b: [undefined, () => 1, 'x"\u2028\u0000é😀'], c: { d: null, e: NaN, f: -0 }, g: true, h: new Date(0), i: { toJSON: () => [1, 'two'] } };
     expect(text(v)).toBe(JSON.stringify(v));
   });
 
