@@ -35,7 +35,7 @@ export interface ServingResults {
   /** The mean of the offline encodeDocuments runs (offlineRuns: before the first level and after each). */
   offlineDocsPerSec: number;
   offlineRuns: number[];
-  /** A direct encodeDocuments([text]) call, one at a time, over the texts concurrency 1 sends. */
+  /** A direct encodeDocuments([text]) call, one at a time: p50 of the direct calls in the paired float run. */
   directP50Ms: number;
   /** Concurrency 1 against the direct call, paired in alternating blocks (pairedC1), per row format. */
   pairedC1: PairedC1[];
@@ -180,7 +180,6 @@ async function startServer(model: string, threads: number, limits: Partial<Serve
  * window, and what comes back at twice the concurrency limit.
  */
 export async function servingBench(modelDir: string, modelName: string, o: { threads: number; seconds: number; texts: string[]; concurrencies: number[] }): Promise<ServingResults> {
-  const open = () => Tessera.create({ model: modelDir, backend: 'onnx', device: 'cpu', threads: o.threads });
   // The texts a level's requests carry in its seconds (each load cycles from the first text).
   const sample = o.texts.slice(0, Math.min(o.texts.length, 240));
   const offlineRun = async (t: Tessera) => {
@@ -189,18 +188,10 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
     await t.encodeDocuments(sample);
     return sample.length / ((performance.now() - t0) / 1000);
   };
-  const t = await open();
+  const t = await Tessera.create({ model: modelDir, backend: 'onnx', device: 'cpu', threads: o.threads });
   const { maxTokens: maxBatchTokens, maxPaddingShare } = t.batchLimits;
   try {
     const offlineBefore = await offlineRun(t);
-    let t0: number;
-    const direct: number[] = [];
-    const until = performance.now() + o.seconds * 1000;
-    for (let i = 0; performance.now() < until; i++) {
-      t0 = performance.now();
-      await t.encodeDocuments([o.texts[i % o.texts.length]!]);
-      direct.push(performance.now() - t0);
-    }
     const engine = t.engine;
     const pairedServer = await startServer(modelDir, o.threads, {});
     const paired: PairedC1[] = [];
@@ -268,7 +259,7 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
       texts: o.texts.length,
       offlineDocsPerSec: round(offline),
       offlineRuns: offlineRuns.map((x) => round(x)),
-      directP50Ms: round(percentile(direct, 50), 1),
+      directP50Ms: paired[0]!.directP50Ms,
       pairedC1: paired,
       levels,
       ratioAt64: at64?.ratio ?? 0,

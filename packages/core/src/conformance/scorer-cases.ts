@@ -1,5 +1,6 @@
 import { isTesseraError } from '../errors.js';
 import { maxSim, topK, type RowMatrix } from '../scoring/maxsim.js';
+import type { DocumentScorer } from '../scoring/scorer.js';
 import { expect, expectRejection, fail } from './check.js';
 import type { CaseContext } from './context.js';
 
@@ -38,6 +39,22 @@ function close(got: Float32Array, docs: readonly RowMatrix[], q: RowMatrix, what
   });
 }
 
+/** A fresh model and its scorer over documents() for one case; both disposed after it. */
+async function withScorer(c: CaseContext, dir: string, run: (s: DocumentScorer, docs: RowMatrix[]) => Promise<void>): Promise<void> {
+  const t = await c.create(dir);
+  try {
+    const docs = documents();
+    const s = await t.scorer(docs);
+    try {
+      await run(s, docs);
+    } finally {
+      await s.dispose();
+    }
+  } finally {
+    await t.dispose();
+  }
+}
+
 /**
  * t.scorer(): when the backend offers createScorer, core scores float32 documents through it;
  * either way the scores equal the reference MaxSim on ragged, empty and NaN documents, for
@@ -47,51 +64,30 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
   const { it, describe } = c.harness;
   describe(`${c.backendName} conformance: scorer (${fixture.name})`, () => {
     it('scores ragged, empty and NaN documents as the reference MaxSim does, query after query', async () => {
-      const t = await c.create(fixture.dir);
-      try {
-        const docs = documents();
-        const s = await t.scorer(docs);
-        try {
-          for (const [seed, n] of [[1, 32], [2, 1], [3, 5], [4, 40]] as const) {
-            const q = rows(seed, n, DIM);
-            close(await s.score(q), docs, q, `${s.engine}, a ${n}-row query`);
-          }
-          const q = rows(9, 7, DIM);
-          const want = topK(Float32Array.from(docs, (d) => maxSim(q, d)), 5).map((r) => r.index);
-          expect((await s.topK(q, 5)).map((r) => r.index), `${s.engine}: topK(5)`).toEqual(want);
-          const many = await s.scoreMany([rows(5, 3, DIM), rows(6, 9, DIM)]);
-          close(many[0]!, docs, rows(5, 3, DIM), `${s.engine}, scoreMany query 0`);
-          close(many[1]!, docs, rows(6, 9, DIM), `${s.engine}, scoreMany query 1`);
-        } finally {
-          await s.dispose();
+      await withScorer(c, fixture.dir, async (s, docs) => {
+        for (const [seed, n] of [[1, 32], [2, 1], [3, 5], [4, 40]] as const) {
+          const q = rows(seed, n, DIM);
+          close(await s.score(q), docs, q, `${s.engine}, a ${n}-row query`);
         }
-      } finally {
-        await t.dispose();
-      }
+        const q = rows(9, 7, DIM);
+        const want = topK(Float32Array.from(docs, (d) => maxSim(q, d)), 5).map((r) => r.index);
+        expect((await s.topK(q, 5)).map((r) => r.index), `${s.engine}: topK(5)`).toEqual(want);
+        const many = await s.scoreMany([rows(5, 3, DIM), rows(6, 9, DIM)]);
+        close(many[0]!, docs, rows(5, 3, DIM), `${s.engine}, scoreMany query 0`);
+        close(many[1]!, docs, rows(6, 9, DIM), `${s.engine}, scoreMany query 1`);
+      });
     });
 
     it('gives each of several concurrent queries its own scores', async () => {
-      const t = await c.create(fixture.dir);
-      try {
-        const docs = documents();
-        const s = await t.scorer(docs);
-        try {
-          const qs = [rows(11, 4, DIM), rows(12, 17, DIM), rows(13, 2, DIM)];
-          const got = await Promise.all(qs.map((q) => s.score(q)));
-          got.forEach((g, i) => close(g, docs, qs[i]!, `${s.engine}, concurrent query ${i}`));
-        } finally {
-          await s.dispose();
-        }
-      } finally {
-        await t.dispose();
-      }
+      await withScorer(c, fixture.dir, async (s, docs) => {
+        const qs = [rows(11, 4, DIM), rows(12, 17, DIM), rows(13, 2, DIM)];
+        const got = await Promise.all(qs.map((q) => s.score(q)));
+        got.forEach((g, i) => close(g, docs, qs[i]!, `${s.engine}, concurrent query ${i}`));
+      });
     });
 
     it('answers an empty query with zeros, a NaN query with NaN, and refuses another dimension and calls after dispose', async () => {
-      const t = await c.create(fixture.dir);
-      try {
-        const docs = documents();
-        const s = await t.scorer(docs);
+      await withScorer(c, fixture.dir, async (s, docs) => {
         const zero = await s.score({ rows: 0, dim: DIM, data: new Float32Array(0) });
         if (zero.some((x) => x !== 0)) fail(`${s.engine}: a query without rows must score every document 0`);
         const nanQuery = rows(21, 3, DIM);
@@ -102,9 +98,7 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
         await s.dispose();
         const gone = await expectRejection(s.score(rows(23, 3, DIM)), /disposed/);
         if (!isTesseraError(gone, 'DISPOSED')) fail(`${s.engine}: scoring after dispose() must be a DISPOSED error`);
-      } finally {
-        await t.dispose();
-      }
+      });
     });
   });
 }
