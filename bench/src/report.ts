@@ -4,6 +4,7 @@ import type { PeerResult } from './sections/peers.js';
 import type { IndexingResults } from './sections/indexing.js';
 import type { QueueResults } from './sections/queue.js';
 import type { ServingResults } from './sections/serving.js';
+import { round } from './measure.js';
 
 export interface BenchResults {
   date: string;
@@ -87,6 +88,8 @@ export function markdown(r: BenchResults): string {
       ),
       '',
       `Concurrency 1 against the direct call, paired (blocks of 10 direct calls and 10 requests for the same texts alternate, both models loaded, one busy at a time; a keep-alive client that reads the whole body): ${s.pairedC1.map((p) => `${p.format} rows: served p50 ${p.servedP50Ms} ms, direct ${p.directP50Ms} ms, median of the per-text difference **${p.diffP50Ms} ms** (${p.requests} pairs)`).join('; ')}.`,
+      '',
+      `The floor under those differences, measured in the same rounds: a bare node:http server in its own process (no framework, no model), kept busy for each text's direct-call time and then answering as many bytes as the server did, costs the client ${s.pairedC1.map((p) => `${p.floorP50Ms} ms (${p.format} bytes)`).join(' and ')} beyond the busy time: loopback plus waking a client that waited. What is left is the server's own: ${s.pairedC1.map((p) => `${p.format} ${round(p.diffP50Ms - p.floorP50Ms, 2)} ms`).join(', ')}.`,
       '',
       `Wait window for stragglers at concurrency 16: ${s.waitWindow.map((w) => `${w.waitMs} ms → ${fmt(w.docsPerSec)} docs/s, p50 ${w.p50Ms} ms`).join('; ')}.`,
       '',

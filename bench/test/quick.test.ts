@@ -37,7 +37,9 @@ describe('pnpm bench --quick', () => {
     expect(res.batching.length).toBeGreaterThan(0);
     // Serving: the paired concurrency-1 comparison for both row formats, a ratio for every level.
     expect(res.serving.pairedC1.map((p: { format: string }) => p.format)).toEqual(['float', 'base64']);
-    for (const p of res.serving.pairedC1) for (const k of ['directP50Ms', 'servedP50Ms', 'diffP50Ms']) expect(Number.isFinite(p[k]), `${k} of ${JSON.stringify(p)}`).toBe(true);
+    for (const p of res.serving.pairedC1) for (const k of ['directP50Ms', 'servedP50Ms', 'diffP50Ms', 'floorP50Ms']) expect(Number.isFinite(p[k]), `${k} of ${JSON.stringify(p)}`).toBe(true);
+    // The floor is what the client saw beyond the bare server's busy time: above zero, below a whole served request.
+    for (const p of res.serving.pairedC1) expect(p.floorP50Ms > 0 && p.floorP50Ms < p.servedP50Ms, JSON.stringify(p)).toBe(true);
     expect(res.serving.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16]);
     for (const l of res.serving.levels) expect(l.ratio, JSON.stringify(l)).toBeGreaterThan(0);
     expect(res.serving.offlineRuns.length).toBe(res.serving.levels.length + 1);

@@ -60,15 +60,22 @@ export interface PairedC1 {
   servedP50Ms: number;
   /** The median of (served - direct) over the same texts. */
   diffP50Ms: number;
+  /**
+   * The floor: a bare node:http server in another process, kept busy for the direct call's time
+   * on each text and then answering as many bytes as the server did; the median of what the
+   * client saw beyond the busy time. diffP50Ms less this is the server's own part.
+   */
+  floorP50Ms: number;
 }
 
-/** One sequential POST on a keep-alive connection; resolves with the ms until the whole body arrived. */
-function timedPost(url: URL, agent: Agent, body: string): Promise<number> {
+/** One sequential POST on a keep-alive connection; resolves with the ms until the whole body arrived, and its bytes. */
+function timedPost(url: URL, agent: Agent, body: string, path = '/v1/multi-vector'): Promise<{ ms: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request({ host: url.hostname, port: url.port, path: '/v1/multi-vector', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`the bench server answered ${res.statusCode}`))));
+    const req = request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`the bench server answered ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end(body);
@@ -80,17 +87,23 @@ function timedPost(url: URL, agent: Agent, body: string): Promise<number> {
  * seconds) falls on both: blocks of direct encodeDocuments([text]) calls and of served requests
  * for the same texts alternate, with the direct model and the server both loaded and only one
  * of them busy at a time. The client is a plain keep-alive http request that reads the whole body.
+ * A third block per round asks the floor server (floor-child.ts) for the same busy time and bytes.
  */
-async function pairedC1(t: Tessera, serverUrl: string, texts: string[], format: 'float' | 'base64', blocks: number, perBlock: number): Promise<PairedC1> {
+async function pairedC1(t: Tessera, serverUrl: string, floorUrl: string, texts: string[], format: 'float' | 'base64', blocks: number, perBlock: number): Promise<PairedC1> {
   const url = new URL(serverUrl);
+  const floor = new URL(floorUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const floorAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   const body = (x: string) => JSON.stringify({ input: x, input_type: 'document', embedding_type: format });
+  const floorPath = (busy: number, bytes: number) => `/floor?busy=${busy.toFixed(3)}&bytes=${bytes}`;
   for (const x of texts.slice(0, 4)) {
     await t.encodeDocuments([x]);
-    await timedPost(url, agent, body(x));
+    const r = await timedPost(url, agent, body(x));
+    await timedPost(floor, floorAgent, body(x), floorPath(30, r.bytes));
   }
   const direct: number[] = [];
-  const served: number[] = [];
+  const served: Array<{ ms: number; bytes: number }> = [];
+  const floors: number[] = [];
   for (let b = 0; b < blocks; b++) {
     const block = Array.from({ length: perBlock }, (_, i) => texts[(b * perBlock + i) % texts.length]!);
     for (const x of block) {
@@ -99,14 +112,21 @@ async function pairedC1(t: Tessera, serverUrl: string, texts: string[], format: 
       direct.push(performance.now() - t0);
     }
     for (const x of block) served.push(await timedPost(url, agent, body(x)));
+    for (const [i, x] of block.entries()) {
+      const k = b * perBlock + i;
+      const r = await timedPost(floor, floorAgent, body(x), floorPath(direct[k]!, served[k]!.bytes));
+      floors.push(r.ms - direct[k]!);
+    }
   }
   agent.destroy();
+  floorAgent.destroy();
   return {
     format,
     requests: served.length,
     directP50Ms: round(percentile(direct, 50), 1),
-    servedP50Ms: round(percentile(served, 50), 1),
-    diffP50Ms: round(percentile(served.map((s, i) => s - direct[i]!), 50), 2),
+    servedP50Ms: round(percentile(served.map((s) => s.ms), 50), 1),
+    diffP50Ms: round(percentile(served.map((s, i) => s.ms - direct[i]!), 50), 2),
+    floorP50Ms: round(percentile(floors, 50), 2),
   };
 }
 
@@ -160,10 +180,15 @@ async function histogram(url: string, name: string): Promise<{ sum: number; coun
 }
 
 /** Starts a server process on the model; close() stops it and waits for it to exit. */
-async function startServer(model: string, threads: number, limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>): Promise<{ url: string; close: () => Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../serve-child.js', import.meta.url)), JSON.stringify({ model, threads, limits, batch })], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startServer(model: string, threads: number, limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>): Promise<{ url: string; close: () => Promise<void> }> {
+  return startChild('../serve-child.js', [JSON.stringify({ model, threads, limits, batch })]);
+}
+
+/** Starts a bench child process that prints its URL; close() stops it and waits for it to exit. */
+async function startChild(script: string, args: string[]): Promise<{ url: string; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const [url] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`the bench server exited with ${code} before listening`)))])) as [string];
+  const [url] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`${script} exited with ${code} before listening`)))])) as [string];
   return {
     url,
     close: async () => {
@@ -194,12 +219,14 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
     const offlineBefore = await offlineRun(t);
     const engine = t.engine;
     const pairedServer = await startServer(modelDir, o.threads, {});
+    const floorServer = await startChild('../floor-child.js', []);
     const paired: PairedC1[] = [];
     try {
       const blocks = Math.max(2, o.seconds);
-      for (const format of ['float', 'base64'] as const) paired.push(await pairedC1(t, pairedServer.url, o.texts, format, blocks, 10));
+      for (const format of ['float', 'base64'] as const) paired.push(await pairedC1(t, pairedServer.url, floorServer.url, o.texts, format, blocks, 10));
     } finally {
       await pairedServer.close();
+      await floorServer.close();
     }
     // The direct model stays loaded (idle) while the servers run, to measure offline between levels.
     const serve = (limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>) => startServer(modelDir, o.threads, limits, batch);

@@ -21,5 +21,12 @@ for p in core backend-native; do
   (cd "$root/packages/$p" && cp -r package.json dist "$out/node_modules/@tessera/$p/")
 done
 cp -r "$root/packages/backend-native"/{native,CMakeLists.txt} "$out/node_modules/@tessera/backend-native/"
-cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs,gpu-memory.mjs,gpu-scorer.mjs} "$out/"
+# The server and its formatting thread as one file each (Fastify, prom-client and their
+# dependencies inside; core stays outside).
+mkdir -p "$out/node_modules/@tessera/server/dist"
+cp "$root/packages/server/package.json" "$out/node_modules/@tessera/server/"
+"$(ls -d "$nm"/esbuild@*/node_modules/esbuild | head -1)/bin/esbuild" "$root/packages/server/dist/index.js" "$root/packages/server/dist/format-worker.js" \
+  --bundle --platform=node --format=esm --target=node20 --external:@tessera/core --log-level=warning --outdir="$out/node_modules/@tessera/server/dist" \
+  --banner:js="import { createRequire as __tesseraRequire } from 'node:module'; const require = __tesseraRequire(import.meta.url);"
+cp "$here"/{run.sh,gpu-conformance.mjs,gpu-bench.mjs,gpu-memory.mjs,gpu-scorer.mjs,gpu-serving.mjs} "$out/"
 du -sh "$out"

@@ -41,6 +41,13 @@ if [ "${TESSERA_STEPS:-all}" = scorer ]; then
   exit 0
 fi
 
+if [ "${TESSERA_STEPS:-all}" = serving ]; then
+  step "serving: @tessera/server on the GPU against offline encodeDocuments and direct calls"
+  TESSERA_ROOT="$root" OUT="$OUT" node gpu-serving.mjs
+  step "done"
+  exit 0
+fi
+
 if [ "${TESSERA_STEPS:-all}" = memory ]; then
   step "memory: devices 'all', the budget from free memory, out-of-memory splitting"
   TESSERA_ROOT="$root" OUT="$OUT" node gpu-memory.mjs

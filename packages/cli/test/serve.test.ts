@@ -7,7 +7,7 @@ const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 describe('tessera serve', () => {
   it('serves the models it is given, and on SIGTERM answers what it accepted and exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', `colbert=${fixtures.pylate}`, '--model', fixtures.dense, '--backend', 'onnx', '--port', '0', '--threads', '1', '--api-key', 'k'], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', `colbert=${fixtures.pylate}`, '--model', fixtures.dense, '--backend', 'onnx', '--port', '0', '--threads', '1', '--api-key', 'k', '--format-threads', '1'], {
       env: { ...process.env, HF_HUB_OFFLINE: '1' },
     });
     let stderr = '';
@@ -28,6 +28,8 @@ describe('tessera serve', () => {
     const call = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: JSON.stringify(body) });
     const info = await (await fetch(`${base}/info`, { headers: { authorization: 'Bearer k' } })).json();
     expect(info.models.map((m: { name: string }) => m.name)).toEqual(['colbert', fixtures.dense]);
+    expect(info.format_threads).toBe(1);
+    expect(stderr).toMatch(/1 formatting threads/);
     expect((await call('/v1/multi-vector', { input: 'hello' })).status).toBe(200);
     expect((await call('/v1/multi-vector', { input: 'hello' }).then((r) => r.json())).model).toBe('colbert');
     expect((await call('/v1/embeddings', { model: fixtures.dense, input: 'hello' })).status).toBe(200);
@@ -56,5 +58,8 @@ describe('tessera serve', () => {
     const size = await run(['--model', fixtures.pylate, '--payload-limit', 'lots']);
     expect(size.code).toBe(2);
     expect(size.stderr).toMatch(/--payload-limit must be a size such as 2MB/);
+    const threads = await run(['--model', fixtures.pylate, '--format-threads', 'many']);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/--format-threads must be an integer >= 0/);
   });
 });

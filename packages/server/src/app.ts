@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { bearerCheck } from './auth.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
-import { DEFAULT_LIMITS, type ServerLimits, type ServerOptions } from './options.js';
+import { FormatPool } from './format-pool.js';
+import { DEFAULT_LIMITS, defaultFormatThreads, type ServerLimits, type ServerOptions } from './options.js';
 import { jinaRoutes } from './routes/jina.js';
 import { openaiRoutes } from './routes/openai.js';
 import { teiRoutes } from './routes/tei.js';
@@ -17,6 +19,8 @@ export interface TesseraServer {
   app: FastifyInstance;
   metrics: ServerMetrics;
   limits: ServerLimits;
+  /** Worker threads that write JSON bodies with float rows (0: the main thread writes every body). */
+  formatThreads: number;
   /** Starts listening; resolves with the address. Binds 127.0.0.1 unless told otherwise. */
   listen(o?: { host?: string; port?: number }): Promise<string>;
   /** Stops accepting, finishes every accepted request (at most limits.shutdownTimeoutMs), then disposes the models if it owns them. */
@@ -28,7 +32,12 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   for (const [k, v] of Object.entries(limits)) if (v !== undefined && typeof v === 'number' && !(v >= 0)) throw new Error(`limit ${k} must be a non-negative number (got ${v})`);
   const metrics = new ServerMetrics();
-  const service = new Service(options, limits, metrics);
+  if (!options.models?.length) throw new Error('createServer needs at least one model');
+  const devices = options.models.flatMap((m) => ('tessera' in m ? m.tessera : m).devices);
+  const threads = options.formatThreads ?? defaultFormatThreads(devices, availableParallelism());
+  if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`formatThreads must be a non-negative integer (got ${threads})`);
+  const pool = threads > 0 ? new FormatPool(threads) : undefined;
+  const service = new Service(options, limits, metrics, pool);
   // Fastify parses and validates bodies (with their size limited before parsing); no hand-written HTTP.
   const app = Fastify({ logger: false, bodyLimit: limits.payloadLimit, ajv: { customOptions: { allErrors: false, coerceTypes: false } }, forceCloseConnections: 'idle' });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
@@ -98,6 +107,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
     max_client_batch_size: limits.maxClientBatchSize,
     payload_limit: limits.payloadLimit,
     auto_truncate: limits.autoTruncate,
+    format_threads: threads,
   }));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -112,6 +122,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
     app,
     metrics,
     limits,
+    formatThreads: threads,
     async listen(o = {}) {
       return app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 3000 });
     },
@@ -132,6 +143,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
         await Promise.race([app.close(), timeout]);
         clearTimeout(timer);
         clearInterval(sweep);
+        await pool?.close();
         if (options.disposeModels) for (const m of service.models) await m.tessera.dispose();
       })();
       return closing;

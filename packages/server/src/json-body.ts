@@ -81,6 +81,18 @@ class JsonWriter {
   }
 }
 
+/** The float32 numbers in a value's Float32Arrays, counted up to `limit`. */
+export function floatCount(v: unknown, limit: number): number {
+  if (v instanceof Float32Array) return v.length;
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) {
+    n += floatCount(x, limit - n);
+    if (n >= limit) break;
+  }
+  return n;
+}
+
 /** Sets the JSON content type and returns the body for Fastify to send as it is. */
 export function replyJson(reply: FastifyReply, value: unknown): Buffer {
   reply.type('application/json; charset=utf-8');

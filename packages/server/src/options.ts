@@ -54,4 +54,15 @@ export interface ServerOptions {
   cors?: boolean | string | string[];
   /** Dispose the models when the server closes (the CLI's server owns them; a library user's may not). */
   disposeModels?: boolean;
+  /**
+   * Worker threads that write JSON bodies with float rows while the main thread serves others
+   * (format-pool.ts). Default: none when every model runs on the CPU (the engine's threads use
+   * the cores), else a quarter of the cores, 1 to 4.
+   */
+  formatThreads?: number;
+}
+
+/** The default formatThreads for these models on a machine with this many cores. */
+export function defaultFormatThreads(devices: readonly string[], cores: number): number {
+  return devices.every((d) => d === 'cpu') ? 0 : Math.min(4, Math.max(1, Math.floor(cores / 4)));
 }

@@ -10,17 +10,18 @@ function textsOf(k: number): string[] {
   return Array.from({ length: 1 + (k % 4) }, (_, j) => Array.from({ length: (k * 7 + j * 13) % 61 }, (_, w) => WORDS[(k + j + w) % WORDS.length]).join(' '));
 }
 
-for (const [layout, dir] of [
-  ['stanford', fixtures.stanford],
-  ['pylate', fixtures.pylate],
+for (const [layout, dir, formatThreads] of [
+  ['stanford', fixtures.stanford, 0],
+  ['pylate', fixtures.pylate, 0],
+  ['pylate', fixtures.pylate, 2],
 ] as const) {
-  describe(`64 concurrent clients on the ${layout} layout`, () => {
+  describe(`64 concurrent clients on the ${layout} layout, ${formatThreads} formatting threads`, () => {
     let t: Tessera;
     let server: TesseraServer;
     let base: string;
     beforeAll(async () => {
       t = await open(dir);
-      server = await createServer({ models: [t], limits: { maxBatchTokens: 2048 } });
+      server = await createServer({ models: [t], limits: { maxBatchTokens: 2048 }, formatThreads });
       base = await server.listen({ port: 0 });
     });
     afterAll(async () => {
@@ -48,6 +49,10 @@ for (const [layout, dir] of [
       const docTexts = clients.filter((c) => c.role === 'document').reduce((s, c) => s + c.texts.length, 0);
       expect(batches).toBeGreaterThan(0);
       expect(batches).toBeLessThan(docTexts);
+      // With formatting threads, the bodies with many rows were written on them.
+      const onPool = Number(/tessera_format_duration_seconds_count\{thread="pool"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      if (formatThreads) expect(onPool).toBeGreaterThan(0);
+      else expect(onPool).toBe(0);
     });
   });
 }

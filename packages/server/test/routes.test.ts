@@ -110,7 +110,7 @@ describe('the routes, called as their clients call them', () => {
     expect(Number(r.headers.get('x-total-time'))).toBeGreaterThanOrEqual(Number(r.headers.get('x-inference-time')));
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const info = await (await fetch(`${base}/info`)).json();
-    expect(info).toMatchObject({ max_batch_tokens: 16384, max_concurrent_requests: 512, max_client_batch_size: 32, auto_truncate: true });
+    expect(info).toMatchObject({ max_batch_tokens: 16384, max_concurrent_requests: 512, max_client_batch_size: 32, auto_truncate: true, format_threads: 0 });
     expect(info.models.map((m: { name: string; kind: string; backend: string }) => [m.name, m.kind, m.backend])).toEqual([
       ['colbert', 'colbert', 'onnx'],
       ['dense', 'dense', 'onnx'],
@@ -118,8 +118,10 @@ describe('the routes, called as their clients call them', () => {
     // On CPU the model's measured budget is below the server's ceiling and is what batches use.
     expect(info.models[0]).toMatchObject({ batch_tokens: 1024, batch_size: 16 });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['tessera_request_duration_seconds_bucket', 'tessera_queue_duration_seconds', 'tessera_inference_duration_seconds', 'tessera_queue_size', 'tessera_batch_size', 'tessera_batch_tokens', 'tessera_batch_fill', 'tessera_padding_share', 'tessera_requests_in_flight'])
+    for (const name of ['tessera_request_duration_seconds_bucket', 'tessera_queue_duration_seconds', 'tessera_inference_duration_seconds', 'tessera_queue_size', 'tessera_batch_size', 'tessera_batch_tokens', 'tessera_batch_fill', 'tessera_padding_share', 'tessera_requests_in_flight', 'tessera_format_duration_seconds'])
       expect(metrics, name).toContain(name);
     expect(metrics).toMatch(/tessera_batch_size_count\{model="colbert",role="document"\} [1-9]/);
+    // On CPU no formatting threads: every body was written on the main thread.
+    expect(metrics).toMatch(/tessera_format_duration_seconds_count\{thread="main"\} [1-9]/);
   });
 });

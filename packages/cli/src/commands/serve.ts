@@ -32,6 +32,8 @@ Options:
       --api-key KEY           Bearer token for every route but /health (or TESSERA_API_KEY)
       --cors ORIGINS          allow cross-origin calls from these origins (comma-separated; * for any)
       --shutdown-timeout S    seconds to finish accepted requests on SIGTERM/SIGINT (default 30)
+      --format-threads N      threads that write JSON float rows while the main thread serves
+                              others (default: 0 on CPU, a quarter of the cores (1-4) on a GPU)
 
 Example:
   tessera serve --model answerai-colbert-small-v1 --port 8080
@@ -70,6 +72,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'api-key': { type: 'string' },
     cors: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
+    'format-threads': { type: 'string' },
   });
   if (values.help) return printHelp(serveHelp);
   const specs = (values.model as unknown as string[] | undefined) ?? [];
@@ -102,9 +105,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const cors = values.cors === undefined ? undefined : values.cors === '*' ? true : String(values.cors).split(',').map((x) => x.trim());
   // Loaded here, not at the top: the other commands need no HTTP framework.
   const { createServer } = await import('@tessera/server');
-  const server = await createServer({ models, limits, apiKey: (values['api-key'] as string | undefined) ?? process.env.TESSERA_API_KEY, cors, disposeModels: true });
+  const server = await createServer({ models, limits, apiKey: (values['api-key'] as string | undefined) ?? process.env.TESSERA_API_KEY, cors, disposeModels: true, formatThreads: intOption(values, 'format-threads', 0) });
   const address = await server.listen({ host: (values.host as string | undefined) ?? '127.0.0.1', port });
-  say(`listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ${server.limits.maxConcurrentRequests}${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`);
+  say(`listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ${server.limits.maxConcurrentRequests}, ${server.formatThreads} formatting threads${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       say(`${signal}: finishing accepted requests (at most ${server.limits.shutdownTimeoutMs / 1000} s), then exiting`);

@@ -1,7 +1,6 @@
 import type { TokenEmbeddings } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { base64Floats, packBits, rowsOf } from '../encoding.js';
-import { replyJson } from '../json-body.js';
 import type { Service } from '../service.js';
 import { embedBodySchema } from './schema.js';
 
@@ -22,7 +21,7 @@ export function jinaRoutes(app: FastifyInstance, service: Service): void {
     const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs: typeof b.input === 'string' ? [b.input] : b.input, kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'input' });
     const type = b.embedding_type ?? 'float';
     const row = (v: Float32Array) => (type === 'float' ? v : type === 'base64' ? base64Floats(v) : packBits(v, type === 'binary'));
-    return replyJson(reply, {
+    return service.reply(reply, {
       model: out.model.name,
       object: 'list',
       usage: { total_tokens: out.tokens },

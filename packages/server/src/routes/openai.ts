@@ -2,7 +2,6 @@ import type { DenseEmbedding, TokenEmbeddings } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { base64Floats, rowsOf } from '../encoding.js';
 import { badRequest } from '../errors.js';
-import { replyJson } from '../json-body.js';
 import type { Service } from '../service.js';
 import { embedBodySchema } from './schema.js';
 
@@ -33,7 +32,7 @@ export function openaiRoutes(app: FastifyInstance, service: Service): void {
       if (!b.return_multivector)
         throw badRequest(`model "${m.name}" is a ColBERT (multi-vector) model: its embeddings are one vector per token. Use POST /v1/multi-vector, or pass return_multivector: true to get them under "embeddings"`, 'return_multivector');
       const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs, kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'input' });
-      return replyJson(reply, {
+      return service.reply(reply, {
         object: 'list',
         model: out.model.name,
         data: out.results.map((r) => ({ object: 'embedding', index: r.index, embeddings: rowsOf(r.data, r.rows, r.dim).map((row) => (base64 ? base64Floats(row) : row)) })),
@@ -42,7 +41,7 @@ export function openaiRoutes(app: FastifyInstance, service: Service): void {
     }
     if (b.return_multivector) throw badRequest(`model "${m.name}" is a dense model: it has no token vectors (return_multivector)`, 'return_multivector');
     const out = await service.encode<DenseEmbedding>(req, reply, { model: b.model, inputs, kind: 'dense', dimension: b.dimensions, field: 'input' });
-    return replyJson(reply, {
+    return service.reply(reply, {
       object: 'list',
       model: out.model.name,
       data: out.results.map((r) => ({ object: 'embedding', index: r.index, embedding: base64 ? base64Floats(r.data) : r.data })),

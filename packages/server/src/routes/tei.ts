@@ -2,7 +2,6 @@ import { topK, type DenseEmbedding, type TokenEmbeddings } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { rowsOf } from '../encoding.js';
 import { validation } from '../errors.js';
-import { replyJson } from '../json-body.js';
 import type { Service } from '../service.js';
 
 const inputs = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
@@ -16,7 +15,7 @@ export function teiRoutes(app: FastifyInstance, service: Service): void {
     async (req, reply) => {
       const b = req.body;
       const out = await service.encode<DenseEmbedding>(req, reply, { model: b.model, inputs: list(b.inputs), kind: 'dense', dimension: b.dimensions, normalize: b.normalize ?? true, field: 'inputs' });
-      return replyJson(reply, out.results.map((r) => r.data));
+      return service.reply(reply, out.results.map((r) => r.data));
     },
   );
 
@@ -26,7 +25,7 @@ export function teiRoutes(app: FastifyInstance, service: Service): void {
     async (req, reply) => {
       const b = req.body;
       const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs: list(b.inputs), kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'inputs' });
-      return replyJson(reply, out.results.map((r) => rowsOf(r.data, r.rows, r.dim)));
+      return service.reply(reply, out.results.map((r) => rowsOf(r.data, r.rows, r.dim)));
     },
   );
 
