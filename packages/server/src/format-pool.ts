@@ -1,10 +1,17 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FormatReply } from './format-worker.js';
+import type { FormatReply, FormatRequest } from './format-worker.js';
+import { jsonFloatArrays } from './json-body.js';
+
+interface Written {
+  bytes: Buffer;
+  /** For rows: where each array's text ends in bytes. */
+  ends?: Int32Array;
+}
 
 interface Pending {
-  resolve: (body: Buffer) => void;
+  resolve: (w: Written) => void;
   reject: (e: Error) => void;
 }
 
@@ -45,7 +52,7 @@ export class FormatPool {
       if (!p) return;
       thread.pending.delete(m.id);
       if ('error' in m) p.reject(new Error(`writing the response failed: ${m.error}`));
-      else p.resolve(Buffer.from(m.bytes, 0, m.length));
+      else p.resolve({ bytes: Buffer.from(m.bytes, 0, m.length), ends: m.ends });
     });
     const fail = (why: string) => {
       for (const p of thread.pending.values()) p.reject(new Error(`a formatting thread ${why}`));
@@ -60,15 +67,65 @@ export class FormatPool {
   }
 
   /** The value's JSON bytes, written by the least busy thread. */
-  format(value: unknown): Promise<Buffer> {
+  async format(value: unknown): Promise<Buffer> {
+    return (await this.send((id) => ({ id, body: value }))).bytes;
+  }
+
+  /**
+   * Each array's JSON text, for a body that is alone: the arrays are cut into one run per thread
+   * and one for the caller, which writes its run while the threads write theirs.
+   */
+  async formatRows(rows: readonly Float32Array[]): Promise<Map<Float32Array, Uint8Array>> {
+    const shares = this.threads.length + 1;
+    const total = rows.reduce((s, r) => s + r.length, 0);
+    const runs: Float32Array[][] = [];
+    let run: Float32Array[] = [];
+    let filled = 0;
+    for (const r of rows) {
+      run.push(r);
+      filled += r.length;
+      // Cut where the runs so far hold their share of the numbers.
+      if (filled >= ((runs.length + 1) * total) / shares && runs.length < shares - 1) {
+        runs.push(run);
+        run = [];
+      }
+    }
+    if (run.length) runs.push(run);
+    const [own = [], ...others] = runs;
+    const sent = others.map((r) => {
+      // One packed copy that moves to the thread, rather than a clone of each row's whole buffer.
+      const lengths = Int32Array.from(r, (x) => x.length);
+      const packed = new Float32Array(lengths.reduce((s, n) => s + n, 0));
+      let at = 0;
+      for (const x of r) {
+        packed.set(x, at);
+        at += x.length;
+      }
+      return this.send((id) => ({ id, rows: packed, lengths }), [packed.buffer]);
+    });
+    const mine = jsonFloatArrays(own);
+    const written = [mine, ...(await Promise.all(sent))];
+    const out = new Map<Float32Array, Uint8Array>();
+    written.forEach((w, k) => {
+      let start = 0;
+      (k === 0 ? own : others[k - 1]!).forEach((r, i) => {
+        const end = w.ends![i]!;
+        out.set(r, w.bytes.subarray(start, end));
+        start = end;
+      });
+    });
+    return out;
+  }
+
+  private send(message: (id: number) => FormatRequest, transfer: ArrayBuffer[] = []): Promise<Written> {
     if (this.closed) return Promise.reject(new Error('the server is closed'));
     let thread = this.threads[0]!;
     for (const t of this.threads) if (t.pending.size < thread.pending.size) thread = t;
     const id = this.seq++;
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Written>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
       try {
-        thread.worker.postMessage({ id, value });
+        thread.worker.postMessage(message(id), transfer);
       } catch (e) {
         thread.pending.delete(id);
         reject(e as Error);

@@ -1,27 +1,33 @@
-/** A formatting thread of FormatPool: writes each response value it is sent as JSON bytes. */
+/**
+ * A formatting thread of FormatPool. A 'body' message is written whole as JSON; a 'rows' message
+ * is a run of float arrays (packed one after the other, with their lengths), each written as its
+ * JSON array, with where each ends (the main thread puts them into a body it writes itself).
+ */
 import { parentPort } from 'node:worker_threads';
-import { jsonBody } from './json-body.js';
+import { jsonBody, jsonFloatArrays } from './json-body.js';
 
-export interface FormatRequest {
-  id: number;
-  value: unknown;
+export type FormatRequest = { id: number; body: unknown } | { id: number; rows: Float32Array; lengths: Int32Array };
+
+export type FormatReply = { id: number; bytes: ArrayBuffer; length: number; ends?: Int32Array } | { id: number; error: string };
+
+function unpack(packed: Float32Array, lengths: Int32Array): Float32Array[] {
+  let at = 0;
+  return Array.from(lengths, (n) => packed.subarray(at, (at += n)));
 }
-
-export type FormatReply = { id: number; bytes: ArrayBuffer; length: number } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('format-worker.js runs as a worker thread of @tessera/server');
-port.on('message', ({ id, value }: FormatRequest) => {
+port.on('message', (m: FormatRequest) => {
   let reply: FormatReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const body = jsonBody(value);
-    // jsonBody's buffer is its own (never Node's shared small-buffer pool), so it can move.
-    const bytes = body.buffer as ArrayBuffer;
-    reply = { id, bytes, length: body.length };
+    const out = 'rows' in m ? jsonFloatArrays(unpack(m.rows, m.lengths)) : { bytes: jsonBody(m.body), ends: undefined };
+    // The writer's buffer is its own (never Node's shared small-buffer pool), so it can move.
+    const bytes = out.bytes.buffer as ArrayBuffer;
+    reply = { id: m.id, bytes, length: out.bytes.length, ...(out.ends ? { ends: out.ends } : {}) };
     transfer = [bytes];
   } catch (e) {
-    reply = { id, error: (e as Error).message };
+    reply = { id: m.id, error: (e as Error).message };
   }
   port.postMessage(reply, transfer);
 });

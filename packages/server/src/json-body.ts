@@ -6,13 +6,34 @@ import { MAX_FLOAT32_BYTES, writeFloat32 } from './float32-text.js';
  * float32's shortest form (float32-text.ts). Everything else is written as JSON.stringify writes
  * it: undefined members are left out, non-finite numbers become null, toJSON() is called.
  */
-export function jsonBody(value: unknown): Buffer {
-  const w = new JsonWriter();
+export function jsonBody(value: unknown, written?: ReadonlyMap<Float32Array, Uint8Array>): Buffer {
+  const w = new JsonWriter(written);
   w.value(value);
   return w.done();
 }
 
+/** Each array's JSON text, one after the other, and where each ends: the rows a formatting thread writes for a body. */
+export function jsonFloatArrays(rows: readonly Float32Array[]): { bytes: Buffer; ends: Int32Array } {
+  const w = new JsonWriter();
+  const ends = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    w.value(r);
+    ends[i] = w.length;
+  });
+  return { bytes: w.done(), ends };
+}
+
+/** The Float32Arrays in a value, in the order JSON writes them. */
+export function floatArrays(v: unknown, out: Float32Array[] = []): Float32Array[] {
+  if (v instanceof Float32Array) out.push(v);
+  else if (v !== null && typeof v === 'object') for (const x of Array.isArray(v) ? v : Object.values(v)) floatArrays(x, out);
+  return out;
+}
+
 class JsonWriter {
+  /** Arrays whose JSON text was written elsewhere (formatting threads): copied, not written again. */
+  constructor(private readonly written?: ReadonlyMap<Float32Array, Uint8Array>) {}
+
   private buf = Buffer.allocUnsafe(1 << 16);
   private pos = 0;
 
@@ -33,7 +54,18 @@ class JsonWriter {
     this.buf[this.pos++] = c;
   }
 
+  get length(): number {
+    return this.pos;
+  }
+
   private floats(v: Float32Array): void {
+    const ready = this.written?.get(v);
+    if (ready) {
+      this.reserve(ready.length);
+      this.buf.set(ready, this.pos);
+      this.pos += ready.length;
+      return;
+    }
     const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
     this.reserve(2 + v.length * (MAX_FLOAT32_BYTES + 1));
     const buf = this.buf;
@@ -93,8 +125,10 @@ export function floatCount(v: unknown, limit: number): number {
   return n;
 }
 
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Sets the JSON content type and returns the body for Fastify to send as it is. */
 export function replyJson(reply: FastifyReply, value: unknown): Buffer {
-  reply.type('application/json; charset=utf-8');
+  reply.type(JSON_TYPE);
   return jsonBody(value);
 }

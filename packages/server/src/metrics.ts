@@ -14,7 +14,7 @@ export class ServerMetrics {
   readonly batchFill = new Histogram({ name: 'tessera_batch_fill', help: 'Padded tokens of a forward pass over max-batch-tokens', labelNames: ['model', 'role'], buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1], registers: [this.registry] });
   readonly paddingShare = new Histogram({ name: 'tessera_padding_share', help: 'Share of a forward pass spent on padding', labelNames: ['model', 'role'], buckets: [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1], registers: [this.registry] });
   readonly failures = new Counter({ name: 'tessera_failures_total', help: 'Requests that failed, by kind (validation, payload, overloaded, unauthorized, not_found, backend, cancelled)', labelNames: ['kind'], registers: [this.registry] });
-  readonly formatDuration = new Histogram({ name: 'tessera_format_duration_seconds', help: 'Time to write an embedding response as JSON, by where (main thread, or a formatting thread with its hand-over)', labelNames: ['thread'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1], registers: [this.registry] });
+  readonly formatDuration = new Histogram({ name: 'tessera_format_duration_seconds', help: 'Time to write an embedding response as JSON, by where: main (the main thread), pool (one formatting thread, hand-over included) or split (a lone request rows over all of them)', labelNames: ['thread'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1], registers: [this.registry] });
   readonly inFlight = new Gauge({ name: 'tessera_requests_in_flight', help: 'Requests accepted and not yet answered', registers: [this.registry] });
 
   constructor() {

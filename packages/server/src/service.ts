@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Batcher, type Job, type Kind } from './batcher.js';
 import { HttpError, badRequest, validation } from './errors.js';
 import type { FormatPool } from './format-pool.js';
-import { floatCount, replyJson } from './json-body.js';
+import { JSON_TYPE, floatArrays, floatCount, jsonBody, replyJson } from './json-body.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel, ServerLimits, ServerOptions } from './options.js';
 
@@ -76,16 +76,25 @@ export class Service {
 
   /**
    * A response's JSON body. With formatting threads, one with many float rows is written on one
-   * of them while other requests need this thread; alone, it is written here at once (handing it
-   * over would only add a thread's wake-up to its latency).
+   * of them while other requests need this thread; a request that is alone has its rows split
+   * over all of them (two or more), written at once, and put into the body here.
    */
   reply(reply: FastifyReply, value: unknown): Buffer | Promise<Buffer> {
     const t0 = performance.now();
     const took = (thread: string) => this.metrics.formatDuration.observe({ thread }, (performance.now() - t0) / 1000);
-    if (this.pool && this.inFlight > 1 && floatCount(value, POOL_MIN_FLOATS) >= POOL_MIN_FLOATS) {
-      reply.type('application/json; charset=utf-8');
-      return this.pool.format(value).then((body) => {
+    const pool = this.pool && floatCount(value, POOL_MIN_FLOATS) >= POOL_MIN_FLOATS ? this.pool : undefined;
+    if (pool && this.inFlight > 1) {
+      reply.type(JSON_TYPE);
+      return pool.format(value).then((body) => {
         took('pool');
+        return body;
+      });
+    }
+    if (pool && pool.size > 1) {
+      reply.type(JSON_TYPE);
+      return pool.formatRows(floatArrays(value)).then((rows) => {
+        const body = jsonBody(value, rows);
+        took('split');
         return body;
       });
     }
@@ -93,6 +102,7 @@ export class Service {
     took('main');
     return body;
   }
+
 
   /** Validates, tokenizes, queues and waits; sets the timing headers. */
   async encode<T extends TokenEmbeddings | DenseEmbedding>(req: FastifyRequest, reply: FastifyReply, r: EncodeRequest): Promise<EncodeOutcome<T>> {

@@ -56,3 +56,35 @@ for (const [layout, dir, formatThreads] of [
     });
   });
 }
+
+describe('a lone request on a server with formatting threads', () => {
+  let t: Tessera;
+  let server: TesseraServer;
+  let base: string;
+  beforeAll(async () => {
+    t = await open(fixtures.pylate);
+    server = await createServer({ models: [t], formatThreads: 3 });
+    base = await server.listen({ port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  it('has its rows written on all the threads at once, and gets the direct rows (to 1e-6)', async () => {
+    const texts = Array.from({ length: 6 }, (_, k) => Array.from({ length: 60 }, (_, w) => WORDS[(k + w) % WORDS.length]).join(' '));
+    const direct = await t.encodeDocuments(texts);
+    expect(direct.reduce((s, d) => s + d.data.length, 0)).toBeGreaterThan(2048);
+    for (const path of ['/v1/multi-vector', '/embed_all'] as const) {
+      const a = await post(base, path, path === '/embed_all' ? { inputs: texts } : { input: texts });
+      expect(a.status).toBe(200);
+      const rows: number[][][] = path === '/embed_all' ? a.body : a.body.data.map((d: { embeddings: number[][] }) => d.embeddings);
+      rows.forEach((r, i) => {
+        expect(r.length).toBe(direct[i]!.rows);
+        expect(maxDiff(r.flat(), direct[i]!.data)).toBeLessThanOrEqual(1e-6);
+      });
+    }
+    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/tessera_format_duration_seconds_count\{thread="split"\} 2\n/);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FormatPool } from '../src/format-pool.js';
-import { jsonBody } from '../src/json-body.js';
+import { floatArrays, jsonBody } from '../src/json-body.js';
 import { defaultFormatThreads } from '../src/options.js';
 
 const floatRows = fc.array(fc.float32Array({ minLength: 0, maxLength: 64 }), { maxLength: 6 });
@@ -54,5 +54,39 @@ describe('defaultFormatThreads', () => {
     expect(defaultFormatThreads(['cpu', 'cuda:0'], 8)).toBe(2);
     expect(defaultFormatThreads(['cuda:0', 'cuda:1'], 16)).toBe(4);
     expect(defaultFormatThreads(['cuda:0'], 128)).toBe(4);
+  });
+});
+
+describe('FormatPool.formatRows', () => {
+  const pool = new FormatPool(3);
+  afterAll(() => pool.close());
+
+  it('writes each row on the threads at once, and the body built from them is the body the main thread writes', async () => {
+    await fc.assert(
+      fc.asyncProperty(body, async (v) => {
+        const rows = floatArrays(v);
+        const written = await pool.formatRows(rows);
+        for (const r of rows) expect(Buffer.from(written.get(r)!).toString()).toBe(jsonBody(r).toString());
+        return jsonBody(v, written).equals(jsonBody(v));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives every thread and the caller a share of a big body', async () => {
+    const rows = Array.from({ length: 90 }, (_, r) => Float32Array.from({ length: 96 }, (_, i) => Math.cos(r * 96 + i) / 5));
+    const sent: number[] = [];
+    const threads = (pool as unknown as { threads: Array<{ worker: { postMessage(m: { lengths?: Int32Array }, transfer: ArrayBuffer[]): void } }> }).threads;
+    for (const t of threads) {
+      const post = t.worker.postMessage.bind(t.worker);
+      t.worker.postMessage = (m, transfer) => {
+        sent.push(m.lengths?.length ?? -1);
+        post(m, transfer);
+      };
+    }
+    const written = await pool.formatRows(rows);
+    // 90 rows in four shares: the caller writes the first 23, the threads 22, 23 and 22.
+    expect(sent).toEqual([22, 23, 22]);
+    expect(jsonBody({ rows }, written).equals(jsonBody({ rows }))).toBe(true);
   });
 });
