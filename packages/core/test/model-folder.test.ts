@@ -150,6 +150,12 @@ describe('model folders', () => {
     const badPrompt = copyFixture(fixtures.pylate);
     writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), JSON.stringify({ prompts: { q: 'x' }, default_prompt_name: 'query' }));
     expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(/default_prompt_name "query" is not one of the prompts \(q\)/);
+    // Names Object.prototype holds are not prompts, and "__proto__" is a name like any other.
+    writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "toString"}');
+    expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(/default_prompt_name "toString" is not one of the prompts \(__proto__, q\)/);
+    writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "__proto__"}');
+    const proto = await loadModelSpec(badPrompt);
+    expect([proto.defaultPromptName, proto.prompts['__proto__'], Object.keys(proto.prompts)]).toEqual(['__proto__', 'p: ', ['__proto__', 'q']]);
 
     const badField = copyFixture(fixtures.pylate);
     writeFileSync(join(badField, 'config_sentence_transformers.json'), JSON.stringify({ query_length: 'long' }));

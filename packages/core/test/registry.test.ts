@@ -17,6 +17,8 @@ describe('model registry', () => {
     expect(e.message).toMatch(/x\.json: models\.0\.dimension/);
     expect((await errorOf(() => parseRegistry({ models: [base, base] }))).message).toMatch(/duplicate model id/);
     expect((await errorOf(() => parseRegistry({ models: [{ ...base, dimensions: [32] }] }))).message).toMatch(/dimensions must include dimension/);
+    // A key Object.prototype holds is no field.
+    expect((await errorOf(() => parseRegistry(JSON.parse(`{"models": [${JSON.stringify(base).slice(0, -1)}, "constructor": 1}]}`)))).message).toMatch(/models\.0\.constructor: unrecognized key/);
   });
 });
 

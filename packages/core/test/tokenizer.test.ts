@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HfTextTokenizer, buildColbert, loadModelSpec, resolveColbertTokens, roleText, type ColbertSettings, type TextTokenizer } from '../src/index.js';
@@ -24,6 +24,21 @@ describe('tokenizer', () => {
     expect(await fromVocab.encodeRaw(texts)).toEqual(await fromJson.encodeRaw(texts));
     expect(fromVocab.specialPrefix).toEqual([101]);
     expect(fromVocab.specialSuffix).toEqual([102]);
+  });
+
+  it('keeps vocab.txt tokens that are names on Object.prototype', async () => {
+    const dir = copyFixture(fixtures.stanford);
+    rmSync(join(dir, 'tokenizer.json'));
+    const lines = readFileSync(join(dir, 'vocab.txt'), 'utf8').split('\n');
+    // Two unused slots become "constructor" and "__proto__".
+    const [a, b] = [lines.indexOf('[unused5]'), lines.indexOf('[unused6]')];
+    lines[a] = 'constructor';
+    lines[b] = '__proto__';
+    writeFileSync(join(dir, 'vocab.txt'), lines.join('\n'));
+    const tok = await HfTextTokenizer.fromFolder(dir);
+    expect(tok.tokenToId('constructor')).toBe(a);
+    expect(tok.tokenToId('__proto__')).toBe(b);
+    expect(await tok.encodeRaw(['constructor'])).toEqual([[a]]);
   });
 
   it('finds marker tokens whichever side has the trailing space, the config or the vocabulary', async () => {

@@ -62,6 +62,14 @@ describe('safetensors', () => {
     );
   });
 
+  it('keeps a tensor named __proto__ (found by the property above: it was dropped from the header)', async () => {
+    const tensors = Object.fromEntries([['__proto__', tensorOf({ dtype: 'F32', shape: [2], seed: 1 })], ['w', tensorOf({ dtype: 'I8', shape: [3], seed: 2 })]]);
+    const f = await SafetensorsFile.open(file(encodeSafetensors(tensors)));
+    expect(f.names().sort()).toEqual(['__proto__', 'w']);
+    expect(Buffer.from(await f.readBytes('__proto__')).equals(Buffer.from(tensors['__proto__']!.data.buffer))).toBe(true);
+    expect(f.info('w').shape).toEqual([3]);
+  });
+
   it('opens random bytes, or refuses them with a TesseraError naming the file', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), async (bytes, len) => {

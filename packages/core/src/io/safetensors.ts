@@ -78,7 +78,7 @@ export class SafetensorsFile {
       const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (!entry || typeof entry !== 'object') throw corrupt(path, `tensor "${name}" has no description`, name);
       const dtype = entry.dtype;
-      if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw corrupt(path, `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`, `${name}.dtype`);
+      if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw corrupt(path, `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`, `${name}.dtype`);
       const shape = entry.shape;
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw corrupt(path, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`, `${name}.shape`);
       const off = entry.data_offsets;
@@ -162,7 +162,8 @@ export interface TensorToWrite {
 
 /** Serializes tensors into the safetensors format (readable by Python's safetensors). */
 export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = {}): Buffer {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named "__proto__" is a key like any other, not a prototype to set.
+  const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   const parts: Buffer[] = [];

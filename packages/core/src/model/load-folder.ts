@@ -58,7 +58,8 @@ function findOnnx(dir: string, transformerDir: string): string[] {
 }
 
 function readPrompts(st: Json | undefined, file: string): { prompts: Record<string, string>; defaultPromptName: string | null } {
-  const prompts: Record<string, string> = {};
+  // No prototype: a prompt named "__proto__" is kept, and "toString" is not taken for a prompt.
+  const prompts: Record<string, string> = Object.create(null);
   const raw = st?.prompts;
   if (raw !== undefined && raw !== null) {
     if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${file}: field "prompts" must be an object of strings`, { file, field: 'prompts' });

@@ -64,7 +64,7 @@ export function parseRegistry(json: unknown, source = 'registry'): ModelEntry[] 
   return (top.models as unknown[]).map((raw, i) => {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail(`models.${i}`, 'expected an object');
     const m = raw as Record<string, unknown>;
-    for (const k of Object.keys(m)) if (!(k in FIELDS)) fail(`models.${i}.${k}`, 'unrecognized key');
+    for (const k of Object.keys(m)) if (!Object.hasOwn(FIELDS, k)) fail(`models.${i}.${k}`, 'unrecognized key');
     for (const [k, check] of Object.entries(FIELDS)) {
       const why = check(m[k]);
       if (why) fail(`models.${i}.${k}`, why);

@@ -93,7 +93,8 @@ export class HfTextTokenizer implements TextTokenizer {
       // A vocab.txt folder (Stanford ColBERT): the tokenizer.json that transformers' BertTokenizerFast builds from it.
       const lower = cfg.do_lower_case !== false || !!options.lowercase;
       const unk = special('unk_token') ?? '[UNK]';
-      const vocab: Record<string, number> = {};
+      // No prototype: tokens such as "constructor" or "__proto__" are vocabulary like any other.
+      const vocab: Record<string, number> = Object.create(null);
       readFileSync(vocabPath, 'utf8').split(/\r?\n/).forEach((t, i) => {
         if (t && !(t in vocab)) vocab[t] = i;
       });
