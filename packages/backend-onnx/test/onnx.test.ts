@@ -168,6 +168,8 @@ describe('ONNX errors', () => {
     };
     await expect(drain(c.encodeStream(['x'], { as: 'dense' }))).rejects.toThrow(/ColBERT model; stream queries or documents/);
     await expect(drain(d.encodeStream(['x'], { as: 'query' }))).rejects.toThrow(/dense model; stream with as: 'dense'/);
+    // A name Object.prototype holds is no prompt of the folder.
+    await expect(d.encodeDense(['x'], { promptName: 'toString' })).rejects.toThrow(/prompt "toString" is not one of .*prompts \(none\)/);
     await c.dispose();
     await d.dispose();
   });
