@@ -53,33 +53,38 @@ export async function queueBench(modelDir: string, modelName: string, o: { threa
     for (const n of o.workers) {
       const threadsEach = Math.max(1, Math.floor(o.threads / n));
       const children: ChildProcess[] = Array.from({ length: n }, () => spawn(process.execPath, [WORKER, JSON.stringify({ queue: redis.url, threads: threadsEach })], { stdio: 'ignore' }));
-      // Workers load their model on the first shard: a warm-up run, then the measured one.
-      await enqueueIndex(t, { queue: redis.url, input, to: join(work, `warm-${n}`), shardSize: o.shardSize });
-      const warm = await waitDone(redis.url, join(work, `warm-${n}`));
-      void warm;
-      const to = join(work, `queued-${n}`);
-      const started = Date.now();
-      const info = await enqueueIndex(t, { queue: redis.url, input, to, shardSize: o.shardSize });
-      await waitDone(redis.url, to);
-      const secs = (Date.now() - started) / 1000;
-      const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
-      const jobs = (await Promise.all(Array.from({ length: info.shards }, (_, i) => queue.getJob(`${info.run}-${i}`)))).filter((j) => !!j);
-      await queue.close();
-      const overhead = jobs.map((j) => j!.finishedOn! - j!.processedOn! - (j!.returnvalue as ShardResult).encodeMs);
-      const byWorker = new Map<string, Array<{ start: number; end: number }>>();
-      for (const j of jobs) {
-        const w = (j!.returnvalue as ShardResult).worker;
-        (byWorker.get(w) ?? byWorker.set(w, []).get(w)!).push({ start: j!.processedOn!, end: j!.finishedOn! });
+      // The workers stop whatever happens: a failed run must not leave them holding the bench open.
+      const exited = children.map((c) => new Promise((r) => c.once('exit', r)));
+      try {
+        // Workers load their model on the first shard: a warm-up run, then the measured one.
+        await enqueueIndex(t, { queue: redis.url, input, to: join(work, `warm-${n}`), shardSize: o.shardSize });
+        const warm = await waitDone(redis.url, join(work, `warm-${n}`));
+        void warm;
+        const to = join(work, `queued-${n}`);
+        const started = Date.now();
+        const info = await enqueueIndex(t, { queue: redis.url, input, to, shardSize: o.shardSize });
+        await waitDone(redis.url, to);
+        const secs = (Date.now() - started) / 1000;
+        const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
+        const jobs = (await Promise.all(Array.from({ length: info.shards }, (_, i) => queue.getJob(`${info.run}-${i}`)))).filter((j) => !!j);
+        await queue.close();
+        const overhead = jobs.map((j) => j!.finishedOn! - j!.processedOn! - (j!.returnvalue as ShardResult).encodeMs);
+        const byWorker = new Map<string, Array<{ start: number; end: number }>>();
+        for (const j of jobs) {
+          const w = (j!.returnvalue as ShardResult).worker;
+          (byWorker.get(w) ?? byWorker.set(w, []).get(w)!).push({ start: j!.processedOn!, end: j!.finishedOn! });
+        }
+        const gaps: number[] = [];
+        for (const list of byWorker.values()) {
+          list.sort((a, b) => a.start - b.start);
+          for (let i = 1; i < list.length; i++) gaps.push(list[i]!.start - list[i - 1]!.end);
+        }
+        const mean = (a: number[]) => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : 0);
+        rows.push({ workers: n, threadsEach, docsPerSec: round(o.texts.length / secs), ratio: round(o.texts.length / secs / singleDocsPerSec), overheadMsPerShard: round(mean(overhead), 1), pickupMs: round(mean(gaps), 1) });
+      } finally {
+        for (const c of children) c.kill('SIGTERM');
+        await Promise.all(exited);
       }
-      const gaps: number[] = [];
-      for (const list of byWorker.values()) {
-        list.sort((a, b) => a.start - b.start);
-        for (let i = 1; i < list.length; i++) gaps.push(list[i]!.start - list[i - 1]!.end);
-      }
-      const mean = (a: number[]) => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : 0);
-      rows.push({ workers: n, threadsEach, docsPerSec: round(o.texts.length / secs), ratio: round(o.texts.length / secs / singleDocsPerSec), overheadMsPerShard: round(mean(overhead), 1), pickupMs: round(mean(gaps), 1) });
-      for (const c of children) c.kill('SIGTERM');
-      await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
     }
     return { model: modelName, texts: o.texts.length, shardSize: o.shardSize, singleDocsPerSec: round(singleDocsPerSec), rows };
   } finally {

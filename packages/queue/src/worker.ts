@@ -56,7 +56,16 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
   const backend = await resolveBackend(o.backend ?? 'auto');
   const devices = await devicesFor(backend, o.device ?? 'cpu');
   const stores = new Map<string, Promise<LanceDbStore>>();
-  const store = (to: string) => stores.get(to) ?? stores.set(to, LanceDbStore.open(to)).get(to)!;
+  const store = (to: string) => {
+    let s = stores.get(to);
+    if (!s) {
+      s = LanceDbStore.open(to);
+      stores.set(to, s);
+      // A store that failed to open is opened again for the next shard, not failed for good.
+      s.catch(() => stores.delete(to));
+    }
+    return s;
+  };
   const workers: Worker[] = [];
   const models: Array<Map<string, Promise<{ t: Tessera; fingerprint: string }>>> = [];
   for (const device of devices) {

@@ -8,6 +8,27 @@ import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-row
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
 export const MANIFEST_FILE = 'tessera-index.json';
 const TABLE = 'documents';
+/** How long to wait for another process's new table to commit its first version. */
+const CREATION_WAIT_MS = 5000;
+
+/**
+ * Opens the table, waiting while another process creates it: LanceDB lists a table as soon as
+ * its folder exists, and opening fails ("not found") until its first version is committed. Two
+ * queue workers starting on a new index met this in CI.
+ */
+async function openCommitted(db: lancedb.Connection, location: string): Promise<lancedb.Table> {
+  const started = Date.now();
+  for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await db.openTable(TABLE);
+    } catch (e) {
+      const notYet = /not found/i.test(String((e as Error)?.message ?? e));
+      if (!notYet || Date.now() - started > CREATION_WAIT_MS)
+        throw new TesseraError('STORE_FAILED', `${location}: the "${TABLE}" table is listed but cannot be opened${notYet ? ` after ${CREATION_WAIT_MS / 1000} s (a writer that was creating it may have stopped; the folder needs repair or removal)` : ''}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { location }, { cause: e });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 
 export interface AnnIndexOptions {
   /** IVF partitions (default: about sqrt of the token rows, at most 1024). */
@@ -58,7 +79,7 @@ export class LanceDbStore implements Store {
       throw new TesseraError('NOT_AN_INDEX', `${abs} is not a Tessera index (it has files but no ${MANIFEST_FILE}); give a new or empty folder`, { location: abs });
     if (!entries.length) return store;
     const db = await store.connection();
-    if ((await db.tableNames()).includes(TABLE)) store.table = await db.openTable(TABLE);
+    if ((await db.tableNames()).includes(TABLE)) store.table = await openCommitted(db, abs);
     store.dimension = (await store.readManifest())?.dimension;
     return store;
   }
@@ -155,7 +176,7 @@ export class LanceDbStore implements Store {
   /** The table: created empty (or found, when another process created it first). */
   private async createOrOpen(dim: number): Promise<lancedb.Table> {
     const db = await this.connection();
-    if ((await db.tableNames()).includes(TABLE)) return db.openTable(TABLE);
+    if ((await db.tableNames()).includes(TABLE)) return openCommitted(db, this.location);
     return db.createEmptyTable(TABLE, tableSchema(dim), { mode: 'create', existOk: true });
   }
 

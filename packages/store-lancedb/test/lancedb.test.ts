@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,34 @@ function clustered(n: number, dim: number, seed = 1): { docs: StoreRecord[]; cen
 }
 
 describe('the LanceDB store', () => {
+  it('opens a table another process is still creating once its first version commits, and names a table that never does', async () => {
+    const dir = folder();
+    const creator = await LanceDbStore.open(dir);
+    await creator.writeManifest(manifest(4));
+    // What a second writer sees while the first creates the table: the folder is listed, nothing is committed.
+    mkdirSync(join(dir, 'documents.lance'));
+    const created = new Promise<void>((resolve, reject) =>
+      setTimeout(() => {
+        rmSync(join(dir, 'documents.lance'), { recursive: true });
+        creator.upsert([{ id: 'x', source: 's', seq: 0, vectors: { rows: 1, dim: 4, data: Float32Array.of(1, 0, 0, 0) } }]).then(() => resolve(), reject);
+      }, 300),
+    );
+    const second = await LanceDbStore.open(dir);
+    await created;
+    expect(await second.count()).toBe(1);
+    await second.close();
+    await creator.close();
+
+    const stuck = folder();
+    const s = await LanceDbStore.open(stuck);
+    await s.writeManifest(manifest(4));
+    await s.close();
+    mkdirSync(join(stuck, 'documents.lance'));
+    const e = await LanceDbStore.open(stuck).then(() => undefined, (x: Error & { code?: string }) => x);
+    expect(e?.code).toBe('STORE_FAILED');
+    expect(e?.message).toMatch(/"documents" table is listed but cannot be opened after 5 s/);
+  }, 30_000);
+
   it('searches exactly (flat) until an ANN index is built, then approximately, with recall measured against exact MaxSim', async () => {
     const dim = 32;
     const { docs } = clustered(1500, dim);
