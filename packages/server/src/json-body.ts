@@ -30,18 +30,6 @@ export function floatArrays(v: unknown, out: Float32Array[] = []): Float32Array[
   return out;
 }
 
-/** The float32 numbers in a value's Float32Arrays, counted up to `limit`. */
-export function floatCount(v: unknown, limit: number): number {
-  if (v instanceof Float32Array) return v.length;
-  if (v === null || typeof v !== 'object') return 0;
-  let n = 0;
-  for (const x of Array.isArray(v) ? v : Object.values(v)) {
-    n += floatCount(x, limit - n);
-    if (n >= limit) break;
-  }
-  return n;
-}
-
 class JsonWriter {
   /** Arrays whose JSON text was written elsewhere (formatting threads): copied, not written again. */
   constructor(private readonly written?: ReadonlyMap<Float32Array, Uint8Array>) {}

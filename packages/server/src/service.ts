@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Batcher, type Job, type Kind } from './batcher.js';
 import { HttpError, badRequest, validation } from './errors.js';
 import type { FormatPool } from './format-pool.js';
-import { JSON_TYPE, floatArrays, floatCount, jsonBody, replyJson } from './json-body.js';
+import { JSON_TYPE, floatArrays, jsonBody, replyJson } from './json-body.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel, ServerLimits, ServerOptions } from './options.js';
 
@@ -82,26 +82,26 @@ export class Service {
   reply(reply: FastifyReply, value: unknown): Buffer | Promise<Buffer> {
     const t0 = performance.now();
     const took = (thread: string) => this.metrics.formatDuration.observe({ thread }, (performance.now() - t0) / 1000);
-    const pool = this.pool && floatCount(value, POOL_MIN_FLOATS) >= POOL_MIN_FLOATS ? this.pool : undefined;
-    if (pool && this.inFlight > 1) {
-      reply.type(JSON_TYPE);
+    const rows = this.pool ? floatArrays(value) : [];
+    const pool = rows.reduce((n, r) => n + r.length, 0) >= POOL_MIN_FLOATS ? this.pool : undefined;
+    if (!pool || (this.inFlight <= 1 && pool.size < 2)) {
+      const body = replyJson(reply, value);
+      took('main');
+      return body;
+    }
+    reply.type(JSON_TYPE);
+    if (this.inFlight > 1)
       return pool.format(value).then((body) => {
         took('pool');
         return body;
       });
-    }
-    if (pool && pool.size > 1) {
-      reply.type(JSON_TYPE);
-      return pool.formatRows(floatArrays(value)).then((rows) => {
-        const body = jsonBody(value, rows);
-        took('split');
-        return body;
-      });
-    }
-    const body = replyJson(reply, value);
-    took('main');
-    return body;
+    return pool.formatRows(rows).then((written) => {
+      const body = jsonBody(value, written);
+      took('split');
+      return body;
+    });
   }
+
 
 
   /** Validates, tokenizes, queues and waits; sets the timing headers. */

@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tessera } from '@tessera/core';
+import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import { createServer, type TesseraServer } from '../src/index.js';
-import { maxDiff, open, post } from './helpers.js';
+import { maxDiff, post, serveFixture } from './helpers.js';
 
 const WORDS = 'late interaction keeps one vector per token and scores every query token against its best document token with maxsim'.split(' ');
 /** Client k's texts: 1-4 texts of 0-60 words, different for every client. */
@@ -16,20 +14,10 @@ for (const [layout, dir, formatThreads] of [
   ['pylate', fixtures.pylate, 2],
 ] as const) {
   describe(`64 concurrent clients on the ${layout} layout, ${formatThreads} formatting threads`, () => {
-    let t: Tessera;
-    let server: TesseraServer;
-    let base: string;
-    beforeAll(async () => {
-      t = await open(dir);
-      server = await createServer({ models: [t], limits: { maxBatchTokens: 2048 }, formatThreads });
-      base = await server.listen({ port: 0 });
-    });
-    afterAll(async () => {
-      await server.close();
-      await t.dispose();
-    });
+    const served = serveFixture(dir, { limits: { maxBatchTokens: 2048 }, formatThreads });
 
     it('each get exactly what a direct call returns for their inputs, in their order', async () => {
+      const { t, base } = served;
       const clients = Array.from({ length: 64 }, (_, k) => ({ k, texts: textsOf(k), role: k % 3 === 0 ? ('query' as const) : ('document' as const) }));
       const answers = await Promise.all(clients.map((c) => post(base, '/v1/multi-vector', { input: c.texts, input_type: c.role })));
       for (const c of clients) {
@@ -58,20 +46,10 @@ for (const [layout, dir, formatThreads] of [
 }
 
 describe('a lone request on a server with formatting threads', () => {
-  let t: Tessera;
-  let server: TesseraServer;
-  let base: string;
-  beforeAll(async () => {
-    t = await open(fixtures.pylate);
-    server = await createServer({ models: [t], formatThreads: 3 });
-    base = await server.listen({ port: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-    await t.dispose();
-  });
+  const served = serveFixture(fixtures.pylate, { formatThreads: 3 });
 
   it('has its rows written on all the threads at once, and gets the direct rows (to 1e-6)', async () => {
+    const { t, base } = served;
     const texts = Array.from({ length: 6 }, (_, k) => Array.from({ length: 60 }, (_, w) => WORDS[(k + w) % WORDS.length]).join(' '));
     const direct = await t.encodeDocuments(texts);
     expect(direct.reduce((s, d) => s + d.data.length, 0)).toBeGreaterThan(2048);

@@ -1,5 +1,7 @@
+import { afterAll, beforeAll } from 'vitest';
 import { Tessera, type Backend, type PaddedBatch } from '@tessera/core';
 import { backend as onnx } from '@tessera/backend-onnx';
+import { createServer, type ServerOptions, type TesseraServer } from '../src/index.js';
 
 /** The ONNX backend with knobs for tests: a delay per forward pass, a failure on demand, and a log of what ran. */
 export function testBackend(name: string) {
@@ -50,4 +52,23 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/**
+ * Opens a fixture and serves it (named `name` when given) for the tests of the enclosing
+ * describe; the fields are filled before its first test, and both are closed after its last.
+ */
+export function serveFixture(dir: string, options: Omit<ServerOptions, 'models'> & { name?: string } = {}): { t: Tessera; server: TesseraServer; base: string } {
+  const served = {} as { t: Tessera; server: TesseraServer; base: string };
+  const { name, ...serverOptions } = options;
+  beforeAll(async () => {
+    served.t = await open(dir);
+    served.server = await createServer({ ...serverOptions, models: [name ? { name, tessera: served.t } : served.t] });
+    served.base = await served.server.listen({ port: 0 });
+  });
+  afterAll(async () => {
+    await served.server.close();
+    await served.t.dispose();
+  });
+  return served;
 }

@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tessera } from '@tessera/core';
+import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import { createServer, type TesseraServer } from '../src/index.js';
-import { open, post, testBackend } from './helpers.js';
+import { createServer } from '../src/index.js';
+import { open, post, serveFixture, testBackend } from './helpers.js';
 
 describe('errors, with the status and the field', () => {
-  let t: Tessera;
-  let server: TesseraServer;
-  let base: string;
-  beforeAll(async () => {
-    t = await open(fixtures.pylate);
-    server = await createServer({ models: [{ name: 'colbert', tessera: t }], limits: { maxClientBatchSize: 4, payloadLimit: 4096, autoTruncate: false } });
-    base = await server.listen({ port: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-    await t.dispose();
-  });
+  const served = serveFixture(fixtures.pylate, { name: 'colbert', limits: { maxClientBatchSize: 4, payloadLimit: 4096, autoTruncate: false } });
 
   it('422 for a body that does not fit the schema, naming the field', async () => {
+    const { base } = served;
     const missing = await post(base, '/v1/multi-vector', { inputs: 'x' });
     expect(missing.status).toBe(422);
     expect(missing.body).toMatchObject({ error_type: 'validation' });
@@ -42,6 +31,7 @@ describe('errors, with the status and the field', () => {
   });
 
   it('404 for an unknown model, in the openai shape on /v1/embeddings', async () => {
+    const { base } = served;
     const r = await post(base, '/v1/embeddings', { model: 'nope', input: 'x' });
     expect(r.status).toBe(404);
     expect(r.body.error).toMatchObject({ code: 'model_not_found', param: 'model' });
@@ -49,6 +39,7 @@ describe('errors, with the status and the field', () => {
   });
 
   it('413 for too many inputs and for a body past the payload limit', async () => {
+    const { base } = served;
     const many = await post(base, '/v1/multi-vector', { input: ['a', 'b', 'c', 'd', 'e'] });
     expect(many.status).toBe(413);
     expect(many.body.error).toMatch(/input has 5 inputs; at most 4 per request \(max-client-batch-size\)/);
@@ -58,6 +49,7 @@ describe('errors, with the status and the field', () => {
   });
 
   it('422 for an over-long input when auto-truncate is off, naming the input', async () => {
+    const { base } = served;
     const r = await post(base, '/v1/multi-vector', { input: ['short', 'word '.repeat(200)] });
     expect(r.status).toBe(422);
     expect(r.body.error).toMatch(/input\[1\] is longer than the model's input limit and auto-truncate is off/);
