@@ -16,7 +16,10 @@ const docs = [
 const dir = join(mkdtempSync(join(tmpdir(), 'tessera-example-')), 'index');
 const t = await Tessera.create({ model, backend: 'onnx' });
 const store = await openLanceDbStore(dir);
-const summary = await t.index(store, docs, { keepText: true, onProgress: (p) => console.log(`written ${p.written}/${docs.length}`) });
+const summary = await t.index(store, docs, {
+  keepText: true,
+  onProgress: (p) => console.log(`written ${p.written}/${docs.length}`),
+});
 console.log(`indexed ${summary.written} documents (${summary.tokens} tokens) into ${dir}`);
 // Running it again writes nothing: every document is already there.
 const again = await t.index(store, docs);

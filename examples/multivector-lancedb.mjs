@@ -9,7 +9,12 @@ import { Tessera, toRows } from '@tessera/core';
 import '@tessera/backend-onnx';
 import { model } from './model.mjs';
 
-const corpus = ['Paris is the capital of France.', 'Mount Everest is the highest mountain.', 'The Louvre is a museum in Paris.', 'Bananas are rich in potassium.'];
+const corpus = [
+  'Paris is the capital of France.',
+  'Mount Everest is the highest mountain.',
+  'The Louvre is a museum in Paris.',
+  'Bananas are rich in potassium.',
+];
 const t = await Tessera.create({ model, backend: 'onnx' });
 const docs = await t.encodeDocuments(corpus);
 const db = await lancedb.connect(mkdtempSync(join(tmpdir(), 'tessera-lancedb-example-')));
@@ -18,9 +23,17 @@ const dim = docs[0].dim;
 const schema = new Schema([
   new Field('id', new Int32(), false),
   new Field('text', new Utf8(), false),
-  new Field('vectors', new List(new Field('item', new FixedSizeList(dim, new Field('item', new Float32(), true)), true)), false),
+  new Field(
+    'vectors',
+    new List(new Field('item', new FixedSizeList(dim, new Field('item', new Float32(), true)), true)),
+    false,
+  ),
 ]);
-const table = await db.createTable('passages', corpus.map((text, i) => ({ id: i, text, vectors: toRows(docs[i]) })), { schema });
+const table = await db.createTable(
+  'passages',
+  corpus.map((text, i) => ({ id: i, text, vectors: toRows(docs[i]) })),
+  { schema },
+);
 
 // Read the rows back and rank them by MaxSim against the query.
 const [q] = await t.encodeQueries(['what is the capital of france']);

@@ -22,7 +22,8 @@ scores.forEach((s, i) => {
   if (!Number.isFinite(s) || Math.abs(s) > query.rows + 1e-4) problems.push(`score ${i} is ${s}`);
 });
 for (const e of [query, ...docs]) {
-  if (!(e.rows > 0) || e.data.length !== e.rows * e.dim) problems.push(`text ${e.index} has ${e.rows} rows and ${e.data.length} floats`);
+  if (!(e.rows > 0) || e.data.length !== e.rows * e.dim)
+    problems.push(`text ${e.index} has ${e.rows} rows and ${e.data.length} floats`);
   for (let r = 0; r < e.rows; r++) {
     const n = Math.hypot(...e.data.subarray(r * e.dim, (r + 1) * e.dim));
     if (!(Math.abs(n - 1) < 1e-4)) problems.push(`text ${e.index} row ${r} has norm ${n}`);

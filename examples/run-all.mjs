@@ -2,7 +2,14 @@
 import { spawnSync } from 'node:child_process';
 
 let failed = 0;
-for (const name of ['quickstart.mjs', 'batch-processing.mjs', 'rerank.mjs', 'index-search.mjs', 'multivector-lancedb.mjs', 'multivector-qdrant.mjs']) {
+for (const name of [
+  'quickstart.mjs',
+  'batch-processing.mjs',
+  'rerank.mjs',
+  'index-search.mjs',
+  'multivector-lancedb.mjs',
+  'multivector-qdrant.mjs',
+]) {
   const r = spawnSync(process.execPath, [name], { stdio: 'inherit', cwd: new URL('.', import.meta.url) });
   const ok = r.status === 0;
   if (!ok) failed++;

@@ -30,32 +30,66 @@ async function covered() {
   const keys = [];
   for (const s of result) {
     if (!s.url.includes('/packages/')) continue;
-    for (const f of s.functions) for (const r of f.ranges) if (r.count > 0) keys.push(`${s.url}:${r.startOffset}:${r.endOffset}`);
+    for (const f of s.functions)
+      for (const r of f.ranges) if (r.count > 0) keys.push(`${s.url}:${r.startOffset}:${r.endOffset}`);
   }
   return keys;
 }
 
 let seed = Date.now() >>> 0;
-const rand = (n) => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % Math.max(1, n));
+const rand = (n) => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % Math.max(1, n);
 const INTERESTING = [0, 1, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x7fffffff, 0xffffffff];
 
 function mutate(input, corpus) {
   let b = Buffer.from(input);
   for (let k = 1 + rand(4); k > 0; k--) {
     switch (rand(7)) {
-      case 0: if (b.length) b[rand(b.length)] ^= 1 << rand(8); break;
-      case 1: if (b.length) b[rand(b.length)] = rand(256); break;
-      case 2: if (b.length >= 4) b.writeUInt32LE(INTERESTING[rand(INTERESTING.length)] >>> 0, rand(b.length - 3)); break;
-      case 3: b = b.subarray(0, rand(b.length + 1)); break;
-      case 4: { const at = rand(b.length + 1); b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + rand(16) }, () => rand(256))), b.subarray(at)]); break; }
-      case 5: { const o = corpus[rand(corpus.length)]; const at = rand(b.length + 1); b = Buffer.concat([b.subarray(0, at), o.subarray(rand(o.length + 1))]); break; }
-      case 6: if (b.length > 1) { const i = rand(b.length); const j = rand(b.length); [b[i], b[j]] = [b[j], b[i]]; } break;
+      case 0:
+        if (b.length) b[rand(b.length)] ^= 1 << rand(8);
+        break;
+      case 1:
+        if (b.length) b[rand(b.length)] = rand(256);
+        break;
+      case 2:
+        if (b.length >= 4) b.writeUInt32LE(INTERESTING[rand(INTERESTING.length)] >>> 0, rand(b.length - 3));
+        break;
+      case 3:
+        b = b.subarray(0, rand(b.length + 1));
+        break;
+      case 4: {
+        const at = rand(b.length + 1);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Buffer.from(Array.from({ length: 1 + rand(16) }, () => rand(256))),
+          b.subarray(at),
+        ]);
+        break;
+      }
+      case 5: {
+        const o = corpus[rand(corpus.length)];
+        const at = rand(b.length + 1);
+        b = Buffer.concat([b.subarray(0, at), o.subarray(rand(o.length + 1))]);
+        break;
+      }
+      case 6:
+        if (b.length > 1) {
+          const i = rand(b.length);
+          const j = rand(b.length);
+          [b[i], b[j]] = [b[j], b[i]];
+        }
+        break;
     }
   }
   return b.subarray(0, 1 << 16);
 }
 
-const withTimeout = (p) => Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`hang: no answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref())]);
+const withTimeout = (p) =>
+  Promise.race([
+    p,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`hang: no answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref(),
+    ),
+  ]);
 
 const report = [];
 for (const [name, run] of Object.entries(targets)) {
@@ -89,15 +123,28 @@ for (const [name, run] of Object.entries(targets)) {
       }
     }
     let fresh = false;
-    for (const k of await covered()) if (!seen.has(k)) { seen.add(k); fresh = true; }
+    for (const k of await covered())
+      if (!seen.has(k)) {
+        seen.add(k);
+        fresh = true;
+      }
     if (fresh) {
       corpus.push(input);
       writeFileSync(join(corpusDir, createHash('sha1').update(input).digest('hex')), input);
     }
   }
-  const line = { target: name, seconds, execs, corpus: corpus.length, blocks: seen.size, findings: [...findings.keys()] };
+  const line = {
+    target: name,
+    seconds,
+    execs,
+    corpus: corpus.length,
+    blocks: seen.size,
+    findings: [...findings.keys()],
+  };
   report.push(line);
-  process.stdout.write(`fuzz ${name}: ${execs} runs in ${seconds} s, ${seen.size} blocks covered, corpus ${corpus.length}, findings ${findings.size}\n`);
+  process.stdout.write(
+    `fuzz ${name}: ${execs} runs in ${seconds} s, ${seen.size} blocks covered, corpus ${corpus.length}, findings ${findings.size}\n`,
+  );
 }
 process.stdout.write(`${JSON.stringify(report)}\n`);
 process.exit(report.some((r) => r.findings.length) ? 1 : 0);

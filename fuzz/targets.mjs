@@ -22,7 +22,10 @@ export const targets = {
       for (const name of f.names()) {
         const info = f.info(name);
         const bytes = await f.readBytes(name);
-        if (bytes.length !== info.end - info.begin || bytes.length > data.length) throw new Error(`read ${bytes.length} bytes of ${name}; the header promised ${info.end - info.begin} in a ${data.length}-byte file`);
+        if (bytes.length !== info.end - info.begin || bytes.length > data.length)
+          throw new Error(
+            `read ${bytes.length} bytes of ${name}; the header promised ${info.end - info.begin} in a ${data.length}-byte file`,
+          );
       }
     } catch (e) {
       if (!expected(e, path)) throw e;
@@ -32,7 +35,8 @@ export const targets = {
   async 'onnx-graph'(data) {
     try {
       const info = readGraphInfoOf(data, 'fuzz.onnx');
-      for (const v of [...info.inputs, ...info.outputs]) if (typeof v.name !== 'string') throw new Error('a graph value without a name');
+      for (const v of [...info.inputs, ...info.outputs])
+        if (typeof v.name !== 'string') throw new Error('a graph value without a name');
     } catch (e) {
       if (!expected(e, 'fuzz.onnx')) throw e;
     }

@@ -3,7 +3,10 @@
 import { spawn } from 'node:child_process';
 
 const args = ['exec', 'turbo', 'run', 'test', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)];
-const child = spawn('pnpm', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0' } });
+const child = spawn('pnpm', args, {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0' },
+});
 let passed = 0;
 let failed = 0;
 let buffer = '';

@@ -41,5 +41,11 @@ for (const [file, source] of Object.entries(BOOKS)) {
     i += Math.floor(rand() * 6);
   }
 }
-writeFileSync(new URL('./passages.jsonl', import.meta.url), out.slice(0, 400).map((p) => JSON.stringify(p)).join('\n') + '\n');
+writeFileSync(
+  new URL('./passages.jsonl', import.meta.url),
+  out
+    .slice(0, 400)
+    .map((p) => JSON.stringify(p))
+    .join('\n') + '\n',
+);
 console.log(`wrote ${Math.min(400, out.length)} passages`);

@@ -22,14 +22,27 @@ function synthesize(name: keyof typeof SYNTHETIC_SHAPES): string {
   if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
   const weights = writeSyntheticColbert(dir, s, { tokenizerDir: fixtures.stanford });
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), bertOnnx(weights, { hidden: s.hidden, layers: s.layers, heads: s.heads, eps: 1e-12 }));
+  writeFileSync(
+    join(dir, 'onnx', 'model.onnx'),
+    bertOnnx(weights, { hidden: s.hidden, layers: s.layers, heads: s.heads, eps: 1e-12 }),
+  );
   return dir;
 }
 
 /** tiny, small and base, or any registry id, Hugging Face repo id or folder (fetched with its ONNX graph). */
 export async function benchModel(name: string): Promise<BenchModel> {
-  if (name === 'tiny') return { name, dir: fixtures.stanford, description: 'the tiny Stanford fixture (hidden 32, 2 layers, 24-dim projection)' };
-  if (name === 'small' || name === 'base') return { name, dir: synthesize(name), description: SYNTHETIC_SHAPES[name].description };
+  if (name === 'tiny')
+    return {
+      name,
+      dir: fixtures.stanford,
+      description: 'the tiny Stanford fixture (hidden 32, 2 layers, 24-dim projection)',
+    };
+  if (name === 'small' || name === 'base')
+    return { name, dir: synthesize(name), description: SYNTHETIC_SHAPES[name].description };
   const r = await resolveModel(name, { backend: 'onnx' });
-  return { name, dir: r.dir, description: r.repo ? `${r.repo}@${r.revision} from the Hugging Face hub` : `the local folder ${r.dir}` };
+  return {
+    name,
+    dir: r.dir,
+    description: r.repo ? `${r.repo}@${r.revision} from the Hugging Face hub` : `the local folder ${r.dir}`,
+  };
 }

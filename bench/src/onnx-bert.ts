@@ -18,9 +18,12 @@ function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Wr
   return w.varint(2, type).string(8, name).bytes(9, raw);
 }
 
-const f32 = (name: string, dims: number[], data: Float32Array) => tensor(name, dims, ElemType.FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-const i64 = (name: string, values: number[]) => tensor(name, [values.length], INT64, new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer));
-const i64Scalar = (name: string, v: number) => tensor(name, [], INT64, new Uint8Array(BigInt64Array.of(BigInt(v)).buffer));
+const f32 = (name: string, dims: number[], data: Float32Array) =>
+  tensor(name, dims, ElemType.FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+const i64 = (name: string, values: number[]) =>
+  tensor(name, [values.length], INT64, new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer));
+const i64Scalar = (name: string, v: number) =>
+  tensor(name, [], INT64, new Uint8Array(BigInt64Array.of(BigInt(v)).buffer));
 
 function valueInfo(name: string, type: number, dims: Array<number | string>): Writer {
   const shape = new Writer();
@@ -36,7 +39,11 @@ function valueInfo(name: string, type: number, dims: Array<number | string>): Wr
 export function bertOnnx(weights: BertWeights, shape: BertShape): Uint8Array {
   const g = new Writer();
   let n = 0;
-  const node = (op: string, inputs: string[], attrs: Array<[string, 'int' | 'float' | 'ints', number | number[]]> = []): string => {
+  const node = (
+    op: string,
+    inputs: string[],
+    attrs: Array<[string, 'int' | 'float' | 'ints', number | number[]]> = [],
+  ): string => {
     const out = `${op.toLowerCase()}_${n++}`;
     const w = new Writer();
     for (const i of inputs) w.string(1, i);
@@ -76,7 +83,14 @@ export function bertOnnx(weights: BertWeights, shape: BertShape): Uint8Array {
   const layerNorm = (x: string, name: string) => {
     init(`${name}.weight`, W(`${name}.weight`));
     init(`${name}.bias`, W(`${name}.bias`));
-    return node('LayerNormalization', [x, `${name}.weight`, `${name}.bias`], [['axis', 'int', -1], ['epsilon', 'float', shape.eps]]);
+    return node(
+      'LayerNormalization',
+      [x, `${name}.weight`, `${name}.bias`],
+      [
+        ['axis', 'int', -1],
+        ['epsilon', 'float', shape.eps],
+      ],
+    );
   };
   const H = shape.hidden;
   const dh = H / shape.heads;
@@ -85,7 +99,13 @@ export function bertOnnx(weights: BertWeights, shape: BertShape): Uint8Array {
   g.message(5, i64('c_axes12', [1, 2]));
   g.message(5, i64('c_heads_shape', [0, 0, shape.heads, dh]));
   g.message(5, i64('c_hidden_shape', [0, 0, H]));
-  for (const [name, v] of [['c_one', 1], ['c_half', 0.5], ['c_rsqrt2', Math.SQRT1_2], ['c_neg', -3.4028234663852886e38], ['c_scale', 1 / Math.sqrt(dh)]] as const)
+  for (const [name, v] of [
+    ['c_one', 1],
+    ['c_half', 0.5],
+    ['c_rsqrt2', Math.SQRT1_2],
+    ['c_neg', -3.4028234663852886e38],
+    ['c_scale', 1 / Math.sqrt(dh)],
+  ] as const)
     g.message(5, f32(name, [], Float32Array.of(v)));
 
   init('word', W('embeddings.word_embeddings.weight'));
@@ -93,25 +113,40 @@ export function bertOnnx(weights: BertWeights, shape: BertShape): Uint8Array {
   init('token_type', W('embeddings.token_type_embeddings.weight'));
   const seq = node('Gather', [node('Shape', ['input_ids']), 'c_one_i'], [['axis', 'int', 0]]);
   const positions = node('Range', ['c_zero_i', seq, 'c_one_i']);
-  let x = node('Add', [node('Add', [node('Gather', ['word', 'input_ids']), node('Gather', ['position', positions])]), node('Gather', ['token_type', 'token_type_ids'])]);
+  let x = node('Add', [
+    node('Add', [node('Gather', ['word', 'input_ids']), node('Gather', ['position', positions])]),
+    node('Gather', ['token_type', 'token_type_ids']),
+  ]);
   x = layerNorm(x, 'embeddings.LayerNorm');
   const maskF = node('Cast', ['attention_mask'], [['to', 'int', ElemType.FLOAT]]);
   const bias = node('Unsqueeze', [node('Mul', [node('Sub', ['c_one', maskF]), 'c_neg']), 'c_axes12']);
   for (let l = 0; l < shape.layers; l++) {
     const p = `encoder.layer.${l}.`;
-    const heads = (t: string, perm: number[]) => node('Transpose', [node('Reshape', [t, 'c_heads_shape'])], [['perm', 'ints', perm]]);
+    const heads = (t: string, perm: number[]) =>
+      node('Transpose', [node('Reshape', [t, 'c_heads_shape'])], [['perm', 'ints', perm]]);
     const q = heads(linear(x, `${p}attention.self.query`), [0, 2, 1, 3]);
     const k = heads(linear(x, `${p}attention.self.key`), [0, 2, 3, 1]);
     const v = heads(linear(x, `${p}attention.self.value`), [0, 2, 1, 3]);
     const scores = node('Add', [node('Mul', [node('MatMul', [q, k]), 'c_scale']), bias]);
-    const ctx = node('Reshape', [node('Transpose', [node('MatMul', [node('Softmax', [scores], [['axis', 'int', -1]]), v])], [['perm', 'ints', [0, 2, 1, 3]]]), 'c_hidden_shape']);
+    const ctx = node('Reshape', [
+      node(
+        'Transpose',
+        [node('MatMul', [node('Softmax', [scores], [['axis', 'int', -1]]), v])],
+        [['perm', 'ints', [0, 2, 1, 3]]],
+      ),
+      'c_hidden_shape',
+    ]);
     const a = layerNorm(node('Add', [linear(ctx, `${p}attention.output.dense`), x]), `${p}attention.output.LayerNorm`);
     const f = linear(a, `${p}intermediate.dense`);
-    const gelu = node('Mul', [node('Mul', [f, node('Add', [node('Erf', [node('Mul', [f, 'c_rsqrt2'])]), 'c_one'])]), 'c_half']);
+    const gelu = node('Mul', [
+      node('Mul', [f, node('Add', [node('Erf', [node('Mul', [f, 'c_rsqrt2'])]), 'c_one'])]),
+      'c_half',
+    ]);
     x = layerNorm(node('Add', [linear(gelu, `${p}output.dense`), a]), `${p}output.LayerNorm`);
   }
   g.message(1, new Writer().string(1, x).string(2, 'last_hidden_state').string(3, 'output').string(4, 'Identity'));
-  for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) g.message(11, valueInfo(name, INT64, ['batch', 'sequence']));
+  for (const name of ['input_ids', 'attention_mask', 'token_type_ids'])
+    g.message(11, valueInfo(name, INT64, ['batch', 'sequence']));
   g.message(12, valueInfo('last_hidden_state', ElemType.FLOAT, ['batch', 'sequence', H]));
   g.string(2, 'bert');
   return new Writer()

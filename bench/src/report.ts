@@ -31,33 +31,62 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 export function markdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results, ${r.date}${r.quick ? ' (quick mode: smoke check, not for comparison)' : ''}`, '');
-  lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}; ${r.threads} threads for every engine.`, '');
-  lines.push(`Engines: ${Object.entries(r.engines).map(([k, v]) => `${k}: ${v}`).join('; ')}.`, '');
+  lines.push(
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}; ${r.threads} threads for every engine.`,
+    '',
+  );
+  lines.push(
+    `Engines: ${Object.entries(r.engines)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}.`,
+    '',
+  );
   lines.push('Models:', ...r.models.map((m) => `- \`${m.name}\`: ${m.description}`), '');
   if (r.targets.length) {
     lines.push('## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
-    for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ''} | ${t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+    for (const t of r.targets)
+      lines.push(
+        `| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ''} | ${t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'} |`,
+      );
     lines.push('');
   }
   if (r.peers) {
     const ours = r.defaults?.docsPerSec;
     lines.push(`## Peers on the same model file (\`${r.peers.model}\`, mixed corpus, documents)`, '');
-    lines.push(`Tessera: ${r.defaults ? `${r.defaults.backend} backend with its ${r.defaults.device} defaults (${r.defaults.config}): **${fmt(r.defaults.docsPerSec)} docs/s**` : 'n/a'}`, '');
+    lines.push(
+      `Tessera: ${r.defaults ? `${r.defaults.backend} backend with its ${r.defaults.device} defaults (${r.defaults.config}): **${fmt(r.defaults.docsPerSec)} docs/s**` : 'n/a'}`,
+      '',
+    );
     lines.push('| peer | configuration | docs/s | Tessera ÷ peer |', '| --- | --- | --- | --- |');
-    for (const p of r.peers.results) lines.push(`| ${p.peer} | ${p.config} | ${fmt(p.docsPerSec)} | ${ours ? (ours / p.docsPerSec).toFixed(2) + 'x' : ''} |`);
+    for (const p of r.peers.results)
+      lines.push(
+        `| ${p.peer} | ${p.config} | ${fmt(p.docsPerSec)} | ${ours ? (ours / p.docsPerSec).toFixed(2) + 'x' : ''} |`,
+      );
     lines.push('');
   }
   if (r.batching.length) {
-    lines.push('## Batching (mixed corpus, documents, docs/s)', '', '| backend | model | one at a time | batch 32 sorted | batch 32 input order | best sorted | batched ÷ one at a time | sorted ÷ input order |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(
+      '## Batching (mixed corpus, documents, docs/s)',
+      '',
+      '| backend | model | one at a time | batch 32 sorted | batch 32 input order | best sorted | batched ÷ one at a time | sorted ÷ input order |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const b of r.batching) {
       const best = b.bestSorted as { batchSize: number; docsPerSec: number };
-      lines.push(`| ${b.backend} | ${b.model} | ${fmt(b.oneAtATime as number)} | ${fmt(b.batch32Sorted as number)} | ${fmt(b.batch32InputOrder as number)} | ${fmt(best.docsPerSec)} (batch ${best.batchSize}) | ${b.batchedSpeedup}x | ${b.sortedVsInputOrder}x |`);
+      lines.push(
+        `| ${b.backend} | ${b.model} | ${fmt(b.oneAtATime as number)} | ${fmt(b.batch32Sorted as number)} | ${fmt(b.batch32InputOrder as number)} | ${fmt(best.docsPerSec)} (batch ${best.batchSize}) | ${b.batchedSpeedup}x | ${b.sortedVsInputOrder}x |`,
+      );
     }
     lines.push('');
   }
   if (r.quantized) {
     const q = r.quantized;
-    lines.push('## Quantized ONNX graph (dynamic int8) vs fp32', '', `${q.model}: fp32 ${q.fp32DocsPerSec} docs/s, int8 ${q.q8DocsPerSec} docs/s (**${q.speedup}x**); mean cosine of rows ${q.meanRowCosine}; MaxSim top-10 overlap ${q.top10Overlap}.`, '');
+    lines.push(
+      '## Quantized ONNX graph (dynamic int8) vs fp32',
+      '',
+      `${q.model}: fp32 ${q.fp32DocsPerSec} docs/s, int8 ${q.q8DocsPerSec} docs/s (**${q.speedup}x**); mean cosine of rows ${q.meanRowCosine}; MaxSim top-10 overlap ${q.top10Overlap}.`,
+      '',
+    );
   }
   if (r.maxsim) {
     const m = r.maxsim;
@@ -68,7 +97,10 @@ export function markdown(r: BenchResults): string {
       '',
       `| path | engine | 1 x ${m.documents} ms | ${m.queries} x ${m.documents} ms | GFLOP/s | ÷ GEMM | GB/s read | ÷ bandwidth |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...m.paths.map((p) => `| ${p.path} | ${p.engine} | ${p.oneMs} | ${p.manyMs} | ${p.gflops} | ${p.ofGemm ?? '-'} | ${p.gbps} | ${p.ofBandwidth} |`),
+      ...m.paths.map(
+        (p) =>
+          `| ${p.path} | ${p.engine} | ${p.oneMs} | ${p.manyMs} | ${p.gflops} | ${p.ofGemm ?? '-'} | ${p.gbps} | ${p.ofBandwidth} |`,
+      ),
       '',
       `Top-10 agreement with float32 over the ${m.queries} queries: int8 ${m.int8Top10Agreement}, binary ${m.binaryTop10Agreement}.`,
       '',
@@ -83,8 +115,14 @@ export function markdown(r: BenchResults): string {
       '',
       '| concurrency | docs/s | ÷ offline | p50 ms | p95 ms | p99 ms | mean batch (texts) | mean batch fill | non-2xx |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...[...s.levels.map((l) => [String(l.concurrency), l] as const), ['1, base64 rows', s.base64AtC1] as const, ['16, base64 rows', s.base64At16] as const, ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const].map(
-        ([c, l]) => `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
+      ...[
+        ...s.levels.map((l) => [String(l.concurrency), l] as const),
+        ['1, base64 rows', s.base64AtC1] as const,
+        ['16, base64 rows', s.base64At16] as const,
+        ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const,
+      ].map(
+        ([c, l]) =>
+          `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
       ),
       '',
       `Concurrency 1 against the direct call, paired (blocks of 10 direct calls and 10 requests for the same texts alternate, both models loaded, one busy at a time; a keep-alive client that reads the whole body): ${s.pairedC1.map((p) => `${p.format} rows: served p50 ${p.servedP50Ms} ms, direct ${p.directP50Ms} ms, median of the per-text difference **${p.diffP50Ms} ms** (${p.requests} pairs)`).join('; ')}.`,
@@ -121,12 +159,23 @@ export function markdown(r: BenchResults): string {
       '',
       '| workers | threads each | docs/s | ÷ single process | overhead per shard (ms: read, parse, write, queue) | pickup gap (ms) |',
       '| --- | --- | --- | --- | --- | --- |',
-      ...q.rows.map((x) => `| ${x.workers} | ${x.threadsEach} | ${fmt(x.docsPerSec)} | ${x.ratio}x | ${x.overheadMsPerShard} | ${x.pickupMs} |`),
+      ...q.rows.map(
+        (x) =>
+          `| ${x.workers} | ${x.threadsEach} | ${fmt(x.docsPerSec)} | ${x.ratio}x | ${x.overheadMsPerShard} | ${x.pickupMs} |`,
+      ),
       '',
     );
   }
-  lines.push('## Matrix', '', '| model | backend | device | workload | batch | texts/s | tokens/s | batch ms p50 / p95 | peak RSS MiB | padding |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const c of r.cells) lines.push(`| ${c.model} | ${c.backend} | ${c.device} | ${c.workload} (${c.role}) | ${c.batchSize} | ${fmt(c.textsPerSec)} | ${c.tokensPerSec} | ${c.batchMsP50} / ${c.batchMsP95} | ${c.peakRssMiB} | ${(c.paddingShare * 100).toFixed(0)}% |`);
+  lines.push(
+    '## Matrix',
+    '',
+    '| model | backend | device | workload | batch | texts/s | tokens/s | batch ms p50 / p95 | peak RSS MiB | padding |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const c of r.cells)
+    lines.push(
+      `| ${c.model} | ${c.backend} | ${c.device} | ${c.workload} (${c.role}) | ${c.batchSize} | ${fmt(c.textsPerSec)} | ${c.tokensPerSec} | ${c.batchMsP50} / ${c.batchMsP95} | ${c.peakRssMiB} | ${(c.paddingShare * 100).toFixed(0)}% |`,
+    );
   lines.push('');
   if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
@@ -136,8 +185,14 @@ export function markdown(r: BenchResults): string {
 export function chart(r: BenchResults): string {
   const model = r.peers?.model ?? r.cells.at(-1)?.model;
   const bars: Array<{ label: string; value: number; group: string }> = [];
-  for (const c of r.cells.filter((c) => c.model === model && c.workload === 'mixed')) bars.push({ label: `${c.backend} ${c.device} b${c.batchSize}`, value: c.textsPerSec, group: c.backend });
-  for (const p of r.peers?.results ?? []) bars.push({ label: `${p.peer.replace(' (bare)', '')} ${p.config.split(',')[0]}${p.config.includes('input order') ? ' unsorted' : ''}`, value: p.docsPerSec, group: 'peer' });
+  for (const c of r.cells.filter((c) => c.model === model && c.workload === 'mixed'))
+    bars.push({ label: `${c.backend} ${c.device} b${c.batchSize}`, value: c.textsPerSec, group: c.backend });
+  for (const p of r.peers?.results ?? [])
+    bars.push({
+      label: `${p.peer.replace(' (bare)', '')} ${p.config.split(',')[0]}${p.config.includes('input order') ? ' unsorted' : ''}`,
+      value: p.docsPerSec,
+      group: 'peer',
+    });
   const colors: Record<string, string> = { onnx: '#2b6cb0', native: '#c05621', tfjs: '#2f855a', peer: '#718096' };
   const w = 760;
   const rowH = 20;
@@ -146,14 +201,21 @@ export function chart(r: BenchResults): string {
   const max = Math.max(1, ...bars.map((b) => b.value));
   const h = top + bars.length * rowH + 40;
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`, `<rect width="${w}" height="${h}" fill="white"/>`];
-  out.push(`<text x="10" y="22" font-size="15" font-weight="bold">Documents per second, mixed corpus (${esc(model ?? '')}), ${esc(r.machine.cpu)}, ${r.threads} threads</text>`);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${w}" height="${h}" fill="white"/>`,
+  ];
+  out.push(
+    `<text x="10" y="22" font-size="15" font-weight="bold">Documents per second, mixed corpus (${esc(model ?? '')}), ${esc(r.machine.cpu)}, ${r.threads} threads</text>`,
+  );
   out.push(`<text x="10" y="40" fill="#555">${esc(r.date)}; bN = batch size; peers run the same model file</text>`);
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const bw = ((w - left - 70) * b.value) / max;
     out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(b.label)}</text>`);
-    out.push(`<rect x="${left}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="${colors[b.group] ?? '#4a5568'}"/>`);
+    out.push(
+      `<rect x="${left}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="${colors[b.group] ?? '#4a5568'}"/>`,
+    );
     out.push(`<text x="${left + bw + 5}" y="${y + 14}">${fmt(b.value)}</text>`);
   });
   out.push('</svg>');

@@ -6,7 +6,12 @@
 import { Tessera, type BatchLimits } from '@tessera/core';
 import { createServer } from '@tessera/server';
 
-const { model, threads, limits, batch } = JSON.parse(process.argv[2]!) as { model: string; threads: number; limits: Record<string, number>; batch?: Partial<BatchLimits> };
+const { model, threads, limits, batch } = JSON.parse(process.argv[2]!) as {
+  model: string;
+  threads: number;
+  limits: Record<string, number>;
+  batch?: Partial<BatchLimits>;
+};
 const t = await Tessera.create({ model, backend: 'onnx', device: 'cpu', threads, ...(batch ? { batch } : {}) });
 const server = await createServer({ models: [t], limits, disposeModels: true });
 process.stdout.write(`${await server.listen({ port: 0 })}\n`);

@@ -29,8 +29,18 @@ export function workloads(limit?: number): Workload[] {
   const docs128 = Array.from({ length: 128 }, (_, i) => words.slice(i * 101, i * 101 + 96).join(' '));
   const cut = (a: string[]) => stratified(a, limit);
   return [
-    { name: 'queries', role: 'query', texts: cut(queries), description: 'short queries (5-12 words, padded to 32 tokens)' },
+    {
+      name: 'queries',
+      role: 'query',
+      texts: cut(queries),
+      description: 'short queries (5-12 words, padded to 32 tokens)',
+    },
     { name: 'docs128', role: 'document', texts: cut(docs128), description: 'documents of about 128 tokens' },
-    { name: 'mixed', role: 'document', texts: cut(passages), description: `the mixed corpus: ${passages.length} real passages of 10 to 440 tokens` },
+    {
+      name: 'mixed',
+      role: 'document',
+      texts: cut(passages),
+      description: `the mixed corpus: ${passages.length} real passages of 10 to 440 tokens`,
+    },
   ];
 }

@@ -22,24 +22,32 @@ describe('pnpm bench --quick', () => {
     expect(res.machine.cores).toBeGreaterThan(0);
     expect(res.cells.length).toBeGreaterThan(0);
     for (const c of res.cells) {
-      for (const k of ['textsPerSec', 'tokensPerSec', 'batchMsP50', 'batchMsP95', 'peakRssMiB', 'paddingShare']) expect(Number.isFinite(c[k]), `${k} of ${JSON.stringify(c)}`).toBe(true);
+      for (const k of ['textsPerSec', 'tokensPerSec', 'batchMsP50', 'batchMsP95', 'peakRssMiB', 'paddingShare'])
+        expect(Number.isFinite(c[k]), `${k} of ${JSON.stringify(c)}`).toBe(true);
       expect(c.textsPerSec).toBeGreaterThan(0);
       expect(c.paddingShare).toBeGreaterThanOrEqual(0);
       expect(c.paddingShare).toBeLessThan(1);
     }
-    expect(new Set(res.cells.map((c: { workload: string }) => c.workload))).toEqual(new Set(['queries', 'docs128', 'mixed']));
+    expect(new Set(res.cells.map((c: { workload: string }) => c.workload))).toEqual(
+      new Set(['queries', 'docs128', 'mixed']),
+    );
     expect(res.cells.some((c: { backend: string }) => c.backend === 'onnx')).toBe(true);
     expect(res.peers.results.some((p: { peer: string }) => p.peer.includes('bare'))).toBe(true);
     expect(res.maxsim.coreMs).toBeGreaterThan(0);
     // Every path scored; the engine paths agree with core's float32 ranking exactly enough.
-    expect(res.maxsim.paths.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['core 1 thread', 'core int8', 'core binary']));
+    expect(res.maxsim.paths.map((p: { path: string }) => p.path)).toEqual(
+      expect.arrayContaining(['core 1 thread', 'core int8', 'core binary']),
+    );
     expect(res.maxsim.int8Top10Agreement).toBeGreaterThan(0.5);
     expect(res.batching.length).toBeGreaterThan(0);
     // Serving: the paired concurrency-1 comparison for both row formats, a ratio for every level.
     expect(res.serving.pairedC1.map((p: { format: string }) => p.format)).toEqual(['float', 'base64']);
-    for (const p of res.serving.pairedC1) for (const k of ['directP50Ms', 'servedP50Ms', 'diffP50Ms', 'floorP50Ms']) expect(Number.isFinite(p[k]), `${k} of ${JSON.stringify(p)}`).toBe(true);
+    for (const p of res.serving.pairedC1)
+      for (const k of ['directP50Ms', 'servedP50Ms', 'diffP50Ms', 'floorP50Ms'])
+        expect(Number.isFinite(p[k]), `${k} of ${JSON.stringify(p)}`).toBe(true);
     // The floor is what the client saw beyond the bare server's busy time: above zero, below a whole served request.
-    for (const p of res.serving.pairedC1) expect(p.floorP50Ms > 0 && p.floorP50Ms < p.servedP50Ms, JSON.stringify(p)).toBe(true);
+    for (const p of res.serving.pairedC1)
+      expect(p.floorP50Ms > 0 && p.floorP50Ms < p.servedP50Ms, JSON.stringify(p)).toBe(true);
     expect(res.serving.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16]);
     for (const l of res.serving.levels) expect(l.ratio, JSON.stringify(l)).toBeGreaterThan(0);
     expect(res.serving.offlineRuns.length).toBe(res.serving.levels.length + 1);

@@ -1,3 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { testTimeout: 180_000, hookTimeout: 60_000, pool: 'forks', fileParallelism: false } });
+export default defineConfig({
+  test: { testTimeout: 180_000, hookTimeout: 60_000, pool: 'forks', fileParallelism: false },
+});

@@ -40,7 +40,14 @@ export function ensureQuantized(python: string | undefined, dir: string): boolea
   const out = join(dir, 'onnx', 'model_quantized.onnx');
   if (existsSync(out)) return true;
   if (!python) return false;
-  const r = spawnSync(python, ['-c', `from onnxruntime.quantization import quantize_dynamic, QuantType; quantize_dynamic(${JSON.stringify(join(dir, 'onnx', 'model.onnx'))}, ${JSON.stringify(out)}, weight_type=QuantType.QInt8)`], { encoding: 'utf8' });
+  const r = spawnSync(
+    python,
+    [
+      '-c',
+      `from onnxruntime.quantization import quantize_dynamic, QuantType; quantize_dynamic(${JSON.stringify(join(dir, 'onnx', 'model.onnx'))}, ${JSON.stringify(out)}, weight_type=QuantType.QInt8)`,
+    ],
+    { encoding: 'utf8' },
+  );
   return r.status === 0 && existsSync(out);
 }
 
@@ -71,5 +78,11 @@ export async function quantizedComparison(dir: string, texts: string[], queries:
   }
   await fp32.dispose();
   await q8.dispose();
-  return { fp32DocsPerSec: round(a.rate), q8DocsPerSec: round(b.rate), speedup: round(b.rate / a.rate), meanRowCosine: round(cos / rows, 5), top10Overlap: round(overlap / queries.length, 3) };
+  return {
+    fp32DocsPerSec: round(a.rate),
+    q8DocsPerSec: round(b.rate),
+    speedup: round(b.rate / a.rate),
+    meanRowCosine: round(cos / rows, 5),
+    top10Overlap: round(overlap / queries.length, 3),
+  };
 }

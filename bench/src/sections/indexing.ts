@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore, Tessera, maxSimMany, topK, type RowMatrix, type StoreRecord, type TokenEmbeddings } from '@tessera/core';
+import {
+  MemoryStore,
+  Tessera,
+  maxSimMany,
+  topK,
+  type RowMatrix,
+  type StoreRecord,
+  type TokenEmbeddings,
+} from '@tessera/core';
 import { LanceDbStore } from '@tessera/store-lancedb';
 import { percentile, round } from '../measure.js';
 
@@ -75,14 +83,23 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
  * of `documents` documents: exact (the store's scan, and core's in-memory MaxSim) against the
  * IVF-PQ index at a few settings, each with recall@10 against exact MaxSim.
  */
-export async function indexingBench(modelDir: string, modelName: string, o: { threads: number; texts: string[]; queries: string[]; documents: number }): Promise<IndexingResults> {
+export async function indexingBench(
+  modelDir: string,
+  modelName: string,
+  o: { threads: number; texts: string[]; queries: string[]; documents: number },
+): Promise<IndexingResults> {
   const t = await Tessera.create({ model: modelDir, backend: 'onnx', device: 'cpu', threads: o.threads });
   const work = mkdtempSync(join(tmpdir(), 'tessera-bench-index-'));
   try {
     await t.encodeDocuments(o.texts.slice(0, 8));
     const encode = await timed(() => t.encodeDocuments(o.texts));
     const store = await LanceDbStore.open(join(work, 'corpus'));
-    const indexed = await timed(() => t.index(store, o.texts.map((text, i) => ({ id: `p${i}`, text }))));
+    const indexed = await timed(() =>
+      t.index(
+        store,
+        o.texts.map((text, i) => ({ id: `p${i}`, text })),
+      ),
+    );
     const indexBytes = store.sizeOnDisk();
     await store.close();
     const encodeDocsPerSec = o.texts.length / (encode.ms / 1000);
@@ -91,9 +108,23 @@ export async function indexingBench(modelDir: string, modelName: string, o: { th
     // Search: documents grown from the encoded corpus, real encoded queries.
     const docs = grow(encode.value, o.documents, 0.05);
     const queries = await t.encodeQueries(o.queries);
-    const exactTop = queries.map((q) => topK(maxSimMany(q, docs.map((d) => d.vectors)), 10).map((r) => docs[r.index]!.id));
+    const exactTop = queries.map((q) =>
+      topK(
+        maxSimMany(
+          q,
+          docs.map((d) => d.vectors),
+        ),
+        10,
+      ).map((r) => docs[r.index]!.id),
+    );
     const big = await LanceDbStore.open(join(work, 'search'));
-    await big.writeManifest({ format: 1, model: modelName, modelFingerprint: 'bench', dimension: t.dimension, createdAt: new Date().toISOString() });
+    await big.writeManifest({
+      format: 1,
+      model: modelName,
+      modelFingerprint: 'bench',
+      dimension: t.dimension,
+      createdAt: new Date().toISOString(),
+    });
     for (let i = 0; i < docs.length; i += 1000) await big.add(docs.slice(i, i + 1000));
     await big.optimize();
     const rows: SearchRow[] = [];
@@ -107,9 +138,15 @@ export async function indexingBench(modelDir: string, modelName: string, o: { th
         const want = new Set(exactTop[i]);
         found += value.filter((id) => want.has(id)).length;
       }
-      rows.push({ method, p50Ms: round(percentile(ms, 50), 1), p95Ms: round(percentile(ms, 95), 1), recallAt10: round(found / (queries.length * 10), 3) });
+      rows.push({
+        method,
+        p50Ms: round(percentile(ms, 50), 1),
+        p95Ms: round(percentile(ms, 95), 1),
+        recallAt10: round(found / (queries.length * 10), 3),
+      });
     };
-    const viaStore = (s: LanceDbStore | MemoryStore) => async (q: RowMatrix) => (await s.search(q, { limit: 10 })).map((h) => h.id);
+    const viaStore = (s: LanceDbStore | MemoryStore) => async (q: RowMatrix) =>
+      (await s.search(q, { limit: 10 })).map((h) => h.id);
     await measure('LanceDB store, exact (scan + core MaxSim)', viaStore(big));
     const memory = new MemoryStore();
     await memory.add(docs);
@@ -131,7 +168,13 @@ export async function indexingBench(modelDir: string, modelName: string, o: { th
       indexDocsPerSec: round(indexDocsPerSec),
       ratio: round(indexDocsPerSec / encodeDocsPerSec),
       indexBytes,
-      search: { documents: docs.length, tokenRows: docs.reduce((s, d) => s + d.vectors.rows, 0), queries: queries.length, buildAnnSeconds: round(build.ms / 1000, 1), rows },
+      search: {
+        documents: docs.length,
+        tokenRows: docs.reduce((s, d) => s + d.vectors.rows, 0),
+        queries: queries.length,
+        buildAnnSeconds: round(build.ms / 1000, 1),
+        rows,
+      },
     };
   } finally {
     await t.dispose();

@@ -35,7 +35,9 @@ export async function measureCell(t: Tessera, model: string, w: Workload, o: Cel
   const items = await t.prepare(w.texts, w.role);
   const tokens = items.reduce((s, it) => s + it.ids.length, 0);
   const encode = (texts: string[], onProgress?: (e: { done: number }) => void) =>
-    w.role === 'query' ? t.encodeQueries(texts, { ...limits, onProgress }) : t.encodeDocuments(texts, { ...limits, onProgress });
+    w.role === 'query'
+      ? t.encodeQueries(texts, { ...limits, onProgress })
+      : t.encodeDocuments(texts, { ...limits, onProgress });
   await encode(w.texts.slice(0, Math.min(w.texts.length, Math.max(o.batchSize, 4))));
   const rates: number[] = [];
   const batchMs: number[] = [];

@@ -1,5 +1,13 @@
 import { createRequire } from 'node:module';
-import { DocumentScorer, Tessera, quantizeBinary, quantizeInt8, topK, type RowMatrix, type ScorerDocument } from '@tessera/core';
+import {
+  DocumentScorer,
+  Tessera,
+  quantizeBinary,
+  quantizeInt8,
+  topK,
+  type RowMatrix,
+  type ScorerDocument,
+} from '@tessera/core';
 import { ElemType, Writer } from '@tessera/backend-onnx';
 import { median, round } from '../measure.js';
 
@@ -76,7 +84,9 @@ function corpus(documents: number, queries: number, docRows: number, queryRows: 
       const src = topic[Math.floor((next() + 0.5) * queryRows) % queryRows]!;
       const noise = row();
       const sigma = 0.3 + 0.9 * (next() + 0.5);
-      rows[Math.floor((next() + 0.5) * docRows) % docRows] = unit(Float32Array.from(src, (x, j) => x + sigma * noise[j]!));
+      rows[Math.floor((next() + 0.5) * docRows) % docRows] = unit(
+        Float32Array.from(src, (x, j) => x + sigma * noise[j]!),
+      );
     }
     return matrix(rows);
   });
@@ -108,7 +118,9 @@ async function gemmRate(threads: number): Promise<number | undefined> {
   const value = (name: string, dims: number[]) => {
     const shape = new Writer();
     for (const d of dims) shape.message(1, new Writer().varint(1, d));
-    return new Writer().string(1, name).message(2, new Writer().message(1, new Writer().varint(1, ElemType.FLOAT).message(2, shape)));
+    return new Writer()
+      .string(1, name)
+      .message(2, new Writer().message(1, new Writer().varint(1, ElemType.FLOAT).message(2, shape)));
   };
   const graph = new Writer()
     .message(1, new Writer().string(1, 'a').string(1, 'b').string(2, 'c').string(3, 'mm').string(4, 'MatMul'))
@@ -116,9 +128,16 @@ async function gemmRate(threads: number): Promise<number | undefined> {
     .message(11, value('a', [M, K]))
     .message(11, value('b', [K, N]))
     .message(12, value('c', [M, N]));
-  const model = new Writer().varint(1, 7).message(7, graph).message(8, new Writer().string(1, '').varint(2, 13)).finish();
+  const model = new Writer()
+    .varint(1, 7)
+    .message(7, graph)
+    .message(8, new Writer().string(1, '').varint(2, 13))
+    .finish();
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
-  const feeds = { a: new ort.Tensor('float32', new Float32Array(M * K).fill(0.5), [M, K]), b: new ort.Tensor('float32', new Float32Array(K * N).fill(0.25), [K, N]) };
+  const feeds = {
+    a: new ort.Tensor('float32', new Float32Array(M * K).fill(0.5), [M, K]),
+    b: new ort.Tensor('float32', new Float32Array(K * N).fill(0.25), [K, N]),
+  };
   let best = Infinity;
   for (let r = 0; r < 6; r++) {
     const t0 = performance.now();
@@ -144,7 +163,14 @@ function agreement(want: Float32Array[], got: Float32Array[]): number {
  * threads, int8 and binary; 1 query and 64 queries against every document; GFLOP/s and GB/s
  * against this machine's GEMM rate and memory bandwidth measured in the same run.
  */
-export async function maxSimBench(options: { modelDir: string; backends: string[]; threads: number; documents: number; repetitions: number; queries?: number }): Promise<MaxSimResult> {
+export async function maxSimBench(options: {
+  modelDir: string;
+  backends: string[];
+  threads: number;
+  documents: number;
+  repetitions: number;
+  queries?: number;
+}): Promise<MaxSimResult> {
   const [docRows, queryRows, dim] = [100, 32, 96];
   const queries = options.queries ?? 64;
   const notes: string[] = [];
@@ -155,7 +181,12 @@ export async function maxSimBench(options: { modelDir: string; backends: string[
   const paths: MaxSimPath[] = [];
   const scores = new Map<string, Float32Array[]>();
 
-  const measure = async (path: string, scorer: DocumentScorer, bytes: number, query: (q: RowMatrix) => ScorerDocument) => {
+  const measure = async (
+    path: string,
+    scorer: DocumentScorer,
+    bytes: number,
+    query: (q: RowMatrix) => ScorerDocument,
+  ) => {
     const q0 = query(qs[0]!);
     await scorer.score(q0);
     const ts: number[] = [];
@@ -202,10 +233,16 @@ export async function maxSimBench(options: { modelDir: string; backends: string[
     await measure(`core ${threads} thread${threads > 1 ? 's' : ''}`, s, floatBytes, (q) => q);
     await s.dispose();
   }
-  const int8 = await DocumentScorer.create(docs.map((d) => quantizeInt8(d)), { threads: options.threads });
+  const int8 = await DocumentScorer.create(
+    docs.map((d) => quantizeInt8(d)),
+    { threads: options.threads },
+  );
   await measure('core int8', int8, options.documents * docRows * (dim + 4), (q) => quantizeInt8(q));
   await int8.dispose();
-  const binary = await DocumentScorer.create(docs.map((d) => quantizeBinary(d)), { threads: options.threads });
+  const binary = await DocumentScorer.create(
+    docs.map((d) => quantizeBinary(d)),
+    { threads: options.threads },
+  );
   await measure('core binary', binary, (options.documents * docRows * dim) / 8, (q) => quantizeBinary(q));
   await binary.dispose();
 

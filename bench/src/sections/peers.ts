@@ -17,39 +17,76 @@ export interface PeerResult {
  * A bare onnxruntime-node session on the same graph, fed pre-tokenized padded batches (the
  * floor for our ONNX overhead): sorted batches of several sizes, and input-order batches of 32.
  */
-export async function bareOnnxRuntime(modelDir: string, items: PlannedItem[], threads: number, batchSizes: number[], repetitions: number): Promise<PeerResult[]> {
+export async function bareOnnxRuntime(
+  modelDir: string,
+  items: PlannedItem[],
+  threads: number,
+  batchSizes: number[],
+  repetitions: number,
+): Promise<PeerResult[]> {
   const ort = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort };
   const { InferenceSession, Tensor } = ort.default ?? ort;
-  const session = await InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  const session = await InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
   const run = async (batches: PlannedItem[][]) => {
     const t0 = performance.now();
     for (const b of batches) {
       const p = padBatch(b, 0);
       const dims = [p.batchSize, p.seqLen];
-      const i64 = (a: Int32Array) => new Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), dims);
-      await session.run({ input_ids: i64(p.inputIds), attention_mask: i64(p.attentionMask), token_type_ids: i64(p.tokenTypeIds) });
+      const i64 = (a: Int32Array) =>
+        new Tensor(
+          'int64',
+          BigInt64Array.from(a, (x) => BigInt(x)),
+          dims,
+        );
+      await session.run({
+        input_ids: i64(p.inputIds),
+        attention_mask: i64(p.attentionMask),
+        token_type_ids: i64(p.tokenTypeIds),
+      });
     }
     return items.length / ((performance.now() - t0) / 1000);
   };
   const out: PeerResult[] = [];
-  const configs: Array<{ size: number; sorted: boolean }> = [...batchSizes.map((size) => ({ size, sorted: true })), { size: 32, sorted: false }];
+  const configs: Array<{ size: number; sorted: boolean }> = [
+    ...batchSizes.map((size) => ({ size, sorted: true })),
+    { size: 32, sorted: false },
+  ];
   for (const c of configs) {
     const batches = planBatches(items, { maxBatchSize: c.size, maxTokens: 1 << 30, sortByLength: c.sorted });
     await run(batches.slice(0, 2));
     const rates: number[] = [];
     for (let r = 0; r < repetitions; r++) rates.push(await run(batches));
-    out.push({ peer: 'onnxruntime-node (bare)', config: `batch ${c.size}, ${c.sorted ? 'length-sorted' : 'input order'}`, docsPerSec: round(median(rates)) });
+    out.push({
+      peer: 'onnxruntime-node (bare)',
+      config: `batch ${c.size}, ${c.sorted ? 'length-sorted' : 'input order'}`,
+      docsPerSec: round(median(rates)),
+    });
   }
   await session.release();
   return out;
 }
 
 /** Hugging Face transformers.js feature-extraction on the same ONNX file, called with arrays of 32 in input order. */
-export async function transformersJs(modelDir: string, texts: string[], threads: number, repetitions: number): Promise<PeerResult> {
+export async function transformersJs(
+  modelDir: string,
+  texts: string[],
+  threads: number,
+  repetitions: number,
+): Promise<PeerResult> {
   const tjs = await import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
   tjs.env.allowLocalModels = true;
-  const extractor = await tjs.pipeline('feature-extraction', modelDir, { local_files_only: true, dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } } as never);
+  const extractor = await tjs.pipeline('feature-extraction', modelDir, {
+    local_files_only: true,
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  } as never);
   const run = async () => {
     const t0 = performance.now();
     for (let i = 0; i < texts.length; i += 32) {
@@ -62,7 +99,11 @@ export async function transformersJs(modelDir: string, texts: string[], threads:
   const rates: number[] = [];
   for (let r = 0; r < repetitions; r++) rates.push(await run());
   await (extractor as unknown as { dispose?: () => Promise<void> }).dispose?.();
-  return { peer: 'transformers.js', config: `feature-extraction, arrays of 32 in input order, ${tjs.env.version}`, docsPerSec: round(median(rates)) };
+  return {
+    peer: 'transformers.js',
+    config: `feature-extraction, arrays of 32 in input order, ${tjs.env.version}`,
+    docsPerSec: round(median(rates)),
+  };
 }
 
 /** Python with torch and transformers, if present: the PyTorch reference (PyLate-style multi-vector encoding). */
@@ -74,24 +115,69 @@ export function findPython(): string | undefined {
   return undefined;
 }
 
-export function pytorchReference(python: string, modelDir: string, corpusFile: string, threads: number, repetitions: number): PeerResult {
+export function pytorchReference(
+  python: string,
+  modelDir: string,
+  corpusFile: string,
+  threads: number,
+  repetitions: number,
+): PeerResult {
   const script = fileURLToPath(new URL('../../python/reference.py', import.meta.url));
-  const r = spawnSync(python, [script, modelDir, corpusFile, String(threads), '32', String(repetitions)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(python, [script, modelDir, corpusFile, String(threads), '32', String(repetitions)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`PyTorch reference failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { docs_per_sec: number; torch: string };
-  return { peer: 'PyTorch reference', config: `torch ${o.torch}, length-sorted batches of 32 (PyLate's encode), ${threads} threads`, docsPerSec: round(o.docs_per_sec) };
+  return {
+    peer: 'PyTorch reference',
+    config: `torch ${o.torch}, length-sorted batches of 32 (PyLate's encode), ${threads} threads`,
+    docsPerSec: round(o.docs_per_sec),
+  };
 }
 
 /**
  * What PyLate users run today: sentence-transformers 6's MultiVectorEncoder (encode_document,
  * length-sorted batches of 32), when this Python has it; undefined otherwise.
  */
-export function multiVectorEncoder(python: string, modelDir: string, corpusFile: string, threads: number, repetitions: number): PeerResult | undefined {
+export function multiVectorEncoder(
+  python: string,
+  modelDir: string,
+  corpusFile: string,
+  threads: number,
+  repetitions: number,
+): PeerResult | undefined {
   const has = spawnSync(python, ['-c', 'from sentence_transformers import MultiVectorEncoder'], { encoding: 'utf8' });
   if (has.status !== 0) return undefined;
   const script = fileURLToPath(new URL('../../python/multivector.py', import.meta.url));
-  const r = spawnSync(python, [script, modelDir, corpusFile, '--device', 'cpu', '--dtypes', 'fp32', '--batch-sizes', '32', '--repetitions', String(repetitions), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`sentence-transformers MultiVectorEncoder failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);
-  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { versions: { sentence_transformers: string; torch: string }; rates: Array<{ docs_per_sec: number }> };
-  return { peer: 'sentence-transformers MultiVectorEncoder', config: `sentence-transformers ${o.versions.sentence_transformers}, torch ${o.versions.torch}, encode_document in batches of 32, ${threads} threads`, docsPerSec: round(o.rates[0]!.docs_per_sec) };
+  const r = spawnSync(
+    python,
+    [
+      script,
+      modelDir,
+      corpusFile,
+      '--device',
+      'cpu',
+      '--dtypes',
+      'fp32',
+      '--batch-sizes',
+      '32',
+      '--repetitions',
+      String(repetitions),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0)
+    throw new Error(`sentence-transformers MultiVectorEncoder failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    versions: { sentence_transformers: string; torch: string };
+    rates: Array<{ docs_per_sec: number }>;
+  };
+  return {
+    peer: 'sentence-transformers MultiVectorEncoder',
+    config: `sentence-transformers ${o.versions.sentence_transformers}, torch ${o.versions.torch}, encode_document in batches of 32, ${threads} threads`,
+    docsPerSec: round(o.rates[0]!.docs_per_sec),
+  };
 }

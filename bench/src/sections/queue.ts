@@ -36,7 +36,11 @@ const WORKER = fileURLToPath(new URL('../queue-worker.js', import.meta.url));
  * `t.index()` of the same texts, on one machine: the cores bound it; what it shows is the
  * queue's cost per shard.
  */
-export async function queueBench(modelDir: string, modelName: string, o: { threads: number; texts: string[]; shardSize: number; workers: number[] }): Promise<QueueResults> {
+export async function queueBench(
+  modelDir: string,
+  modelName: string,
+  o: { threads: number; texts: string[]; shardSize: number; workers: number[] },
+): Promise<QueueResults> {
   const work = mkdtempSync(join(tmpdir(), 'tessera-bench-queue-'));
   const input = join(work, 'corpus.jsonl');
   writeFileSync(input, `${o.texts.map((text, i) => JSON.stringify({ id: `p${i}`, text })).join('\n')}\n`);
@@ -46,13 +50,20 @@ export async function queueBench(modelDir: string, modelName: string, o: { threa
     await t.encodeDocuments(o.texts.slice(0, 8));
     const single = await LanceDbStore.open(join(work, 'single'));
     const t0 = performance.now();
-    await t.index(single, o.texts.map((text, i) => ({ id: `p${i}`, text })));
+    await t.index(
+      single,
+      o.texts.map((text, i) => ({ id: `p${i}`, text })),
+    );
     const singleDocsPerSec = o.texts.length / ((performance.now() - t0) / 1000);
     await single.close();
     const rows: QueueRow[] = [];
     for (const n of o.workers) {
       const threadsEach = Math.max(1, Math.floor(o.threads / n));
-      const children: ChildProcess[] = Array.from({ length: n }, () => spawn(process.execPath, [WORKER, JSON.stringify({ queue: redis.url, threads: threadsEach })], { stdio: 'ignore' }));
+      const children: ChildProcess[] = Array.from({ length: n }, () =>
+        spawn(process.execPath, [WORKER, JSON.stringify({ queue: redis.url, threads: threadsEach })], {
+          stdio: 'ignore',
+        }),
+      );
       // The workers stop whatever happens: a failed run must not leave them holding the bench open.
       const exited = children.map((c) => new Promise((r) => c.once('exit', r)));
       try {
@@ -65,8 +76,12 @@ export async function queueBench(modelDir: string, modelName: string, o: { threa
         const info = await enqueueIndex(t, { queue: redis.url, input, to, shardSize: o.shardSize });
         await waitDone(redis.url, to);
         const secs = (Date.now() - started) / 1000;
-        const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
-        const jobs = (await Promise.all(Array.from({ length: info.shards }, (_, i) => queue.getJob(`${info.run}-${i}`)))).filter((j) => !!j);
+        const queue = new Queue(QUEUE_NAME, {
+          connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) },
+        });
+        const jobs = (
+          await Promise.all(Array.from({ length: info.shards }, (_, i) => queue.getJob(`${info.run}-${i}`)))
+        ).filter((j) => !!j);
         await queue.close();
         const overhead = jobs.map((j) => j!.finishedOn! - j!.processedOn! - (j!.returnvalue as ShardResult).encodeMs);
         const byWorker = new Map<string, Array<{ start: number; end: number }>>();
@@ -80,13 +95,26 @@ export async function queueBench(modelDir: string, modelName: string, o: { threa
           for (let i = 1; i < list.length; i++) gaps.push(list[i]!.start - list[i - 1]!.end);
         }
         const mean = (a: number[]) => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : 0);
-        rows.push({ workers: n, threadsEach, docsPerSec: round(o.texts.length / secs), ratio: round(o.texts.length / secs / singleDocsPerSec), overheadMsPerShard: round(mean(overhead), 1), pickupMs: round(mean(gaps), 1) });
+        rows.push({
+          workers: n,
+          threadsEach,
+          docsPerSec: round(o.texts.length / secs),
+          ratio: round(o.texts.length / secs / singleDocsPerSec),
+          overheadMsPerShard: round(mean(overhead), 1),
+          pickupMs: round(mean(gaps), 1),
+        });
       } finally {
         for (const c of children) c.kill('SIGTERM');
         await Promise.all(exited);
       }
     }
-    return { model: modelName, texts: o.texts.length, shardSize: o.shardSize, singleDocsPerSec: round(singleDocsPerSec), rows };
+    return {
+      model: modelName,
+      texts: o.texts.length,
+      shardSize: o.shardSize,
+      singleDocsPerSec: round(singleDocsPerSec),
+      rows,
+    };
   } finally {
     await t.dispose();
     await redis.stop();

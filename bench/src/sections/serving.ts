@@ -43,7 +43,15 @@ export interface ServingResults {
   /** served docs/s at concurrency 64 / offline encodeDocuments docs/s around it. */
   ratioAt64: number;
   /** At twice max-concurrent-requests: what came back. */
-  overload: { connections: number; limit: number; ok: number; tooMany: number; other: number; errors: number; timeouts: number };
+  overload: {
+    connections: number;
+    limit: number;
+    ok: number;
+    tooMany: number;
+    other: number;
+    errors: number;
+    timeouts: number;
+  };
   /** The idle-queue wait window at concurrency 16. */
   waitWindow: Array<{ waitMs: number; docsPerSec: number; p50Ms: number }>;
   /** Concurrency 1 with base64 rows (the levels above ask for JSON floats). */
@@ -69,14 +77,33 @@ export interface PairedC1 {
 }
 
 /** One sequential POST on a keep-alive connection; resolves with the ms until the whole body arrived, and its bytes. */
-function timedPost(url: URL, agent: Agent, body: string, path = '/v1/multi-vector'): Promise<{ ms: number; bytes: number }> {
+function timedPost(
+  url: URL,
+  agent: Agent,
+  body: string,
+  path = '/v1/multi-vector',
+): Promise<{ ms: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`the bench server answered ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve({ ms: performance.now() - t0, bytes })
+            : reject(new Error(`the bench server answered ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -89,7 +116,15 @@ function timedPost(url: URL, agent: Agent, body: string, path = '/v1/multi-vecto
  * of them busy at a time. The client is a plain keep-alive http request that reads the whole body.
  * A third block per round asks the floor server (floor-child.ts) for the same busy time and bytes.
  */
-async function pairedC1(t: Tessera, serverUrl: string, floorUrl: string, texts: string[], format: 'float' | 'base64', blocks: number, perBlock: number): Promise<PairedC1> {
+async function pairedC1(
+  t: Tessera,
+  serverUrl: string,
+  floorUrl: string,
+  texts: string[],
+  format: 'float' | 'base64',
+  blocks: number,
+  perBlock: number,
+): Promise<PairedC1> {
   const url = new URL(serverUrl);
   const floor = new URL(floorUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -124,8 +159,20 @@ async function pairedC1(t: Tessera, serverUrl: string, floorUrl: string, texts: 
     format,
     requests: served.length,
     directP50Ms: round(percentile(direct, 50), 1),
-    servedP50Ms: round(percentile(served.map((s) => s.ms), 50), 1),
-    diffP50Ms: round(percentile(served.map((s, i) => s.ms - direct[i]!), 50), 2),
+    servedP50Ms: round(
+      percentile(
+        served.map((s) => s.ms),
+        50,
+      ),
+      1,
+    ),
+    diffP50Ms: round(
+      percentile(
+        served.map((s, i) => s.ms - direct[i]!),
+        50,
+      ),
+      2,
+    ),
     floorP50Ms: round(percentile(floors, 50), 2),
   };
 }
@@ -136,7 +183,19 @@ async function pairedC1(t: Tessera, serverUrl: string, floorUrl: string, texts: 
  * so the first answers come late and the requests cut off at the end were partly served; counting
  * a steady window avoids both edges.
  */
-async function load(url: string, texts: string[], connections: number, seconds: number, format = 'float'): Promise<{ latencies: number[]; statuses: Map<number, number>; errors: number; timeouts: number; docsPerSec: number }> {
+async function load(
+  url: string,
+  texts: string[],
+  connections: number,
+  seconds: number,
+  format = 'float',
+): Promise<{
+  latencies: number[];
+  statuses: Map<number, number>;
+  errors: number;
+  timeouts: number;
+  docsPerSec: number;
+}> {
   let i = 0;
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
@@ -153,7 +212,10 @@ async function load(url: string, texts: string[], connections: number, seconds: 
         method: 'POST',
         path: '/v1/multi-vector',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: texts[i++ % texts.length], input_type: 'document', embedding_type: format }) }),
+        setupRequest: (req: Record<string, unknown>) => ({
+          ...req,
+          body: JSON.stringify({ input: texts[i++ % texts.length], input_type: 'document', embedding_type: format }),
+        }),
       },
     ],
   });
@@ -165,7 +227,13 @@ async function load(url: string, texts: string[], connections: number, seconds: 
   });
   const result = (await instance) as unknown as { errors: number; timeouts: number };
   const ended = performance.now();
-  return { latencies, statuses, errors: result.errors, timeouts: result.timeouts, docsPerSec: steady / ((ended - from) / 1000) };
+  return {
+    latencies,
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    docsPerSec: steady / ((ended - from) / 1000),
+  };
 }
 
 /** A histogram's sum and count from the server's Prometheus text. */
@@ -180,15 +248,25 @@ async function histogram(url: string, name: string): Promise<{ sum: number; coun
 }
 
 /** Starts a server process on the model; close() stops it and waits for it to exit. */
-function startServer(model: string, threads: number, limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>): Promise<{ url: string; close: () => Promise<void> }> {
+function startServer(
+  model: string,
+  threads: number,
+  limits: Partial<ServerLimits>,
+  batch?: Partial<BatchLimits>,
+): Promise<{ url: string; close: () => Promise<void> }> {
   return startChild('../serve-child.js', [JSON.stringify({ model, threads, limits, batch })]);
 }
 
 /** Starts a bench child process that prints its URL; close() stops it and waits for it to exit. */
 async function startChild(script: string, args: string[]): Promise<{ url: string; close: () => Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
-  const [url] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`${script} exited with ${code} before listening`)))])) as [string];
+  const [url] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(([code]) => Promise.reject(new Error(`${script} exited with ${code} before listening`))),
+  ])) as [string];
   return {
     url,
     close: async () => {
@@ -204,7 +282,11 @@ async function startChild(script: string, args: string[]): Promise<{ url: string
  * same model's offline encodeDocuments, the batch fill the dynamic batching reaches, the wait
  * window, and what comes back at twice the concurrency limit.
  */
-export async function servingBench(modelDir: string, modelName: string, o: { threads: number; seconds: number; texts: string[]; concurrencies: number[] }): Promise<ServingResults> {
+export async function servingBench(
+  modelDir: string,
+  modelName: string,
+  o: { threads: number; seconds: number; texts: string[]; concurrencies: number[] },
+): Promise<ServingResults> {
   // The texts a level's requests carry in its seconds (each load cycles from the first text).
   const sample = o.texts.slice(0, Math.min(o.texts.length, 240));
   const offlineRun = async (t: Tessera) => {
@@ -223,13 +305,15 @@ export async function servingBench(modelDir: string, modelName: string, o: { thr
     const paired: PairedC1[] = [];
     try {
       const blocks = Math.max(2, o.seconds);
-      for (const format of ['float', 'base64'] as const) paired.push(await pairedC1(t, pairedServer.url, floorServer.url, o.texts, format, blocks, 10));
+      for (const format of ['float', 'base64'] as const)
+        paired.push(await pairedC1(t, pairedServer.url, floorServer.url, o.texts, format, blocks, 10));
     } finally {
       await pairedServer.close();
       await floorServer.close();
     }
     // The direct model stays loaded (idle) while the servers run, to measure offline between levels.
-    const serve = (limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>) => startServer(modelDir, o.threads, limits, batch);
+    const serve = (limits: Partial<ServerLimits>, batch?: Partial<BatchLimits>) =>
+      startServer(modelDir, o.threads, limits, batch);
     const level = async (c: number, format = 'float', batch?: Partial<BatchLimits>): Promise<ServingLevel> => {
       const server = await serve({}, batch);
       const url = server.url;

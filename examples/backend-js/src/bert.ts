@@ -1,8 +1,23 @@
-import { TesseraError, activate, readEncoderWeights, type BertFamilyConfig, type DenseLayer, type EncoderDescription, type ModelSpec, type PaddedBatch } from '@tessera/core';
-
+import {
+  TesseraError,
+  activate,
+  readEncoderWeights,
+  type BertFamilyConfig,
+  type DenseLayer,
+  type EncoderDescription,
+  type ModelSpec,
+  type PaddedBatch,
+} from '@tessera/core';
 
 /** y[n, out] = x[n, in] W^T + b, with W stored [out, in] as in PyTorch. */
-function linear(x: Float32Array, n: number, inF: number, w: Float32Array, b: Float32Array | undefined, outF: number): Float32Array {
+function linear(
+  x: Float32Array,
+  n: number,
+  inF: number,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  outF: number,
+): Float32Array {
   const y = new Float32Array(n * outF);
   for (let r = 0; r < n; r++) {
     for (let o = 0; o < outF; o++) {
@@ -38,9 +53,13 @@ export class TsBert {
 
   /** Core reads the safetensors weights and names them canonically (BERT layout here). */
   static async load(spec: ModelSpec): Promise<TsBert> {
-    if (spec.modelType !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only, not ${spec.modelType}`, { dir: spec.dir });
+    if (spec.modelType !== 'bert')
+      throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only, not ${spec.modelType}`, {
+        dir: spec.dir,
+      });
     const desc = await readEncoderWeights(spec, 'example');
-    if (desc.config.architecture !== 'bert') throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only`, { dir: spec.dir });
+    if (desc.config.architecture !== 'bert')
+      throw new TesseraError('INVALID_MODEL', `the example backend runs BERT only`, { dir: spec.dir });
     return new TsBert(desc.config, desc.weights, spec.projection);
   }
 
@@ -125,7 +144,8 @@ export class TsBert {
       if (layer.activation !== 'identity') for (let i = 0; i < y.length; i++) y[i] = activate(layer.activation, y[i]!);
       // use_residual: the input itself (same width) or through its own linear layer.
       if (layer.residual) {
-        const r = layer.residual === 'identity' ? input : linear(input, n, dim, layer.residual, undefined, layer.outFeatures);
+        const r =
+          layer.residual === 'identity' ? input : linear(input, n, dim, layer.residual, undefined, layer.outFeatures);
         for (let i = 0; i < y.length; i++) y[i]! += r[i]!;
       }
       dim = layer.outFeatures;

@@ -20,7 +20,12 @@ export const backend: Backend = {
     return { models: liveModels };
   },
   async load(spec, options): Promise<LoadedModel> {
-    if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: the example backend runs on the cpu only`, { device: options.device });
+    if (options.device !== 'cpu')
+      throw new TesseraError(
+        'DEVICE_UNAVAILABLE',
+        `device ${options.device}: the example backend runs on the cpu only`,
+        { device: options.device },
+      );
     let bert: TsBert | undefined = await TsBert.load(spec);
     liveModels++;
     return {

@@ -18,13 +18,31 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('a third-party backend package, installed from tarballs', () => {
   it('passes the conformance suite there and is found by name by the API, the CLI and auto', async () => {
     const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
-    for (const dir of ['packages/core', 'fixtures', 'packages/backend-onnx', 'packages/server', 'packages/store-lancedb', 'packages/queue', 'packages/cli', 'examples/backend-js'])
+    for (const dir of [
+      'packages/core',
+      'fixtures',
+      'packages/backend-onnx',
+      'packages/server',
+      'packages/store-lancedb',
+      'packages/queue',
+      'packages/cli',
+      'examples/backend-js',
+    ])
       execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, dir), stdio: 'pipe' });
-    const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
+    const tarballs = readdirSync(packs)
+      .filter((f) => f.endsWith('.tgz'))
+      .map((f) => join(packs, f));
     expect(tarballs).toHaveLength(8);
     const project = mkdtempSync(join(tmpdir(), 'tessera-contributor-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'contributor', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'contributor', private: true, type: 'module' }),
+    );
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+      cwd: project,
+      stdio: 'pipe',
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
 
     // The suite under node:test, as docs/writing-a-backend.md shows it.
     writeFileSync(
@@ -54,7 +72,12 @@ const auto = await Tessera.create({ model: ${JSON.stringify(fixtures.stanford)} 
 console.log(JSON.stringify({ name: t.backendName, score: t.score(q, d), auto: auto.backendName, installed: (await installedBackends()).map((b) => b.name) }));
 `,
     );
-    const api = JSON.parse(execFileSync(process.execPath, ['api.mjs'], { cwd: project, encoding: 'utf8' })) as { name: string; score: number; auto: string; installed: string[] };
+    const api = JSON.parse(execFileSync(process.execPath, ['api.mjs'], { cwd: project, encoding: 'utf8' })) as {
+      name: string;
+      score: number;
+      auto: string;
+      installed: string[];
+    };
     expect(api.name).toBe('js');
     expect(api.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
     expect(api.auto).toBe('onnx');
@@ -62,28 +85,88 @@ console.log(JSON.stringify({ name: t.backendName, score: t.score(q, d), auto: au
 
     // The CLI: listed by `tessera backends`, used by --backend <package name>.
     const tessera = join(project, 'node_modules', '.bin', 'tessera');
-    const list = JSON.parse(execFileSync(tessera, ['backends', '--json'], { cwd: project, encoding: 'utf8' })) as Array<{ name: string; packageName: string; installed: boolean }>;
-    expect(list.find((b) => b.name === 'js')).toMatchObject({ packageName: 'tessera-backend-example', installed: true });
+    const list = JSON.parse(
+      execFileSync(tessera, ['backends', '--json'], { cwd: project, encoding: 'utf8' }),
+    ) as Array<{ name: string; packageName: string; installed: boolean }>;
+    expect(list.find((b) => b.name === 'js')).toMatchObject({
+      packageName: 'tessera-backend-example',
+      installed: true,
+    });
     const score = JSON.parse(
-      execFileSync(tessera, ['score', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--json', '--query', golden.queries[1]!.text, golden.documents[2]!.text], { cwd: project, encoding: 'utf8', env: { ...process.env, HF_HUB_OFFLINE: '1' } }),
+      execFileSync(
+        tessera,
+        [
+          'score',
+          '--backend',
+          'tessera-backend-example',
+          '--model',
+          fixtures.stanford,
+          '--json',
+          '--query',
+          golden.queries[1]!.text,
+          golden.documents[2]!.text,
+        ],
+        { cwd: project, encoding: 'utf8', env: { ...process.env, HF_HUB_OFFLINE: '1' } },
+      ),
     ) as { scores: Array<{ score: number }> };
     expect(score.scores[0]!.score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
-    const missing = spawnSync(tessera, ['score', '--backend', 'tessera-backend-nope', '--model', fixtures.stanford, '--query', 'q', 'd'], { cwd: project, encoding: 'utf8' });
+    const missing = spawnSync(
+      tessera,
+      ['score', '--backend', 'tessera-backend-nope', '--model', fixtures.stanford, '--query', 'q', 'd'],
+      { cwd: project, encoding: 'utf8' },
+    );
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/tessera-backend-nope is not installed\. Install it with: npm i tessera-backend-nope/);
+    expect(missing.stderr).toMatch(
+      /tessera-backend-nope is not installed\. Install it with: npm i tessera-backend-nope/,
+    );
 
     // `tessera index` and `tessera search` from the tarballs, on the third-party backend.
     writeFileSync(join(project, 'docs.txt'), `${golden.documents.map((d) => d.text).join('\n')}\n`);
     const env = { ...process.env, HF_HUB_OFFLINE: '1' };
-    execFileSync(tessera, ['index', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--input', 'docs.txt', '--to', 'idx', '--quiet'], { cwd: project, env });
-    const found = JSON.parse(execFileSync(tessera, ['search', '--backend', 'tessera-backend-example', '--index', 'idx', '--json', '--top-k', '1', golden.queries[1]!.text], { cwd: project, encoding: 'utf8', env })) as { results: Array<{ id: string; score: number }> };
+    execFileSync(
+      tessera,
+      [
+        'index',
+        '--backend',
+        'tessera-backend-example',
+        '--model',
+        fixtures.stanford,
+        '--input',
+        'docs.txt',
+        '--to',
+        'idx',
+        '--quiet',
+      ],
+      { cwd: project, env },
+    );
+    const found = JSON.parse(
+      execFileSync(
+        tessera,
+        [
+          'search',
+          '--backend',
+          'tessera-backend-example',
+          '--index',
+          'idx',
+          '--json',
+          '--top-k',
+          '1',
+          golden.queries[1]!.text,
+        ],
+        { cwd: project, encoding: 'utf8', env },
+      ),
+    ) as { results: Array<{ id: string; score: number }> };
     const best = golden.maxsim[1]!.reduce((b, s, i, all) => (s > all[b]! ? i : b), 0);
     expect(found.results[0]!.id).toBe(String(best + 1));
     expect(found.results[0]!.score).toBeCloseTo(golden.maxsim[1]![best]!, 3);
 
     // `tessera serve` from the tarballs, on the third-party backend: its server package and
     // framework come with the CLI.
-    const server = spawn(tessera, ['serve', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--port', '0'], { cwd: project, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    const server = spawn(
+      tessera,
+      ['serve', '--backend', 'tessera-backend-example', '--model', fixtures.stanford, '--port', '0'],
+      { cwd: project, env: { ...process.env, HF_HUB_OFFLINE: '1' } },
+    );
     try {
       const lines = createInterface({ input: server.stderr! });
       let url = '';
@@ -94,7 +177,11 @@ console.log(JSON.stringify({ name: t.backendName, score: t.score(q, d), auto: au
           break;
         }
       }
-      const r = await fetch(`${url}/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: golden.queries[1]!.text, texts: [golden.documents[2]!.text] }) });
+      const r = await fetch(`${url}/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: golden.queries[1]!.text, texts: [golden.documents[2]!.text] }),
+      });
       expect(r.status).toBe(200);
       expect(((await r.json()) as Array<{ score: number }>)[0]!.score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
     } finally {

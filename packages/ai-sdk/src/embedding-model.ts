@@ -19,6 +19,10 @@ export class TesseraEmbeddingModel implements EmbeddingModelV4 {
     const t = await tesseraFor(this.modelId, this.settings);
     requireKind(t, 'dense', this.modelId, 'embed / embedMany');
     const out = await t.encodeDense(options.values, options.dimensions ? { dimension: options.dimensions } : {});
-    return { embeddings: out.map((e) => Array.from(e.data)), usage: { tokens: out.reduce((s, e) => s + e.tokens, 0) }, warnings: [] };
+    return {
+      embeddings: out.map((e) => Array.from(e.data)),
+      usage: { tokens: out.reduce((s, e) => s + e.tokens, 0) },
+      warnings: [],
+    };
   }
 }

@@ -10,7 +10,11 @@ export type TesseraModelSettings = Omit<CreateOptions, 'model'>;
 const open = new Map<string, Promise<Tessera>>();
 
 export function tesseraFor(modelId: string, settings: TesseraModelSettings): Promise<Tessera> {
-  const key = JSON.stringify([modelId, settings, typeof settings.backend === 'object' ? settings.backend.name : undefined]);
+  const key = JSON.stringify([
+    modelId,
+    settings,
+    typeof settings.backend === 'object' ? settings.backend.name : undefined,
+  ]);
   let t = open.get(key);
   if (!t) {
     t = Tessera.create({ ...settings, model: modelId });
@@ -29,5 +33,9 @@ export async function closeAll(): Promise<void> {
 
 export function requireKind(t: Tessera, kind: 'colbert' | 'dense', modelId: string, what: string): void {
   if (t.kind !== kind)
-    throw new TesseraError('INVALID_MODEL', `${modelId} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${what} needs a ${kind === 'dense' ? 'dense' : 'ColBERT'} one`, { model: modelId });
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${modelId} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${what} needs a ${kind === 'dense' ? 'dense' : 'ColBERT'} one`,
+      { model: modelId },
+    );
 }

@@ -1,4 +1,9 @@
-import type { JSONObject, RerankingModelV4, RerankingModelV4CallOptions, RerankingModelV4Result } from '@ai-sdk/provider';
+import type {
+  JSONObject,
+  RerankingModelV4,
+  RerankingModelV4CallOptions,
+  RerankingModelV4Result,
+} from '@ai-sdk/provider';
 import { TesseraError, topK } from '@tessera/core';
 import { requireKind, tesseraFor, type TesseraModelSettings } from './models.js';
 
@@ -24,7 +29,10 @@ export class TesseraRerankingModel implements RerankingModelV4 {
   async doRerank(options: RerankingModelV4CallOptions): Promise<RerankingModelV4Result> {
     options.abortSignal?.throwIfAborted();
     const docs = options.documents.type === 'text' ? options.documents.values : options.documents.values.map(textOf);
-    if (options.topN !== undefined && (!Number.isInteger(options.topN) || options.topN < 1)) throw new TesseraError('INVALID_OPTION', `topN must be a positive integer (got ${options.topN})`, { field: 'topN' });
+    if (options.topN !== undefined && (!Number.isInteger(options.topN) || options.topN < 1))
+      throw new TesseraError('INVALID_OPTION', `topN must be a positive integer (got ${options.topN})`, {
+        field: 'topN',
+      });
     const t = await tesseraFor(this.modelId, this.settings);
     requireKind(t, 'colbert', this.modelId, 'reranking');
     if (!docs.length) return { ranking: [], response: { modelId: this.modelId, timestamp: new Date() } };
@@ -39,7 +47,10 @@ export class TesseraRerankingModel implements RerankingModelV4 {
     } finally {
       await scorer.dispose();
     }
-    const ranking = topK(scores, Math.min(options.topN ?? docs.length, docs.length)).map((r) => ({ index: r.index, relevanceScore: r.score }));
+    const ranking = topK(scores, Math.min(options.topN ?? docs.length, docs.length)).map((r) => ({
+      index: r.index,
+      relevanceScore: r.score,
+    }));
     return { ranking, response: { modelId: this.modelId, timestamp: new Date() } };
   }
 }

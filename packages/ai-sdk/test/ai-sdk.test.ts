@@ -16,7 +16,12 @@ describe('@tessera/ai-sdk through the AI SDK', () => {
     const t = await Tessera.create({ model: fixtures.pylate, backend: 'onnx' });
     const want = await t.rerank(query, documents);
     await t.dispose();
-    const got = await rerank({ model: tessera.reranking(fixtures.pylate, { backend: 'onnx' }), query, documents, topN: 3 });
+    const got = await rerank({
+      model: tessera.reranking(fixtures.pylate, { backend: 'onnx' }),
+      query,
+      documents,
+      topN: 3,
+    });
     expect(got.ranking.map((r) => r.originalIndex)).toEqual(want.slice(0, 3).map((r) => r.index));
     got.ranking.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 4));
     expect(got.rerankedDocuments).toEqual(want.slice(0, 3).map((r) => documents[r.index]));
@@ -28,7 +33,11 @@ describe('@tessera/ai-sdk through the AI SDK', () => {
 
   it('rerank() takes object documents by their text field', async () => {
     const objects = documents.map((text, id) => ({ id, text }));
-    const got = await rerank({ model: createTessera({ backend: 'onnx' }).reranking(fixtures.pylate), query, documents: objects });
+    const got = await rerank({
+      model: createTessera({ backend: 'onnx' }).reranking(fixtures.pylate),
+      query,
+      documents: objects,
+    });
     const byText = await rerank({ model: tessera.reranking(fixtures.pylate, { backend: 'onnx' }), query, documents });
     expect(got.ranking.map((r) => r.originalIndex)).toEqual(byText.ranking.map((r) => r.originalIndex));
     expect(got.rerankedDocuments[0]).toEqual(objects[got.ranking[0]!.originalIndex]);
@@ -48,7 +57,11 @@ describe('@tessera/ai-sdk through the AI SDK', () => {
   });
 
   it('refuses the wrong kind of model with an error that says which', async () => {
-    await expect(rerank({ model: tessera.reranking(fixtures.dense, { backend: 'onnx' }), query, documents })).rejects.toThrow(/is a dense \(single-vector\) model; reranking needs a ColBERT one/);
-    await expect(embedMany({ model: tessera.embedding(fixtures.pylate, { backend: 'onnx' }), values: ['x'] })).rejects.toThrow(/is a ColBERT \(multi-vector\) model; embed \/ embedMany needs a dense one/);
+    await expect(
+      rerank({ model: tessera.reranking(fixtures.dense, { backend: 'onnx' }), query, documents }),
+    ).rejects.toThrow(/is a dense \(single-vector\) model; reranking needs a ColBERT one/);
+    await expect(
+      embedMany({ model: tessera.embedding(fixtures.pylate, { backend: 'onnx' }), values: ['x'] }),
+    ).rejects.toThrow(/is a ColBERT \(multi-vector\) model; embed \/ embedMany needs a dense one/);
   });
 });

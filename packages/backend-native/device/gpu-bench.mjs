@@ -13,7 +13,10 @@ const out = process.env.OUT ?? '/tmp';
 const batchSizes = (process.env.TESSERA_BATCHES ?? '16,32,64,128,256').split(',').map(Number);
 const dtypes = (process.env.TESSERA_DTYPES ?? 'fp32,fp16,bf16').split(',');
 const shapes = (process.env.TESSERA_SHAPES ?? 'small,base').split(',');
-const texts = readFileSync(join(root, 'bench/corpus/passages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text);
+const texts = readFileSync(join(root, 'bench/corpus/passages.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l).text);
 const limit = Number(process.env.TESSERA_DOCS ?? texts.length);
 const docs = texts.slice(0, limit);
 // Queries: a few words from every 13th passage.
@@ -24,11 +27,21 @@ const results = { device, batchSizes, corpus: `${docs.length} passages of bench/
 for (const name of shapes) {
   const shape = SYNTHETIC_SHAPES[name];
   const dir = join('/tmp/tessera-gpu', name);
-  writeSyntheticColbert(dir, shape, { tokenizerDir: join(root, 'fixtures/colbert-stanford'), docMaxlen: DOC_MAXLEN[name] });
+  writeSyntheticColbert(dir, shape, {
+    tokenizerDir: join(root, 'fixtures/colbert-stanford'),
+    docMaxlen: DOC_MAXLEN[name],
+  });
   const r = (results.shapes[name] = { description: shape.description, folder: dir, agreement: {}, rates: [] });
   const encoded = {};
   for (const dtype of dtypes) {
-    const t = await Tessera.create({ model: dir, backend, device, strict: true, dtype, batch: { maxBatchSize: 64, maxTokens: 64 * 512 } });
+    const t = await Tessera.create({
+      model: dir,
+      backend,
+      device,
+      strict: true,
+      dtype,
+      batch: { maxBatchSize: 64, maxTokens: 64 * 512 },
+    });
     r.engine ??= t.engine;
     await t.encodeDocuments(docs.slice(0, 64));
     const d = await t.encodeDocuments(docs);
@@ -43,14 +56,28 @@ for (const name of shapes) {
         best = Math.max(best, docs.length / ((performance.now() - t0) / 1000));
         tokens = e.reduce((s, x) => s + x.tokens, 0);
       }
-      r.rates.push({ dtype, batch: b, docsPerSec: Math.round(best * 10) / 10, tokensPerSec: Math.round((best * tokens) / docs.length) });
+      r.rates.push({
+        dtype,
+        batch: b,
+        docsPerSec: Math.round(best * 10) / 10,
+        tokensPerSec: Math.round((best * tokens) / docs.length),
+      });
       console.log(`tessera ${name} ${dtype} batch ${b}: ${best.toFixed(1)} docs/s`);
     }
     await t.dispose();
   }
   const ref = encoded.fp32;
   if (ref) {
-    writeFileSync(join(dir, 'tessera-fp32-rows.json'), JSON.stringify(ref.d.slice(0, 16).map((e) => Array.from({ length: e.rows }, (_, k) => Array.from(e.data.subarray(k * e.dim, (k + 1) * e.dim))))));
+    writeFileSync(
+      join(dir, 'tessera-fp32-rows.json'),
+      JSON.stringify(
+        ref.d
+          .slice(0, 16)
+          .map((e) =>
+            Array.from({ length: e.rows }, (_, k) => Array.from(e.data.subarray(k * e.dim, (k + 1) * e.dim))),
+          ),
+      ),
+    );
     for (const dtype of dtypes.filter((x) => x !== 'fp32')) {
       const got = encoded[dtype];
       let maxDiff = 0;
@@ -79,8 +106,17 @@ for (const name of shapes) {
         const b = topK(maxSimMany(got.q[i], got.d), 10).map((x) => x.index);
         overlap += b.filter((x) => a.has(x)).length / 10;
       });
-      r.agreement[dtype] = { maxAbsDiff: maxDiff, meanRowMaxAbsDiff: rowMaxSum / rows, meanCosine: cos / rows, top10Overlap: overlap / ref.q.length, queries: ref.q.length, rows };
-      console.log(`${name} ${dtype} vs fp32: max |diff| ${maxDiff.toExponential(2)}, mean row max ${(rowMaxSum / rows).toExponential(2)}, mean cosine ${(cos / rows).toFixed(6)}, top-10 overlap ${(overlap / ref.q.length).toFixed(3)}`);
+      r.agreement[dtype] = {
+        maxAbsDiff: maxDiff,
+        meanRowMaxAbsDiff: rowMaxSum / rows,
+        meanCosine: cos / rows,
+        top10Overlap: overlap / ref.q.length,
+        queries: ref.q.length,
+        rows,
+      };
+      console.log(
+        `${name} ${dtype} vs fp32: max |diff| ${maxDiff.toExponential(2)}, mean row max ${(rowMaxSum / rows).toExponential(2)}, mean cosine ${(cos / rows).toFixed(6)}, top-10 overlap ${(overlap / ref.q.length).toFixed(3)}`,
+      );
     }
   }
 }

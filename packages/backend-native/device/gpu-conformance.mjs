@@ -5,5 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { defineConformanceSuite } from '@tessera/core/conformance/suite';
 import { backend } from '@tessera/backend-native';
 
-const { fixtureList } = await import(pathToFileURL(join(process.env.TESSERA_ROOT ?? process.cwd(), 'fixtures/index.js')).href);
-defineConformanceSuite({ describe, it, beforeAll: before, afterAll: after }, { backend, fixtures: fixtureList, device: process.env.TESSERA_DEVICE ?? 'cpu', createOptions: { strict: true } });
+const { fixtureList } = await import(
+  pathToFileURL(join(process.env.TESSERA_ROOT ?? process.cwd(), 'fixtures/index.js')).href
+);
+defineConformanceSuite(
+  { describe, it, beforeAll: before, afterAll: after },
+  { backend, fixtures: fixtureList, device: process.env.TESSERA_DEVICE ?? 'cpu', createOptions: { strict: true } },
+);

@@ -11,11 +11,20 @@ import { backend } from '@tessera/backend-native';
 
 const root = process.env.TESSERA_ROOT ?? process.cwd();
 const out = process.env.OUT ?? '/tmp';
-const used = () => Number(execFileSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '--id=0'], { encoding: 'utf8' }).trim()) * 2 ** 20;
+const used = () =>
+  Number(
+    execFileSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '--id=0'], {
+      encoding: 'utf8',
+    }).trim(),
+  ) *
+  2 ** 20;
 const log = (m) => console.log(m);
 const result = { shape: 'base', steps: {} };
 const dir = '/tmp/tessera-gpu-memory/base';
-writeSyntheticColbert(dir, SYNTHETIC_SHAPES.base, { tokenizerDir: join(root, 'fixtures/colbert-stanford'), docMaxlen: 512 });
+writeSyntheticColbert(dir, SYNTHETIC_SHAPES.base, {
+  tokenizerDir: join(root, 'fixtures/colbert-stanford'),
+  docMaxlen: 512,
+});
 
 // 1. A pool of every accelerator, and the budget from free memory.
 const t = await Tessera.create({ model: dir, backend, devices: 'all', strict: true });
@@ -36,18 +45,42 @@ for (const [batch, len] of [
   const r = await t.encodeDocuments(texts, { maxBatchSize: batch, maxTokens: batch * 600 });
   const after = used();
   const tokens = batch * r[0].tokens;
-  measure.push({ batch, seqLen: r[0].tokens, grewBytes: after - before, peakBytesPerToken: Math.round((after - before) / tokens), estimate: bytesPerToken(t.spec, r[0].tokens, 4) });
-  log(`batch ${batch} x ${r[0].tokens}: memory.used grew ${((after - before) / 2 ** 20).toFixed(0)} MiB (${Math.round((after - before) / tokens)} B/token; core's estimate ${bytesPerToken(t.spec, r[0].tokens, 4)})`);
+  measure.push({
+    batch,
+    seqLen: r[0].tokens,
+    grewBytes: after - before,
+    peakBytesPerToken: Math.round((after - before) / tokens),
+    estimate: bytesPerToken(t.spec, r[0].tokens, 4),
+  });
+  log(
+    `batch ${batch} x ${r[0].tokens}: memory.used grew ${((after - before) / 2 ** 20).toFixed(0)} MiB (${Math.round((after - before) / tokens)} B/token; core's estimate ${bytesPerToken(t.spec, r[0].tokens, 4)})`,
+  );
   before = Math.max(before, after);
 }
 result.steps.perToken = measure;
 await t.dispose();
 
 // 3. One batch well past the device's memory.
-const free = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits', '--id=0'], { encoding: 'utf8' }).trim()) * 2 ** 20;
-const perToken = bytesPerToken({ ...SYNTHETIC_SHAPES.base, config: { intermediate_size: 3072, num_attention_heads: 12 }, hiddenSize: 768 }, 512, 4);
+const free =
+  Number(
+    execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits', '--id=0'], {
+      encoding: 'utf8',
+    }).trim(),
+  ) *
+  2 ** 20;
+const perToken = bytesPerToken(
+  { ...SYNTHETIC_SHAPES.base, config: { intermediate_size: 3072, num_attention_heads: 12 }, hiddenSize: 768 },
+  512,
+  4,
+);
 const n = Math.ceil((2 * free) / (perToken * 512));
-const big = await Tessera.create({ model: dir, backend, device: 'cuda:0', strict: true, batch: { maxBatchSize: n, maxTokens: 1e12, maxPaddingShare: 1 } });
+const big = await Tessera.create({
+  model: dir,
+  backend,
+  device: 'cuda:0',
+  strict: true,
+  batch: { maxBatchSize: n, maxTokens: 1e12, maxPaddingShare: 1 },
+});
 const changes = [];
 big.on('budget', (c) => changes.push(c));
 big.on('warning', () => {});
@@ -64,10 +97,28 @@ const sample = [0, Math.floor(n / 2), n - 1];
 const want = await ref.encodeDocuments(sample.map((i) => texts[i]));
 let maxDiff = 0;
 sample.forEach((i, k) => {
-  for (let j = 0; j < want[k].data.length; j++) maxDiff = Math.max(maxDiff, Math.abs(want[k].data[j] - rows[i].data[j]));
+  for (let j = 0; j < want[k].data.length; j++)
+    maxDiff = Math.max(maxDiff, Math.abs(want[k].data[j] - rows[i].data[j]));
 });
 await ref.dispose();
-result.steps.outOfMemory = { texts: n, tokensEach: rows[0].tokens, freeBytesBefore: free, splits, seconds: secs, budgetChanges: changes.map((c) => ({ device: c.device, failedTokens: c.failedTokens, before: c.before, after: c.after })), budgetAfter: after, maxDiffVsOrdinaryBudget: maxDiff, firstMessage: changes[0]?.message };
-log(`${n} texts of ${rows[0].tokens} tokens in one planned batch (${((n * rows[0].tokens * perToken) / 2 ** 30).toFixed(0)} GiB by the estimate, ${(free / 2 ** 30).toFixed(0)} GiB free): ${splits} splits, ${changes.length} budget changes, budget now ${after}; ${secs.toFixed(1)} s; rows vs an ordinary budget: max diff ${maxDiff.toExponential(2)}`);
+result.steps.outOfMemory = {
+  texts: n,
+  tokensEach: rows[0].tokens,
+  freeBytesBefore: free,
+  splits,
+  seconds: secs,
+  budgetChanges: changes.map((c) => ({
+    device: c.device,
+    failedTokens: c.failedTokens,
+    before: c.before,
+    after: c.after,
+  })),
+  budgetAfter: after,
+  maxDiffVsOrdinaryBudget: maxDiff,
+  firstMessage: changes[0]?.message,
+};
+log(
+  `${n} texts of ${rows[0].tokens} tokens in one planned batch (${((n * rows[0].tokens * perToken) / 2 ** 30).toFixed(0)} GiB by the estimate, ${(free / 2 ** 30).toFixed(0)} GiB free): ${splits} splits, ${changes.length} budget changes, budget now ${after}; ${secs.toFixed(1)} s; rows vs an ordinary budget: max diff ${maxDiff.toExponential(2)}`,
+);
 if (changes[0]) log(changes[0].message);
 writeFileSync(join(out, 'gpu-memory.json'), JSON.stringify(result, null, 2));

@@ -21,18 +21,29 @@ const device = process.env.TESSERA_DEVICE ?? 'cuda:0';
 if (process.argv[2] === 'serve') {
   const t = await Tessera.create({ model: process.argv[3], backend, device });
   const formatThreads = process.argv[4] === 'auto' ? undefined : Number(process.argv[4]);
-  const server = await createServer({ models: [t], disposeModels: true, limits: { maxConcurrentRequests: 1024 }, formatThreads });
+  const server = await createServer({
+    models: [t],
+    disposeModels: true,
+    limits: { maxConcurrentRequests: 1024 },
+    formatThreads,
+  });
   process.stdout.write(`${await server.listen({ port: 0 })}\n`);
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
 } else {
   const root = process.env.TESSERA_ROOT ?? process.cwd();
   const out = process.env.OUT ?? '/tmp';
   const seconds = Number(process.env.TESSERA_SECONDS ?? 6);
-  const texts = readFileSync(join(root, 'bench/corpus/passages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text);
+  const texts = readFileSync(join(root, 'bench/corpus/passages.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).text);
   const docs = texts.slice(0, Number(process.env.TESSERA_DOCS ?? texts.length));
   const dir = '/tmp/tessera-gpu/small';
   mkdirSync(dir, { recursive: true });
-  writeSyntheticColbert(dir, SYNTHETIC_SHAPES.small, { tokenizerDir: join(root, 'fixtures/colbert-stanford'), docMaxlen: 300 });
+  writeSyntheticColbert(dir, SYNTHETIC_SHAPES.small, {
+    tokenizerDir: join(root, 'fixtures/colbert-stanford'),
+    docMaxlen: 300,
+  });
   const percentile = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
@@ -49,11 +60,17 @@ if (process.argv[2] === 'serve') {
     best = Math.max(best, docs.length / ((performance.now() - t0) / 1000));
   }
   results.offlineDocsPerSec = Math.round(best);
-  console.log(`offline encodeDocuments: ${results.offlineDocsPerSec} docs/s (${t.engine}; batch budget ${JSON.stringify(t.batchLimits)})`);
+  console.log(
+    `offline encodeDocuments: ${results.offlineDocsPerSec} docs/s (${t.engine}; batch budget ${JSON.stringify(t.batchLimits)})`,
+  );
 
   const startServer = async (formatThreads, profile) => {
     const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(out, 'prof')}`] : [];
-    const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), 'serve', dir, String(formatThreads)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [...flags, fileURLToPath(import.meta.url), 'serve', dir, String(formatThreads)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const [line] = await once(createInterface({ input: child.stdout }), 'line');
     return {
       child,
@@ -71,17 +88,35 @@ if (process.argv[2] === 'serve') {
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ input: text, input_type: 'document', embedding_type: format });
       const t0 = performance.now();
-      const req = request({ host: at.hostname, port: at.port, path: '/v1/multi-vector', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, body: Buffer.concat(chunks) }) : reject(new Error(`status ${res.statusCode}: ${Buffer.concat(chunks)}`))));
-      });
+      const req = request(
+        {
+          host: at.hostname,
+          port: at.port,
+          path: '/v1/multi-vector',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve({ ms: performance.now() - t0, body: Buffer.concat(chunks) })
+              : reject(new Error(`status ${res.statusCode}: ${Buffer.concat(chunks)}`)),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const histogram = async (name) => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const total = (suffix) => text.split('\n').filter((l) => l.startsWith(`${name}_${suffix}`)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const total = (suffix) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}_${suffix}`))
+        .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     return { sum: total('sum'), count: total('count') };
   };
 
@@ -95,10 +130,15 @@ if (process.argv[2] === 'serve') {
       answers.forEach((a, i) => {
         const rows = JSON.parse(a.body.toString()).data[0].embeddings;
         const want = direct[i];
-        if (rows.length !== want.rows) throw new Error(`document ${i}: ${rows.length} rows served, ${want.rows} direct`);
+        if (rows.length !== want.rows)
+          throw new Error(`document ${i}: ${rows.length} rows served, ${want.rows} direct`);
         rows.forEach((row, k) => {
-          const got = format === 'float' ? Float32Array.from(row) : new Float32Array(Uint8Array.from(Buffer.from(row, 'base64')).buffer);
-          for (let j = 0; j < want.dim; j++) maxDiff = Math.max(maxDiff, Math.abs(got[j] - want.data[k * want.dim + j]));
+          const got =
+            format === 'float'
+              ? Float32Array.from(row)
+              : new Float32Array(Uint8Array.from(Buffer.from(row, 'base64')).buffer);
+          for (let j = 0; j < want.dim; j++)
+            maxDiff = Math.max(maxDiff, Math.abs(got[j] - want.data[k * want.dim + j]));
         });
       });
       results[`maxDiff_${format}`] = maxDiff;
@@ -132,7 +172,9 @@ if (process.argv[2] === 'serve') {
     await plain.close();
     results.directP50Ms = r2(percentile(directMs, 50));
     results.c1DiffP50Ms = Object.fromEntries(Object.entries(diffs).map(([k, v]) => [k, r2(percentile(v, 50))]));
-    console.log(`concurrency 1: direct call p50 ${results.directP50Ms} ms; served - direct, median: float rows +${results.c1DiffP50Ms.float} ms (split over the formatting threads), base64 +${results.c1DiffP50Ms.base64} ms, float rows without formatting threads +${results.c1DiffP50Ms.floatNoThreads} ms`);
+    console.log(
+      `concurrency 1: direct call p50 ${results.directP50Ms} ms; served - direct, median: float rows +${results.c1DiffP50Ms.float} ms (split over the formatting threads), base64 +${results.c1DiffP50Ms.base64} ms, float rows without formatting threads +${results.c1DiffP50Ms.floatNoThreads} ms`,
+    );
 
     results.formatThreads = (await (await fetch(`${base}/info`)).json()).format_threads;
     await server.close();
@@ -140,7 +182,11 @@ if (process.argv[2] === 'serve') {
     // Load: c keep-alive clients, each sending one document after the other; docs/s over the last three quarters.
     results.levels = [];
     const profile = process.env.TESSERA_PROFILE === '1';
-    for (const [format, threads] of [['float', 0], ['base64', 'auto'], ['float', 'auto']]) {
+    for (const [format, threads] of [
+      ['float', 0],
+      ['base64', 'auto'],
+      ['float', 'auto'],
+    ]) {
       server = await startServer(threads, profile && format === 'float' && threads === 'auto');
       ({ base, url } = server);
       for (const c of [1, 16, 64]) {
@@ -174,7 +220,9 @@ if (process.argv[2] === 'serve') {
         };
         level.ratio = r2(level.docsPerSec / results.offlineDocsPerSec);
         results.levels.push(level);
-        console.log(`${format} rows, ${level.formatThreads} formatting threads, concurrency ${c}: ${level.docsPerSec} docs/s (${level.ratio}x offline), p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.meanBatchSize} texts per forward pass`);
+        console.log(
+          `${format} rows, ${level.formatThreads} formatting threads, concurrency ${c}: ${level.docsPerSec} docs/s (${level.ratio}x offline), p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.meanBatchSize} texts per forward pass`,
+        );
       }
       await server.close();
       server = undefined;
@@ -189,7 +237,10 @@ if (process.argv[2] === 'serve') {
 
 /** The main thread's self time by function in the profile the server wrote, heaviest first. */
 function heaviest(profDir) {
-  const file = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  const file = readdirSync(profDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(profDir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const p = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -201,7 +252,10 @@ function heaviest(profDir) {
     const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, us]) => ({ fn: k, share: Math.round((us / total) * 1000) / 10 }));
+  const top = [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 30)
+    .map(([k, us]) => ({ fn: k, share: Math.round((us / total) * 1000) / 10 }));
   console.log(`server main thread, ${(total / 1e6).toFixed(1)} s profiled; self time by function (%):`);
   for (const x of top) console.log(`  ${String(x.share).padStart(5)}  ${x.fn}`);
   return { seconds: total / 1e6, top };

@@ -18,7 +18,9 @@ if (process.env.TESSERA_NATIVE_SKIP_BUILD === '1') {
 const torch = findLibtorch();
 if (!torch) {
   say('libtorch not found, so the native addon was not built. The other backends are unaffected.');
-  say('To use this backend: on Debian/Ubuntu `apt-get install libtorch-dev libopenblas0-pthread`, or unpack libtorch from pytorch.org and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @tessera/backend-native`.');
+  say(
+    'To use this backend: on Debian/Ubuntu `apt-get install libtorch-dev libopenblas0-pthread`, or unpack libtorch from pytorch.org and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @tessera/backend-native`.',
+  );
   process.exit(0);
 }
 let gyp;
@@ -29,9 +31,18 @@ try {
   process.exit(0);
 }
 // Node's own headers ship with Debian's nodejs at /usr/include/node; elsewhere node-gyp fetches them.
-const nodedir = process.env.npm_config_nodedir ?? (existsSync(join(dirname(process.execPath), '..', 'include', 'node', 'node_api.h')) ? join(dirname(process.execPath), '..') : undefined);
+const nodedir =
+  process.env.npm_config_nodedir ??
+  (existsSync(join(dirname(process.execPath), '..', 'include', 'node', 'node_api.h'))
+    ? join(dirname(process.execPath), '..')
+    : undefined);
 say(`building against libtorch in ${torch.root}${torch.cuda ? ' (CUDA)' : ''}`);
-const args = [gyp, 'rebuild', `--jobs=${process.env.TESSERA_BUILD_JOBS ?? 'max'}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+const args = [
+  gyp,
+  'rebuild',
+  `--jobs=${process.env.TESSERA_BUILD_JOBS ?? 'max'}`,
+  ...(nodedir ? [`--nodedir=${nodedir}`] : []),
+];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
   say('the native addon failed to build (output above). The other backends are unaffected.');

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 function candidates() {
   const out = [];
   if (process.env.LIBTORCH) out.push(process.env.LIBTORCH);
-  for (const p of (process.env.CMAKE_PREFIX_PATH ?? '').split(':').filter(Boolean)) out.push(p.replace(/\/share\/cmake\/Torch\/?$/, ''));
+  for (const p of (process.env.CMAKE_PREFIX_PATH ?? '').split(':').filter(Boolean))
+    out.push(p.replace(/\/share\/cmake\/Torch\/?$/, ''));
   out.push('/usr');
   return out;
 }
@@ -31,6 +32,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (!t) process.exit(1);
   if (what === 'include') console.log(t.include.join(' '));
   else if (what === 'lib') console.log(t.lib);
-  else if (what === 'libs') console.log(['-ltorch', '-ltorch_cpu', '-lc10', ...(t.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [])].join(' '));
+  else if (what === 'libs')
+    console.log(
+      [
+        '-ltorch',
+        '-ltorch_cpu',
+        '-lc10',
+        ...(t.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : []),
+      ].join(' '),
+    );
   else console.log(JSON.stringify(t));
 }

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { EncoderDescription, Tensor32 } from '@tessera/core';
 
 export interface NativeEncoderHandle {
-  forward(inputIds: Int32Array, attentionMask: Int32Array, tokenTypeIds: Int32Array, batch: number, seq: number): Promise<{ data: Float32Array; dim: number }>;
+  forward(
+    inputIds: Int32Array,
+    attentionMask: Int32Array,
+    tokenTypeIds: Int32Array,
+    batch: number,
+    seq: number,
+  ): Promise<{ data: Float32Array; dim: number }>;
   dispose(): void;
 }
 
@@ -16,7 +22,11 @@ export interface NativeScorerHandle {
 
 export interface Addon {
   /** Documents in core's length chunks, copied to the device; scores come chunk by chunk. */
-  NativeScorer: new (chunks: Array<{ data: Float32Array; n: number; length: number }>, dim: number, device: string) => NativeScorerHandle;
+  NativeScorer: new (
+    chunks: Array<{ data: Float32Array; n: number; length: number }>,
+    dim: number,
+    device: string,
+  ) => NativeScorerHandle;
   NativeEncoder: new (
     config: EncoderDescription['config'],
     weights: Record<string, Tensor32>,
@@ -46,7 +56,13 @@ let cached: { addon?: Addon; error?: string } | undefined;
  * CPU's flags support; this must happen before the addon loads libopenblas.
  */
 export function chooseOpenBlasCore(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | undefined {
-  if (env.OPENBLAS_CORETYPE || env.TESSERA_NATIVE_KEEP_OPENBLAS_CORETYPE === '1' || process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  if (
+    env.OPENBLAS_CORETYPE ||
+    env.TESSERA_NATIVE_KEEP_OPENBLAS_CORETYPE === '1' ||
+    process.platform !== 'linux' ||
+    process.arch !== 'x64'
+  )
+    return undefined;
   let flags = '';
   try {
     flags = (cpuinfo ?? readFileSync('/proc/cpuinfo', 'utf8')).match(/^flags\s*:(.*)$/m)?.[1] ?? '';
@@ -69,7 +85,9 @@ export function loadAddon(): { addon?: Addon; error?: string } {
   try {
     cached = { addon: createRequire(import.meta.url)(ADDON_PATH) as Addon };
   } catch (e) {
-    cached = { error: `the native addon failed to load (${(e as Error).message.split('\n')[0]}); rebuild it with \`npm rebuild @tessera/backend-native\`` };
+    cached = {
+      error: `the native addon failed to load (${(e as Error).message.split('\n')[0]}); rebuild it with \`npm rebuild @tessera/backend-native\``,
+    };
   }
   return cached;
 }

@@ -1,5 +1,16 @@
 import { availableParallelism } from 'node:os';
-import { TesseraError, lengthChunks, queryGroups, scatterScores, readEncoderWeights, type Backend, type DeviceInfo, type EngineScorer, type LoadedModel, type PackedRows } from '@tessera/core';
+import {
+  TesseraError,
+  lengthChunks,
+  queryGroups,
+  scatterScores,
+  readEncoderWeights,
+  type Backend,
+  type DeviceInfo,
+  type EngineScorer,
+  type LoadedModel,
+  type PackedRows,
+} from '@tessera/core';
 import { INSTALL_HINT, loadAddon, openBlasCore, type Addon, type NativeScorerHandle } from './addon.js';
 
 export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';
@@ -13,8 +24,21 @@ function listDevices(): DeviceInfo[] {
   const info = addon.deviceInfo();
   const out: DeviceInfo[] = [{ id: 'cpu', kind: 'cpu', available: true, detail: `libtorch ${info.torchVersion}` }];
   for (let i = 0; i < Math.max(1, info.cudaDevices); i++)
-    out.push({ id: `cuda:${i}`, kind: 'cuda', available: info.cuda && i < info.cudaDevices, detail: info.cuda ? `libtorch ${info.torchVersion} CUDA` : 'this libtorch was built without CUDA, or no GPU is visible' });
-  if (process.platform === 'darwin') out.push({ id: 'mps', kind: 'mps', available: info.mps, detail: info.mps ? 'Metal Performance Shaders' : 'this libtorch has no MPS support' });
+    out.push({
+      id: `cuda:${i}`,
+      kind: 'cuda',
+      available: info.cuda && i < info.cudaDevices,
+      detail: info.cuda
+        ? `libtorch ${info.torchVersion} CUDA`
+        : 'this libtorch was built without CUDA, or no GPU is visible',
+    });
+  if (process.platform === 'darwin')
+    out.push({
+      id: 'mps',
+      kind: 'mps',
+      available: info.mps,
+      detail: info.mps ? 'Metal Performance Shaders' : 'this libtorch has no MPS support',
+    });
   return out;
 }
 
@@ -33,19 +57,38 @@ export const backend: Backend = {
     const { addon, error } = loadAddon();
     if (!addon) throw new TesseraError('BACKEND_FAILED', `@tessera/backend-native: ${error}`, {});
     const available = listDevices().find((d) => d.id === options.device);
-    if (!available?.available) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${available?.detail ?? 'not offered by libtorch here'}`, { device: options.device });
+    if (!available?.available)
+      throw new TesseraError(
+        'DEVICE_UNAVAILABLE',
+        `device ${options.device}: ${available?.detail ?? 'not offered by libtorch here'}`,
+        { device: options.device },
+      );
     const dtype = options.dtype ?? 'fp32';
-    if (!DTYPES.includes(dtype)) throw new TesseraError('INVALID_OPTION', `dtype "${dtype}" is not one the native backend runs (${DTYPES.join(', ')}); quantized graphs (q8, int8) are the ONNX backend's`, { field: 'dtype' });
+    if (!DTYPES.includes(dtype))
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `dtype "${dtype}" is not one the native backend runs (${DTYPES.join(', ')}); quantized graphs (q8, int8) are the ONNX backend's`,
+        { field: 'dtype' },
+      );
     if (dtype !== 'fp32') {
       const why = addon.dtypeSupport(options.device, dtype);
-      if (why) throw new TesseraError('INVALID_OPTION', `dtype ${dtype} does not run on ${options.device} with this libtorch (${why}); use fp32${options.device === 'cpu' ? ', or a GPU' : ''}`, { field: 'dtype', device: options.device });
+      if (why)
+        throw new TesseraError(
+          'INVALID_OPTION',
+          `dtype ${dtype} does not run on ${options.device} with this libtorch (${why}); use fp32${options.device === 'cpu' ? ', or a GPU' : ''}`,
+          { field: 'dtype', device: options.device },
+        );
     }
     addon.setThreads(options.threads ?? availableParallelism());
     const desc = await readEncoderWeights(spec, 'native');
     const projection = spec.projection.map((l) => ({
       weight: { data: l.weight, shape: [l.outFeatures, l.inFeatures] },
       ...(l.bias ? { bias: { data: l.bias, shape: [l.outFeatures] } } : {}),
-      ...(l.residual === 'identity' ? { residual: 'identity' as const } : l.residual ? { residual: { data: l.residual, shape: [l.outFeatures, l.inFeatures] } } : {}),
+      ...(l.residual === 'identity'
+        ? { residual: 'identity' as const }
+        : l.residual
+          ? { residual: { data: l.residual, shape: [l.outFeatures, l.inFeatures] } }
+          : {}),
       activation: l.activation,
     }));
     let handle: ReturnType<typeof construct>;
@@ -55,7 +98,12 @@ export const backend: Backend = {
     try {
       handle = construct();
     } catch (e) {
-      throw new TesseraError('INVALID_MODEL', `${spec.dir}: libtorch could not build the encoder (${(e as Error).message})`, { dir: spec.dir }, { cause: e });
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${spec.dir}: libtorch could not build the encoder (${(e as Error).message})`,
+        { dir: spec.dir },
+        { cause: e },
+      );
     }
     const info = addon.deviceInfo();
     let disposed = false;
@@ -65,10 +113,21 @@ export const backend: Backend = {
       async forward(batch) {
         if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
         try {
-          const out = await handle.forward(batch.inputIds, batch.attentionMask, batch.tokenTypeIds, batch.batchSize, batch.seqLen);
+          const out = await handle.forward(
+            batch.inputIds,
+            batch.attentionMask,
+            batch.tokenTypeIds,
+            batch.batchSize,
+            batch.seqLen,
+          );
           return { data: out.data, dim: out.dim, batchSize: batch.batchSize, seqLen: batch.seqLen };
         } catch (e) {
-          throw new TesseraError('BACKEND_FAILED', `libtorch failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`, {}, { cause: e });
+          throw new TesseraError(
+            'BACKEND_FAILED',
+            `libtorch failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`,
+            {},
+            { cause: e },
+          );
         }
       },
       async dispose() {
@@ -78,7 +137,12 @@ export const backend: Backend = {
       },
       async createScorer(docs) {
         if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
-        return nativeScorer(addon!, docs, options.device, `libtorch ${info.torchVersion} matmul + amax + sum (${options.device})`);
+        return nativeScorer(
+          addon!,
+          docs,
+          options.device,
+          `libtorch ${info.torchVersion} matmul + amax + sum (${options.device})`,
+        );
       },
     };
   },
@@ -94,11 +158,18 @@ async function nativeScorer(addon: Addon, docs: PackedRows, device: string, engi
   try {
     handle = new addon.NativeScorer(chunks, docs.dim, device);
   } catch (e) {
-    throw new TesseraError('BACKEND_FAILED', `libtorch could not keep ${docs.offsets.length - 1} documents on ${device} for scoring (${(e as Error).message})`, { device }, { cause: e });
+    throw new TesseraError(
+      'BACKEND_FAILED',
+      `libtorch could not keep ${docs.offsets.length - 1} documents on ${device} for scoring (${(e as Error).message})`,
+      { device },
+      { cause: e },
+    );
   }
   const count = docs.offsets.length - 1;
   let disposed = false;
-  async function scoreMany(queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>): Promise<Float32Array[]> {
+  async function scoreMany(
+    queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>,
+  ): Promise<Float32Array[]> {
     if (disposed) throw new TesseraError('DISPOSED', 'the scorer was disposed', {});
     const out = queries.map(() => new Float32Array(count));
     // Queries per call: the [rows, group x query rows] products stay near the cache (about 16 MB on a CPU).
@@ -107,7 +178,12 @@ async function nativeScorer(addon: Addon, docs: PackedRows, device: string, engi
       try {
         got = await handle.score(g.data, g.count, g.rows);
       } catch (e) {
-        throw new TesseraError('BACKEND_FAILED', `libtorch failed scoring ${count} documents: ${(e as Error).message}`, {}, { cause: e });
+        throw new TesseraError(
+          'BACKEND_FAILED',
+          `libtorch failed scoring ${count} documents: ${(e as Error).message}`,
+          {},
+          { cause: e },
+        );
       }
       let at = 0;
       for (const c of chunks) {

@@ -5,7 +5,13 @@ import { backend, loadAddon } from '../src/index.js';
 
 const { addon, error } = loadAddon();
 
-if (addon) runConformanceSuite({ backend, fixtures: fixtureList, device: process.env.TESSERA_TEST_DEVICE ?? 'cpu', createOptions: { threads: 2 } });
+if (addon)
+  runConformanceSuite({
+    backend,
+    fixtures: fixtureList,
+    device: process.env.TESSERA_TEST_DEVICE ?? 'cpu',
+    createOptions: { threads: 2 },
+  });
 else {
   // Said in the test output, not silently: without libtorch the suite cannot run here. CI installs
   // libtorch (scripts/setup.sh), so there this fails.

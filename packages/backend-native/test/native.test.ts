@@ -20,8 +20,12 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     const t = await Tessera.create({ model: fixtures.pylate, backend, device: 'cpu', threads: 2 });
     const texts = Array.from({ length: 48 }, (_, i) => `document number ${i} ${'with more words '.repeat(i % 7)}`);
     const reference = await t.encodeDocuments(texts, { maxBatchSize: 1 });
-    const runs = await Promise.all(Array.from({ length: 24 }, (_, k) => t.encodeDocuments(texts.slice(k, k + 20), { maxBatchSize: 3 })));
-    runs.forEach((r, k) => r.forEach((x, i) => expect(maxAbsDiffArrays(x.data, reference[k + i]!.data)).toBeLessThan(1e-5)));
+    const runs = await Promise.all(
+      Array.from({ length: 24 }, (_, k) => t.encodeDocuments(texts.slice(k, k + 20), { maxBatchSize: 3 })),
+    );
+    runs.forEach((r, k) =>
+      r.forEach((x, i) => expect(maxAbsDiffArrays(x.data, reference[k + i]!.data)).toBeLessThan(1e-5)),
+    );
     await t.dispose();
   });
 
@@ -49,8 +53,12 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     const handle = new addon!.NativeEncoder(desc.config, desc.weights, [], 'cpu');
     const L = 600; // beyond the 512 position embeddings
     const ids = new Int32Array(L).fill(1000);
-    await expect(handle.forward(ids, new Int32Array(L).fill(1), new Int32Array(L), 1, L)).rejects.toThrow(/longer than the model's position embeddings/);
-    expect(() => handle.forward(ids, new Int32Array(3), new Int32Array(L), 1, L)).toThrow(/attentionMask does not hold batch x seq values/);
+    await expect(handle.forward(ids, new Int32Array(L).fill(1), new Int32Array(L), 1, L)).rejects.toThrow(
+      /longer than the model's position embeddings/,
+    );
+    expect(() => handle.forward(ids, new Int32Array(3), new Int32Array(L), 1, L)).toThrow(
+      /attentionMask does not hold batch x seq values/,
+    );
     const broken = { ...desc.weights };
     delete broken['layer.0.q.weight'];
     expect(() => new addon!.NativeEncoder(desc.config, broken, [], 'cpu')).toThrow(/no encoder layers|missing/);
@@ -64,16 +72,25 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     expect(devices[0]).toMatchObject({ id: 'cpu', available: true });
     if (devices.some((d) => d.kind === 'cuda' && d.available)) return;
     const warnings: string[] = [];
-    const t = await Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', onWarning: (w) => warnings.push(w) });
+    const t = await Tessera.create({
+      model: fixtures.stanford,
+      backend,
+      device: 'cuda',
+      onWarning: (w) => warnings.push(w),
+    });
     expect(t.device).toBe('cpu');
     expect(warnings.join()).toMatch(/falling back to cpu/);
     await t.dispose();
-    await expect(Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', strict: true })).rejects.toThrow(/cuda/);
+    await expect(Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', strict: true })).rejects.toThrow(
+      /cuda/,
+    );
   });
 
   it('refuses architectures it does not implement, naming them', async () => {
     const spec = await loadModelSpec(fixtures.stanford);
-    await expect(readEncoderWeights({ ...spec, modelType: 'gpt2' }, 'native')).rejects.toThrow(/model_type "gpt2" is not supported by the native backend/);
+    await expect(readEncoderWeights({ ...spec, modelType: 'gpt2' }, 'native')).rejects.toThrow(
+      /model_type "gpt2" is not supported by the native backend/,
+    );
   });
 
   it("counts RoBERTa's padding offset when checking positions", async () => {
@@ -81,9 +98,12 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     const spec = await loadModelSpec(fixtures.roberta);
     const desc = await readEncoderWeights(spec, 'native');
     const handle = new addon!.NativeEncoder(desc.config, desc.weights, [], 'cpu');
-    const run = (L: number) => handle.forward(new Int32Array(L).fill(1000), new Int32Array(L).fill(1), new Int32Array(L), 1, L);
+    const run = (L: number) =>
+      handle.forward(new Int32Array(L).fill(1000), new Int32Array(L).fill(1), new Int32Array(L), 1, L);
     await expect(run(513)).resolves.toMatchObject({ dim: 32 });
-    await expect(run(514)).rejects.toThrow(/514 tokens is longer than the model's position embeddings allow \(514 positions, padding offset 1\)/);
+    await expect(run(514)).rejects.toThrow(
+      /514 tokens is longer than the model's position embeddings allow \(514 positions, padding offset 1\)/,
+    );
     handle.dispose();
   });
 
@@ -91,12 +111,18 @@ describe.runIf(!!addon)('native addon behaviour', () => {
     const golden = readGolden<ColbertGolden>(fixtures.modernbert);
     const texts = golden.documents.map((d) => d.text);
     if (addon!.dtypeSupport('cpu', 'fp16')) {
-      const e = await Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'fp16' }).catch((x: Error) => x);
+      const e = await Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'fp16' }).catch(
+        (x: Error) => x,
+      );
       expect(String(e)).toMatch(/dtype fp16 does not run on cpu with this libtorch \(.*Half.*\); use fp32, or a GPU/);
     }
-    await expect(Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'q8' })).rejects.toThrow(/dtype "q8" is not one the native backend runs \(fp32, fp16, bf16\)/);
+    await expect(Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'q8' })).rejects.toThrow(
+      /dtype "q8" is not one the native backend runs \(fp32, fp16, bf16\)/,
+    );
     if (addon!.dtypeSupport('cpu', 'bf16')) {
-      await expect(Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'bf16' })).rejects.toThrow(/dtype bf16 does not run on cpu/);
+      await expect(
+        Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'bf16' }),
+      ).rejects.toThrow(/dtype bf16 does not run on cpu/);
       return;
     }
     const bf16 = await Tessera.create({ model: fixtures.modernbert, backend, device: 'cpu', dtype: 'bf16' });

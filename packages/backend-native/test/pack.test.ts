@@ -31,7 +31,11 @@ try {
 } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
 `,
     );
-    const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' })) as { score?: number; engine?: string; message?: string };
+    const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' })) as {
+      score?: number;
+      engine?: string;
+      message?: string;
+    };
     if (findLibtorch()) {
       expect(out.engine).toMatch(/^libtorch/);
       expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);

@@ -9,13 +9,15 @@ export const CMDLINE_LIMIT = 24 * 1024;
  * long command line: the process dies with SIGSEGV and no message. Refuse first, with a
  * TesseraError that says why and what to do (the tessera CLI re-runs itself and never hits this).
  */
-export function checkCommandLine(read: () => Buffer | undefined = () => {
-  try {
-    return readFileSync('/proc/self/cmdline');
-  } catch {
-    return undefined;
-  }
-}): void {
+export function checkCommandLine(
+  read: () => Buffer | undefined = () => {
+    try {
+      return readFileSync('/proc/self/cmdline');
+    } catch {
+      return undefined;
+    }
+  },
+): void {
   const bytes = read()?.length ?? 0;
   if (bytes > CMDLINE_LIMIT)
     throw new TesseraError(

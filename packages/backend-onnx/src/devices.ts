@@ -35,10 +35,28 @@ export function listDevices(): DeviceInfo[] {
   const out: DeviceInfo[] = [{ id: 'cpu', kind: 'cpu', available: true, detail: 'onnxruntime CPU execution provider' }];
   if (process.platform === 'linux' || process.platform === 'win32') {
     const lib = cudaProviderLibrary();
-    out.push({ id: 'cuda:0', kind: 'cuda', available: !!lib, detail: lib ? `CUDA execution provider (${lib})` : `CUDA provider library missing: ${CUDA_HINT}` });
+    out.push({
+      id: 'cuda:0',
+      kind: 'cuda',
+      available: !!lib,
+      detail: lib ? `CUDA execution provider (${lib})` : `CUDA provider library missing: ${CUDA_HINT}`,
+    });
   }
   // onnxruntime-node bundles CoreML on macOS and DirectML on Windows; passed through, with the CPU as fallback.
-  if (process.platform === 'darwin') out.push({ id: 'coreml', kind: 'coreml', available: true, detail: 'CoreML execution provider (bundled with onnxruntime-node on macOS; unsupported operators fall back to the CPU)' });
-  if (process.platform === 'win32') out.push({ id: 'dml', kind: 'dml', available: true, detail: 'DirectML execution provider (bundled with onnxruntime-node on Windows)' });
+  if (process.platform === 'darwin')
+    out.push({
+      id: 'coreml',
+      kind: 'coreml',
+      available: true,
+      detail:
+        'CoreML execution provider (bundled with onnxruntime-node on macOS; unsupported operators fall back to the CPU)',
+    });
+  if (process.platform === 'win32')
+    out.push({
+      id: 'dml',
+      kind: 'dml',
+      available: true,
+      detail: 'DirectML execution provider (bundled with onnxruntime-node on Windows)',
+    });
   return out;
 }

@@ -52,7 +52,13 @@ function valueInfo(buf: Uint8Array): ValueInfo {
 
 /** Reads the graph's inputs and outputs from ONNX ModelProto bytes without loading the weights. */
 export function readGraphInfo(model: Uint8Array): GraphInfo {
-  const info: GraphInfo = { inputs: [], outputs: [], initializers: new Set(), opsetVersion: undefined, externalData: false };
+  const info: GraphInfo = {
+    inputs: [],
+    outputs: [],
+    initializers: new Set(),
+    opsetVersion: undefined,
+    externalData: false,
+  };
   let sawGraph = false;
   for (const f of fields(model)) {
     if (f.num === 8 && f.value instanceof Uint8Array) {
@@ -88,6 +94,11 @@ export function readGraphInfoOf(model: Uint8Array, file: string): GraphInfo {
   try {
     return readGraphInfo(model);
   } catch (e) {
-    throw new TesseraError('CORRUPT_FILE', `${file}: not a readable ONNX model (${(e as Error).message})`, { file }, { cause: e });
+    throw new TesseraError(
+      'CORRUPT_FILE',
+      `${file}: not a readable ONNX model (${(e as Error).message})`,
+      { file },
+      { cause: e },
+    );
   }
 }

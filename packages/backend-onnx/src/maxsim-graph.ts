@@ -17,7 +17,9 @@ export function maxSimGraph(): Uint8Array {
     return shape;
   };
   const value = (name: string, elem: number, shape: string[]) =>
-    new Writer().string(1, name).message(2, new Writer().message(1, new Writer().varint(1, elem).message(2, dims(shape))));
+    new Writer()
+      .string(1, name)
+      .message(2, new Writer().message(1, new Writer().varint(1, elem).message(2, dims(shape))));
   const node = (op: string, inputs: string[], output: string, attrs: (w: Writer) => void = () => {}) => {
     const w = new Writer();
     for (const i of inputs) w.string(1, i);
@@ -26,11 +28,20 @@ export function maxSimGraph(): Uint8Array {
     return w;
   };
   const noKeep = (w: Writer) => w.message(5, new Writer().string(1, 'keepdims').varint(3, 0).varint(20, 2));
-  const axis2 = new Writer().varint(1, 1).varint(2, ElemType.INT64).string(8, 'axis2').bytes(9, new Uint8Array(new BigInt64Array([2n]).buffer));
+  const axis2 = new Writer()
+    .varint(1, 1)
+    .varint(2, ElemType.INT64)
+    .string(8, 'axis2')
+    .bytes(9, new Uint8Array(new BigInt64Array([2n]).buffer));
   const graph = new Writer()
     .message(1, node('MatMul', ['docs', 'queriesT'], 'dots'))
     .message(1, node('Reshape', ['dots', 'shape'], 'perQuery'))
-    .message(1, node('ReduceMax', ['perQuery'], 'best', (w) => noKeep(w.message(5, new Writer().string(1, 'axes').varint(8, 1).varint(20, 7)))))
+    .message(
+      1,
+      node('ReduceMax', ['perQuery'], 'best', (w) =>
+        noKeep(w.message(5, new Writer().string(1, 'axes').varint(8, 1).varint(20, 7))),
+      ),
+    )
     .message(1, node('ReduceSum', ['best', 'axis2'], 'scores', noKeep))
     .string(2, 'tessera_maxsim')
     .message(5, axis2)

@@ -3,7 +3,17 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { TesseraError, decodeF16, type BackendLoadOptions, type EngineScorer, type ForwardOutput, type LoadedModel, type ModelSpec, type PackedRows, type PaddedBatch } from '@tessera/core';
+import {
+  TesseraError,
+  decodeF16,
+  type BackendLoadOptions,
+  type EngineScorer,
+  type ForwardOutput,
+  type LoadedModel,
+  type ModelSpec,
+  type PackedRows,
+  type PaddedBatch,
+} from '@tessera/core';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';
@@ -45,16 +55,30 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
     bnb4: ['onnx/model_bnb4.onnx'],
   };
   if (typeof explicit === 'string') {
-    if (!existsSync(join(spec.dir, explicit))) throw new TesseraError('INVALID_MODEL', `${spec.dir}: ONNX file ${explicit} does not exist (found: ${spec.onnxFiles.join(', ') || 'none'})`, { file: join(spec.dir, explicit) });
+    if (!existsSync(join(spec.dir, explicit)))
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${spec.dir}: ONNX file ${explicit} does not exist (found: ${spec.onnxFiles.join(', ') || 'none'})`,
+        { file: join(spec.dir, explicit) },
+      );
     return explicit;
   }
   const wanted = variants[dtype];
-  if (!wanted) throw new TesseraError('INVALID_OPTION', `unknown dtype "${dtype}" for the ONNX backend (expected ${Object.keys(variants).join(', ')})`, { field: 'dtype' });
+  if (!wanted)
+    throw new TesseraError(
+      'INVALID_OPTION',
+      `unknown dtype "${dtype}" for the ONNX backend (expected ${Object.keys(variants).join(', ')})`,
+      { field: 'dtype' },
+    );
   const rel = spec.transformerDir.slice(spec.dir.length).replace(/^\/+/, '');
   const candidates = wanted.flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
   const found = candidates.find((c) => spec.onnxFiles.includes(c));
   if (!found)
-    throw new TesseraError('INVALID_MODEL', `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`, { dir: spec.dir });
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`,
+      { dir: spec.dir },
+    );
   return found;
 }
 
@@ -62,7 +86,12 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
  * Finds the output to read and whether it still needs the ColBERT projection. `widthOf` gives
  * the row width of an output whose last dimension is symbolic (measured by a probe run).
  */
-export async function chooseOutput(info: GraphInfo, spec: ModelSpec, file: string, widthOf: (name: string) => Promise<number>): Promise<{ output: ValueInfo; project: boolean }> {
+export async function chooseOutput(
+  info: GraphInfo,
+  spec: ModelSpec,
+  file: string,
+  widthOf: (name: string) => Promise<number>,
+): Promise<{ output: ValueInfo; project: boolean }> {
   const candidates = info.outputs.filter((o) => o.dims.length === 3 || o.dims.length === 0);
   const needsProjection = spec.projection.length > 0;
   const widths = new Map<string, number>();
@@ -77,37 +106,78 @@ export async function chooseOutput(info: GraphInfo, spec: ModelSpec, file: strin
     const projected = candidates.find((o) => widths.get(o.name) === spec.outputDim);
     if (projected) return { output: projected, project: false };
   }
-  const backbone = candidates.find((o) => BACKBONE_OUTPUTS.includes(o.name) && widths.get(o.name) === spec.hiddenSize) ?? candidates.find((o) => widths.get(o.name) === spec.hiddenSize);
+  const backbone =
+    candidates.find((o) => BACKBONE_OUTPUTS.includes(o.name) && widths.get(o.name) === spec.hiddenSize) ??
+    candidates.find((o) => widths.get(o.name) === spec.hiddenSize);
   if (backbone) return { output: backbone, project: needsProjection };
-  const named = info.outputs.map((o) => `${o.name} [${o.dims.join(', ')}]${widths.has(o.name) ? ` (rows of ${widths.get(o.name)})` : ''}`).join('; ');
-  throw new TesseraError('INVALID_MODEL', `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph has ${named})`, { file });
+  const named = info.outputs
+    .map((o) => `${o.name} [${o.dims.join(', ')}]${widths.has(o.name) ? ` (rows of ${widths.get(o.name)})` : ''}`)
+    .join('; ');
+  throw new TesseraError(
+    'INVALID_MODEL',
+    `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph has ${named})`,
+    { file },
+  );
 }
 
 function checkInputs(info: GraphInfo, file: string): void {
   for (const i of info.inputs) {
-    if (!KNOWN_INPUTS.has(i.name)) throw new TesseraError('INVALID_MODEL', `${file}: graph input "${i.name}" is not a text-encoder input (expected input_ids, attention_mask, token_type_ids)`, { file, field: i.name });
-    if (i.elemType !== ElemType.INT64 && i.elemType !== ElemType.INT32) throw new TesseraError('INVALID_MODEL', `${file}: graph input "${i.name}" has element type ${i.elemType}, expected int64 or int32`, { file, field: i.name });
+    if (!KNOWN_INPUTS.has(i.name))
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${file}: graph input "${i.name}" is not a text-encoder input (expected input_ids, attention_mask, token_type_ids)`,
+        { file, field: i.name },
+      );
+    if (i.elemType !== ElemType.INT64 && i.elemType !== ElemType.INT32)
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${file}: graph input "${i.name}" has element type ${i.elemType}, expected int64 or int32`,
+        { file, field: i.name },
+      );
   }
-  for (const need of ['input_ids', 'attention_mask']) if (!info.inputs.some((i) => i.name === need)) throw new TesseraError('INVALID_MODEL', `${file}: graph has no "${need}" input`, { file, field: need });
+  for (const need of ['input_ids', 'attention_mask'])
+    if (!info.inputs.some((i) => i.name === need))
+      throw new TesseraError('INVALID_MODEL', `${file}: graph has no "${need}" input`, { file, field: need });
 }
 
 function executionProviders(device: string): Array<string | { name: 'cuda'; deviceId: number }> {
   if (device === 'cpu') return ['cpu'];
   if (device === 'coreml' || device === 'dml') return [device, 'cpu'];
   const m = /^cuda:(\d+)$/.exec(device);
-  if (!m) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: the ONNX backend supports cpu, cuda:N, coreml (macOS) and dml (Windows)`, { device });
-  if (!cudaProviderLibrary()) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${device}: onnxruntime-node's CUDA provider library is missing; ${CUDA_HINT}`, { device });
+  if (!m)
+    throw new TesseraError(
+      'DEVICE_UNAVAILABLE',
+      `device ${device}: the ONNX backend supports cpu, cuda:N, coreml (macOS) and dml (Windows)`,
+      { device },
+    );
+  if (!cudaProviderLibrary())
+    throw new TesseraError(
+      'DEVICE_UNAVAILABLE',
+      `device ${device}: onnxruntime-node's CUDA provider library is missing; ${CUDA_HINT}`,
+      { device },
+    );
   return [{ name: 'cuda', deviceId: Number(m[1]) }, 'cpu'];
 }
 
 function feedsFor(inputs: Map<string, number>, batch: PaddedBatch): Record<string, import('onnxruntime-node').Tensor> {
   const { Tensor } = ort();
   const dims = [batch.batchSize, batch.seqLen];
-  const source: Record<string, Int32Array> = { input_ids: batch.inputIds, attention_mask: batch.attentionMask, token_type_ids: batch.tokenTypeIds };
+  const source: Record<string, Int32Array> = {
+    input_ids: batch.inputIds,
+    attention_mask: batch.attentionMask,
+    token_type_ids: batch.tokenTypeIds,
+  };
   const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
   for (const [name, type] of inputs) {
     const src = source[name]!;
-    feeds[name] = type === ElemType.INT32 ? new Tensor('int32', src, dims) : new Tensor('int64', BigInt64Array.from(src, (x) => BigInt(x)), dims);
+    feeds[name] =
+      type === ElemType.INT32
+        ? new Tensor('int32', src, dims)
+        : new Tensor(
+            'int64',
+            BigInt64Array.from(src, (x) => BigInt(x)),
+            dims,
+          );
   }
   return feeds;
 }
@@ -118,11 +188,22 @@ async function probeWidth(bytes: Uint8Array, info: GraphInfo, name: string, file
   try {
     session = await ort().InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
   } catch (e) {
-    throw new TesseraError('CORRUPT_FILE', `${file}: ONNX Runtime cannot load it (${(e as Error).message.split('\n')[0]})`, { file }, { cause: e });
+    throw new TesseraError(
+      'CORRUPT_FILE',
+      `${file}: ONNX Runtime cannot load it (${(e as Error).message.split('\n')[0]})`,
+      { file },
+      { cause: e },
+    );
   }
   try {
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
-    const batch: PaddedBatch = { batchSize: 1, seqLen: 2, inputIds: Int32Array.of(1, 2), attentionMask: Int32Array.of(1, 1), tokenTypeIds: Int32Array.of(0, 0) };
+    const batch: PaddedBatch = {
+      batchSize: 1,
+      seqLen: 2,
+      inputIds: Int32Array.of(1, 2),
+      attentionMask: Int32Array.of(1, 1),
+      tokenTypeIds: Int32Array.of(0, 0),
+    };
     const out = await session.run(feedsFor(inputs, batch), [name]);
     const dims = out[name]!.dims;
     return Number(dims[dims.length - 1]);
@@ -143,7 +224,16 @@ export class OnnxModel implements LoadedModel {
   // The MaxSim graph's session, made on the first createScorer() and shared by every scorer.
   private scoring: Promise<Session> | undefined;
 
-  private constructor(session: Session, device: string, engine: string, inputs: Map<string, number>, output: string, dim: number, outputType: number | undefined, threads: number) {
+  private constructor(
+    session: Session,
+    device: string,
+    engine: string,
+    inputs: Map<string, number>,
+    output: string,
+    dim: number,
+    outputType: number | undefined,
+    threads: number,
+  ) {
     this.threads = threads;
     this.session = session;
     this.device = device;
@@ -166,7 +256,12 @@ export class OnnxModel implements LoadedModel {
     let modelBytes: Uint8Array = bytes;
     let outputName = output.name;
     if (project) {
-      if (info.externalData) throw new TesseraError('INVALID_MODEL', `${file}: graphs with external weight files cannot take the projection inside ONNX Runtime yet; use a graph that includes it`, { file });
+      if (info.externalData)
+        throw new TesseraError(
+          'INVALID_MODEL',
+          `${file}: graphs with external weight files cannot take the projection inside ONNX Runtime yet; use a graph that includes it`,
+          { file },
+        );
       // The projection joins the graph, so one session.run computes backbone and projection.
       const { patch, output: name } = projectionPatch(output.name, spec.projection, output.elemType);
       modelBytes = new Uint8Array(bytes.length + patch.length);
@@ -188,14 +283,34 @@ export class OnnxModel implements LoadedModel {
       session = await ort().InferenceSession.create(modelBytes, sessionOptions);
     } catch (e) {
       const msg = (e as Error).message;
-      if (options.device !== 'cpu' && /cuda|provider|libcu|cudnn/i.test(msg)) throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ONNX Runtime could not start the CUDA provider (${msg.split('\n')[0]}); ${CUDA_HINT}`, { device: options.device }, { cause: e });
-      throw new TesseraError('CORRUPT_FILE', `${file}: ONNX Runtime cannot load it (${msg.split('\n')[0]})`, { file }, { cause: e });
+      if (options.device !== 'cpu' && /cuda|provider|libcu|cudnn/i.test(msg))
+        throw new TesseraError(
+          'DEVICE_UNAVAILABLE',
+          `device ${options.device}: ONNX Runtime could not start the CUDA provider (${msg.split('\n')[0]}); ${CUDA_HINT}`,
+          { device: options.device },
+          { cause: e },
+        );
+      throw new TesseraError(
+        'CORRUPT_FILE',
+        `${file}: ONNX Runtime cannot load it (${msg.split('\n')[0]})`,
+        { file },
+        { cause: e },
+      );
     }
     liveSessions++;
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
     const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
     const engine = `onnxruntime-node ${version} (${options.device.startsWith('cuda') ? 'cuda' : options.device}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
-    return new OnnxModel(session, options.device, engine, inputs, outputName, spec.outputDim, project ? ElemType.FLOAT : output.elemType, threads);
+    return new OnnxModel(
+      session,
+      options.device,
+      engine,
+      inputs,
+      outputName,
+      spec.outputDim,
+      project ? ElemType.FLOAT : output.elemType,
+      threads,
+    );
   }
 
   async forward(batch: PaddedBatch): Promise<ForwardOutput> {
@@ -205,11 +320,19 @@ export class OnnxModel implements LoadedModel {
     try {
       result = await this.session.run(feeds, [this.output]);
     } catch (e) {
-      throw new TesseraError('BACKEND_FAILED', `ONNX Runtime failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`, {}, { cause: e });
+      throw new TesseraError(
+        'BACKEND_FAILED',
+        `ONNX Runtime failed on a ${batch.batchSize}x${batch.seqLen} batch: ${(e as Error).message}`,
+        {},
+        { cause: e },
+      );
     }
     const t = result[this.output]!;
     const raw = t.data as Float32Array | Uint16Array;
-    const data = this.outputType === ElemType.FLOAT16 ? decodeF16(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), raw.length) : (raw as Float32Array);
+    const data =
+      this.outputType === ElemType.FLOAT16
+        ? decodeF16(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), raw.length)
+        : (raw as Float32Array);
     const dim = Number(t.dims[t.dims.length - 1]);
     return { data, batchSize: batch.batchSize, seqLen: batch.seqLen, dim: dim || this.dim };
   }
@@ -229,7 +352,12 @@ export class OnnxModel implements LoadedModel {
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     const session = await this.scoring;
-    return OnnxScorer.create(ort(), session, docs, `onnxruntime-node MatMul + ReduceMax + ReduceSum (cpu, ${this.threads} threads)`);
+    return OnnxScorer.create(
+      ort(),
+      session,
+      docs,
+      `onnxruntime-node MatMul + ReduceMax + ReduceSum (cpu, ${this.threads} threads)`,
+    );
   }
 
   private released = false;

@@ -1,4 +1,11 @@
-import { TesseraError, lengthChunks, queryGroups, scatterScores, type EngineScorer, type PackedRows } from '@tessera/core';
+import {
+  TesseraError,
+  lengthChunks,
+  queryGroups,
+  scatterScores,
+  type EngineScorer,
+  type PackedRows,
+} from '@tessera/core';
 import type { Tensor } from 'onnxruntime-node';
 
 type Session = import('onnxruntime-node').InferenceSession;
@@ -31,7 +38,10 @@ export class OnnxScorer implements EngineScorer {
   ) {}
 
   static create(ort: Ort, session: Session, packed: PackedRows, engine: string): OnnxScorer {
-    const chunks = lengthChunks(packed, CHUNK_ROWS).map((c) => ({ docs: new ort.Tensor('float32', c.data, [c.n, c.length, packed.dim]), index: c.index }));
+    const chunks = lengthChunks(packed, CHUNK_ROWS).map((c) => ({
+      docs: new ort.Tensor('float32', c.data, [c.n, c.length, packed.dim]),
+      index: c.index,
+    }));
     return new OnnxScorer(ort, session, chunks, packed.offsets.length - 1, packed.dim, engine);
   }
 
@@ -47,13 +57,21 @@ export class OnnxScorer implements EngineScorer {
       const cols = g.count * g.rows;
       const qT = new Float32Array(this.dim * cols);
       for (let c = 0; c < cols; c++) for (let k = 0; k < this.dim; k++) qT[k * cols + c] = g.data[c * this.dim + k]!;
-      const feeds = { queriesT: new this.ort.Tensor('float32', qT, [this.dim, cols]), shape: new this.ort.Tensor('int64', BigInt64Array.of(0n, 0n, BigInt(g.count), BigInt(g.rows)), [4]) };
+      const feeds = {
+        queriesT: new this.ort.Tensor('float32', qT, [this.dim, cols]),
+        shape: new this.ort.Tensor('int64', BigInt64Array.of(0n, 0n, BigInt(g.count), BigInt(g.rows)), [4]),
+      };
       for (const c of this.chunks) {
         let result;
         try {
           result = await this.session.run({ docs: c.docs, ...feeds }, ['scores']);
         } catch (e) {
-          throw new TesseraError('BACKEND_FAILED', `ONNX Runtime failed scoring ${c.index.length} documents: ${(e as Error).message}`, {}, { cause: e });
+          throw new TesseraError(
+            'BACKEND_FAILED',
+            `ONNX Runtime failed scoring ${c.index.length} documents: ${(e as Error).message}`,
+            {},
+            { cause: e },
+          );
         }
         const s = result.scores!.data as Float32Array;
         scatterScores(out, g, c.index, s);

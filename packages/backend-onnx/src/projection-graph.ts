@@ -14,7 +14,13 @@ function tensor(name: string, dims: number[], data: Float32Array): Writer {
   return w;
 }
 
-function node(op: string, inputs: string[], outputs: string[], name: string, intAttrs: Record<string, number> = {}): Writer {
+function node(
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  intAttrs: Record<string, number> = {},
+): Writer {
   const w = new Writer();
   for (const i of inputs) w.string(1, i);
   for (const o of outputs) w.string(2, o);
@@ -41,7 +47,11 @@ function transpose(w: Float32Array, inF: number, outF: number): Float32Array {
  * and a new graph output. Protobuf merges a repeated embedded message field, so the appended
  * graph's nodes, initializers and outputs join the original graph's.
  */
-export function projectionPatch(hidden: string, layers: readonly DenseLayer[], hiddenType: number = ElemType.FLOAT): { patch: Uint8Array; output: string } {
+export function projectionPatch(
+  hidden: string,
+  layers: readonly DenseLayer[],
+  hiddenType: number = ElemType.FLOAT,
+): { patch: Uint8Array; output: string } {
   const graph = new Writer();
   let cur = hidden;
   const add = (op: string, inputs: string[], out: string, attrs?: Record<string, number>) => {
@@ -57,7 +67,10 @@ export function projectionPatch(hidden: string, layers: readonly DenseLayer[], h
   layers.forEach((l, k) => {
     const n = `${P}_${k}`;
     const input = cur;
-    graph.message(5, tensor(`${n}_weight`, [l.inFeatures, l.outFeatures], transpose(l.weight, l.inFeatures, l.outFeatures)));
+    graph.message(
+      5,
+      tensor(`${n}_weight`, [l.inFeatures, l.outFeatures], transpose(l.weight, l.inFeatures, l.outFeatures)),
+    );
     cur = add('MatMul', [cur, `${n}_weight`], `${n}_matmul`);
     if (l.bias) {
       graph.message(5, tensor(`${n}_bias`, [l.outFeatures], l.bias));
@@ -82,13 +95,27 @@ export function projectionPatch(hidden: string, layers: readonly DenseLayer[], h
       case 'gelu': {
         // Exact GELU: 0.5 * x * (1 + erf(x / sqrt(2))), in ops every opset has.
         const e = add('Erf', [add('Mul', [x, constant(`${n}_rsqrt2`, Math.SQRT1_2)], `${n}_scaled`)], `${n}_erf`);
-        cur = add('Mul', [add('Mul', [x, add('Add', [e, constant(`${n}_one`, 1)], `${n}_1erf`)], `${n}_xp`), constant(`${n}_half`, 0.5)], `${n}_gelu`);
+        cur = add(
+          'Mul',
+          [
+            add('Mul', [x, add('Add', [e, constant(`${n}_one`, 1)], `${n}_1erf`)], `${n}_xp`),
+            constant(`${n}_half`, 0.5),
+          ],
+          `${n}_gelu`,
+        );
         break;
       }
       case 'gelu_tanh': {
         // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
         const x3 = add('Mul', [add('Mul', [x, x], `${n}_x2`), x], `${n}_x3`);
-        const inner = add('Mul', [add('Add', [x, add('Mul', [x3, constant(`${n}_c`, 0.044715)], `${n}_cx3`)], `${n}_sum`), constant(`${n}_k`, Math.sqrt(2 / Math.PI))], `${n}_inner`);
+        const inner = add(
+          'Mul',
+          [
+            add('Add', [x, add('Mul', [x3, constant(`${n}_c`, 0.044715)], `${n}_cx3`)], `${n}_sum`),
+            constant(`${n}_k`, Math.sqrt(2 / Math.PI)),
+          ],
+          `${n}_inner`,
+        );
         const t = add('Add', [add('Tanh', [inner], `${n}_th`), constant(`${n}_one`, 1)], `${n}_1th`);
         cur = add('Mul', [add('Mul', [x, t], `${n}_xt`), constant(`${n}_half`, 0.5)], `${n}_gelu`);
         break;
@@ -96,7 +123,10 @@ export function projectionPatch(hidden: string, layers: readonly DenseLayer[], h
     }
     if (l.residual === 'identity') cur = add('Add', [cur, input], `${n}_residual`);
     else if (l.residual) {
-      graph.message(5, tensor(`${n}_rweight`, [l.inFeatures, l.outFeatures], transpose(l.residual, l.inFeatures, l.outFeatures)));
+      graph.message(
+        5,
+        tensor(`${n}_rweight`, [l.inFeatures, l.outFeatures], transpose(l.residual, l.inFeatures, l.outFeatures)),
+      );
       cur = add('Add', [cur, add('MatMul', [input, `${n}_rweight`], `${n}_rmatmul`)], `${n}_residual`);
     }
   });

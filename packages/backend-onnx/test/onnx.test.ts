@@ -71,7 +71,14 @@ describe('ONNX graph handling', () => {
   it('works when the transformer sits at the root of a PyLate folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-root-'));
     cpSync(fixtures.pylate, dir, { recursive: true });
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'sentence_bert_config.json'])
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+      'sentence_bert_config.json',
+    ])
       copyFileSync(join(dir, '0_Transformer', f), join(dir, f));
     const modules = JSON.parse(readFileSync(join(dir, 'modules.json'), 'utf8'));
     modules[0].path = '';
@@ -127,7 +134,9 @@ describe('ONNX errors', () => {
       expect(e.message).toMatch(/dimension must be a positive integer/);
     }
     const t = await create(fixtures.stanford);
-    await expect(t.encodeDocuments(['x'], { dimension: 0 })).rejects.toThrow(/dimension must be a positive integer \(got 0\)/);
+    await expect(t.encodeDocuments(['x'], { dimension: 0 })).rejects.toThrow(
+      /dimension must be a positive integer \(got 0\)/,
+    );
     await t.dispose();
   });
 
@@ -155,7 +164,9 @@ describe('ONNX errors', () => {
     docs.forEach((d, i) => {
       expect(d.rows).toBe(golden.documents[i]!.embeddings.length);
       // float16 activations: agreement to about 1e-2, not the float32 1e-4.
-      golden.documents[i]!.embeddings.forEach((row, r) => row.forEach((v, j) => expect(Math.abs(d.data[r * d.dim + j]! - v)).toBeLessThan(3e-2)));
+      golden.documents[i]!.embeddings.forEach((row, r) =>
+        row.forEach((v, j) => expect(Math.abs(d.data[r * d.dim + j]! - v)).toBeLessThan(3e-2)),
+      );
     });
     await t.dispose();
   });
@@ -166,10 +177,14 @@ describe('ONNX errors', () => {
     const drain = async (g: AsyncGenerator<unknown>) => {
       for await (const _ of g);
     };
-    await expect(drain(c.encodeStream(['x'], { as: 'dense' }))).rejects.toThrow(/ColBERT model; stream queries or documents/);
+    await expect(drain(c.encodeStream(['x'], { as: 'dense' }))).rejects.toThrow(
+      /ColBERT model; stream queries or documents/,
+    );
     await expect(drain(d.encodeStream(['x'], { as: 'query' }))).rejects.toThrow(/dense model; stream with as: 'dense'/);
     // A name Object.prototype holds is no prompt of the folder.
-    await expect(d.encodeDense(['x'], { promptName: 'toString' })).rejects.toThrow(/prompt "toString" is not one of .*prompts \(none\)/);
+    await expect(d.encodeDense(['x'], { promptName: 'toString' })).rejects.toThrow(
+      /prompt "toString" is not one of .*prompts \(none\)/,
+    );
     await c.dispose();
     await d.dispose();
   });
@@ -186,7 +201,12 @@ describe('ONNX devices', () => {
   it('falls back to cpu with a warning when cuda is missing, and throws in strict mode', async () => {
     if (listDevices().find((d) => d.kind === 'cuda')?.available) return; // A GPU machine: nothing to fall back from.
     const warnings: string[] = [];
-    const t = await Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', onWarning: (w) => warnings.push(w) });
+    const t = await Tessera.create({
+      model: fixtures.stanford,
+      backend,
+      device: 'cuda',
+      onWarning: (w) => warnings.push(w),
+    });
     expect(t.device).toBe('cpu');
     expect(warnings.join('\n')).toMatch(/cuda.*falling back to cpu/i);
     await t.dispose();

@@ -30,9 +30,11 @@ const cjs = `const { Tessera } = require('@tessera/core');
 })();
 `;
 
-
 function scoreOf(dir: string, file: string): { score: number; backend: string } {
-  return JSON.parse(execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' })) as { score: number; backend: string };
+  return JSON.parse(execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' })) as {
+    score: number;
+    backend: string;
+  };
 }
 
 /** What users do: install the published tarballs into an empty project, the way the READMEs say. */
@@ -44,7 +46,11 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
   it('npm, with ONNXRUNTIME_NODE_INSTALL=skip as the README says: encodes a fixture (ESM and CommonJS)', () => {
     expect(tarballs).toHaveLength(2);
     const dir = emptyProject('module');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
     writeFileSync(join(dir, 'main.js'), esm);
     writeFileSync(join(dir, 'main.cjs'), cjs);
     for (const file of ['main.js', 'main.cjs']) {
@@ -53,7 +59,10 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
       expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
     }
     // @tessera/core/conformance loads without vitest (an optional peer) and says what its vitest helper needs.
-    writeFileSync(join(dir, 'conf.js'), `import { readGolden, runConformanceSuite } from '@tessera/core/conformance';\nconsole.log(typeof readGolden);\ntry { runConformanceSuite({ backend: {} }); } catch (e) { console.log(e.code, e.message); }\n`);
+    writeFileSync(
+      join(dir, 'conf.js'),
+      `import { readGolden, runConformanceSuite } from '@tessera/core/conformance';\nconsole.log(typeof readGolden);\ntry { runConformanceSuite({ backend: {} }); } catch (e) { console.log(e.code, e.message); }\n`,
+    );
     const conf = execFileSync(process.execPath, ['conf.js'], { cwd: dir, encoding: 'utf8' });
     expect(conf).toMatch(/^function\nBACKEND_NOT_INSTALLED runConformanceSuite needs vitest/);
   }, 300_000);

@@ -12,7 +12,8 @@ function check(bytes: Uint8Array) {
     const info = readGraphInfoOf(bytes, 'model.onnx');
     for (const v of [...info.inputs, ...info.outputs]) expect(typeof v.name).toBe('string');
   } catch (e) {
-    if (!(e instanceof TesseraError)) throw new Error(`threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
+    if (!(e instanceof TesseraError))
+      throw new Error(`threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
     expect(e.code).toBe('CORRUPT_FILE');
     expect(e.message).toMatch(/^model\.onnx: not a readable ONNX model/);
   }
@@ -31,11 +32,15 @@ describe('the ONNX graph reader on untrusted bytes', () => {
 
   it('answers the real graph with bytes changed or cut off', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(real.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.option(fc.nat(real.length)), (edits, cut) => {
-        const b = real.slice(0, cut ?? real.length);
-        for (const [i, v] of edits) if (i < b.length) b[i] = v;
-        check(b);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(real.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.option(fc.nat(real.length)),
+        (edits, cut) => {
+          const b = real.slice(0, cut ?? real.length);
+          for (const [i, v] of edits) if (i < b.length) b[i] = v;
+          check(b);
+        },
+      ),
       { numRuns: 300 },
     );
   });

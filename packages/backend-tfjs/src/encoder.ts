@@ -45,7 +45,8 @@ export class TfjsEncoder implements TfjsModel {
   private readonly config: BertFamilyConfig;
 
   constructor(tf: Tf, desc: EncoderDescription, projection: readonly DenseLayer[]) {
-    if (desc.config.architecture !== 'bert') throw new Error(`TfjsEncoder runs BERT-family weights, not ${desc.config.architecture}`);
+    if (desc.config.architecture !== 'bert')
+      throw new Error(`TfjsEncoder runs BERT-family weights, not ${desc.config.architecture}`);
     this.config = desc.config;
     const ops = (this.ops = new Ops(tf));
     const w = (name: string) => {
@@ -63,7 +64,16 @@ export class TfjsEncoder implements TfjsModel {
     this.embLn = [w('embeddings.ln.weight'), w('embeddings.ln.bias')];
     for (let i = 0; i < desc.config.layers; i++) {
       const p = `layer.${i}.`;
-      this.layers.push({ q: lin(`${p}q`), k: lin(`${p}k`), v: lin(`${p}v`), o: lin(`${p}o`), ln1: [w(`${p}ln1.weight`), w(`${p}ln1.bias`)], ff1: lin(`${p}ff1`), ff2: lin(`${p}ff2`), ln2: [w(`${p}ln2.weight`), w(`${p}ln2.bias`)] });
+      this.layers.push({
+        q: lin(`${p}q`),
+        k: lin(`${p}k`),
+        v: lin(`${p}v`),
+        o: lin(`${p}o`),
+        ln1: [w(`${p}ln1.weight`), w(`${p}ln1.bias`)],
+        ff1: lin(`${p}ff1`),
+        ff2: lin(`${p}ff2`),
+        ln2: [w(`${p}ln2.weight`), w(`${p}ln2.bias`)],
+      });
     }
     this.projection = new ProjectionLayers(ops, projection);
   }
@@ -95,7 +105,19 @@ export class TfjsEncoder implements TfjsModel {
         const input = x;
         // A tidy per layer frees its intermediates (attention scores, feed-forward) before the next.
         x = tf.tidy(() => {
-          const ctx = tf.reshape(tf.transpose(ops.attend(heads(ops.linear(input, ...l.q)), heads(ops.linear(input, ...l.k)), heads(ops.linear(input, ...l.v)), bias, 1 / Math.sqrt(dh)), [0, 2, 1, 3]), [B, L, H]);
+          const ctx = tf.reshape(
+            tf.transpose(
+              ops.attend(
+                heads(ops.linear(input, ...l.q)),
+                heads(ops.linear(input, ...l.k)),
+                heads(ops.linear(input, ...l.v)),
+                bias,
+                1 / Math.sqrt(dh),
+              ),
+              [0, 2, 1, 3],
+            ),
+            [B, L, H],
+          );
           const a = ops.layerNorm(tf.add(ops.linear(ctx, ...l.o), input), l.ln1[0], l.ln1[1], eps);
           const f = ops.activate(ops.linear(a, ...l.ff1), this.config.hiddenAct);
           return ops.layerNorm(tf.add(ops.linear(f, ...l.ff2), a), l.ln2[0], l.ln2[1], eps);

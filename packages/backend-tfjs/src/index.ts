@@ -1,4 +1,11 @@
-import { TesseraError, readEncoderWeights, type Backend, type DeviceInfo, type LoadedModel, type PackedRows } from '@tessera/core';
+import {
+  TesseraError,
+  readEncoderWeights,
+  type Backend,
+  type DeviceInfo,
+  type LoadedModel,
+  type PackedRows,
+} from '@tessera/core';
 import { engineOrder, loadEngine, type Engine, type EngineName } from './engine.js';
 import { TfjsEncoder, type TfjsModel } from './encoder.js';
 import { TfjsModernBert } from './modernbert.js';
@@ -37,19 +44,34 @@ export const backend: Backend = {
   },
   async load(spec, options): Promise<LoadedModel> {
     const forced = options.extra?.engine as string | undefined;
-    if (forced !== undefined && !ENGINES.includes(forced as EngineName)) throw new TesseraError('INVALID_OPTION', `unknown tfjs engine "${forced}" (expected ${ENGINES.join(', ')})`, { field: 'engine' });
+    if (forced !== undefined && !ENGINES.includes(forced as EngineName))
+      throw new TesseraError('INVALID_OPTION', `unknown tfjs engine "${forced}" (expected ${ENGINES.join(', ')})`, {
+        field: 'engine',
+      });
     let engine: Engine;
     try {
       engine = await loadEngine(engineOrder(options.device, forced), options.threads);
     } catch (e) {
-      if (options.device !== 'cpu') throw new TesseraError('DEVICE_UNAVAILABLE', `device ${options.device}: ${(e as Error).message}`, { device: options.device }, { cause: e });
+      if (options.device !== 'cpu')
+        throw new TesseraError(
+          'DEVICE_UNAVAILABLE',
+          `device ${options.device}: ${(e as Error).message}`,
+          { device: options.device },
+          { cause: e },
+        );
       throw new TesseraError('BACKEND_FAILED', (e as Error).message, {}, { cause: e });
     }
     for (const s of engine.skipped) if (!forced && !s.includes('not installed')) options.onWarning(`tfjs engine ${s}`);
-    if (options.dtype !== undefined && options.dtype !== 'fp32') throw new TesseraError('INVALID_OPTION', `dtype "${options.dtype}" is not one the tfjs backend runs (fp32)`, { field: 'dtype' });
+    if (options.dtype !== undefined && options.dtype !== 'fp32')
+      throw new TesseraError('INVALID_OPTION', `dtype "${options.dtype}" is not one the tfjs backend runs (fp32)`, {
+        field: 'dtype',
+      });
     const desc = await readEncoderWeights(spec, 'tfjs');
     usedEngines.add(engine.tf);
-    const encoder: TfjsModel = desc.config.architecture === 'modernbert' ? new TfjsModernBert(engine.tf, desc, spec.projection) : new TfjsEncoder(engine.tf, desc, spec.projection);
+    const encoder: TfjsModel =
+      desc.config.architecture === 'modernbert'
+        ? new TfjsModernBert(engine.tf, desc, spec.projection)
+        : new TfjsEncoder(engine.tf, desc, spec.projection);
     let disposed = false;
     return {
       device: options.device,

@@ -45,7 +45,8 @@ export class TfjsModernBert implements TfjsModel {
   private readonly config: ModernBertConfig;
 
   constructor(tf: Tf, desc: EncoderDescription, projection: readonly DenseLayer[]) {
-    if (desc.config.architecture !== 'modernbert') throw new Error(`TfjsModernBert runs ModernBERT weights, not ${desc.config.architecture}`);
+    if (desc.config.architecture !== 'modernbert')
+      throw new Error(`TfjsModernBert runs ModernBERT weights, not ${desc.config.architecture}`);
     this.config = desc.config;
     const ops = (this.ops = new Ops(tf));
     const need = (name: string) => {
@@ -58,7 +59,10 @@ export class TfjsModernBert implements TfjsModel {
       if (!t) throw new Error(`weight ${name}.weight is missing`);
       return [ops.weightT(t.data, t.shape[0]!, t.shape[1]!), ops.tensor(desc.weights[`${name}.bias`])];
     };
-    const norm = (name: string): [Tensor, Tensor | undefined] => [need(`${name}.weight`), ops.tensor(desc.weights[`${name}.bias`])];
+    const norm = (name: string): [Tensor, Tensor | undefined] => [
+      need(`${name}.weight`),
+      ops.tensor(desc.weights[`${name}.bias`]),
+    ];
     this.word = need('embeddings.word');
     this.embNorm = norm('embeddings.ln');
     this.finalNorm = norm('final_norm');
@@ -92,15 +96,28 @@ export class TfjsModernBert implements TfjsModel {
       const dh = H / nh;
       const keys = tf.cast(tf.reshape(tf.tensor2d(batch.attentionMask, [B, L], 'int32'), [B, 1, 1, L]), 'bool');
       const pos = tf.range(0, L, 1, 'int32');
-      const inWindow = tf.reshape(tf.lessEqual(tf.abs(tf.sub(tf.expandDims(pos, 1), tf.expandDims(pos, 0))), window), [1, 1, L, L]);
+      const inWindow = tf.reshape(tf.lessEqual(tf.abs(tf.sub(tf.expandDims(pos, 1), tf.expandDims(pos, 0))), window), [
+        1,
+        1,
+        L,
+        L,
+      ]);
       const globalBias = ops.bias(keys);
       const localBias = ops.bias(tf.logicalAnd(keys, inWindow));
-      const rot = { global: rotary(tf, L, dh, this.config.ropeThetaGlobal), local: rotary(tf, L, dh, this.config.ropeThetaLocal) };
+      const rot = {
+        global: rotary(tf, L, dh, this.config.ropeThetaGlobal),
+        local: rotary(tf, L, dh, this.config.ropeThetaLocal),
+      };
       const rotate = (t: Tensor, [cos, sin]: [Tensor, Tensor]) => {
         const [a, b] = tf.split(t, 2, -1);
         return tf.add(tf.mul(t, cos), tf.mul(tf.concat([tf.neg(b!), a!], -1), sin));
       };
-      let x = ops.layerNorm(tf.gather(this.word, tf.tensor2d(batch.inputIds, [B, L], 'int32')), this.embNorm[0], this.embNorm[1], eps);
+      let x = ops.layerNorm(
+        tf.gather(this.word, tf.tensor2d(batch.inputIds, [B, L], 'int32')),
+        this.embNorm[0],
+        this.embNorm[1],
+        eps,
+      );
       for (const l of this.layers) {
         const input = x;
         x = tf.tidy(() => {
@@ -109,7 +126,13 @@ export class TfjsModernBert implements TfjsModel {
           const qkv = tf.transpose(tf.reshape(ops.linear(h, ...l.qkv), [B, L, 3, nh, dh]), [2, 0, 3, 1, 4]);
           const [q, k, v] = tf.unstack(qkv, 0);
           const r = l.global ? rot.global : rot.local;
-          const ctx = ops.attend(rotate(q!, r), rotate(k!, r), v!, l.global ? globalBias : localBias, 1 / Math.sqrt(dh));
+          const ctx = ops.attend(
+            rotate(q!, r),
+            rotate(k!, r),
+            v!,
+            l.global ? globalBias : localBias,
+            1 / Math.sqrt(dh),
+          );
           const a = tf.add(input, ops.linear(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, L, H]), ...l.o));
           const [inp, gate] = tf.split(ops.linear(ops.layerNorm(a, l.mlpNorm[0], l.mlpNorm[1], eps), ...l.wi), 2, -1);
           return tf.add(a, ops.linear(tf.mul(ops.activate(inp!, this.config.hiddenAct), gate!), ...l.wo));

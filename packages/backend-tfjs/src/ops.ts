@@ -34,7 +34,16 @@ export class Ops {
     const s = tf.sign(x);
     const a = tf.abs(x);
     const t = tf.div(1, tf.add(1, tf.mul(0.3275911, a)));
-    const poly = tf.mul(t, tf.add(0.254829592, tf.mul(t, tf.add(-0.284496736, tf.mul(t, tf.add(1.421413741, tf.mul(t, tf.add(-1.453152027, tf.mul(t, 1.061405429)))))))));
+    const poly = tf.mul(
+      t,
+      tf.add(
+        0.254829592,
+        tf.mul(
+          t,
+          tf.add(-0.284496736, tf.mul(t, tf.add(1.421413741, tf.mul(t, tf.add(-1.453152027, tf.mul(t, 1.061405429)))))),
+        ),
+      ),
+    );
     return tf.mul(s, tf.sub(1, tf.mul(poly, tf.exp(tf.neg(tf.square(a))))));
   }
 
@@ -95,13 +104,26 @@ export class Ops {
 
 /** The ColBERT projection layers (activation, residual), run after the backbone. */
 export class ProjectionLayers {
-  private readonly layers: Array<{ w: Tensor; b: Tensor | undefined; r: Tensor | 'identity' | undefined; activation: DenseLayer['activation'] }>;
+  private readonly layers: Array<{
+    w: Tensor;
+    b: Tensor | undefined;
+    r: Tensor | 'identity' | undefined;
+    activation: DenseLayer['activation'];
+  }>;
 
-  constructor(private readonly ops: Ops, layers: readonly DenseLayer[]) {
+  constructor(
+    private readonly ops: Ops,
+    layers: readonly DenseLayer[],
+  ) {
     this.layers = layers.map((l) => ({
       w: ops.weightT(l.weight, l.outFeatures, l.inFeatures),
       b: l.bias ? ops.keep(ops.tf.tensor1d(l.bias)) : undefined,
-      r: l.residual === 'identity' ? 'identity' : l.residual ? ops.weightT(l.residual, l.outFeatures, l.inFeatures) : undefined,
+      r:
+        l.residual === 'identity'
+          ? 'identity'
+          : l.residual
+            ? ops.weightT(l.residual, l.outFeatures, l.inFeatures)
+            : undefined,
       activation: l.activation,
     }));
   }

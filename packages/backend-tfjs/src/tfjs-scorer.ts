@@ -1,4 +1,11 @@
-import { TesseraError, lengthChunks, queryGroups, scatterScores, type EngineScorer, type PackedRows } from '@tessera/core';
+import {
+  TesseraError,
+  lengthChunks,
+  queryGroups,
+  scatterScores,
+  type EngineScorer,
+  type PackedRows,
+} from '@tessera/core';
 import type { Tf } from './engine.js';
 
 type Query = { rows: number; dim: number; data: Float32Array };
@@ -14,7 +21,12 @@ const CHUNK_ROWS = 8192;
 export function tfjsScorer(tf: Tf, packed: PackedRows, engine: string): EngineScorer {
   const { dim } = packed;
   const count = packed.offsets.length - 1;
-  const chunks = lengthChunks(packed, CHUNK_ROWS).map((c) => ({ docs: tf.tensor2d(c.data, [c.n * c.length, dim]), n: c.n, length: c.length, index: c.index }));
+  const chunks = lengthChunks(packed, CHUNK_ROWS).map((c) => ({
+    docs: tf.tensor2d(c.data, [c.n * c.length, dim]),
+    n: c.n,
+    length: c.length,
+    index: c.index,
+  }));
   let disposed = false;
   async function scoreMany(queries: readonly Query[]): Promise<Float32Array[]> {
     if (disposed) throw new TesseraError('DISPOSED', 'the scorer was disposed', {});
@@ -29,7 +41,12 @@ export function tfjsScorer(tf: Tf, packed: PackedRows, engine: string): EngineSc
         try {
           s = (await scores.data()) as Float32Array;
         } catch (e) {
-          throw new TesseraError('BACKEND_FAILED', `tfjs failed scoring ${c.n} documents: ${(e as Error).message}`, {}, { cause: e });
+          throw new TesseraError(
+            'BACKEND_FAILED',
+            `tfjs failed scoring ${c.n} documents: ${(e as Error).message}`,
+            {},
+            { cause: e },
+          );
         } finally {
           scores.dispose();
         }

@@ -24,7 +24,10 @@ console.log(JSON.stringify({ score: t.score(q, d), engine: t.engine }));
 await t.dispose();
 `,
     );
-    const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' })) as { score: number; engine: string };
+    const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' })) as {
+      score: number;
+      engine: string;
+    };
     expect(out.engine).toMatch(/wasm/);
     expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
   }, 300_000);

@@ -4,7 +4,10 @@ import { loadEngine, tfjsScorer } from '../src/index.js';
 
 function rows(seed: number, n: number, dim: number): RowMatrix {
   let s = seed;
-  const data = Float32Array.from({ length: n * dim }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5);
+  const data = Float32Array.from(
+    { length: n * dim },
+    () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5,
+  );
   return { rows: n, dim, data };
 }
 
@@ -27,7 +30,7 @@ describe('tfjs matMul scorer', () => {
   });
 });
 
-describe("a tfjs-node the user installed beside the backend (pnpm does not link it here)", () => {
+describe('a tfjs-node the user installed beside the backend (pnpm does not link it here)', () => {
   it('is imported from the project in the working directory when this package cannot resolve it', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -39,8 +42,13 @@ describe("a tfjs-node the user installed beside the backend (pnpm does not link 
     mkdirSync(pkg, { recursive: true });
     writeFileSync(join(pkg, 'package.json'), '{"name":"tessera-test-fake-tfjs-node","main":"index.js"}');
     writeFileSync(join(pkg, 'index.js'), 'exports.getBackend = () => "tensorflow";');
-    const mod = (await importFromProject('tessera-test-fake-tfjs-node', project)) as { getBackend?: () => string; default?: { getBackend: () => string } };
+    const mod = (await importFromProject('tessera-test-fake-tfjs-node', project)) as {
+      getBackend?: () => string;
+      default?: { getBackend: () => string };
+    };
     expect((mod.getBackend ?? mod.default!.getBackend)()).toBe('tensorflow');
-    await expect(importFromProject('tessera-test-not-installed-anywhere', project)).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(importFromProject('tessera-test-not-installed-anywhere', project)).rejects.toMatchObject({
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
   });
 });

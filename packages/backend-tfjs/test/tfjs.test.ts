@@ -19,31 +19,52 @@ describe('tfjs engines', () => {
 
   it('matches the reference on the plain CPU backend too', async () => {
     const golden = readGolden<ColbertGolden>(fixtures.pylate);
-    const t = await Tessera.create({ model: fixtures.pylate, backend, device: 'cpu', backendOptions: { engine: 'cpu' } });
+    const t = await Tessera.create({
+      model: fixtures.pylate,
+      backend,
+      device: 'cpu',
+      backendOptions: { engine: 'cpu' },
+    });
     expect(t.engine).toMatch(/^cpu/);
     const qs = await t.encodeQueries(golden.queries.map((q) => q.text));
-    qs.forEach((q, i) => expect(maxAbsDiff(golden.queries[i]!.embeddings, q.data, golden.dim)).toBeLessThanOrEqual(1e-4));
+    qs.forEach((q, i) =>
+      expect(maxAbsDiff(golden.queries[i]!.embeddings, q.data, golden.dim)).toBeLessThanOrEqual(1e-4),
+    );
     await t.dispose();
   });
 
   it('rejects an unknown engine and falls back from cuda without tfjs-node-gpu', async () => {
-    await expect(Tessera.create({ model: fixtures.stanford, backend, device: 'cpu', backendOptions: { engine: 'webgpu' } })).rejects.toThrow(/unknown tfjs engine "webgpu"/);
+    await expect(
+      Tessera.create({ model: fixtures.stanford, backend, device: 'cpu', backendOptions: { engine: 'webgpu' } }),
+    ).rejects.toThrow(/unknown tfjs engine "webgpu"/);
     const devices = await backend.devices();
     if (devices.find((d) => d.kind === 'cuda')!.available) return;
     expect(devices.find((d) => d.kind === 'cuda')!.detail).toMatch(/tfjs-node-gpu: not installed/);
     const warnings: string[] = [];
-    const t = await Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', onWarning: (w) => warnings.push(w) });
+    const t = await Tessera.create({
+      model: fixtures.stanford,
+      backend,
+      device: 'cuda',
+      onWarning: (w) => warnings.push(w),
+    });
     expect(t.device).toBe('cpu');
     expect(warnings.join('\n')).toMatch(/falling back to cpu/);
     await t.dispose();
-    await expect(Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', strict: true })).rejects.toThrow(/tfjs-node-gpu/);
+    await expect(Tessera.create({ model: fixtures.stanford, backend, device: 'cuda', strict: true })).rejects.toThrow(
+      /tfjs-node-gpu/,
+    );
   });
 });
 
 describe('tensor lifetime', () => {
   it('leaves the live tensor count unchanged by encode calls', async () => {
     const e = await loadEngine(['wasm'], 2);
-    const t = await Tessera.create({ model: fixtures.pylate, backend, device: 'cpu', backendOptions: { engine: 'wasm' } });
+    const t = await Tessera.create({
+      model: fixtures.pylate,
+      backend,
+      device: 'cpu',
+      backendOptions: { engine: 'wasm' },
+    });
     const texts = ['one', 'a longer text with several more tokens in it', '', 'punctuation!!! ...'];
     await t.encodeDocuments(texts);
     const before = e.tf.memory().numTensors;

@@ -19,10 +19,17 @@ export interface InputProblem {
  * .jsonl / .ndjson or every non-blank line starts with "{", else one text per line.
  * Blank lines are skipped.
  */
-export function parseLines(content: string, source: string, forceJsonl = false): { items: InputText[]; problems: InputProblem[] } {
+export function parseLines(
+  content: string,
+  source: string,
+  forceJsonl = false,
+): { items: InputText[]; problems: InputProblem[] } {
   const lines = content.split(/\r?\n/);
   const nonBlank = lines.filter((l) => l.trim());
-  const jsonl = forceJsonl || /\.(jsonl|ndjson)$/i.test(source) || (nonBlank.length > 0 && nonBlank.every((l) => l.trimStart().startsWith('{')));
+  const jsonl =
+    forceJsonl ||
+    /\.(jsonl|ndjson)$/i.test(source) ||
+    (nonBlank.length > 0 && nonBlank.every((l) => l.trimStart().startsWith('{')));
   const items: InputText[] = [];
   const problems: InputProblem[] = [];
   lines.forEach((raw, i) => {
@@ -46,7 +53,12 @@ export async function readStdin(): Promise<string> {
 }
 
 /** Texts from arguments, --input FILE ('-' for stdin) or piped stdin. */
-export async function readInputs(positionals: string[], input: string | undefined, skipInvalid: boolean, onSkip: (p: InputProblem) => void): Promise<InputText[]> {
+export async function readInputs(
+  positionals: string[],
+  input: string | undefined,
+  skipInvalid: boolean,
+  onSkip: (p: InputProblem) => void,
+): Promise<InputText[]> {
   if (positionals.length && input) throw new UsageError('give texts as arguments or --input, not both');
   if (positionals.length) return positionals.map((text) => ({ text }));
   let content: string;
@@ -55,19 +67,27 @@ export async function readInputs(positionals: string[], input: string | undefine
     try {
       content = await readFile(input, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new UsageError(
+        `cannot read --input ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
     }
     source = input;
   } else if (input === '-' || !process.stdin.isTTY) {
     content = await readStdin();
     source = 'stdin';
   } else {
-    throw new UsageError('no input: give texts as arguments, --input FILE, or pipe them on stdin', 'see `tessera encode --help`');
+    throw new UsageError(
+      'no input: give texts as arguments, --input FILE, or pipe them on stdin',
+      'see `tessera encode --help`',
+    );
   }
   const { items, problems } = parseLines(content, source);
   if (problems.length && !skipInvalid) {
     const p = problems[0]!;
-    throw new UsageError(`${source}:${p.line}: ${p.message}${problems.length > 1 ? ` (and ${problems.length - 1} more bad lines)` : ''}`, 'fix the line, or pass --skip-invalid to skip bad lines');
+    throw new UsageError(
+      `${source}:${p.line}: ${p.message}${problems.length > 1 ? ` (and ${problems.length - 1} more bad lines)` : ''}`,
+      'fix the line, or pass --skip-invalid to skip bad lines',
+    );
   }
   problems.forEach(onSkip);
   if (!items.length) throw new UsageError(`${source} holds no texts`);

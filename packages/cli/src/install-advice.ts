@@ -4,7 +4,7 @@
 const ADVICE: Record<string, string[]> = {
   '@tessera/backend-onnx': [
     'npm:  ONNXRUNTIME_NODE_INSTALL=skip npm i @tessera/backend-onnx   (skip: onnxruntime-node would download the CUDA provider; the CPU one is bundled)',
-    "pnpm: put `allowBuilds: { onnxruntime-node: false }` in pnpm-workspace.yaml, then pnpm add @tessera/backend-onnx",
+    'pnpm: put `allowBuilds: { onnxruntime-node: false }` in pnpm-workspace.yaml, then pnpm add @tessera/backend-onnx',
     'yarn: ONNXRUNTIME_NODE_INSTALL=skip yarn add @tessera/backend-onnx',
   ],
   '@tessera/backend-native': [
@@ -13,7 +13,10 @@ const ADVICE: Record<string, string[]> = {
     "pnpm: put `allowBuilds: { '@tessera/backend-native': true }` in pnpm-workspace.yaml (or run pnpm approve-builds), then pnpm add @tessera/backend-native",
     'yarn: yarn add @tessera/backend-native',
   ],
-  '@tessera/backend-tfjs': ['npm i @tessera/backend-tfjs (WASM engine); add @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu for native TensorFlow', 'pnpm add / yarn add the same packages'],
+  '@tessera/backend-tfjs': [
+    'npm i @tessera/backend-tfjs (WASM engine); add @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu for native TensorFlow',
+    'pnpm add / yarn add the same packages',
+  ],
 };
 
 export function installAdvice(packageName: string): string[] {

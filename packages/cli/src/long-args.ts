@@ -23,12 +23,17 @@ export async function argsOrRelay(argv: string[]): Promise<{ argv: string[] } | 
     rmSync(join(file, '..'), { recursive: true, force: true });
     return { argv: args };
   }
-  const bytes = process.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) + process.execArgv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+  const bytes =
+    process.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) +
+    process.execArgv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
   if (bytes <= LIMIT) return { argv };
   const dir = mkdtempSync(join(tmpdir(), 'tessera-args-'));
   const path = join(dir, 'argv.json');
   writeFileSync(path, JSON.stringify(argv), { mode: 0o600 });
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], { stdio: 'inherit', env: { ...process.env, [ENV]: path } });
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    stdio: 'inherit',
+    env: { ...process.env, [ENV]: path },
+  });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, forward);

@@ -12,7 +12,8 @@ import { workerCommand } from './commands/worker.js';
 import { UsageError } from './errors.js';
 import { argsOrRelay } from './long-args.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 const HELP = `Usage: tessera <command> [options]
 
@@ -52,7 +53,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
     try {
       mod = (await import('@tessera/bench' as string)) as typeof mod;
     } catch {
-      throw new UsageError('the benchmark lives in the repository\'s bench/ package', 'from a clone of the repository run `pnpm bench`');
+      throw new UsageError(
+        "the benchmark lives in the repository's bench/ package",
+        'from a clone of the repository run `pnpm bench`',
+      );
     }
     return mod.main!(argv);
   },

@@ -18,9 +18,14 @@ export function toJson(r: Result, input: InputText, q: QuantizedEmbeddings | und
   if ('rows' in r) {
     if (q) {
       base.quantization = q.kind;
-      base.embeddings = Array.from({ length: q.rows }, (_, i) => Array.from(q.data.subarray(i * q.stride, (i + 1) * q.stride)));
+      base.embeddings = Array.from({ length: q.rows }, (_, i) =>
+        Array.from(q.data.subarray(i * q.stride, (i + 1) * q.stride)),
+      );
       if (q.scales) base.scales = Array.from(q.scales, round);
-    } else base.embeddings = Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim), round));
+    } else
+      base.embeddings = Array.from({ length: r.rows }, (_, i) =>
+        Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim), round),
+      );
   } else base.embedding = Array.from(r.data, round);
   return JSON.stringify(base);
 }

@@ -14,7 +14,10 @@ export interface ModelFlags {
 }
 
 /** Opens a model from command-line flags; warnings and download progress go to stderr. */
-export async function openModel(values: Record<string, unknown>, extra: { batchSize?: number; maxTokens?: number } = {}): Promise<Tessera> {
+export async function openModel(
+  values: Record<string, unknown>,
+  extra: { batchSize?: number; maxTokens?: number } = {},
+): Promise<Tessera> {
   const v = values as ModelFlags;
   const quiet = !!v.quiet;
   let lastFile = '';
@@ -27,7 +30,10 @@ export async function openModel(values: Record<string, unknown>, extra: { batchS
     dimension: intOption(values, 'dim'),
     strict: !!v.strict,
     hub: v.offline ? { offline: true } : {},
-    batch: { ...(extra.batchSize ? { maxBatchSize: extra.batchSize } : {}), ...(extra.maxTokens ? { maxTokens: extra.maxTokens } : {}) },
+    batch: {
+      ...(extra.batchSize ? { maxBatchSize: extra.batchSize } : {}),
+      ...(extra.maxTokens ? { maxTokens: extra.maxTokens } : {}),
+    },
     onWarning: (w) => {
       if (!quiet) process.stderr.write(`warning: ${w}\n`);
     },

@@ -20,8 +20,13 @@ export class ProgressBar {
     format?: string,
   ) {
     if (quiet || !stream.isTTY) return;
-    const fmt = format ?? `${label} ${total ? '{bar} {value}/{total}' : '{value}'} | {rate} texts/s | {tokensRate} tokens/s${total ? ' | ETA {eta_formatted}' : ''}`;
-    this.bar = new cliProgress.SingleBar({ stream, format: fmt, barsize: 24, hideCursor: false, clearOnComplete: true, etaBuffer: 50, fps: 10 }, cliProgress.Presets.shades_classic);
+    const fmt =
+      format ??
+      `${label} ${total ? '{bar} {value}/{total}' : '{value}'} | {rate} texts/s | {tokensRate} tokens/s${total ? ' | ETA {eta_formatted}' : ''}`;
+    this.bar = new cliProgress.SingleBar(
+      { stream, format: fmt, barsize: 24, hideCursor: false, clearOnComplete: true, etaBuffer: 50, fps: 10 },
+      cliProgress.Presets.shades_classic,
+    );
   }
 
   private ensure(total: number, value: number, payload: Record<string, unknown>): void {
@@ -34,7 +39,10 @@ export class ProgressBar {
 
   update(done: number, tokens: number): void {
     const secs = (Date.now() - this.started) / 1000;
-    this.ensure(this.total ?? 0, done, { rate: rate(done, secs), tokensRate: (tokens / Math.max(secs, 1e-3)).toFixed(0) });
+    this.ensure(this.total ?? 0, done, {
+      rate: rate(done, secs),
+      tokensRate: (tokens / Math.max(secs, 1e-3)).toFixed(0),
+    });
   }
 
   /** Progress as a fraction of 1000 steps, with the format's own fields. */

@@ -12,11 +12,20 @@ const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 
 function run(args: string[], input?: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, HF_HUB_OFFLINE: '1', ...env }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, HF_HUB_OFFLINE: '1', ...env },
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const lines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('tessera encode', () => {
   for (const [layout, dir] of [
@@ -36,7 +45,9 @@ describe('tessera encode', () => {
         expect(o.dim).toBe(golden.dim);
         expect(o.tokens).toBe(golden.documents[i]!.input_ids.length);
         expect(rows.length).toBe(golden.documents[i]!.embeddings.length);
-        rows.forEach((row, k) => row.forEach((v, j) => expect(Math.abs(v - golden.documents[i]!.embeddings[k]![j]!)).toBeLessThan(1e-4)));
+        rows.forEach((row, k) =>
+          row.forEach((v, j) => expect(Math.abs(v - golden.documents[i]!.embeddings[k]![j]!)).toBeLessThan(1e-4)),
+        );
       });
     });
   }
@@ -67,7 +78,16 @@ describe('tessera encode', () => {
   it('writes variable-length document rows to .safetensors with offsets', async () => {
     const d = tmp();
     const out = join(d, 'docs.safetensors');
-    const r = run(['encode', '--model', fixtures.pylate, '--output', out, '--quiet', 'short', 'a somewhat longer document text']);
+    const r = run([
+      'encode',
+      '--model',
+      fixtures.pylate,
+      '--output',
+      out,
+      '--quiet',
+      'short',
+      'a somewhat longer document text',
+    ]);
     expect(r.code).toBe(0);
     const st = await SafetensorsFile.open(out);
     const offsets = new Int32Array((await st.readBytes('offsets')).slice().buffer);
@@ -85,7 +105,15 @@ describe('tessera encode', () => {
   });
 
   it('refuses .npy for documents of different lengths with a hint', () => {
-    const r = run(['encode', '--model', fixtures.stanford, '--output', join(tmp(), 'x.npy'), 'a', 'a longer text here']);
+    const r = run([
+      'encode',
+      '--model',
+      fixtures.stanford,
+      '--output',
+      join(tmp(), 'x.npy'),
+      'a',
+      'a longer text here',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/different numbers of rows/);
     expect(r.stderr).toMatch(/hint: use \.safetensors/);
@@ -126,7 +154,9 @@ describe('bad input', () => {
     expect(bad.stderr).toMatch(/--as must be one of query, document/);
     expect(run(['encode', '--batch-size', '0', 'x']).stderr).toMatch(/--batch-size must be an integer >= 1/);
     expect(run(['frob']).code).toBe(2);
-    expect(run(['encode', '--input', '/nope/in.txt']).stderr).toMatch(/cannot read --input \/nope\/in\.txt: no such file/);
+    expect(run(['encode', '--input', '/nope/in.txt']).stderr).toMatch(
+      /cannot read --input \/nope\/in\.txt: no such file/,
+    );
   });
 
   it('gives runtime errors exit code 1 without a stack trace', () => {
@@ -176,7 +206,16 @@ describe('bad input', () => {
 describe('tessera score, rerank, models, backends, pull', () => {
   it('scores documents against a query like the reference MaxSim', () => {
     const golden = readGolden<ColbertGolden>(fixtures.stanford);
-    const r = run(['score', '--model', fixtures.stanford, '--json', '--query', golden.queries[0]!.text, golden.documents[0]!.text, golden.documents[2]!.text]);
+    const r = run([
+      'score',
+      '--model',
+      fixtures.stanford,
+      '--json',
+      '--query',
+      golden.queries[0]!.text,
+      golden.documents[0]!.text,
+      golden.documents[2]!.text,
+    ]);
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout) as { scores: Array<{ score: number }> };
     expect(o.scores[0]!.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
@@ -190,10 +229,24 @@ describe('tessera score, rerank, models, backends, pull', () => {
     const d = tmp();
     const input = join(d, 'docs.jsonl');
     writeFileSync(input, golden.documents.map((x, i) => JSON.stringify({ id: `d${i}`, text: x.text })).join('\n'));
-    const r = run(['rerank', '--model', fixtures.pylate, '--query', golden.queries[2]!.text, '--input', input, '--top-k', '3', '--json']);
+    const r = run([
+      'rerank',
+      '--model',
+      fixtures.pylate,
+      '--query',
+      golden.queries[2]!.text,
+      '--input',
+      input,
+      '--top-k',
+      '3',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout) as { results: Array<{ id: string; score: number; rank: number }> };
-    const expected = golden.maxsim[2]!.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, 3).map((x) => `d${x.i}`);
+    const expected = golden.maxsim[2]!.map((s, i) => ({ s, i }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, 3)
+      .map((x) => `d${x.i}`);
     expect(o.results.map((x) => x.id)).toEqual(expected);
     expect(run(['rerank', '--model', fixtures.pylate, '--input', input]).stderr).toMatch(/--query is required/);
   });
@@ -237,7 +290,15 @@ describe('tessera score, rerank, models, backends, pull', () => {
 
 describe('every installed backend', () => {
   const b = spawnSync(process.execPath, [CLI, 'backends', '--json'], { encoding: 'utf8' });
-  const installed = (JSON.parse(b.stdout) as Array<{ name: string; installed: boolean; devices?: Array<{ id: string; available: boolean }> }>).filter((x) => x.installed && x.devices?.some((d) => d.id === 'cpu' && d.available)).map((x) => x.name);
+  const installed = (
+    JSON.parse(b.stdout) as Array<{
+      name: string;
+      installed: boolean;
+      devices?: Array<{ id: string; available: boolean }>;
+    }>
+  )
+    .filter((x) => x.installed && x.devices?.some((d) => d.id === 'cpu' && d.available))
+    .map((x) => x.name);
 
   it('finds the ONNX backend and, where libtorch is installed, the native one', () => {
     expect(installed).toContain('onnx');
@@ -251,18 +312,47 @@ describe('every installed backend', () => {
       ['ModernBERT PyLate', fixtures.modernbert],
       ['XLM-RoBERTa multi-vector', fixtures.xlmr],
     ] as const) {
-      it.runIf(installed.includes(name))(`encode --backend ${name} matches the reference on the ${layout} layout`, () => {
-        const golden = readGolden<ColbertGolden>(dir);
-        const r = run(['encode', '--model', dir, '--backend', name, '--device', 'cpu', '--as', 'query', '--quiet', golden.queries[0]!.text]);
-        expect(r.stderr).toBe('');
-        const out = lines(r.stdout);
-        expect(out.length).toBe(1);
-        const rows = out[0]!.embeddings as number[][];
-        expect(rows.length).toBe(golden.queries[0]!.embeddings.length);
-        rows.forEach((row, k) => row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)));
-        const s = run(['score', '--model', dir, '--backend', name, '--device', 'cpu', '--json', '--query', golden.queries[1]!.text, golden.documents[2]!.text]);
-        expect(JSON.parse(s.stdout).scores[0].score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
-      });
+      it.runIf(installed.includes(name))(
+        `encode --backend ${name} matches the reference on the ${layout} layout`,
+        () => {
+          const golden = readGolden<ColbertGolden>(dir);
+          const r = run([
+            'encode',
+            '--model',
+            dir,
+            '--backend',
+            name,
+            '--device',
+            'cpu',
+            '--as',
+            'query',
+            '--quiet',
+            golden.queries[0]!.text,
+          ]);
+          expect(r.stderr).toBe('');
+          const out = lines(r.stdout);
+          expect(out.length).toBe(1);
+          const rows = out[0]!.embeddings as number[][];
+          expect(rows.length).toBe(golden.queries[0]!.embeddings.length);
+          rows.forEach((row, k) =>
+            row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)),
+          );
+          const s = run([
+            'score',
+            '--model',
+            dir,
+            '--backend',
+            name,
+            '--device',
+            'cpu',
+            '--json',
+            '--query',
+            golden.queries[1]!.text,
+            golden.documents[2]!.text,
+          ]);
+          expect(JSON.parse(s.stdout).scores[0].score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
+        },
+      );
     }
   }
 });

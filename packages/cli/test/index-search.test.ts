@@ -12,7 +12,12 @@ const CORPUS = fileURLToPath(new URL('../../../bench/corpus/passages.jsonl', imp
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-index-'));
 
 function run(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, HF_HUB_OFFLINE: '1' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, HF_HUB_OFFLINE: '1' },
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +29,9 @@ const passages = readFileSync(CORPUS, 'utf8')
 /** A JSONL corpus: ids p0.., real passages, a title field that becomes metadata. */
 function corpus(n: number, extra: string[] = []): string {
   const file = join(tmp(), 'corpus.jsonl');
-  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i}`, text: passages[i % passages.length], title: `title ${i}` }));
+  const lines = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ id: `p${i}`, text: passages[i % passages.length], title: `title ${i}` }),
+  );
   writeFileSync(file, `${[...lines, ...extra].join('\n')}\n`);
   return file;
 }
@@ -41,7 +48,21 @@ describe('tessera index and tessera search', () => {
   it('index a corpus, then search it: the same top documents and scores as tessera score', () => {
     const input = corpus(40);
     const to = join(tmp(), 'idx');
-    const r = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--keep-text', '--json', '--window', '16']);
+    const r = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--keep-text',
+      '--json',
+      '--window',
+      '16',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ read: 40, written: 40, total: 40, duplicates: 0, stopped: false, skippedLines: 0 });
@@ -51,9 +72,23 @@ describe('tessera index and tessera search', () => {
     const query = 'a long walk by the sea';
     const s = run(['search', '--index', to, '--backend', 'onnx', '--top-k', '5', '--json', query]);
     expect(s.code, s.stderr).toBe(0);
-    const found = JSON.parse(s.stdout) as { results: Array<{ rank: number; id: string; score: number; text: string; metadata: { title: string } }> };
-    const scored = run(['score', '--model', fixtures.pylate, '--backend', 'onnx', '--json', '--query', query, ...passages.slice(0, 40)]);
-    const want = (JSON.parse(scored.stdout) as { scores: Array<{ index: number; score: number }> }).scores.sort((a, b) => b.score - a.score).slice(0, 5);
+    const found = JSON.parse(s.stdout) as {
+      results: Array<{ rank: number; id: string; score: number; text: string; metadata: { title: string } }>;
+    };
+    const scored = run([
+      'score',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--json',
+      '--query',
+      query,
+      ...passages.slice(0, 40),
+    ]);
+    const want = (JSON.parse(scored.stdout) as { scores: Array<{ index: number; score: number }> }).scores
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 5);
     expect(found.results.map((x) => x.id)).toEqual(want.map((w) => `p${w.index}`));
     found.results.forEach((x, i) => {
       expect(x.score).toBeCloseTo(want[i]!.score, 4);
@@ -61,14 +96,35 @@ describe('tessera index and tessera search', () => {
       expect(x.metadata).toEqual({ title: `title ${want[i]!.index}` });
     });
     const table = run(['search', '--index', to, '--backend', 'onnx', '-k', '2', query]);
-    expect(table.stdout).toMatch(new RegExp(`^#  score +id +text\\n.*\\n1  ${want[0]!.score.toFixed(4)}  p${want[0]!.index} `));
+    expect(table.stdout).toMatch(
+      new RegExp(`^#  score +id +text\\n.*\\n1  ${want[0]!.score.toFixed(4)}  p${want[0]!.index} `),
+    );
   });
 
   it('survives kill -9: a rerun continues, and every id is in the index exactly once', async () => {
     const n = 3000;
     const input = corpus(n);
     const to = join(tmp(), 'idx');
-    const child = spawn(process.execPath, [CLI, 'index', '--model', fixtures.pylate, '--backend', 'onnx', '--threads', '1', '--input', input, '--to', to, '--window', '32'], { env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'index',
+        '--model',
+        fixtures.pylate,
+        '--backend',
+        'onnx',
+        '--threads',
+        '1',
+        '--input',
+        input,
+        '--to',
+        to,
+        '--window',
+        '32',
+      ],
+      { env: { ...process.env, HF_HUB_OFFLINE: '1' } },
+    );
     const exited = new Promise((r) => child.on('exit', r));
     // Killed once some windows have landed, well before the end.
     for (;;) {
@@ -103,7 +159,9 @@ describe('tessera index and tessera search', () => {
   it('refuses another model for an existing index, naming both', () => {
     const input = corpus(5);
     const to = join(tmp(), 'idx');
-    expect(run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--quiet']).code).toBe(0);
+    expect(
+      run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--quiet']).code,
+    ).toBe(0);
     const r = run(['index', '--model', fixtures.stanford, '--backend', 'onnx', '--input', input, '--to', to]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`was built with ${fixtures.pylate} (dimension`);
@@ -111,18 +169,50 @@ describe('tessera index and tessera search', () => {
   });
 
   it('keeps the last line of a duplicate id and reports it; stops at a bad line naming it, and --skip-invalid goes on', () => {
-    const input = corpus(20, [JSON.stringify({ id: 'p3', text: 'the replacement text', title: 'again' }), '{"id": "bad", "text": 7}', JSON.stringify({ id: 'p99', text: 'after the bad line' })]);
+    const input = corpus(20, [
+      JSON.stringify({ id: 'p3', text: 'the replacement text', title: 'again' }),
+      '{"id": "bad", "text": 7}',
+      JSON.stringify({ id: 'p99', text: 'after the bad line' }),
+    ]);
     const to = join(tmp(), 'idx');
-    const bad = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--window', '8', '--keep-text']);
+    const bad = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--window',
+      '8',
+      '--keep-text',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${input}:22: "text" must be a string, got number`);
-    const ok = run(['index', '--input', input, '--to', to, '--backend', 'onnx', '--window', '8', '--keep-text', '--skip-invalid', '--json']);
+    const ok = run([
+      'index',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--backend',
+      'onnx',
+      '--window',
+      '8',
+      '--keep-text',
+      '--skip-invalid',
+      '--json',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const s = JSON.parse(ok.stdout);
     expect(s).toMatchObject({ total: 21, skippedLines: 1, duplicates: 1, duplicateIds: ['p3'] });
     expect(ok.stderr).toMatch(/skipped line 22: "text" must be a string/);
     expect(ok.stderr).toMatch(/1 duplicate ids, the last line of each kept \(p3\)/);
-    const hit = JSON.parse(run(['search', '--index', to, '--backend', 'onnx', '--json', '-k', '21', 'the replacement text']).stdout).results.find((x: { id: string }) => x.id === 'p3');
+    const hit = JSON.parse(
+      run(['search', '--index', to, '--backend', 'onnx', '--json', '-k', '21', 'the replacement text']).stdout,
+    ).results.find((x: { id: string }) => x.id === 'p3');
     expect(hit.text).toBe('the replacement text');
   });
 
@@ -131,7 +221,19 @@ describe('tessera index and tessera search', () => {
     const txt = join(dir, 'docs.txt');
     writeFileSync(txt, 'first document\n\nthird line here\n');
     const to = join(dir, 'idx');
-    const r = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', txt, '--to', to, '--keep-text', '--json']);
+    const r = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      txt,
+      '--to',
+      to,
+      '--keep-text',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(run(['search', '--index', to, '--backend', 'onnx', '--json', 'document']).stdout);
     expect(s.results.map((x: { id: string; text: string }) => [x.id, x.text]).sort()).toEqual([
@@ -157,10 +259,24 @@ describe('tessera index and tessera search', () => {
     writeFileSync(join(notes, 'sub', 'b.md'), 'Bananas are yellow.');
     writeFileSync(join(notes, 'image.png'), 'not text');
     const to = join(dir, 'idx');
-    const r = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', notes, '--to', to, '--keep-text', '--json']);
+    const r = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      notes,
+      '--to',
+      to,
+      '--keep-text',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ written: 2, total: 2 });
-    const found = JSON.parse(run(['search', '--index', to, '--backend', 'onnx', '--json', 'capital of france']).stdout).results;
+    const found = JSON.parse(
+      run(['search', '--index', to, '--backend', 'onnx', '--json', 'capital of france']).stdout,
+    ).results;
     expect(found.map((x: { id: string }) => x.id)).toEqual(['a.txt', 'sub/b.md']);
     expect(found[0]).toMatchObject({ text: 'Paris is the capital of France.', metadata: { path: 'a.txt' } });
     const empty = join(dir, 'empty');
@@ -172,15 +288,28 @@ describe('tessera index and tessera search', () => {
 
   it('reports a folder it may not write to, without a stack trace', () => {
     // /sys refuses new entries even to root.
-    const r = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', corpus(3), '--to', '/sys/tessera-index-test']);
+    const r = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      corpus(3),
+      '--to',
+      '/sys/tessera-index-test',
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/sys\/tessera-index-test: writing tessera-index\.json failed: (permission denied|the file system is read-only)/);
+    expect(r.stderr).toMatch(
+      /\/sys\/tessera-index-test: writing tessera-index\.json failed: (permission denied|the file system is read-only)/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reads a million-line corpus in bounded memory', () => {
     const file = join(tmp(), 'big.jsonl');
-    const line = (i: number) => JSON.stringify({ id: `d${i}`, text: `document number ${i} ${'filler words '.repeat(4)}` });
+    const line = (i: number) =>
+      JSON.stringify({ id: `d${i}`, text: `document number ${i} ${'filler words '.repeat(4)}` });
     const chunk = Array.from({ length: 10_000 }, (_, i) => line(i)).join('\n');
     writeFileSync(file, '');
     for (let k = 0; k < 100; k++) writeFileSync(file, `${chunk}\n`, { flag: 'a' });
@@ -189,7 +318,10 @@ describe('tessera index and tessera search', () => {
       let n = 0; for await (const d of c.documents) n++;
       console.log(n, Math.round(process.memoryUsage().heapUsed / 1e6));`;
     // A 32 MB heap: the file (~80 MB) read whole would not fit.
-    const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
     expect(r.stderr).toBe('');
     const [count] = r.stdout.trim().split(' ').map(Number);
     expect(count).toBe(1_000_000);

@@ -20,7 +20,10 @@ beforeAll(async () => {
 afterAll(() => hub?.close());
 
 /** The fake hub lives in this process, so the CLI runs asynchronously. */
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const { HF_HUB_OFFLINE: _, ...rest } = process.env;
     const p = spawn(process.execPath, [CLI, ...args], { env: { ...rest, HF_ENDPOINT: hub.endpoint, ...env } });
@@ -39,9 +42,17 @@ describe('tessera pull and hub models end to end', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tessera-test\/colbert-stanford@main is in .*snapshots/);
-    const snap = join(home, 'hub', repoFolderName('tessera-test/colbert-stanford'), 'snapshots', hub.commitOf('tessera-test/colbert-stanford'));
+    const snap = join(
+      home,
+      'hub',
+      repoFolderName('tessera-test/colbert-stanford'),
+      'snapshots',
+      hub.commitOf('tessera-test/colbert-stanford'),
+    );
     expect(existsSync(join(snap, 'onnx', 'model.onnx'))).toBe(true);
-    const e = await run(['encode', '--model', 'tessera-test/colbert-stanford', '--offline', '--quiet', 'hello'], { HF_HOME: home });
+    const e = await run(['encode', '--model', 'tessera-test/colbert-stanford', '--offline', '--quiet', 'hello'], {
+      HF_HOME: home,
+    });
     expect(e.code).toBe(0);
     expect(JSON.parse(e.stdout).dim).toBe(24);
   });

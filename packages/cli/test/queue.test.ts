@@ -33,13 +33,31 @@ async function rows(dir: string): Promise<{ count: Map<string, number>; vectors:
   const vectors = new Map<string, Float32Array>();
   const n = await s.count();
   // Rows come back through search with a limit past the count (exact scan: every document).
-  for (const h of await s.search({ rows: 1, dim: 16, data: new Float32Array(16).fill(0.25) }, { limit: n })) vectors.set(h.id, h.vectors!.data);
+  for (const h of await s.search({ rows: 1, dim: 16, data: new Float32Array(16).fill(0.25) }, { limit: n }))
+    vectors.set(h.id, h.vectors!.data);
   await s.close();
   return { count, vectors };
 }
 
 function worker(url: string): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--backend', 'onnx', '--threads', '1', '--lock-duration', '2', '--stalled-interval', '1'], { env });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'worker',
+      '--queue',
+      url,
+      '--backend',
+      'onnx',
+      '--threads',
+      '1',
+      '--lock-duration',
+      '2',
+      '--stalled-interval',
+      '1',
+    ],
+    { env },
+  );
   let log = '';
   child.stderr!.on('data', (d) => (log += String(d)));
   child.stdout!.on('data', (d) => (log += String(d)));
@@ -57,14 +75,55 @@ describe('tessera index --queue with tessera worker', () => {
     const input = join(tmp(), 'corpus.jsonl');
     const n = 2400;
     // Ids repeat once across shards (p7 at lines 8 and 2001): the last line must win.
-    const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: i === 2000 ? 'p7' : `p${i}`, text: passages[i % passages.length]! + (i === 2000 ? ' (the later p7)' : ''), n: i }));
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        id: i === 2000 ? 'p7' : `p${i}`,
+        text: passages[i % passages.length]! + (i === 2000 ? ' (the later p7)' : ''),
+        n: i,
+      }),
+    );
     writeFileSync(input, `${lines.join('\n')}\n`);
     const single = join(tmp(), 'single');
-    expect(run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', single, '--keep-text', '--quiet']).code).toBe(0);
+    expect(
+      run([
+        'index',
+        '--model',
+        fixtures.pylate,
+        '--backend',
+        'onnx',
+        '--input',
+        input,
+        '--to',
+        single,
+        '--keep-text',
+        '--quiet',
+      ]).code,
+    ).toBe(0);
 
     const to = join(tmp(), 'queued');
     const workers = [worker(redis.url), worker(redis.url), worker(redis.url)];
-    const producer = spawn(process.execPath, [CLI, 'index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--keep-text', '--queue', redis.url, '--shard-size', '150', '--json'], { env });
+    const producer = spawn(
+      process.execPath,
+      [
+        CLI,
+        'index',
+        '--model',
+        fixtures.pylate,
+        '--backend',
+        'onnx',
+        '--input',
+        input,
+        '--to',
+        to,
+        '--keep-text',
+        '--queue',
+        redis.url,
+        '--shard-size',
+        '150',
+        '--json',
+      ],
+      { env },
+    );
     let out = '';
     let err = '';
     producer.stdout!.on('data', (d) => (out += String(d)));
@@ -72,7 +131,8 @@ describe('tessera index --queue with tessera worker', () => {
     const produced = new Promise<number | null>((r) => producer.on('exit', r));
     // Killed once it has finished a shard and taken another.
     const victim = workers[0]!;
-    for (let i = 0; i < 600 && !/done:[\s\S]*started/.test(victim.log()); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !/done:[\s\S]*started/.test(victim.log()); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const taken = [...victim.log().matchAll(/cpu: (\S+) started/g)].map((m) => m[1]!);
     victim.child.kill('SIGKILL');
     expect(await produced, err).toBe(0);
@@ -100,17 +160,49 @@ describe('tessera index --queue with tessera worker', () => {
       expect(diff, id).toBeLessThan(1e-5);
     }
     // Rerunning the same command queues nothing and finds the run done.
-    const again = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--keep-text', '--queue', redis.url, '--shard-size', '150']);
+    const again = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--keep-text',
+      '--queue',
+      redis.url,
+      '--shard-size',
+      '150',
+    ]);
     expect(again.stderr).toMatch(/16 shards of 2400 documents .*\(0 queued now/);
     expect(again.stderr).toMatch(/16\/16 shards done/);
   }, 240_000);
 
   it('fails a shard that keeps failing, with its error in --status, instead of retrying it forever', async () => {
     const input = join(tmp(), 'bad.jsonl');
-    writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'fine' })}\n${JSON.stringify({ id: 'b', text: 7 })}\n${JSON.stringify({ id: 'c', text: 'also fine' })}\n`);
+    writeFileSync(
+      input,
+      `${JSON.stringify({ id: 'a', text: 'fine' })}\n${JSON.stringify({ id: 'b', text: 7 })}\n${JSON.stringify({ id: 'c', text: 'also fine' })}\n`,
+    );
     const to = join(tmp(), 'idx');
     const w = worker(redis.url);
-    const r = run(['index', '--model', fixtures.pylate, '--backend', 'onnx', '--input', input, '--to', to, '--queue', redis.url, '--shard-size', '2']);
+    const r = run([
+      'index',
+      '--model',
+      fixtures.pylate,
+      '--backend',
+      'onnx',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--queue',
+      redis.url,
+      '--shard-size',
+      '2',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/2\/2 shards|1\/2 shards done, 1 failed/);
     const s = run(['index', '--to', to, '--queue', redis.url, '--status']);

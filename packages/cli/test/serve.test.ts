@@ -7,9 +7,30 @@ const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 describe('tessera serve', () => {
   it('serves the models it is given, and on SIGTERM answers what it accepted and exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', `colbert=${fixtures.pylate}`, '--model', fixtures.dense, '--backend', 'onnx', '--port', '0', '--threads', '1', '--api-key', 'k', '--format-threads', '1'], {
-      env: { ...process.env, HF_HUB_OFFLINE: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'serve',
+        '--model',
+        `colbert=${fixtures.pylate}`,
+        '--model',
+        fixtures.dense,
+        '--backend',
+        'onnx',
+        '--port',
+        '0',
+        '--threads',
+        '1',
+        '--api-key',
+        'k',
+        '--format-threads',
+        '1',
+      ],
+      {
+        env: { ...process.env, HF_HUB_OFFLINE: '1' },
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -25,7 +46,12 @@ describe('tessera serve', () => {
     });
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stderr).toMatch(/loaded colbert: colbert, onnx on cpu/);
-    const call = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: JSON.stringify(body) });
+    const call = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+        body: JSON.stringify(body),
+      });
     const info = await (await fetch(`${base}/info`, { headers: { authorization: 'Bearer k' } })).json();
     expect(info.models.map((m: { name: string }) => m.name)).toEqual(['colbert', fixtures.dense]);
     expect(info.format_threads).toBe(1);

@@ -12,13 +12,21 @@ const MODEL = ['--backend', 'onnx', '--model', fixtures.pylate, '--quiet'];
 function corpus(n: number): { dir: string; input: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
   const input = join(dir, 'in.jsonl');
-  writeFileSync(input, Array.from({ length: n }, (_, i) => JSON.stringify({ id: i, text: `document ${i} about ships, harbours and the sea ${'and more '.repeat(i % 7)}` })).join('\n'));
+  writeFileSync(
+    input,
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: i, text: `document ${i} about ships, harbours and the sea ${'and more '.repeat(i % 7)}` }),
+    ).join('\n'),
+  );
   return { dir, input };
 }
 
 /** Runs the CLI under `ulimit -f` (KiB): a write past it fails with EFBIG, as a full disk fails with ENOSPC. */
 function limited(kib: number, args: string[]) {
-  return spawnSync('bash', ['-c', `ulimit -f ${kib}; exec "${process.execPath}" "${CLI}" "$@"`, 'tessera', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return spawnSync('bash', ['-c', `ulimit -f ${kib}; exec "${process.execPath}" "${CLI}" "$@"`, 'tessera', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 function plain(args: string[]) {
@@ -33,7 +41,9 @@ describe('faults while writing --output', () => {
     const out = join(dir, 'out.jsonl');
     const r = limited(64, ['encode', ...MODEL, '--input', input, '--output', out]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/cannot write .*out\.jsonl\.partial: the file size limit was reached \(EFBIG\); \d+ of 60 results are in it; free space and run the same command with --resume/);
+    expect(r.stderr).toMatch(
+      /cannot write .*out\.jsonl\.partial: the file size limit was reached \(EFBIG\); \d+ of 60 results are in it; free space and run the same command with --resume/,
+    );
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.partial`)).toBe(true);
     const resumed = plain(['encode', ...MODEL, '--input', input, '--output', out, '--resume']);
@@ -48,7 +58,9 @@ describe('faults while writing --output', () => {
     const out = join(dir, 'out.safetensors');
     const r = limited(16, ['encode', ...MODEL, '--input', input, '--output', out]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/cannot write .*out\.safetensors: the file size limit was reached \(EFBIG\); it needs \d+ bytes; nothing was left under/);
+    expect(r.stderr).toMatch(
+      /cannot write .*out\.safetensors: the file size limit was reached \(EFBIG\); it needs \d+ bytes; nothing was left under/,
+    );
     expect(readdirSync(dir).filter((f) => f.startsWith('out'))).toEqual([]);
   });
 
@@ -68,9 +80,15 @@ describe('faults while writing --output', () => {
     const target = mounted ? mnt : mkdirSync(join(mnt, 'x'), { recursive: true })!;
     try {
       const out = join(target, 'out.jsonl');
-      const r = mounted ? plain(['encode', ...MODEL, '--input', input, '--output', out]) : limited(16, ['encode', ...MODEL, '--input', input, '--output', out]);
+      const r = mounted
+        ? plain(['encode', ...MODEL, '--input', input, '--output', out])
+        : limited(16, ['encode', ...MODEL, '--input', input, '--output', out]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(mounted ? /no space left on the device \(ENOSPC\); \d+ of 60 results are in it/ : /\(EFBIG\); \d+ of 60 results are in it/);
+      expect(r.stderr).toMatch(
+        mounted
+          ? /no space left on the device \(ENOSPC\); \d+ of 60 results are in it/
+          : /\(EFBIG\); \d+ of 60 results are in it/,
+      );
       expect(existsSync(out)).toBe(false);
     } finally {
       if (mounted) execFileSync('umount', [mnt]);
@@ -82,8 +100,14 @@ describe('faults while writing --output', () => {
     const want = join(dir, 'want.jsonl');
     expect(plain(['encode', ...MODEL, '--input', input, '--output', want, '--batch-size', '4']).status).toBe(0);
     const out = join(dir, 'out.jsonl');
-    const child = spawn(process.execPath, [CLI, 'encode', ...MODEL, '--input', input, '--output', out, '--batch-size', '4'], { stdio: 'ignore' });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const child = spawn(
+      process.execPath,
+      [CLI, 'encode', ...MODEL, '--input', input, '--output', out, '--batch-size', '4'],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     // Interrupt once some results are on disk.
     for (let i = 0; i < 600; i++) {
       if (existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').split('\n').length > 20) break;

@@ -1,7 +1,14 @@
 import { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 import type { LoadedModel, PaddedBatch, ForwardOutput } from './backend/types.js';
 import { planBatches, padBatch, type BatchLimits, type PlannedItem } from './batching/plan.js';
-import { buildColbert, buildPlain, promptTokenCount, resolveColbertTokens, roleText, type ColbertTokens } from './colbert/inputs.js';
+import {
+  buildColbert,
+  buildPlain,
+  promptTokenCount,
+  resolveColbertTokens,
+  roleText,
+  type ColbertTokens,
+} from './colbert/inputs.js';
 import { TesseraError } from './errors.js';
 import { applyDenseLayers } from './model/dense-layer.js';
 import type { ModelSpec } from './model/spec.js';
@@ -63,11 +70,20 @@ interface Ran {
 
 /** Validates that every input is a string and names the first that is not. */
 export function checkTexts(texts: unknown): asserts texts is string[] {
-  if (!Array.isArray(texts)) throw new TesseraError('INVALID_INPUT', `expected an array of strings, got ${texts === null ? 'null' : typeof texts}`, {});
+  if (!Array.isArray(texts))
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `expected an array of strings, got ${texts === null ? 'null' : typeof texts}`,
+      {},
+    );
   for (let i = 0; i < texts.length; i++) {
     if (typeof texts[i] !== 'string') {
       const v = texts[i];
-      throw new TesseraError('INVALID_INPUT', `input at index ${i} is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}, expected a string`, { index: i });
+      throw new TesseraError(
+        'INVALID_INPUT',
+        `input at index ${i} is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}, expected a string`,
+        { index: i },
+      );
     }
   }
 }
@@ -89,7 +105,13 @@ export class Encoder {
   private readonly colbertTokens: ColbertTokens | undefined;
   readonly defaults: BatchLimits;
 
-  private constructor(spec: ModelSpec, tokenizer: TextTokenizer, models: LoadedModel[], colbertTokens: ColbertTokens | undefined, defaults: BatchLimits) {
+  private constructor(
+    spec: ModelSpec,
+    tokenizer: TextTokenizer,
+    models: LoadedModel[],
+    colbertTokens: ColbertTokens | undefined,
+    defaults: BatchLimits,
+  ) {
     this.spec = spec;
     this.tokenizer = tokenizer;
     this.models = models;
@@ -98,7 +120,12 @@ export class Encoder {
   }
 
   /** One model, or a pool of the same model on several devices (batches go to whichever is free). */
-  static async create(spec: ModelSpec, tokenizer: TextTokenizer, model: LoadedModel | LoadedModel[], defaults: BatchLimits): Promise<Encoder> {
+  static async create(
+    spec: ModelSpec,
+    tokenizer: TextTokenizer,
+    model: LoadedModel | LoadedModel[],
+    defaults: BatchLimits,
+  ): Promise<Encoder> {
     const ct = spec.colbert ? await resolveColbertTokens(tokenizer, spec.colbert) : undefined;
     return new Encoder(spec, tokenizer, Array.isArray(model) ? model : [model], ct, defaults);
   }
@@ -126,14 +153,25 @@ export class Encoder {
   }
 
   /** The prompt a call uses: explicit text, a named prompt, or the model's own choice for the role. */
-  private promptFor(kind: EncodeKind, o: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'>): string | undefined {
+  private promptFor(
+    kind: EncodeKind,
+    o: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'>,
+  ): string | undefined {
     if (o.prompt !== undefined) {
-      if (typeof o.prompt !== 'string') throw new TesseraError('INVALID_OPTION', `prompt must be a string (got ${typeof o.prompt})`, { field: 'prompt' });
+      if (typeof o.prompt !== 'string')
+        throw new TesseraError('INVALID_OPTION', `prompt must be a string (got ${typeof o.prompt})`, {
+          field: 'prompt',
+        });
       return o.prompt;
     }
     const { prompts, defaultPromptName } = this.spec;
     if (o.promptName !== undefined) {
-      if (!(o.promptName in prompts)) throw new TesseraError('INVALID_OPTION', `prompt "${o.promptName}" is not one of ${this.spec.dir}'s prompts (${Object.keys(prompts).join(', ') || 'none'})`, { field: 'promptName' });
+      if (!(o.promptName in prompts))
+        throw new TesseraError(
+          'INVALID_OPTION',
+          `prompt "${o.promptName}" is not one of ${this.spec.dir}'s prompts (${Object.keys(prompts).join(', ') || 'none'})`,
+          { field: 'promptName' },
+        );
       return prompts[o.promptName];
     }
     if (kind !== 'dense') return undefined; // ColBERT settings hold each role's prompt
@@ -144,34 +182,70 @@ export class Encoder {
   }
 
   /** Tokenizes and frames texts for a role, without running the model. */
-  async prepare(texts: readonly string[], kind: EncodeKind, offset = 0, options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
+  async prepare(
+    texts: readonly string[],
+    kind: EncodeKind,
+    offset = 0,
+    options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {},
+  ): Promise<PlannedItem[]> {
     const prompt = this.promptFor(kind, options);
     if (kind === 'dense') {
-      if (this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; encode queries or documents, not dense vectors`, {});
+      if (this.spec.kind !== 'dense')
+        throw new TesseraError(
+          'INVALID_OPTION',
+          `${this.spec.dir} is a ColBERT model; encode queries or documents, not dense vectors`,
+          {},
+        );
       const p = prompt ?? '';
       const raw = await this.tokenizer.encodeRaw(texts.map((t) => p + t));
-      const exclude = p && !this.spec.poolingIncludesPrompt ? promptTokenCount(this.tokenizer, (await this.tokenizer.encodeRaw([p]))[0]!) : 0;
-      return raw.map((ids, i) => ({ ...buildPlain(this.tokenizer, ids, this.spec.maxLength, exclude), index: offset + i }));
+      const exclude =
+        p && !this.spec.poolingIncludesPrompt
+          ? promptTokenCount(this.tokenizer, (await this.tokenizer.encodeRaw([p]))[0]!)
+          : 0;
+      return raw.map((ids, i) => ({
+        ...buildPlain(this.tokenizer, ids, this.spec.maxLength, exclude),
+        index: offset + i,
+      }));
     }
     const s = this.spec.colbert;
-    if (!s || !this.colbertTokens) throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; use encodeDense() instead of query/document encoding`, {});
+    if (!s || !this.colbertTokens)
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `${this.spec.dir} is a dense model; use encodeDense() instead of query/document encoding`,
+        {},
+      );
     const raw = await this.tokenizer.encodeRaw(texts.map((t) => roleText(s, kind, t, prompt)));
-    return raw.map((ids, i) => ({ ...buildColbert(this.tokenizer, ids, kind, s, this.colbertTokens!, this.spec.positionLimit), index: offset + i }));
+    return raw.map((ids, i) => ({
+      ...buildColbert(this.tokenizer, ids, kind, s, this.colbertTokens!, this.spec.positionLimit),
+      index: offset + i,
+    }));
   }
 
   resolveDimension(dimension: number | undefined): number {
     const full = this.spec.kind === 'dense' ? (this.spec.dimensions[0] ?? this.spec.outputDim) : this.spec.outputDim;
     if (dimension === undefined) return full;
     if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1)
-      throw new TesseraError('INVALID_OPTION', `dimension must be a positive integer (got ${JSON.stringify(dimension)})`, { field: 'dimension' });
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `dimension must be a positive integer (got ${JSON.stringify(dimension)})`,
+        { field: 'dimension' },
+      );
     // A model that declares Matryoshka dimensions takes only those; otherwise any width up to the full one.
     const declared = this.spec.dimensions.length > 1;
     if (dimension > full || (declared && !this.spec.dimensions.includes(dimension)))
-      throw new TesseraError('UNSUPPORTED_DIMENSION', `dimension ${dimension} is not supported by ${this.spec.dir}; ${declared ? `supported: ${this.spec.dimensions.join(', ')}` : `it must be at most ${full}`}`, { dimension, supported: declared ? this.spec.dimensions : [full] });
+      throw new TesseraError(
+        'UNSUPPORTED_DIMENSION',
+        `dimension ${dimension} is not supported by ${this.spec.dir}; ${declared ? `supported: ${this.spec.dimensions.join(', ')}` : `it must be at most ${full}`}`,
+        { dimension, supported: declared ? this.spec.dimensions : [full] },
+      );
     return dimension;
   }
 
-  async encode<K extends EncodeKind>(texts: readonly string[], kind: K, options: EncodeCallOptions = {}): Promise<Output<K>[]> {
+  async encode<K extends EncodeKind>(
+    texts: readonly string[],
+    kind: K,
+    options: EncodeCallOptions = {},
+  ): Promise<Output<K>[]> {
     checkTexts(texts);
     const dim = this.resolveDimension(options.dimension);
     const items = await this.prepare(texts, kind, 0, options);
@@ -186,12 +260,28 @@ export class Encoder {
    * Streams an input iterable in windows; memory stays bounded by the window. The next window is
    * tokenized while the current one runs; results come out in input order.
    */
-  async *encodeStream<K extends EncodeKind>(input: Iterable<string> | AsyncIterable<string>, kind: K, options: EncodeCallOptions & { windowSize?: number } = {}): AsyncGenerator<Output<K>> {
+  async *encodeStream<K extends EncodeKind>(
+    input: Iterable<string> | AsyncIterable<string>,
+    kind: K,
+    options: EncodeCallOptions & { windowSize?: number } = {},
+  ): AsyncGenerator<Output<K>> {
     const dim = this.resolveDimension(options.dimension);
-    if (kind === 'dense' && this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; stream queries or documents, not dense vectors`, { field: 'as' });
-    if (kind !== 'dense' && this.spec.kind === 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; stream with as: 'dense'`, { field: 'as' });
+    if (kind === 'dense' && this.spec.kind !== 'dense')
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `${this.spec.dir} is a ColBERT model; stream queries or documents, not dense vectors`,
+        { field: 'as' },
+      );
+    if (kind !== 'dense' && this.spec.kind === 'dense')
+      throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a dense model; stream with as: 'dense'`, {
+        field: 'as',
+      });
     const windowSize = options.windowSize ?? Math.max(256, (options.maxBatchSize ?? this.defaults.maxBatchSize) * 8);
-    const iterator = (Symbol.asyncIterator in input ? (input as AsyncIterable<string>)[Symbol.asyncIterator]() : (input as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
+    const iterator = (
+      Symbol.asyncIterator in input
+        ? (input as AsyncIterable<string>)[Symbol.asyncIterator]()
+        : (input as Iterable<string>)[Symbol.iterator]()
+    ) as AsyncIterator<string> | Iterator<string>;
     let offset = 0;
     const started = Date.now();
     const readWindow = async (): Promise<string[]> => {
@@ -199,7 +289,12 @@ export class Encoder {
       while (out.length < windowSize) {
         const n = await iterator.next();
         if (n.done) break;
-        if (typeof n.value !== 'string') throw new TesseraError('INVALID_INPUT', `input at index ${offset + out.length} is ${typeof n.value}, expected a string`, { index: offset + out.length });
+        if (typeof n.value !== 'string')
+          throw new TesseraError(
+            'INVALID_INPUT',
+            `input at index ${offset + out.length} is ${typeof n.value}, expected a string`,
+            { index: offset + out.length },
+          );
         out.push(n.value);
       }
       return out;
@@ -235,15 +330,32 @@ export class Encoder {
     };
     const pad = options.maxPaddingShare ?? this.defaults.maxPaddingShare;
     if (pad !== undefined) {
-      if (!(pad >= 0 && pad <= 1)) throw new TesseraError('INVALID_OPTION', `maxPaddingShare must be between 0 and 1 (got ${pad})`, { field: 'maxPaddingShare' });
+      if (!(pad >= 0 && pad <= 1))
+        throw new TesseraError('INVALID_OPTION', `maxPaddingShare must be between 0 and 1 (got ${pad})`, {
+          field: 'maxPaddingShare',
+        });
       limits.maxPaddingShare = pad;
     }
-    if (!(limits.maxBatchSize >= 1) || !Number.isInteger(limits.maxBatchSize)) throw new TesseraError('INVALID_OPTION', `maxBatchSize must be a positive integer (got ${limits.maxBatchSize})`, { field: 'maxBatchSize' });
-    if (!(limits.maxTokens >= 1)) throw new TesseraError('INVALID_OPTION', `maxTokens must be a positive number (got ${limits.maxTokens})`, { field: 'maxTokens' });
+    if (!(limits.maxBatchSize >= 1) || !Number.isInteger(limits.maxBatchSize))
+      throw new TesseraError('INVALID_OPTION', `maxBatchSize must be a positive integer (got ${limits.maxBatchSize})`, {
+        field: 'maxBatchSize',
+      });
+    if (!(limits.maxTokens >= 1))
+      throw new TesseraError('INVALID_OPTION', `maxTokens must be a positive number (got ${limits.maxTokens})`, {
+        field: 'maxTokens',
+      });
     return limits;
   }
 
-  private async run(items: PlannedItem[], kind: EncodeKind, dim: number, options: EncodeCallOptions, total: number | undefined, base: number, emit: (r: TokenEmbeddings | DenseEmbedding) => void): Promise<void> {
+  private async run(
+    items: PlannedItem[],
+    kind: EncodeKind,
+    dim: number,
+    options: EncodeCallOptions,
+    total: number | undefined,
+    base: number,
+    emit: (r: TokenEmbeddings | DenseEmbedding) => void,
+  ): Promise<void> {
     let limits = this.limits(options);
     let batches = planBatches(items, limits);
     const started = Date.now();
@@ -257,12 +369,19 @@ export class Encoder {
       }
       return batches.shift();
     };
-    await this.runBatches(next, kind, dim, options, (r) => emit(r), (stats) => {
-      done += stats.size;
-      tokens += stats.tokens;
-      options.onBatch?.(stats);
-      options.onProgress?.({ role: kind, done: base + done, total, tokens, elapsedMs: Date.now() - started });
-    });
+    await this.runBatches(
+      next,
+      kind,
+      dim,
+      options,
+      (r) => emit(r),
+      (stats) => {
+        done += stats.size;
+        tokens += stats.tokens;
+        options.onBatch?.(stats);
+        options.onProgress?.({ role: kind, done: base + done, total, tokens, elapsedMs: Date.now() - started });
+      },
+    );
   }
 
   /**
@@ -271,7 +390,14 @@ export class Encoder {
    * the finished batch post-processed. A caller with its own queue (a server) decides each batch
    * when the engine can take it; its `next` may be async (to let arrivals land first).
    */
-  async runBatches(next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>, kind: EncodeKind, dim: number, options: Pick<EncodeCallOptions, 'normalize'>, emit: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void, onBatch?: (stats: BatchStats) => void): Promise<void> {
+  async runBatches(
+    next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>,
+    kind: EncodeKind,
+    dim: number,
+    options: Pick<EncodeCallOptions, 'normalize'>,
+    emit: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void,
+    onBatch?: (stats: BatchStats) => void,
+  ): Promise<void> {
     // One loop per device, all pulling from the same queue; each keeps its engine busy while it
     // post-processes the batch before.
     let failed = false;
@@ -289,9 +415,17 @@ export class Encoder {
         const forwardMs = performance.now() - current.t0;
         const finished = current;
         current = start(await pull());
-        for (const r of ran) r.items.forEach((it, i) => emit(this.postprocess(r.out, i, it, kind, dim, !!options.normalize), it));
+        for (const r of ran)
+          r.items.forEach((it, i) => emit(this.postprocess(r.out, i, it, kind, dim, !!options.normalize), it));
         const all = ran.flatMap((r) => r.items);
-        onBatch?.({ size: all.length, tokens: all.reduce((s, it) => s + it.ids.length, 0), paddedTokens: ran.reduce((s, r) => s + r.padded.batchSize * r.padded.seqLen, 0), forwardMs, device: model.device, splits: finished.splits.n });
+        onBatch?.({
+          size: all.length,
+          tokens: all.reduce((s, it) => s + it.ids.length, 0),
+          paddedTokens: ran.reduce((s, r) => s + r.padded.batchSize * r.padded.seqLen, 0),
+          forwardMs,
+          device: model.device,
+          splits: finished.splits.n,
+        });
       }
     };
     // The first failure wins; the other devices stop pulling at their next batch.
@@ -338,7 +472,12 @@ export class Encoder {
   private async forward(model: LoadedModel, batch: PaddedBatch): Promise<ForwardOutput> {
     const out = await model.forward(batch);
     const expected = batch.batchSize * batch.seqLen * out.dim;
-    if (out.batchSize !== batch.batchSize || out.seqLen !== batch.seqLen || out.data.length !== expected || out.dim !== this.spec.outputDim)
+    if (
+      out.batchSize !== batch.batchSize ||
+      out.seqLen !== batch.seqLen ||
+      out.data.length !== expected ||
+      out.dim !== this.spec.outputDim
+    )
       throw new TesseraError(
         'BACKEND_FAILED',
         `backend returned batchSize ${out.batchSize}, seqLen ${out.seqLen}, dim ${out.dim} and ${out.data.length} floats for a ${batch.batchSize}x${batch.seqLen} batch; expected dim ${this.spec.outputDim} and ${batch.batchSize}x${batch.seqLen}x${this.spec.outputDim} = ${batch.batchSize * batch.seqLen * this.spec.outputDim} floats${out.dim === this.spec.hiddenSize && out.dim !== this.spec.outputDim ? ' (rows of the hidden size: is the projection missing?)' : ''}`,
@@ -347,7 +486,14 @@ export class Encoder {
     return out;
   }
 
-  private postprocess(out: ForwardOutput, i: number, it: PlannedItem, kind: EncodeKind, dim: number, renormalize: boolean): TokenEmbeddings | DenseEmbedding {
+  private postprocess(
+    out: ForwardOutput,
+    i: number,
+    it: PlannedItem,
+    kind: EncodeKind,
+    dim: number,
+    renormalize: boolean,
+  ): TokenEmbeddings | DenseEmbedding {
     const meta = { index: it.index, tokens: it.ids.length, truncated: it.truncated };
     const scored = it.scored ?? it.attention;
     if (kind === 'dense') {

@@ -81,9 +81,15 @@ export function defaultBatchLimits(device: string): BatchLimits {
 }
 
 /** The devices to load on: `device` alone, or a pool's (`devices`, 'all' for every available accelerator). */
-async function poolRequests(backend: Backend, options: CreateOptions, single: DeviceRequest, warn: (m: string) => void): Promise<DeviceRequest[]> {
+async function poolRequests(
+  backend: Backend,
+  options: CreateOptions,
+  single: DeviceRequest,
+  warn: (m: string) => void,
+): Promise<DeviceRequest[]> {
   if (options.devices === undefined) return [single];
-  if (options.device !== undefined) throw new TesseraError('INVALID_OPTION', 'give device or devices, not both', { field: 'devices' });
+  if (options.device !== undefined)
+    throw new TesseraError('INVALID_OPTION', 'give device or devices, not both', { field: 'devices' });
   let names: string[];
   if (options.devices === 'all') {
     names = (await backend.devices()).filter((d) => d.available && d.kind !== 'cpu').map((d) => d.id);
@@ -92,12 +98,20 @@ async function poolRequests(backend: Backend, options: CreateOptions, single: De
       names = ['cpu'];
     }
   } else {
-    if (!Array.isArray(options.devices) || !options.devices.length) throw new TesseraError('INVALID_OPTION', `devices must be a non-empty array of device names or 'all' (got ${JSON.stringify(options.devices)})`, { field: 'devices' });
+    if (!Array.isArray(options.devices) || !options.devices.length)
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `devices must be a non-empty array of device names or 'all' (got ${JSON.stringify(options.devices)})`,
+        { field: 'devices' },
+      );
     names = options.devices;
   }
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n)) throw new TesseraError('INVALID_OPTION', `devices lists ${n} twice; a pool holds one model per device`, { field: 'devices' });
+    if (seen.has(n))
+      throw new TesseraError('INVALID_OPTION', `devices lists ${n} twice; a pool holds one model per device`, {
+        field: 'devices',
+      });
     seen.add(n);
   }
   return names.map((n) => parseDevice(n));
@@ -135,14 +149,34 @@ export class Tessera extends EventEmitter {
     };
     const backend = await resolveBackend(options.backend);
     const request = parseDevice(options.device ?? 'auto');
-    const onnxFile = options.dtype && options.dtype !== 'fp32' ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx` : undefined;
-    const resolved = await resolveModel(options.model, { backend: backend.name, onnxFile, revision: options.revision, hub: options.hub, onProgress: options.onDownloadProgress });
-    const spec = await loadModelSpec(resolved.dir, { colbert: options.colbert, dimensions: options.dimensions ?? resolved.entry?.dimensions });
-    const tokenizer = options.tokenizer ?? (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
+    const onnxFile =
+      options.dtype && options.dtype !== 'fp32'
+        ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx`
+        : undefined;
+    const resolved = await resolveModel(options.model, {
+      backend: backend.name,
+      onnxFile,
+      revision: options.revision,
+      hub: options.hub,
+      onProgress: options.onDownloadProgress,
+    });
+    const spec = await loadModelSpec(resolved.dir, {
+      colbert: options.colbert,
+      dimensions: options.dimensions ?? resolved.entry?.dimensions,
+    });
+    const tokenizer =
+      options.tokenizer ??
+      (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
     for (const note of spec.notes) warn(note);
 
     const load = (dev: string): Promise<LoadedModel> =>
-      backend.load(spec, { device: dev, threads: options.threads, dtype: options.dtype, extra: options.backendOptions, onWarning: warn });
+      backend.load(spec, {
+        device: dev,
+        threads: options.threads,
+        dtype: options.dtype,
+        extra: options.backendOptions,
+        onWarning: warn,
+      });
     const loadOn = async (req: DeviceRequest): Promise<LoadedModel> => {
       let { device, unavailable } = await pickDevice(backend, req);
       if (unavailable) {
@@ -152,7 +186,8 @@ export class Tessera extends EventEmitter {
       try {
         return await load(device);
       } catch (e) {
-        if (!(e instanceof TesseraError && e.code === 'DEVICE_UNAVAILABLE') || device === 'cpu' || options.strict) throw e;
+        if (!(e instanceof TesseraError && e.code === 'DEVICE_UNAVAILABLE') || device === 'cpu' || options.strict)
+          throw e;
         warn(`${e.message}; falling back to cpu`);
         device = 'cpu';
         return load(device);
@@ -167,7 +202,10 @@ export class Tessera extends EventEmitter {
     }
     const model = models[0]!;
     const limits = { ...defaultBatchLimits(model.device), ...options.batch };
-    let budgetNote = options.batch?.maxTokens !== undefined ? 'given' : `the ${model.device.startsWith('cuda') ? 'GPU' : model.device} default`;
+    let budgetNote =
+      options.batch?.maxTokens !== undefined
+        ? 'given'
+        : `the ${model.device.startsWith('cuda') ? 'GPU' : model.device} default`;
     if (options.batch?.maxTokens === undefined) {
       // On CUDA the budget comes from the free memory once the weights are loaded (the smallest of a pool's).
       const dtypeBytes = options.dtype === 'fp16' || options.dtype === 'bf16' ? 2 : 4;
@@ -175,7 +213,8 @@ export class Tessera extends EventEmitter {
       for (const m of models) {
         const index = /^cuda:(\d+)$/.exec(m.device)?.[1];
         const mem = index === undefined ? undefined : await cudaMemory(Number(index));
-        if (mem) free.push({ device: m.device, tokens: cudaTokenBudget(spec, mem, dtypeBytes), freeBytes: mem.freeBytes });
+        if (mem)
+          free.push({ device: m.device, tokens: cudaTokenBudget(spec, mem, dtypeBytes), freeBytes: mem.freeBytes });
       }
       if (free.length) {
         const least = free.reduce((a, b) => (b.tokens < a.tokens ? b : a));
@@ -185,7 +224,12 @@ export class Tessera extends EventEmitter {
     }
     const encoder = await Encoder.create(spec, tokenizer, models, limits);
     const dimension = encoder.resolveDimension(options.dimension);
-    const modelRef = resolved.source === 'local' ? resolved.dir : resolved.entry ? resolved.entry.id : `${resolved.repo}${resolved.revision && resolved.revision !== 'main' ? `@${resolved.revision}` : ''}`;
+    const modelRef =
+      resolved.source === 'local'
+        ? resolved.dir
+        : resolved.entry
+          ? resolved.entry.id
+          : `${resolved.repo}${resolved.revision && resolved.revision !== 'main' ? `@${resolved.revision}` : ''}`;
     const t = new Tessera(spec, backend.name, encoder, dimension, modelRef);
     t.budgetNote = budgetNote;
     encoder.onBudgetChange = (change) => {
@@ -248,17 +292,29 @@ export class Tessera extends EventEmitter {
 
   /** Single-vector embeddings (sentence-transformers dense models). */
   async encodeDense(texts: readonly string[], options?: EncodeCallOptions): Promise<DenseEmbedding[]> {
-    if (this.spec.kind !== 'dense') throw new TesseraError('INVALID_OPTION', `${this.spec.dir} is a ColBERT model; use encodeQueries / encodeDocuments`, {});
+    if (this.spec.kind !== 'dense')
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `${this.spec.dir} is a ColBERT model; use encodeQueries / encodeDocuments`,
+        {},
+      );
     return this.live().encode(texts, 'dense', this.opts(options));
   }
 
   /** Streams embeddings of an (async) iterable of texts in input order, with bounded memory. */
-  async *encodeStream(texts: Iterable<string> | AsyncIterable<string>, options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number }): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
+  async *encodeStream(
+    texts: Iterable<string> | AsyncIterable<string>,
+    options: EncodeCallOptions & { as: 'query' | 'document' | 'dense'; windowSize?: number },
+  ): AsyncGenerator<TokenEmbeddings | DenseEmbedding> {
     yield* this.live().encodeStream(texts, options.as, this.opts(options));
   }
 
   /** Tokenizes and frames texts as the model will see them (ids, attention, scored rows, truncation), without running it. */
-  async prepare(texts: readonly string[], as: 'query' | 'document' | 'dense', options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {}): Promise<PlannedItem[]> {
+  async prepare(
+    texts: readonly string[],
+    as: 'query' | 'document' | 'dense',
+    options: Pick<EncodeCallOptions, 'prompt' | 'promptName' | 'role'> = {},
+  ): Promise<PlannedItem[]> {
     checkTexts(texts);
     return this.live().prepare(texts, as, 0, options);
   }
@@ -284,7 +340,11 @@ export class Tessera extends EventEmitter {
    * Encodes documents into a store (see indexDocuments): resumable, atomic per window, the last
    * occurrence of an id wins. Refuses a store built with another model or dimension.
    */
-  async index(store: Store, docs: Iterable<IndexDocument> | AsyncIterable<IndexDocument>, options?: IndexOptions): Promise<IndexSummary> {
+  async index(
+    store: Store,
+    docs: Iterable<IndexDocument> | AsyncIterable<IndexDocument>,
+    options?: IndexOptions,
+  ): Promise<IndexSummary> {
     this.live();
     return indexDocuments(this, store, docs, options);
   }
@@ -318,15 +378,23 @@ export class Tessera extends EventEmitter {
   }
 
   /** Encodes a query and documents and returns the documents ranked by MaxSim. */
-  async rerank(query: string, documents: readonly string[], options: EncodeCallOptions & { topK?: number } = {}): Promise<RerankResult[]> {
-    if (typeof query !== 'string') throw new TesseraError('INVALID_INPUT', `query must be a string, got ${typeof query}`, {});
+  async rerank(
+    query: string,
+    documents: readonly string[],
+    options: EncodeCallOptions & { topK?: number } = {},
+  ): Promise<RerankResult[]> {
+    if (typeof query !== 'string')
+      throw new TesseraError('INVALID_INPUT', `query must be a string, got ${typeof query}`, {});
     checkTexts(documents);
     const [q] = await this.encodeQueries([query], options);
     const docs = await this.encodeDocuments(documents, options);
     // The fast path: the engine's GEMM when the backend scores, else core's packed kernel.
     const scorer = await this.scorer(docs);
     try {
-      return topK(await scorer.score(q!), options.topK ?? documents.length).map((r) => ({ ...r, text: documents[r.index]! }));
+      return topK(await scorer.score(q!), options.topK ?? documents.length).map((r) => ({
+        ...r,
+        text: documents[r.index]!,
+      }));
     } finally {
       await scorer.dispose();
     }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { padBatch, paddingShare, planBatches, type PlannedItem } from '../src/index.js';
 
-const item = (index: number, len: number): PlannedItem => ({ index, ids: Array.from({ length: len }, (_, i) => i + 1), attention: Array(len).fill(1), truncated: false });
+const item = (index: number, len: number): PlannedItem => ({
+  index,
+  ids: Array.from({ length: len }, (_, i) => i + 1),
+  attention: Array(len).fill(1),
+  truncated: false,
+});
 
 describe('batch planning', () => {
   it('sorts by length and respects the size limit and token budget', () => {
@@ -9,7 +14,8 @@ describe('batch planning', () => {
     const batches = planBatches(items, { maxBatchSize: 2, maxTokens: 100, sortByLength: true });
     expect(batches.map((b) => b.map((x) => x.index))).toEqual([[1, 3], [4, 2], [0]]);
     const tight = planBatches(items, { maxBatchSize: 10, maxTokens: 60, sortByLength: true });
-    for (const b of tight) expect(b.length * Math.max(...b.map((x) => x.ids.length)) <= 60 || b.length === 1).toBe(true);
+    for (const b of tight)
+      expect(b.length * Math.max(...b.map((x) => x.ids.length)) <= 60 || b.length === 1).toBe(true);
   });
 
   it('runs a text longer than the budget alone instead of failing', () => {
@@ -33,7 +39,14 @@ describe('batch planning', () => {
     const open = planBatches(items, { maxBatchSize: 16, maxTokens: 1e9, sortByLength: true });
     expect(open).toHaveLength(1);
     // 0 still batches texts of equal length.
-    expect(planBatches([item(0, 7), item(1, 7), item(2, 6)], { maxBatchSize: 16, maxTokens: 1e9, sortByLength: true, maxPaddingShare: 0 }).map((b) => b.length)).toEqual([2, 1]);
+    expect(
+      planBatches([item(0, 7), item(1, 7), item(2, 6)], {
+        maxBatchSize: 16,
+        maxTokens: 1e9,
+        sortByLength: true,
+        maxPaddingShare: 0,
+      }).map((b) => b.length),
+    ).toEqual([2, 1]);
   });
 
   it('pads right with the pad id and zero attention', () => {

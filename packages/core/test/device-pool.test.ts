@@ -19,7 +19,8 @@ const twoGpus: Backend = {
       await new Promise((r) => setTimeout(r, 5));
       const dim = spec.outputDim;
       const data = new Float32Array(b.batchSize * b.seqLen * dim);
-      for (let i = 0; i < b.batchSize * b.seqLen; i++) for (let c = 0; c < dim; c++) data[i * dim + c] = Math.cos(b.inputIds[i]! * 0.7 + c);
+      for (let i = 0; i < b.batchSize * b.seqLen; i++)
+        for (let c = 0; c < dim; c++) data[i * dim + c] = Math.cos(b.inputIds[i]! * 0.7 + c);
       return { data, batchSize: b.batchSize, seqLen: b.seqLen, dim };
     },
     dispose: async () => undefined,
@@ -30,10 +31,20 @@ const texts = Array.from({ length: 64 }, (_, i) => `text number ${i} ${'word '.r
 
 describe('a device pool', () => {
   it('spreads batches over every device and returns what one device returns', async () => {
-    const one = await Tessera.create({ model: fixtures.pylate, backend: twoGpus, device: 'cuda:0', batch: { maxBatchSize: 4 } });
+    const one = await Tessera.create({
+      model: fixtures.pylate,
+      backend: twoGpus,
+      device: 'cuda:0',
+      batch: { maxBatchSize: 4 },
+    });
     const want = await one.encodeDocuments(texts);
     await one.dispose();
-    const pool = await Tessera.create({ model: fixtures.pylate, backend: twoGpus, devices: ['cuda:0', 'cuda:1'], batch: { maxBatchSize: 4 } });
+    const pool = await Tessera.create({
+      model: fixtures.pylate,
+      backend: twoGpus,
+      devices: ['cuda:0', 'cuda:1'],
+      batch: { maxBatchSize: 4 },
+    });
     expect(pool.devices).toEqual(['cuda:0', 'cuda:1']);
     const stats: BatchStats[] = [];
     const got = await pool.encodeDocuments(texts, { onBatch: (s) => stats.push(s) });
@@ -47,7 +58,13 @@ describe('a device pool', () => {
     const all = await Tessera.create({ model: fixtures.pylate, backend: twoGpus, devices: 'all' });
     expect(all.devices).toEqual(['cuda:0', 'cuda:1']);
     await all.dispose();
-    expect((await errorOf(Tessera.create({ model: fixtures.pylate, backend: twoGpus, devices: ['cuda:0', 'cuda:0'] }))).message).toMatch(/lists cuda:0 twice/);
-    expect((await errorOf(Tessera.create({ model: fixtures.pylate, backend: twoGpus, device: 'cpu', devices: ['cuda:0'] }))).message).toMatch(/device or devices, not both/);
+    expect(
+      (await errorOf(Tessera.create({ model: fixtures.pylate, backend: twoGpus, devices: ['cuda:0', 'cuda:0'] })))
+        .message,
+    ).toMatch(/lists cuda:0 twice/);
+    expect(
+      (await errorOf(Tessera.create({ model: fixtures.pylate, backend: twoGpus, device: 'cpu', devices: ['cuda:0'] })))
+        .message,
+    ).toMatch(/device or devices, not both/);
   });
 });

@@ -19,13 +19,25 @@ function project(): string {
   const backend = (name: string, priority: number) =>
     `export const backend = { name: '${name}', priority: ${priority}, async devices() { return [{ id: 'cpu', kind: 'cpu', available: true }]; }, async load() { throw new Error('not in this test'); } };`;
   // Declares itself: listed and considered by auto.
-  pkg('tessera-backend-mine', { exports: { '.': { import: './index.js' } }, tessera: { backend: { name: 'mine', priority: 99 } } }, backend('mine', 99));
+  pkg(
+    'tessera-backend-mine',
+    { exports: { '.': { import: './index.js' } }, tessera: { backend: { name: 'mine', priority: 99 } } },
+    backend('mine', 99),
+  );
   // Scoped, declared, lower priority.
-  pkg('@acme/tessera-backend-fast', { main: 'index.js', tessera: { backend: { name: 'fast', priority: 1 } } }, backend('fast', 1));
+  pkg(
+    '@acme/tessera-backend-fast',
+    { main: 'index.js', tessera: { backend: { name: 'fast', priority: 1 } } },
+    backend('fast', 1),
+  );
   // Named like a backend but without the declaration: usable by name, not listed.
   pkg('tessera-backend-quiet', { exports: './index.js' }, backend('quiet', 50));
   // Declared but broken: listed as not installed, with why.
-  pkg('tessera-backend-broken', { exports: './index.js', tessera: { backend: { name: 'broken', priority: 5 } } }, `export const nothing = 1;`);
+  pkg(
+    'tessera-backend-broken',
+    { exports: './index.js', tessera: { backend: { name: 'broken', priority: 5 } } },
+    `export const nothing = 1;`,
+  );
   return dir;
 }
 
@@ -34,16 +46,23 @@ function inProject(dir: string, body: string): { code: number | null; out: unkno
   const script = `import * as core from '${CORE}';\nconst out = await (async () => { ${body} })();\nconsole.log(JSON.stringify(out));`;
   writeFileSync(join(dir, 'run.mjs'), script);
   const r = spawnSync(process.execPath, ['run.mjs'], { cwd: dir, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').pop()!) : undefined, stderr: r.stderr };
+  return {
+    code: r.status,
+    out: r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').pop()!) : undefined,
+    stderr: r.stderr,
+  };
 }
 
 describe('backend discovery', () => {
   it('lists installed packages that declare a backend, and auto picks the highest priority', () => {
     const dir = project();
-    const r = inProject(dir, `
+    const r = inProject(
+      dir,
+      `
       const status = await core.backendStatus();
       const auto = await core.resolveBackend('auto');
-      return { status: status.map((s) => [s.name, s.packageName, s.installed, s.problem ?? '']), auto: auto.name };`);
+      return { status: status.map((s) => [s.name, s.packageName, s.installed, s.problem ?? '']), auto: auto.name };`,
+    );
     expect(r.stderr).toBe('');
     const { status, auto } = r.out as { status: Array<[string, string, boolean, string]>; auto: string };
     expect(status.find((s) => s[0] === 'mine')).toEqual(['mine', 'tessera-backend-mine', true, '']);
@@ -56,31 +75,39 @@ describe('backend discovery', () => {
 
   it('loads a backend by its package name or its declared name', () => {
     const dir = project();
-    const r = inProject(dir, `
+    const r = inProject(
+      dir,
+      `
       const a = await core.getBackend('tessera-backend-mine');
       const b = await core.getBackend('mine');
       const c = await core.getBackend('tessera-backend-quiet');
       const d = await core.getBackend('@acme/tessera-backend-fast');
-      return [a.name, b.name, c.name, d.name, a === b];`);
+      return [a.name, b.name, c.name, d.name, a === b];`,
+    );
     expect(r.stderr).toBe('');
     expect(r.out).toEqual(['mine', 'mine', 'quiet', 'fast', true]);
   });
 
   it('says how to install a missing backend package, and explains unknown names', () => {
     const dir = project();
-    const r = inProject(dir, `
+    const r = inProject(
+      dir,
+      `
       const err = async (f) => { try { await f(); return 'no error'; } catch (e) { return [e.code, e.message]; } };
       return [
         await err(() => core.getBackend('tessera-backend-nope')),
         await err(() => core.getBackend('nope')),
         await err(() => { core.registerBackend({ name: 'lazy', priority: 1, load: async () => (await import('tessera-backend-absent')).backend }); return core.getBackend('lazy'); }),
-      ];`);
+      ];`,
+    );
     expect(r.stderr).toBe('');
     const [pkg, unknown, lazy] = r.out as Array<[string, string]>;
     expect(pkg[0]).toBe('BACKEND_NOT_INSTALLED');
     expect(pkg[1]).toMatch(/tessera-backend-nope is not installed\. Install it with: npm i tessera-backend-nope/);
     expect(unknown[0]).toBe('BACKEND_NOT_INSTALLED');
-    expect(unknown[1]).toMatch(/unknown backend "nope".*Installed: .*mine.*third-party backend is named by its package \(tessera-backend-<name>\)/);
+    expect(unknown[1]).toMatch(
+      /unknown backend "nope".*Installed: .*mine.*third-party backend is named by its package \(tessera-backend-<name>\)/,
+    );
     // A lazy loader whose package is missing names that package, not the backend's name.
     expect(lazy[0]).toBe('BACKEND_NOT_INSTALLED');
     expect(lazy[1]).toMatch(/tessera-backend-absent is not installed\. Install it with: npm i tessera-backend-absent/);

@@ -9,7 +9,9 @@ export function copyFixture(src: string, filter?: (path: string) => boolean): st
   return dir;
 }
 
-export async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+export async function errorOf(
+  p: Promise<unknown> | (() => unknown),
+): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   try {
     await (typeof p === 'function' ? p() : p);
   } catch (e) {

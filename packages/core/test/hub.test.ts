@@ -3,7 +3,15 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tessera, hubSettings, registerBackend, repoFolderName, resolveModel, snapshotDownload, safeJoin } from '../src/index.js';
+import {
+  Tessera,
+  hubSettings,
+  registerBackend,
+  repoFolderName,
+  resolveModel,
+  snapshotDownload,
+  safeJoin,
+} from '../src/index.js';
 import { readGolden, type ColbertGolden } from '../src/conformance/golden.js';
 import { startFakeHub, type FakeHub } from '../src/testing/index.js';
 import { fixtures } from '@tessera/fixtures';
@@ -18,7 +26,12 @@ const zeros: Backend = {
   load: async (spec) => ({
     device: 'cpu',
     engine: 'zeros',
-    forward: async (b) => ({ data: new Float32Array(b.batchSize * b.seqLen * spec.outputDim), batchSize: b.batchSize, seqLen: b.seqLen, dim: spec.outputDim }),
+    forward: async (b) => ({
+      data: new Float32Array(b.batchSize * b.seqLen * spec.outputDim),
+      batchSize: b.batchSize,
+      seqLen: b.seqLen,
+      dim: spec.outputDim,
+    }),
     dispose: async () => undefined,
   }),
 };
@@ -46,13 +59,26 @@ afterAll(async () => {
   await hub?.close();
 });
 
-const settings = (cacheDir: string, extra = {}) => ({ endpoint: hub.endpoint, cacheDir, offline: false, token: undefined, timeoutMs: 5000, retries: 2, ...extra });
+const settings = (cacheDir: string, extra = {}) => ({
+  endpoint: hub.endpoint,
+  cacheDir,
+  offline: false,
+  token: undefined,
+  timeoutMs: 5000,
+  retries: 2,
+  ...extra,
+});
 
 describe('Hugging Face hub downloads', () => {
   it('downloads a PyLate model into the standard cache layout, loads it and tokenizes like the reference', async () => {
     const dir = cache();
     const events: string[] = [];
-    const t = await Tessera.create({ model: 'tessera-test/colbert-pylate', backend: 'zeros', hub: settings(dir), onDownloadProgress: (p) => events.push(p.file) });
+    const t = await Tessera.create({
+      model: 'tessera-test/colbert-pylate',
+      backend: 'zeros',
+      hub: settings(dir),
+      onDownloadProgress: (p) => events.push(p.file),
+    });
     const golden = readGolden<ColbertGolden>(fixtures.pylate);
     const [q] = await t.encodeQueries([golden.queries[0]!.text]);
     expect([...q!.tokenIds]).toEqual(golden.queries[0]!.input_ids);
@@ -67,7 +93,9 @@ describe('Hugging Face hub downloads', () => {
     expect(existsSync(join(snap, '0_Transformer', 'model.safetensors'))).toBe(true);
     expect(existsSync(join(snap, 'onnx'))).toBe(false);
     expect(events).toContain('0_Transformer/model.safetensors');
-    expect(readdirSync(join(repoDir, 'blobs')).some((f) => f.includes('incomplete') || f.endsWith('.lock'))).toBe(false);
+    expect(readdirSync(join(repoDir, 'blobs')).some((f) => f.includes('incomplete') || f.endsWith('.lock'))).toBe(
+      false,
+    );
   });
 
   it('fetches only what the ONNX backend needs, and reuses the cache', async () => {
@@ -75,25 +103,45 @@ describe('Hugging Face hub downloads', () => {
     const r = await resolveModel('tessera-test/colbert-pylate', { backend: 'onnx', hub: settings(dir) });
     expect(existsSync(join(r.dir, 'onnx', 'model.onnx'))).toBe(true);
     expect(existsSync(join(r.dir, '1_Dense', 'model.safetensors'))).toBe(true);
-    for (const skipped of ['onnx/model_contextual.onnx', 'onnx/model_quantized.onnx', '0_Transformer/model.safetensors', 'golden.json'])
+    for (const skipped of [
+      'onnx/model_contextual.onnx',
+      'onnx/model_quantized.onnx',
+      '0_Transformer/model.safetensors',
+      'golden.json',
+    ])
       expect(existsSync(join(r.dir, skipped)), skipped).toBe(false);
     const again = hub.log.length;
     await resolveModel('tessera-test/colbert-pylate', { backend: 'onnx', hub: settings(dir) });
     expect(hub.log.slice(again).filter((l) => l.startsWith('GET') && !l.includes('/api/'))).toEqual([]);
     // Offline, the cached snapshot is used without the network.
     const offline = hub.log.length;
-    const o = await resolveModel('tessera-test/colbert-pylate', { backend: 'onnx', hub: settings(dir, { offline: true }) });
+    const o = await resolveModel('tessera-test/colbert-pylate', {
+      backend: 'onnx',
+      hub: settings(dir, { offline: true }),
+    });
     expect(o.dir).toBe(r.dir);
     expect(hub.log.length).toBe(offline);
   });
 
   it('names what is missing when offline', async () => {
-    const e = await errorOf(resolveModel('tessera-test/colbert-stanford', { hub: settings(cache(), { offline: true }) }));
+    const e = await errorOf(
+      resolveModel('tessera-test/colbert-stanford', { hub: settings(cache(), { offline: true }) }),
+    );
     expect(e.code).toBe('OFFLINE');
     expect(e.message).toMatch(/tessera-test\/colbert-stanford@main is not in the cache/);
     const dir = cache();
-    await snapshotDownload(hubSettings(settings(dir)), { repo: 'tessera-test/colbert-stanford', revision: 'main', files: ['config.json'] });
-    const m = await errorOf(snapshotDownload(hubSettings(settings(dir, { offline: true })), { repo: 'tessera-test/colbert-stanford', revision: 'main', files: ['config.json', 'model.safetensors'] }));
+    await snapshotDownload(hubSettings(settings(dir)), {
+      repo: 'tessera-test/colbert-stanford',
+      revision: 'main',
+      files: ['config.json'],
+    });
+    const m = await errorOf(
+      snapshotDownload(hubSettings(settings(dir, { offline: true })), {
+        repo: 'tessera-test/colbert-stanford',
+        revision: 'main',
+        files: ['config.json', 'model.safetensors'],
+      }),
+    );
     expect(m.message).toMatch(/lacks model\.safetensors/);
   });
 
@@ -101,7 +149,13 @@ describe('Hugging Face hub downloads', () => {
     const e = await errorOf(resolveModel('tessera-test/nope', { hub: settings(cache()) }));
     expect(e.code).toBe('MODEL_NOT_FOUND');
     expect(e.message).toMatch(/HTTP 404/);
-    const f = await errorOf(snapshotDownload(hubSettings(settings(cache())), { repo: 'tessera-test/colbert-stanford', revision: 'main', files: ['missing.bin'] }));
+    const f = await errorOf(
+      snapshotDownload(hubSettings(settings(cache())), {
+        repo: 'tessera-test/colbert-stanford',
+        revision: 'main',
+        files: ['missing.bin'],
+      }),
+    );
     expect(f.message).toMatch(/missing\.bin.*not found/);
   });
 
@@ -109,7 +163,10 @@ describe('Hugging Face hub downloads', () => {
     const e = await errorOf(resolveModel('tessera-test/gated', { hub: settings(cache()) }));
     expect(e.code).toBe('HUB_ERROR');
     expect(e.message).toMatch(/gated or private.*HF_TOKEN/);
-    const ok = await resolveModel('tessera-test/gated', { backend: 'onnx', hub: settings(cache(), { token: 'hf_secret' }) });
+    const ok = await resolveModel('tessera-test/gated', {
+      backend: 'onnx',
+      hub: settings(cache(), { token: 'hf_secret' }),
+    });
     expect(existsSync(join(ok.dir, 'config.json'))).toBe(true);
   });
 
@@ -126,16 +183,30 @@ describe('Hugging Face hub downloads', () => {
     const ok = await resolveModel('tessera-test/limited', { backend: 'onnx', hub: settings(cache()) });
     expect(existsSync(join(ok.dir, 'onnx', 'model.onnx'))).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
-    const e = await errorOf(resolveModel('tessera-test/limited-again', { backend: 'onnx', hub: settings(cache(), { retries: 0 }) }));
+    const e = await errorOf(
+      resolveModel('tessera-test/limited-again', { backend: 'onnx', hub: settings(cache(), { retries: 0 }) }),
+    );
     expect(e.message).toMatch(/rate-limiting requests \(HTTP 429\)/);
   });
 
   it('takes a revision option, and refuses one that contradicts "org/name@rev"', async () => {
-    const ok = await resolveModel('tessera-test/colbert-stanford', { backend: 'onnx', revision: 'main', hub: settings(cache()) });
+    const ok = await resolveModel('tessera-test/colbert-stanford', {
+      backend: 'onnx',
+      revision: 'main',
+      hub: settings(cache()),
+    });
     expect(ok.revision).toBe('main');
-    const e = await errorOf(resolveModel('tessera-test/colbert-stanford@main', { backend: 'onnx', revision: 'v2', hub: settings(cache()) }));
+    const e = await errorOf(
+      resolveModel('tessera-test/colbert-stanford@main', { backend: 'onnx', revision: 'v2', hub: settings(cache()) }),
+    );
     expect(e.message).toMatch(/names revision main but the revision option says v2/);
-    const missing = await errorOf(resolveModel('tessera-test/colbert-stanford', { backend: 'onnx', revision: 'no-such-rev', hub: settings(cache()) }));
+    const missing = await errorOf(
+      resolveModel('tessera-test/colbert-stanford', {
+        backend: 'onnx',
+        revision: 'no-such-rev',
+        hub: settings(cache()),
+      }),
+    );
     expect(missing.code).toBe('MODEL_NOT_FOUND');
   });
 
@@ -153,7 +224,9 @@ describe('Hugging Face hub downloads', () => {
     const r = await resolveModel('tessera-test/cut', { backend: 'onnx', hub: settings(dir) });
     const resumed = hub.log.slice(before).filter((l) => l.startsWith('GET /cdn/') && l.includes('bytes='));
     expect(resumed.length).toBe(1);
-    expect(readFileSync(join(r.dir, 'model.safetensors')).equals(readFileSync(join(fixtures.stanford, 'model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(r.dir, 'model.safetensors')).equals(readFileSync(join(fixtures.stanford, 'model.safetensors'))),
+    ).toBe(true);
   });
 
   it('rejects a body whose sha256 does not match and leaves no file under the final name', async () => {
@@ -161,12 +234,18 @@ describe('Hugging Face hub downloads', () => {
     const e = await errorOf(resolveModel('tessera-test/badhash', { backend: 'onnx', hub: settings(dir) }));
     expect(e.message).toMatch(/model\.safetensors: sha256 [0-9a-f]{64} does not match/);
     const blobs = join(dir, repoFolderName('tessera-test/badhash'), 'blobs');
-    expect(readdirSync(blobs).filter((f) => /^[0-9a-f]{64}$/.test(f)).every((f) => !readFileSync(join(blobs, f)).equals(Buffer.alloc(0)))).toBe(true);
+    expect(
+      readdirSync(blobs)
+        .filter((f) => /^[0-9a-f]{64}$/.test(f))
+        .every((f) => !readFileSync(join(blobs, f)).equals(Buffer.alloc(0))),
+    ).toBe(true);
     expect(readdirSync(blobs).some((f) => f.endsWith('.incomplete'))).toBe(false);
   });
 
   it('gives up on a slow server with a timeout message', async () => {
-    const e = await errorOf(resolveModel('tessera-test/slow', { hub: settings(cache(), { timeoutMs: 300, retries: 0 }) }));
+    const e = await errorOf(
+      resolveModel('tessera-test/slow', { hub: settings(cache(), { timeoutMs: 300, retries: 0 }) }),
+    );
     expect(e.code).toBe('HUB_ERROR');
     expect(e.message).toMatch(/no answer within 300 ms/);
   });
@@ -188,7 +267,9 @@ describe('Hugging Face hub downloads', () => {
       console.log(d);`;
     const runOne = () =>
       new Promise<{ code: number | null; out: string }>((res) => {
-        const p = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, EP: hub.endpoint, CACHE: dir } });
+        const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
+          env: { ...process.env, EP: hub.endpoint, CACHE: dir },
+        });
         let out = '';
         p.stdout.on('data', (d) => (out += d));
         p.stderr.on('data', (d) => (out += d));
@@ -199,7 +280,9 @@ describe('Hugging Face hub downloads', () => {
     expect(b.code, b.out).toBe(0);
     expect(a.out).toBe(b.out);
     const snap = a.out.trim();
-    expect(readFileSync(join(snap, 'model.safetensors')).equals(readFileSync(join(fixtures.stanford, 'model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(snap, 'model.safetensors')).equals(readFileSync(join(fixtures.stanford, 'model.safetensors'))),
+    ).toBe(true);
     const blobs = readdirSync(join(dir, repoFolderName('tessera-test/colbert-stanford'), 'blobs'));
     expect(blobs.filter((f) => !/^[0-9a-f]+$/.test(f))).toEqual([]);
   });

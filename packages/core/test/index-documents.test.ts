@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import { MemoryStore, Tessera, registerBackend, storeError, type Backend, type IndexDocument, type StoreRecord } from '../src/index.js';
+import {
+  MemoryStore,
+  Tessera,
+  registerBackend,
+  storeError,
+  type Backend,
+  type IndexDocument,
+  type StoreRecord,
+} from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 /** Rows that depend on each token and its position: distinct texts get distinct vectors. */
@@ -24,8 +32,25 @@ const hashed: Backend = {
   }),
 };
 
-const words = ['paris', 'france', 'capital', 'banana', 'yellow', 'river', 'mountain', 'city', 'fruit', 'music', 'green', 'ocean'];
-const docs: IndexDocument[] = Array.from({ length: 40 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 3 + (i % 9) }, (_, k) => words[(i * 7 + k * 5) % words.length]).join(' '), metadata: { i } }));
+const words = [
+  'paris',
+  'france',
+  'capital',
+  'banana',
+  'yellow',
+  'river',
+  'mountain',
+  'city',
+  'fruit',
+  'music',
+  'green',
+  'ocean',
+];
+const docs: IndexDocument[] = Array.from({ length: 40 }, (_, i) => ({
+  id: `d${i}`,
+  text: Array.from({ length: 3 + (i % 9) }, (_, k) => words[(i * 7 + k * 5) % words.length]).join(' '),
+  metadata: { i },
+}));
 
 let t: Tessera;
 beforeAll(async () => {
@@ -39,7 +64,8 @@ class Watched extends MemoryStore {
   writes = 0;
   failAt = Infinity;
   override async add(records: readonly StoreRecord[]): Promise<void> {
-    if (++this.writes === this.failAt) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    if (++this.writes === this.failAt)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     return super.add(records);
   }
 }
@@ -54,13 +80,29 @@ describe('t.index and t.search', () => {
   it('indexes documents and finds what score() ranks first, with the same scores', async () => {
     const store = new MemoryStore();
     const events: number[] = [];
-    const summary = await t.index(store, docs, { keepText: true, windowSize: 16, onProgress: (p) => events.push(p.written) });
-    expect(summary).toMatchObject({ read: 40, encoded: 40, written: 40, alreadyIndexed: 0, duplicates: 0, total: 40, stopped: false });
+    const summary = await t.index(store, docs, {
+      keepText: true,
+      windowSize: 16,
+      onProgress: (p) => events.push(p.written),
+    });
+    expect(summary).toMatchObject({
+      read: 40,
+      encoded: 40,
+      written: 40,
+      alreadyIndexed: 0,
+      duplicates: 0,
+      total: 40,
+      stopped: false,
+    });
     expect(summary.tokens).toBeGreaterThan(0);
     expect(events.at(-1)).toBe(40);
     const query = 'capital city of france';
     const results = await t.search(store, query, { topK: 5 });
-    const ranked = await t.rerank(query, docs.map((d) => d.text), { topK: 5 });
+    const ranked = await t.rerank(
+      query,
+      docs.map((d) => d.text),
+      { topK: 5 },
+    );
     expect(results.map((r) => r.id)).toEqual(ranked.map((r) => `d${r.index}`));
     results.forEach((r, i) => expect(r.score).toBeCloseTo(ranked[i]!.score, 5));
     expect(results[0]!.text).toBe(docs[ranked[0]!.index]!.text);
@@ -70,7 +112,11 @@ describe('t.index and t.search', () => {
   it('resumes after a stop: every id once, nothing encoded twice', async () => {
     const store = new MemoryStore();
     const stop = new AbortController();
-    const first = await t.index(store, docs, { windowSize: 8, signal: stop.signal, onProgress: (p) => p.written >= 16 && stop.abort() });
+    const first = await t.index(store, docs, {
+      windowSize: 8,
+      signal: stop.signal,
+      onProgress: (p) => p.written >= 16 && stop.abort(),
+    });
     expect(first.stopped).toBe(true);
     expect(first.written).toBeGreaterThanOrEqual(16);
     expect(first.written).toBeLessThan(40);
@@ -101,7 +147,9 @@ describe('t.index and t.search', () => {
     // Run again: all of it is already there, and the earlier "b" does not come back.
     const again = await t.index(store, input, { keepText: true, windowSize: 4 });
     expect(again.written).toBe(0);
-    expect(new Map((await t.search(store, 'x', { topK: 12 })).map((r) => [r.id, r.text])).get('b')).toBe('mountain music');
+    expect(new Map((await t.search(store, 'x', { topK: 12 })).map((r) => [r.id, r.text])).get('b')).toBe(
+      'mountain music',
+    );
   });
 
   it('refuses another model or dimension for an existing index, naming both', async () => {
@@ -133,7 +181,9 @@ describe('t.index and t.search', () => {
     store.failAt = 3;
     const e = await errorOf(t.index(store, docs, { windowSize: 8 }));
     expect(e.code).toBe('STORE_FAILED');
-    expect(e.message).toMatch(/memory: writing 8 documents failed: the disk is full\. Every write is all-or-nothing: rerun/);
+    expect(e.message).toMatch(
+      /memory: writing 8 documents failed: the disk is full\. Every write is all-or-nothing: rerun/,
+    );
     expect(await store.count()).toBe(16);
     store.failAt = Infinity;
     const s = await t.index(store, docs, { windowSize: 8 });
@@ -144,9 +194,13 @@ describe('t.index and t.search', () => {
   it('names disk-full, permission and read-only failures from Node and from a native store alike', () => {
     const store = new MemoryStore();
     const say = (e: unknown) => storeError(store, 'writing 3 documents', e).message;
-    expect(say(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }))).toMatch(/writing 3 documents failed: the disk is full/);
+    expect(say(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }))).toMatch(
+      /writing 3 documents failed: the disk is full/,
+    );
     expect(say(new Error('lance error: IO: No space left on device (os error 28)'))).toMatch(/the disk is full/);
-    expect(say(new Error('Generic LocalFileSystem error: Permission denied (os error 13)'))).toMatch(/permission denied/);
+    expect(say(new Error('Generic LocalFileSystem error: Permission denied (os error 13)'))).toMatch(
+      /permission denied/,
+    );
     expect(say(new Error('Read-only file system (os error 30)'))).toMatch(/the file system is read-only/);
     expect(say(new Error('something else\nwith a trace'))).toMatch(/failed: something else\. Every write/);
   });
@@ -157,6 +211,8 @@ describe('t.index and t.search', () => {
     const e = await errorOf(t.index(store, bad));
     expect(e.code).toBe('INVALID_INPUT');
     expect(e.message).toBe('document 1 (id "z"): text must be a string (got number)');
-    expect((await errorOf(t.index(store, [{ id: '', text: 'x' }]))).message).toMatch(/document 0: id must be a non-empty string/);
+    expect((await errorOf(t.index(store, [{ id: '', text: 'x' }]))).message).toMatch(
+      /document 0: id must be a non-empty string/,
+    );
   });
 });

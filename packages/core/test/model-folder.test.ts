@@ -11,14 +11,26 @@ describe('model folders', () => {
     expect(s).toMatchObject({ kind: 'colbert', layout: 'stanford', hiddenSize: 32, outputDim: 24, normalize: true });
     expect(s.projection).toHaveLength(1);
     expect(s.projection[0]!.bias).toBeUndefined();
-    expect(s.colbert).toMatchObject({ markerMode: 'placeholder', queryMarker: '[unused0]', documentMarker: '[unused1]', queryLength: 32, documentLength: 48, skiplistUnknown: 'encode' });
+    expect(s.colbert).toMatchObject({
+      markerMode: 'placeholder',
+      queryMarker: '[unused0]',
+      documentMarker: '[unused1]',
+      queryLength: 32,
+      documentLength: 48,
+      skiplistUnknown: 'encode',
+    });
     expect(s.colbert!.queryExpansion).toEqual({ strategy: 'fixed', attend: false, token: null, length: 32 });
     expect(s.onnxFiles).toEqual(['onnx/model.onnx']);
   });
 
   it("uses colbert-ai's defaults for a Stanford folder without artifact.metadata (documents of 220 tokens)", async () => {
     const s = await loadModelSpec(variants['stanford-defaults']!);
-    expect(s.colbert).toMatchObject({ queryMarker: '[unused0]', documentMarker: '[unused1]', queryLength: 32, documentLength: 220 });
+    expect(s.colbert).toMatchObject({
+      queryMarker: '[unused0]',
+      documentMarker: '[unused1]',
+      queryLength: 32,
+      documentLength: 220,
+    });
     expect(s.notes.join()).toMatch(/no artifact\.metadata/);
   });
 
@@ -30,12 +42,25 @@ describe('model folders', () => {
       [32, 48, true],
       [48, 16, false],
     ]);
-    expect(s.colbert).toMatchObject({ markerMode: 'insert', queryMarker: '[Q] ', documentMarker: '[D] ', queryLength: 24, documentLength: 40, skiplistUnknown: 'unk' });
+    expect(s.colbert).toMatchObject({
+      markerMode: 'insert',
+      queryMarker: '[Q] ',
+      documentMarker: '[D] ',
+      queryLength: 24,
+      documentLength: 40,
+      skiplistUnknown: 'unk',
+    });
   });
 
-  it("falls back to PyLate's own defaults where its config is silent: \"[Q] \" / \"[D] \", 32 / 180 tokens", async () => {
+  it('falls back to PyLate\'s own defaults where its config is silent: "[Q] " / "[D] ", 32 / 180 tokens', async () => {
     const s = await loadModelSpec(variants['pylate-defaults']!);
-    expect(s.colbert).toMatchObject({ queryMarker: '[Q] ', documentMarker: '[D] ', queryLength: 32, documentLength: 180, skiplistWords: ASCII_PUNCTUATION });
+    expect(s.colbert).toMatchObject({
+      queryMarker: '[Q] ',
+      documentMarker: '[D] ',
+      queryLength: 32,
+      documentLength: 180,
+      skiplistWords: ASCII_PUNCTUATION,
+    });
     expect(s.colbert!.queryExpansion).toMatchObject({ length: 32, attend: false });
   });
 
@@ -47,7 +72,15 @@ describe('model folders', () => {
   it('reads the sentence-transformers 6 multi-vector format: prompts, query_expansion, the MultiVectorMask skiplist', async () => {
     const s = await loadModelSpec(fixtures.xlmr);
     expect(s).toMatchObject({ kind: 'colbert', layout: 'multi-vector', outputDim: 24, normalize: true });
-    expect(s.colbert).toMatchObject({ markerMode: 'prompt', queryMarker: null, queryPrompt: '[Q] ', documentPrompt: '[D] ', documentLength: 40, skiplistUnknown: 'drop', skiplistRoles: ['document'] });
+    expect(s.colbert).toMatchObject({
+      markerMode: 'prompt',
+      queryMarker: null,
+      queryPrompt: '[Q] ',
+      documentPrompt: '[D] ',
+      documentLength: 40,
+      skiplistUnknown: 'drop',
+      skiplistRoles: ['document'],
+    });
     expect(s.colbert!.queryExpansion).toEqual({ strategy: 'fixed', attend: false, token: null, length: 16 });
     const min = await loadModelSpec(variants['mve-min-expansion']!);
     expect(min.colbert).toMatchObject({ queryLength: 20, skiplistRoles: ['query', 'document'] });
@@ -60,8 +93,16 @@ describe('model folders', () => {
     expect(s.projection[0]!.residual).toBeInstanceOf(Float32Array);
     expect((s.projection[0]!.residual as Float32Array).length).toBe(24 * 32);
     const broken = copyFixture(fixtures.xlmr);
-    writeFileSync(join(broken, '1_Dense', 'model.safetensors'), encodeSafetensors({ 'linear.weight': { dtype: 'F32', shape: [24, 32], data: new Float32Array(768) }, 'linear.bias': { dtype: 'F32', shape: [24], data: new Float32Array(24) } }));
-    expect((await errorOf(loadModelSpec(broken))).message).toMatch(/use_residual=true with 32 -> 24 features, but residual\.weight is missing/);
+    writeFileSync(
+      join(broken, '1_Dense', 'model.safetensors'),
+      encodeSafetensors({
+        'linear.weight': { dtype: 'F32', shape: [24, 32], data: new Float32Array(768) },
+        'linear.bias': { dtype: 'F32', shape: [24], data: new Float32Array(24) },
+      }),
+    );
+    expect((await errorOf(loadModelSpec(broken))).message).toMatch(
+      /use_residual=true with 32 -> 24 features, but residual\.weight is missing/,
+    );
   });
 
   it("gives a Dense without activation_function its class's default: Tanh in sentence-transformers, Identity in PyLate", async () => {
@@ -73,16 +114,33 @@ describe('model folders', () => {
 
   it('reads a sentence-transformers dense folder with pooling and normalize', async () => {
     const s = await loadModelSpec(fixtures.dense);
-    expect(s).toMatchObject({ kind: 'dense', layout: 'sentence-transformers', pooling: ['mean'], normalize: true, maxLength: 64, outputDim: 32, lowercase: false });
+    expect(s).toMatchObject({
+      kind: 'dense',
+      layout: 'sentence-transformers',
+      pooling: ['mean'],
+      normalize: true,
+      maxLength: 64,
+      outputDim: 32,
+      lowercase: false,
+    });
     expect(s.colbert).toBeUndefined();
   });
 
   it('concatenates several pooling modes and reads do_lower_case and prompts', async () => {
     const s = await loadModelSpec(variants['dense-multipool']!);
-    expect(s).toMatchObject({ pooling: ['cls', 'max', 'mean'], lowercase: true, defaultPromptName: 'query', prompts: { query: 'query: ', document: 'passage: ' } });
+    expect(s).toMatchObject({
+      pooling: ['cls', 'max', 'mean'],
+      lowercase: true,
+      defaultPromptName: 'query',
+      prompts: { query: 'query: ', document: 'passage: ' },
+    });
     expect(s.dimensions).toEqual([16]);
     const w = await loadModelSpec(variants['dense-weighted-noprompt']!);
-    expect(w).toMatchObject({ pooling: ['weightedmean', 'mean_sqrt_len_tokens', 'lasttoken'], poolingIncludesPrompt: false, normalize: false });
+    expect(w).toMatchObject({
+      pooling: ['weightedmean', 'mean_sqrt_len_tokens', 'lasttoken'],
+      poolingIncludesPrompt: false,
+      normalize: false,
+    });
   });
 
   it('loads a ModernBERT folder without reading its weights, so every backend can be asked', async () => {
@@ -105,10 +163,14 @@ describe('model folders', () => {
   });
 
   it("lets the caller's settings win", async () => {
-    const s = await loadModelSpec(fixtures.pylate, { colbert: { documentLength: 77, attendToExpansion: true, queryLength: 20, skiplistWords: [] } });
+    const s = await loadModelSpec(fixtures.pylate, {
+      colbert: { documentLength: 77, attendToExpansion: true, queryLength: 20, skiplistWords: [] },
+    });
     expect(s.colbert).toMatchObject({ documentLength: 77, queryLength: 20, skiplistWords: [] });
     expect(s.colbert!.queryExpansion).toMatchObject({ attend: true, length: 20 });
-    expect((await loadModelSpec(fixtures.pylate, { colbert: { queryExpansion: false } })).colbert!.queryExpansion).toBeNull();
+    expect(
+      (await loadModelSpec(fixtures.pylate, { colbert: { queryExpansion: false } })).colbert!.queryExpansion,
+    ).toBeNull();
     expect((await loadModelSpec(fixtures.pylate, { colbert: { queryMarker: null } })).colbert!.queryMarker).toBeNull();
   });
 
@@ -124,7 +186,9 @@ describe('model folders', () => {
     const pooled = copyFixture(fixtures.xlmr);
     mods[2].type = 'sentence_transformers.multi_vector_encoder.modules.token_pooling.HierarchicalTokenPooling';
     writeFileSync(join(pooled, 'modules.json'), JSON.stringify(mods));
-    expect((await errorOf(loadModelSpec(pooled))).message).toMatch(/HierarchicalTokenPooling module \(token pooling baked into the checkpoint\) is not supported/);
+    expect((await errorOf(loadModelSpec(pooled))).message).toMatch(
+      /HierarchicalTokenPooling module \(token pooling baked into the checkpoint\) is not supported/,
+    );
   });
 
   it('explains what is wrong with invalid folders', async () => {
@@ -139,7 +203,10 @@ describe('model folders', () => {
     expect((await errorOf(loadModelSpec(plainBert))).message).toMatch(/expected a Stanford ColBERT/);
 
     const badDense = copyFixture(fixtures.pylate);
-    writeFileSync(join(badDense, '2_Dense', 'config.json'), JSON.stringify({ in_features: 48, out_features: 99, bias: false }));
+    writeFileSync(
+      join(badDense, '2_Dense', 'config.json'),
+      JSON.stringify({ in_features: 48, out_features: 99, bias: false }),
+    );
     const e = await errorOf(loadModelSpec(badDense));
     expect(e.message).toMatch(/2_Dense.*out_features=99/);
 
@@ -148,14 +215,31 @@ describe('model folders', () => {
     expect((await errorOf(loadModelSpec(badJson))).code).toBe('CORRUPT_FILE');
 
     const badPrompt = copyFixture(fixtures.pylate);
-    writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), JSON.stringify({ prompts: { q: 'x' }, default_prompt_name: 'query' }));
-    expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(/default_prompt_name "query" is not one of the prompts \(q\)/);
+    writeFileSync(
+      join(badPrompt, 'config_sentence_transformers.json'),
+      JSON.stringify({ prompts: { q: 'x' }, default_prompt_name: 'query' }),
+    );
+    expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(
+      /default_prompt_name "query" is not one of the prompts \(q\)/,
+    );
     // Names Object.prototype holds are not prompts, and "__proto__" is a name like any other.
-    writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "toString"}');
-    expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(/default_prompt_name "toString" is not one of the prompts \(__proto__, q\)/);
-    writeFileSync(join(badPrompt, 'config_sentence_transformers.json'), '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "__proto__"}');
+    writeFileSync(
+      join(badPrompt, 'config_sentence_transformers.json'),
+      '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "toString"}',
+    );
+    expect((await errorOf(loadModelSpec(badPrompt))).message).toMatch(
+      /default_prompt_name "toString" is not one of the prompts \(__proto__, q\)/,
+    );
+    writeFileSync(
+      join(badPrompt, 'config_sentence_transformers.json'),
+      '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "__proto__"}',
+    );
     const proto = await loadModelSpec(badPrompt);
-    expect([proto.defaultPromptName, proto.prompts['__proto__'], Object.keys(proto.prompts)]).toEqual(['__proto__', 'p: ', ['__proto__', 'q']]);
+    expect([proto.defaultPromptName, proto.prompts['__proto__'], Object.keys(proto.prompts)]).toEqual([
+      '__proto__',
+      'p: ',
+      ['__proto__', 'q'],
+    ]);
 
     const badField = copyFixture(fixtures.pylate);
     writeFileSync(join(badField, 'config_sentence_transformers.json'), JSON.stringify({ query_length: 'long' }));

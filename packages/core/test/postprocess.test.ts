@@ -16,9 +16,15 @@ describe('pooling', () => {
     expect([...poolRows(out, 1, mask, ['mean'])]).toEqual([3, 4]);
     expect([...poolRows(out, 1, mask, ['max'])]).toEqual([7, 8]);
     expect([...poolRows(out, 1, mask, ['lasttoken'])]).toEqual([7, 8]);
-    expect([...poolRows(out, 1, mask, ['mean_sqrt_len_tokens'])].map((v) => +v.toFixed(5))).toEqual([+(6 / Math.SQRT2).toFixed(5), +(8 / Math.SQRT2).toFixed(5)]);
+    expect([...poolRows(out, 1, mask, ['mean_sqrt_len_tokens'])].map((v) => +v.toFixed(5))).toEqual([
+      +(6 / Math.SQRT2).toFixed(5),
+      +(8 / Math.SQRT2).toFixed(5),
+    ]);
     // Weights 1 and 2: (1 * -1 + 2 * 7) / 3, (1 * 0 + 2 * 8) / 3.
-    expect([...poolRows(out, 1, mask, ['weightedmean'])].map((v) => +v.toFixed(5))).toEqual([+(13 / 3).toFixed(5), +(16 / 3).toFixed(5)]);
+    expect([...poolRows(out, 1, mask, ['weightedmean'])].map((v) => +v.toFixed(5))).toEqual([
+      +(13 / 3).toFixed(5),
+      +(16 / 3).toFixed(5),
+    ]);
     expect([...poolRows(out, 0, [1, 1, 1], ['mean'])]).toEqual([3, 4]);
     expect([...poolRows(out, 0, [0, 0, 0], ['mean'])]).toEqual([0, 0]);
   });

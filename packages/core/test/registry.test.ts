@@ -1,11 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { defaultModel, findModel, listModels, parseRegistry, registerBackend, getBackend, resolveBackend, unregisterBackend, selectFiles } from '../src/index.js';
+import {
+  defaultModel,
+  findModel,
+  listModels,
+  parseRegistry,
+  registerBackend,
+  getBackend,
+  resolveBackend,
+  unregisterBackend,
+  selectFiles,
+} from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 describe('model registry', () => {
   it('validates the bundled registry and keeps its order', () => {
     const ids = listModels().map((m) => m.id);
-    expect(ids).toEqual(['answerai-colbert-small-v1', 'colbertv2.0', 'mxbai-colbert-large-v1', 'GTE-ModernColBERT-v1', 'jina-colbert-v2', 'bge-small-en-v1.5', 'all-MiniLM-L6-v2', 'bge-base-en-v1.5']);
+    expect(ids).toEqual([
+      'answerai-colbert-small-v1',
+      'colbertv2.0',
+      'mxbai-colbert-large-v1',
+      'GTE-ModernColBERT-v1',
+      'jina-colbert-v2',
+      'bge-small-en-v1.5',
+      'all-MiniLM-L6-v2',
+      'bge-base-en-v1.5',
+    ]);
     expect(defaultModel().id).toBe('answerai-colbert-small-v1');
     expect(findModel('colbertv2.0')!.repo).toBe('colbert-ir/colbertv2.0');
     expect(findModel('colbert-ir/colbertv2.0')).toBeUndefined();
@@ -16,9 +35,17 @@ describe('model registry', () => {
     const e = await errorOf(() => parseRegistry({ models: [{ ...base, dimension: -1 }] }, 'x.json'));
     expect(e.message).toMatch(/x\.json: models\.0\.dimension/);
     expect((await errorOf(() => parseRegistry({ models: [base, base] }))).message).toMatch(/duplicate model id/);
-    expect((await errorOf(() => parseRegistry({ models: [{ ...base, dimensions: [32] }] }))).message).toMatch(/dimensions must include dimension/);
+    expect((await errorOf(() => parseRegistry({ models: [{ ...base, dimensions: [32] }] }))).message).toMatch(
+      /dimensions must include dimension/,
+    );
     // A key Object.prototype holds is no field.
-    expect((await errorOf(() => parseRegistry(JSON.parse(`{"models": [${JSON.stringify(base).slice(0, -1)}, "constructor": 1}]}`)))).message).toMatch(/models\.0\.constructor: unrecognized key/);
+    expect(
+      (
+        await errorOf(() =>
+          parseRegistry(JSON.parse(`{"models": [${JSON.stringify(base).slice(0, -1)}, "constructor": 1}]}`)),
+        )
+      ).message,
+    ).toMatch(/models\.0\.constructor: unrecognized key/);
   });
 });
 
@@ -30,7 +57,12 @@ describe('backend registry', () => {
   });
 
   it('picks the highest priority installed backend for auto', async () => {
-    const fake = (name: string, priority: number) => ({ name, priority, devices: async () => [], load: async () => Promise.reject(new Error('unused')) });
+    const fake = (name: string, priority: number) => ({
+      name,
+      priority,
+      devices: async () => [],
+      load: async () => Promise.reject(new Error('unused')),
+    });
     registerBackend(fake('zz-low', 1000));
     registerBackend(fake('zz-high', 2000));
     expect((await resolveBackend('auto')).name).toBe('zz-high');
@@ -40,9 +72,32 @@ describe('backend registry', () => {
 });
 
 describe('hub file selection', () => {
-  const repo = ['.gitattributes', 'README.md', 'config.json', 'tokenizer.json', 'vocab.txt', 'model.safetensors', 'pytorch_model.bin', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'modules.json', '1_Dense/config.json', '1_Dense/model.safetensors', 'config_sentence_transformers.json'];
+  const repo = [
+    '.gitattributes',
+    'README.md',
+    'config.json',
+    'tokenizer.json',
+    'vocab.txt',
+    'model.safetensors',
+    'pytorch_model.bin',
+    'onnx/model.onnx',
+    'onnx/model_quantized.onnx',
+    'modules.json',
+    '1_Dense/config.json',
+    '1_Dense/model.safetensors',
+    'config_sentence_transformers.json',
+  ];
   it('takes the configs, tokenizer, projection and only the weights the backend needs', () => {
-    expect(selectFiles(repo, 'onnx')).toEqual(['1_Dense/config.json', '1_Dense/model.safetensors', 'config.json', 'config_sentence_transformers.json', 'modules.json', 'onnx/model.onnx', 'tokenizer.json', 'vocab.txt']);
+    expect(selectFiles(repo, 'onnx')).toEqual([
+      '1_Dense/config.json',
+      '1_Dense/model.safetensors',
+      'config.json',
+      'config_sentence_transformers.json',
+      'modules.json',
+      'onnx/model.onnx',
+      'tokenizer.json',
+      'vocab.txt',
+    ]);
     expect(selectFiles(repo, 'native')).toContain('model.safetensors');
     expect(selectFiles(repo, 'native')).not.toContain('onnx/model.onnx');
     expect(selectFiles(repo, 'onnx', 'onnx/model_quantized.onnx')).toContain('onnx/model_quantized.onnx');

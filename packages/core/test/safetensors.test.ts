@@ -30,7 +30,10 @@ describe('safetensors reader', () => {
   it('round-trips what it writes', async () => {
     const dir = copyFixture(fixtures.stanford, () => false);
     const data = Float32Array.from([1, -2.5, 3, 0.125, 7, 8]);
-    writeFileSync(join(dir, 'x.safetensors'), encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data } }, { note: 'hi' }));
+    writeFileSync(
+      join(dir, 'x.safetensors'),
+      encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data } }, { note: 'hi' }),
+    );
     const st = await SafetensorsFile.open(join(dir, 'x.safetensors'));
     expect(st.metadata.note).toBe('hi');
     expect([...(await st.readFloat32('a'))]).toEqual([...data]);
@@ -71,10 +74,34 @@ describe('safetensors reader', () => {
   });
 
   it('rejects a size that does not match the shape, unknown dtypes and bad JSON', async () => {
-    expect((await errorOf(SafetensorsFile.open(fileWithHeader(JSON.stringify({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), 8)))).message).toMatch(/needs 12/);
-    expect((await errorOf(SafetensorsFile.open(fileWithHeader(JSON.stringify({ w: { dtype: 'Q4', shape: [1], data_offsets: [0, 1] } }), 1)))).message).toMatch(/unknown dtype "Q4"/);
+    expect(
+      (
+        await errorOf(
+          SafetensorsFile.open(
+            fileWithHeader(JSON.stringify({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), 8),
+          ),
+        )
+      ).message,
+    ).toMatch(/needs 12/);
+    expect(
+      (
+        await errorOf(
+          SafetensorsFile.open(
+            fileWithHeader(JSON.stringify({ w: { dtype: 'Q4', shape: [1], data_offsets: [0, 1] } }), 1),
+          ),
+        )
+      ).message,
+    ).toMatch(/unknown dtype "Q4"/);
     // A name Object.prototype holds is no dtype either.
-    expect((await errorOf(SafetensorsFile.open(fileWithHeader(JSON.stringify({ w: { dtype: 'toString', shape: [1], data_offsets: [0, 1] } }), 1)))).message).toMatch(/unknown dtype "toString"/);
+    expect(
+      (
+        await errorOf(
+          SafetensorsFile.open(
+            fileWithHeader(JSON.stringify({ w: { dtype: 'toString', shape: [1], data_offsets: [0, 1] } }), 1),
+          ),
+        )
+      ).message,
+    ).toMatch(/unknown dtype "toString"/);
     expect((await errorOf(SafetensorsFile.open(fileWithHeader('{"w": ', 0)))).message).toMatch(/not valid JSON/);
     expect((await errorOf(SafetensorsFile.open('/nonexistent/model.safetensors'))).code).toBe('MODEL_NOT_FOUND');
   });

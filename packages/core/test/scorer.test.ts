@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentScorer, maxSim, maxSimScalar, quantizeBinary, quantizeInt8, maxSimBinary, maxSimInt8, type RowMatrix } from '../src/index.js';
+import {
+  DocumentScorer,
+  maxSim,
+  maxSimScalar,
+  quantizeBinary,
+  quantizeInt8,
+  maxSimBinary,
+  maxSimInt8,
+  type RowMatrix,
+} from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 function rng(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
 }
 function rows(n: number, dim: number, next: () => number, unit = true): RowMatrix {
   const data = new Float32Array(n * dim);
@@ -28,7 +37,9 @@ describe('the packed scorer (core kernel)', () => {
       for (const qRows of [1, 3, 4, 7, 32]) {
         const q = rows(qRows, dim, next);
         const got = await s.score(q);
-        docs.forEach((d, i) => expect(Math.abs(got[i]! - maxSimScalar(q, d)), `doc ${i}, ${qRows} query rows`).toBeLessThan(1e-5));
+        docs.forEach((d, i) =>
+          expect(Math.abs(got[i]! - maxSimScalar(q, d)), `doc ${i}, ${qRows} query rows`).toBeLessThan(1e-5),
+        );
         expect(docs.map((d, i) => (d.rows === 0 ? got[i] : 0)).every((x) => x === 0)).toBe(true);
       }
       const many = await s.scoreMany([rows(2, dim, next), rows(5, dim, next)]);
@@ -69,15 +80,17 @@ describe('the packed scorer (core kernel)', () => {
       return { scale, v: Array.from(row, (x) => Math.round(x / scale)) };
     });
     const want = i8.map((d) =>
-      d.rows === 0 ? 0 : q16.reduce((sum, { scale, v }) => {
-        let best = -Infinity;
-        for (let r = 0; r < d.rows; r++) {
-          let dot = 0;
-          for (let k = 0; k < dim; k++) dot += v[k]! * d.data[r * dim + k]!;
-          best = Math.max(best, Math.fround(d.scales![r]! * dot));
-        }
-        return sum + best * scale;
-      }, 0),
+      d.rows === 0
+        ? 0
+        : q16.reduce((sum, { scale, v }) => {
+            let best = -Infinity;
+            for (let r = 0; r < d.rows; r++) {
+              let dot = 0;
+              for (let k = 0; k < dim; k++) dot += v[k]! * d.data[r * dim + k]!;
+              best = Math.max(best, Math.fround(d.scales![r]! * dot));
+            }
+            return sum + best * scale;
+          }, 0),
     );
     const fromFloat = await s8.score(q);
     i8.forEach((_, i) => expect(fromFloat[i], `doc ${i}, float query`).toBeCloseTo(want[i]!, 4));
@@ -99,19 +112,30 @@ describe('the packed scorer (core kernel)', () => {
     const got = await s.score(rows(2, dim, next));
     expect(Number.isNaN(got[1])).toBe(true);
     expect(Number.isNaN(got[0])).toBe(false);
-    expect((await errorOf(s.score(rows(2, 64, next)))).message).toBe('query has dimension 64 but the documents have 96');
+    expect((await errorOf(s.score(rows(2, 64, next)))).message).toBe(
+      'query has dimension 64 but the documents have 96',
+    );
     await s.dispose();
     expect((await errorOf(s.score(rows(2, dim, next)))).code).toBe('DISPOSED');
-    expect((await errorOf(DocumentScorer.create([rows(2, dim, next), rows(2, 64, next)]))).message).toBe('document 1 has dimension 64 but document 0 has 96');
-    expect((await errorOf(DocumentScorer.create([rows(2, dim, next), quantizeInt8(rows(2, dim, next))]))).message).toMatch(/document 1 is int8 but document 0 is float32/);
-    expect((await errorOf(DocumentScorer.create([{ rows: 3, dim, data: new Float32Array(10) }]))).message).toMatch(/claims 3 rows of 96/);
+    expect((await errorOf(DocumentScorer.create([rows(2, dim, next), rows(2, 64, next)]))).message).toBe(
+      'document 1 has dimension 64 but document 0 has 96',
+    );
+    expect(
+      (await errorOf(DocumentScorer.create([rows(2, dim, next), quantizeInt8(rows(2, dim, next))]))).message,
+    ).toMatch(/document 1 is int8 but document 0 is float32/);
+    expect((await errorOf(DocumentScorer.create([{ rows: 3, dim, data: new Float32Array(10) }]))).message).toMatch(
+      /claims 3 rows of 96/,
+    );
   });
 });
 
 describe('toRows', () => {
   it('gives token rows as number[][] and a dense vector as one row', async () => {
     const { toRows } = await import('../src/index.js');
-    expect(toRows({ rows: 2, dim: 3, data: Float32Array.of(1, 2, 3, 4, 5, 6) })).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(toRows({ rows: 2, dim: 3, data: Float32Array.of(1, 2, 3, 4, 5, 6) })).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(toRows({ dim: 2, data: Float32Array.of(0.5, -1) })).toEqual([[0.5, -1]]);
     expect(toRows({ rows: 0, dim: 4, data: new Float32Array(0) })).toEqual([]);
     expect(() => toRows({ rows: 3, dim: 4, data: new Float32Array(4) })).toThrow(/claim 3 rows of 4 but hold 4 floats/);

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, dequantize, dot, maxSim, maxSimBinary, maxSimInt8, maxSimMany, maxSimScalar, quantizeBinary, quantizeInt8, topK, type RowMatrix } from '../src/index.js';
+import {
+  cosine,
+  dequantize,
+  dot,
+  maxSim,
+  maxSimBinary,
+  maxSimInt8,
+  maxSimMany,
+  maxSimScalar,
+  quantizeBinary,
+  quantizeInt8,
+  topK,
+  type RowMatrix,
+} from '../src/index.js';
 import { errorOf } from './helpers.js';
 
-const m = (rows: number[][]): RowMatrix => ({ rows: rows.length, dim: rows[0]?.length ?? 3, data: Float32Array.from(rows.flat()) });
+const m = (rows: number[][]): RowMatrix => ({
+  rows: rows.length,
+  dim: rows[0]?.length ?? 3,
+  data: Float32Array.from(rows.flat()),
+});
 
 function naive(q: RowMatrix, d: RowMatrix): number {
   let total = 0;
@@ -88,7 +105,8 @@ describe('quantization', () => {
     const qi = quantizeInt8(q);
     expect(qi.scales!.length).toBe(4);
     const back = dequantize(qi);
-    for (let i = 0; i < q.data.length; i++) expect(Math.abs(back.data[i]! - q.data[i]!)).toBeLessThanOrEqual(qi.scales![Math.floor(i / 32)]! / 2 + 1e-7);
+    for (let i = 0; i < q.data.length; i++)
+      expect(Math.abs(back.data[i]! - q.data[i]!)).toBeLessThanOrEqual(qi.scales![Math.floor(i / 32)]! / 2 + 1e-7);
     expect(maxSimInt8(qi, quantizeInt8(d))).toBeCloseTo(naive(q, d), 1);
   });
 
@@ -164,7 +182,9 @@ describe('SIMD MaxSim kernel', () => {
       expect(f).toThrow(/claims 5 rows of 8 but its data holds 16 floats/);
     }
     // A large short document would go to the SIMD kernel: it must be refused too.
-    expect(() => maxSimMany(random(32, 96, 1), [{ rows: 100, dim: 96, data: new Float32Array(96) }])).toThrow(/INVALID_INPUT|claims 100 rows/);
+    expect(() => maxSimMany(random(32, 96, 1), [{ rows: 100, dim: 96, data: new Float32Array(96) }])).toThrow(
+      /INVALID_INPUT|claims 100 rows/,
+    );
   });
 
   it('explains int8 embeddings without scales instead of a TypeError', () => {

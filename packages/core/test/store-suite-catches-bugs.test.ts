@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { defineStoreConformanceSuite } from '../src/conformance/suite.js';
-import { MemoryStore, type RowMatrix, type Store, type StoredEntry, type StoreHit, type StoreRecord, type StoreSearchOptions } from '../src/index.js';
+import {
+  MemoryStore,
+  type RowMatrix,
+  type Store,
+  type StoredEntry,
+  type StoreHit,
+  type StoreRecord,
+  type StoreSearchOptions,
+} from '../src/index.js';
 import { collectOutcomes } from '../src/testing/index.js';
 
 /**
  * The store suite must fail, naming the bug, for each mistake a store author is likely to make.
  * Each mutant is the reference store with one bug planted.
  */
-const run = (open: () => Promise<Store>) => collectOutcomes((h) => defineStoreConformanceSuite(h, { name: 'mutant', open }));
+const run = (open: () => Promise<Store>) =>
+  collectOutcomes((h) => defineStoreConformanceSuite(h, { name: 'mutant', open }));
 
 class SumNotMax extends MemoryStore {
   // Sums every dot product instead of taking each query row's best.
@@ -15,10 +24,15 @@ class SumNotMax extends MemoryStore {
     const hits = await super.search(query, { limit: 1e9 });
     const score = (v: RowMatrix) => {
       let s = 0;
-      for (let q = 0; q < query.rows; q++) for (let r = 0; r < v.rows; r++) for (let c = 0; c < v.dim; c++) s += query.data[q * v.dim + c]! * v.data[r * v.dim + c]!;
+      for (let q = 0; q < query.rows; q++)
+        for (let r = 0; r < v.rows; r++)
+          for (let c = 0; c < v.dim; c++) s += query.data[q * v.dim + c]! * v.data[r * v.dim + c]!;
       return s;
     };
-    return hits.map((h) => ({ ...h, score: score(h.vectors!) })).sort((a, b) => b.score - a.score).slice(0, o.limit);
+    return hits
+      .map((h) => ({ ...h, score: score(h.vectors!) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, o.limit);
   }
 }
 class WorstFirst extends MemoryStore {
@@ -70,7 +84,12 @@ describe('the store conformance suite', () => {
   });
 
   const cases: Array<[string, () => Store, RegExp, RegExp]> = [
-    ['sums every dot product instead of MaxSim', () => new SumNotMax(), /exact MaxSim top-k/, /exact MaxSim ranks|score .* exact MaxSim/],
+    [
+      'sums every dot product instead of MaxSim',
+      () => new SumNotMax(),
+      /exact MaxSim top-k/,
+      /exact MaxSim ranks|score .* exact MaxSim/,
+    ],
     ['returns the worst hits first', () => new WorstFirst(), /exact MaxSim top-k/, /exact MaxSim ranks/],
     ['writes part of a refused batch', () => new NotAtomic(), /all of a batch or none/, /count after refused writes/],
     ['drops metadata', () => new LosesMetadata(), /exact MaxSim top-k/, /metadata/],

@@ -1,7 +1,15 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HfTextTokenizer, buildColbert, loadModelSpec, resolveColbertTokens, roleText, type ColbertSettings, type TextTokenizer } from '../src/index.js';
+import {
+  HfTextTokenizer,
+  buildColbert,
+  loadModelSpec,
+  resolveColbertTokens,
+  roleText,
+  type ColbertSettings,
+  type TextTokenizer,
+} from '../src/index.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 
@@ -45,13 +53,19 @@ describe('tokenizer', () => {
     const pylate = await HfTextTokenizer.fromFolder(join(fixtures.pylate, '0_Transformer'));
     const bert = await HfTextTokenizer.fromFolder(fixtures.stanford);
     const ids = async (tok: TextTokenizer, q: string, d: string) => {
-      const ct = await resolveColbertTokens(tok, { ...(await loadModelSpec(fixtures.pylate)).colbert!, queryMarker: q, documentMarker: d });
+      const ct = await resolveColbertTokens(tok, {
+        ...(await loadModelSpec(fixtures.pylate)).colbert!,
+        queryMarker: q,
+        documentMarker: d,
+      });
       return [ct.queryMarkerId, ct.documentMarkerId];
     };
     expect(await ids(pylate, '[Q] ', '[D] ')).toEqual([30522, 30523]); // vocabulary "[Q] ", config "[Q] "
     expect(await ids(pylate, '[Q]', '[D]')).toEqual([30522, 30523]); // vocabulary "[Q] ", config "[Q]"
     expect(await ids(bert, '[unused0] ', '[unused1] ')).toEqual([1, 2]); // vocabulary "[unused0]", config with a space
-    await expect(ids(bert, '[Q]', '[D]')).rejects.toThrow(/query marker "\[Q\]" is neither in the vocabulary nor an added token/);
+    await expect(ids(bert, '[Q]', '[D]')).rejects.toThrow(
+      /query marker "\[Q\]" is neither in the vocabulary nor an added token/,
+    );
   });
 
   it('names the folder when there is no tokenizer, and the file when it is corrupt', async () => {
@@ -67,7 +81,20 @@ describe('tokenizer', () => {
 
 /** A word-level tokenizer with configurable specials, for framing rules the fixtures cannot show. */
 function fakeTokenizer(o: Partial<TextTokenizer> & { vocab?: string[] } = {}): TextTokenizer {
-  const vocab = o.vocab ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '[Q]', '[D]', 'hello', 'world', '.', ',', '!'];
+  const vocab = o.vocab ?? [
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    '[Q]',
+    '[D]',
+    'hello',
+    'world',
+    '.',
+    ',',
+    '!',
+  ];
   const id = (t: string) => (vocab.includes(t) ? vocab.indexOf(t) : undefined);
   return {
     specialPrefix: [],
@@ -79,7 +106,12 @@ function fakeTokenizer(o: Partial<TextTokenizer> & { vocab?: string[] } = {}): T
     unkToken: '[UNK]',
     vocabSize: vocab.length,
     async encodeRaw(texts) {
-      return texts.map((t) => t.split(/\s+|(?=[.,!])|(?<=[.,!])/).filter(Boolean).map((w) => id(w) ?? 1));
+      return texts.map((t) =>
+        t
+          .split(/\s+|(?=[.,!])|(?<=[.,!])/)
+          .filter(Boolean)
+          .map((w) => id(w) ?? 1),
+      );
     },
     tokenToId: id,
     ...o,
@@ -134,13 +166,18 @@ describe('ColBERT framing rules', () => {
     expect((await framed(fakeTokenizer({ eosId: 3 }), s, 'query', 'hello')).ids.at(-1)).toBe(3);
     expect((await framed(fakeTokenizer({}), s, 'query', 'hello')).ids.at(-1)).toBe(0);
     // sentence-transformers 6 has no pad fallback: it is an error that says what to set.
-    await expect(framed(fakeTokenizer({}), settings({ markerMode: 'prompt' }), 'query', 'hello')).rejects.toThrow(/neither; set queryExpansion\.token/);
+    await expect(framed(fakeTokenizer({}), settings({ markerMode: 'prompt' }), 'query', 'hello')).rejects.toThrow(
+      /neither; set queryExpansion\.token/,
+    );
   });
 
   it('resolves skiplist words that are not one token as each library does', async () => {
     const tok = fakeTokenizer({ maskId: 4 });
     const words = ['.', '?'];
-    const ids = async (unknown: ColbertSettings['skiplistUnknown']) => [...(await resolveColbertTokens(tok, settings({ skiplistWords: words, skiplistUnknown: unknown }))).skiplist].sort();
+    const ids = async (unknown: ColbertSettings['skiplistUnknown']) =>
+      [
+        ...(await resolveColbertTokens(tok, settings({ skiplistWords: words, skiplistUnknown: unknown }))).skiplist,
+      ].sort();
     expect(await ids('unk')).toEqual([1, 9]); // PyLate: convert_tokens_to_ids('?') is the unknown token
     expect(await ids('drop')).toEqual([9]); // sentence-transformers 6 drops it
     expect(await ids('encode')).toEqual([0, 1, 9]); // colbert-ai: first id of '?' alone, and the pad id
@@ -148,7 +185,12 @@ describe('ColBERT framing rules', () => {
 
   it('scores expansion rows and applies the skiplist to queries only where the multi-vector mask says so', async () => {
     const tok = fakeTokenizer({ maskId: 4 });
-    const s = settings({ markerMode: 'prompt', queryPrompt: '[Q] ', skiplistUnknown: 'drop', skiplistRoles: ['query', 'document'] });
+    const s = settings({
+      markerMode: 'prompt',
+      queryPrompt: '[Q] ',
+      skiplistUnknown: 'drop',
+      skiplistRoles: ['query', 'document'],
+    });
     const q = await framed(tok, s, 'query', 'hello , world');
     expect(q.ids).toEqual([5, 7, 10, 8, 4, 4, 4, 4]);
     expect(q.scored).toEqual([1, 1, 0, 1, 1, 1, 1, 1]);
@@ -162,9 +204,27 @@ describe('ColBERT framing rules', () => {
     const fixed = await framed(tok, settings({ markerMode: 'prompt' }), 'query', long);
     expect(fixed.ids.length).toBe(8);
     expect(fixed.truncated).toBe(true);
-    const min = await framed(tok, settings({ markerMode: 'prompt', queryLength: 10, queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 } }), 'query', long);
+    const min = await framed(
+      tok,
+      settings({
+        markerMode: 'prompt',
+        queryLength: 10,
+        queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 },
+      }),
+      'query',
+      long,
+    );
     expect(min.ids.length).toBe(10);
-    const short = await framed(tok, settings({ markerMode: 'prompt', queryLength: 10, queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 } }), 'query', 'hello');
+    const short = await framed(
+      tok,
+      settings({
+        markerMode: 'prompt',
+        queryLength: 10,
+        queryExpansion: { strategy: 'min', attend: true, token: null, length: 4 },
+      }),
+      'query',
+      'hello',
+    );
     expect(short.ids).toEqual([7, 4, 4, 4]);
     expect(short.attention).toEqual([1, 1, 1, 1]);
   });

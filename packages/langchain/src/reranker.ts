@@ -20,7 +20,8 @@ export class TesseraReranker extends BaseDocumentCompressor {
   constructor(options: TesseraRerankerOptions) {
     super();
     const { topK: k = 5, ...create } = options;
-    if (!Number.isInteger(k) || k < 1) throw new TesseraError('INVALID_OPTION', `topK must be a positive integer (got ${k})`, { field: 'topK' });
+    if (!Number.isInteger(k) || k < 1)
+      throw new TesseraError('INVALID_OPTION', `topK must be a positive integer (got ${k})`, { field: 'topK' });
     this.topK = k;
     this.tessera = new LazyTessera(create, 'colbert', 'TesseraReranker');
   }
@@ -28,7 +29,11 @@ export class TesseraReranker extends BaseDocumentCompressor {
   async compressDocuments(documents: DocumentInterface[], query: string): Promise<DocumentInterface[]> {
     if (!documents.length) return [];
     const t = await this.tessera.get();
-    const ranked = await t.rerank(query, documents.map((d) => d.pageContent), { topK: this.topK });
+    const ranked = await t.rerank(
+      query,
+      documents.map((d) => d.pageContent),
+      { topK: this.topK },
+    );
     return ranked.map((r) => {
       const d = documents[r.index]!;
       return { ...d, metadata: { ...d.metadata, relevanceScore: r.score } };
@@ -39,4 +44,3 @@ export class TesseraReranker extends BaseDocumentCompressor {
     return this.tessera.dispose();
   }
 }
-

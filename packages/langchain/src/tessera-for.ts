@@ -12,14 +12,23 @@ export class LazyTessera {
     private readonly kind: 'colbert' | 'dense',
     private readonly what: string,
   ) {
-    if (!options || typeof options.model !== 'string' || !options.model) throw new TesseraError('INVALID_OPTION', `${what} needs a model: a registry id, a Hugging Face repo id or a local folder`, { field: 'model' });
+    if (!options || typeof options.model !== 'string' || !options.model)
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `${what} needs a model: a registry id, a Hugging Face repo id or a local folder`,
+        { field: 'model' },
+      );
   }
 
   get(): Promise<Tessera> {
     this.t ??= Tessera.create(this.options).then((t) => {
       if (t.kind !== this.kind) {
         void t.dispose();
-        throw new TesseraError('INVALID_MODEL', `${this.options.model} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${this.what} needs a ${this.kind === 'dense' ? 'dense' : 'ColBERT'} one`, { model: this.options.model });
+        throw new TesseraError(
+          'INVALID_MODEL',
+          `${this.options.model} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${this.what} needs a ${this.kind === 'dense' ? 'dense' : 'ColBERT'} one`,
+          { model: this.options.model },
+        );
       }
       return t;
     });

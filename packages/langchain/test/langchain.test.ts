@@ -19,8 +19,15 @@ afterAll(async () => {
 
 describe('@tessera/langchain in a LangChain retriever chain', () => {
   it('a ContextualCompressionRetriever over a vector store keeps the 2 best documents by MaxSim, scores in metadata', async () => {
-    const store = await MemoryVectorStore.fromTexts(texts, texts.map((_, id) => ({ id })), embeddings);
-    const retriever = new ContextualCompressionRetriever({ baseCompressor: reranker, baseRetriever: store.asRetriever(texts.length) });
+    const store = await MemoryVectorStore.fromTexts(
+      texts,
+      texts.map((_, id) => ({ id })),
+      embeddings,
+    );
+    const retriever = new ContextualCompressionRetriever({
+      baseCompressor: reranker,
+      baseRetriever: store.asRetriever(texts.length),
+    });
     const got = await retriever.invoke(query);
     const t = await Tessera.create({ model: fixtures.pylate, backend: 'onnx' });
     const want = await t.rerank(query, texts, { topK: 2 });
@@ -55,8 +62,12 @@ describe('@tessera/langchain in a LangChain retriever chain', () => {
 
   it('says what is wrong: a dense model as the reranker, a bad topK, no model', async () => {
     const wrong = new TesseraReranker({ model: fixtures.dense, backend: 'onnx' });
-    await expect(wrong.compressDocuments([new Document({ pageContent: 'x' })], 'q')).rejects.toThrow(/is a dense \(single-vector\) model; TesseraReranker needs a ColBERT one/);
-    expect(() => new TesseraReranker({ model: fixtures.pylate, topK: 0 })).toThrow(/topK must be a positive integer \(got 0\)/);
+    await expect(wrong.compressDocuments([new Document({ pageContent: 'x' })], 'q')).rejects.toThrow(
+      /is a dense \(single-vector\) model; TesseraReranker needs a ColBERT one/,
+    );
+    expect(() => new TesseraReranker({ model: fixtures.pylate, topK: 0 })).toThrow(
+      /topK must be a positive integer \(got 0\)/,
+    );
     expect(() => new TesseraEmbeddings({} as never)).toThrow(/TesseraEmbeddings needs a model/);
   });
 });

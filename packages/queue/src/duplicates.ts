@@ -21,7 +21,11 @@ function hash53(s: string): number {
   return (a >>> 0) * 2 ** 21 + ((b >>> 0) & 0x1fffff);
 }
 
-async function* idLines(path: string, ids: { field: string }, textField: string): AsyncGenerator<{ line: number; id: string }> {
+async function* idLines(
+  path: string,
+  ids: { field: string },
+  textField: string,
+): AsyncGenerator<{ line: number; id: string }> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let line = 0;
   for await (const raw of lines) {
@@ -67,7 +71,8 @@ export async function findDuplicateLines(path: string, ids: IdRule, textField: s
   if (!candidates.size) return { skip: [], examples: [] };
   // The candidates' real ids: a hash collision between two different ids is no duplicate.
   const byId = new Map<string, number[]>();
-  for await (const { line, id } of idLines(path, ids, textField)) if (candidates.has(line)) (byId.get(id) ?? byId.set(id, []).get(id)!).push(line);
+  for await (const { line, id } of idLines(path, ids, textField))
+    if (candidates.has(line)) (byId.get(id) ?? byId.set(id, []).get(id)!).push(line);
   const skip: number[] = [];
   const examples: string[] = [];
   for (const [id, at] of byId) {

@@ -80,7 +80,19 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
   const dups = await findDuplicateLines(input, plan.ids, textField);
   const keepText = !!o.keepText;
   const skipInvalid = !!o.skipInvalid;
-  const run = runKey({ input, size: plan.size, mtimeMs: plan.mtimeMs, to, fingerprint, dimension: t.dimension, shardSize, textField, ids: plan.ids, keepText, skipInvalid });
+  const run = runKey({
+    input,
+    size: plan.size,
+    mtimeMs: plan.mtimeMs,
+    to,
+    fingerprint,
+    dimension: t.dimension,
+    shardSize,
+    textField,
+    ids: plan.ids,
+    keepText,
+    skipInvalid,
+  });
   const redis = await connectRedis(o.queue);
   const queue = new Queue<ShardJob, ShardResult>(QUEUE_NAME, { connection: redisOptions(o.queue) });
   try {
@@ -99,8 +111,34 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
     const skipAt = (start: number, end: number) => dups.skip.filter((l) => l >= start && l < end);
     const jobs = plan.shards.map((s, i) => {
       const next = plan.shards[i + 1]?.firstLine ?? Infinity;
-      const data: ShardJob = { run, shard: s.index, input, start: s.start, end: s.end, firstLine: s.firstLine, skipLines: skipAt(s.firstLine, next), ids: plan.ids, textField, to, model: t.modelRef, dimension: t.dimension, fingerprint, keepText, skipInvalid };
-      return { name: 'shard', data, opts: { jobId: `${run}-${s.index}`, attempts: o.attempts ?? 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } };
+      const data: ShardJob = {
+        run,
+        shard: s.index,
+        input,
+        start: s.start,
+        end: s.end,
+        firstLine: s.firstLine,
+        skipLines: skipAt(s.firstLine, next),
+        ids: plan.ids,
+        textField,
+        to,
+        model: t.modelRef,
+        dimension: t.dimension,
+        fingerprint,
+        keepText,
+        skipInvalid,
+      };
+      return {
+        name: 'shard',
+        data,
+        opts: {
+          jobId: `${run}-${s.index}`,
+          attempts: o.attempts ?? 3,
+          backoff: { type: 'exponential', delay: 2000 },
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      };
     });
     const existing = new Set<string>();
     for (const j of jobs) if (await queue.getJob(j.opts.jobId)) existing.add(j.opts.jobId);
@@ -114,7 +152,15 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
       retried++;
     }
     if (retried) await redis.hincrby(key, 'failed', -retried);
-    return { run, shards: plan.shards.length, lines: plan.lines, added: fresh.length, retried, duplicates: dups.skip.length, duplicateIds: dups.examples };
+    return {
+      run,
+      shards: plan.shards.length,
+      lines: plan.lines,
+      added: fresh.length,
+      retried,
+      duplicates: dups.skip.length,
+      duplicateIds: dups.examples,
+    };
   } finally {
     await queue.close();
     redis.disconnect();
@@ -131,10 +177,14 @@ export async function runStatus(queueUrl: string, runOrIndex: { run: string } | 
     else {
       const to = /^[a-z][a-z0-9+.-]*:\/\//i.test(runOrIndex.to) ? runOrIndex.to : resolve(runOrIndex.to);
       run = await redis.get(latestRunKey(to));
-      if (!run) throw new TesseraError('INVALID_OPTION', `no queued run indexes into ${to} on ${queueUrl}`, { queue: queueUrl });
+      if (!run)
+        throw new TesseraError('INVALID_OPTION', `no queued run indexes into ${to} on ${queueUrl}`, {
+          queue: queueUrl,
+        });
     }
     const h = await redis.hgetall(runKeyName(run));
-    if (!h.shards) throw new TesseraError('INVALID_OPTION', `run ${run} is not known to ${queueUrl}`, { queue: queueUrl });
+    if (!h.shards)
+      throw new TesseraError('INVALID_OPTION', `run ${run} is not known to ${queueUrl}`, { queue: queueUrl });
     const mine = (jobs: Array<Job | undefined>) => jobs.filter((j): j is Job => !!j?.id?.startsWith(`${run}-`));
     type Job = Awaited<ReturnType<typeof queue.getJob>> & object;
     const active = mine(await queue.getActive(0, -1));

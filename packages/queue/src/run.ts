@@ -38,6 +38,18 @@ export interface ShardResult {
 export const runKeyName = (run: string) => `tessera:run:${run}`;
 
 /** The same input, index, model and options give the same key: rerunning enqueues nothing new. */
-export function runKey(parts: { input: string; size: number; mtimeMs: number; to: string; fingerprint: string; dimension: number; shardSize: number; textField: string; ids: IdRule; keepText: boolean; skipInvalid: boolean }): string {
+export function runKey(parts: {
+  input: string;
+  size: number;
+  mtimeMs: number;
+  to: string;
+  fingerprint: string;
+  dimension: number;
+  shardSize: number;
+  textField: string;
+  ids: IdRule;
+  keepText: boolean;
+  skipInvalid: boolean;
+}): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -8,9 +8,20 @@ import type { ShardJob, ShardResult } from './run.js';
  * index in one commit (upsert by id: a shard run twice, after a worker died, leaves one row per
  * id; keepLater: a later line of an id is never overwritten by an earlier one).
  */
-export async function processShard(t: Tessera, store: LanceDbStore, job: ShardJob, onProgress: (encoded: number) => void): Promise<ShardResult> {
+export async function processShard(
+  t: Tessera,
+  store: LanceDbStore,
+  job: ShardJob,
+  onProgress: (encoded: number) => void,
+): Promise<ShardResult> {
   let skippedLines = 0;
-  const corpus = await openCorpus(job.input, { ids: job.ids, textField: job.textField, range: { start: job.start, end: job.end, firstLine: job.firstLine }, skipInvalid: job.skipInvalid, onSkip: () => skippedLines++ });
+  const corpus = await openCorpus(job.input, {
+    ids: job.ids,
+    textField: job.textField,
+    range: { start: job.start, end: job.end, firstLine: job.firstLine },
+    skipInvalid: job.skipInvalid,
+    onSkip: () => skippedLines++,
+  });
   const skip = new Set(job.skipLines);
   // Within the shard the last line of an id wins too.
   const docs = new Map<string, IndexDocument>();
@@ -26,8 +37,25 @@ export async function processShard(t: Tessera, store: LanceDbStore, job: ShardJo
     { onProgress: (p) => onProgress(p.done) },
   );
   const encodeMs = performance.now() - t0;
-  const records = list.map((d, i): StoreRecord => ({ id: d.id, vectors: rows[i]!, source: job.input, seq: d.seq!, ...(job.keepText ? { text: d.text } : {}), ...(d.metadata ? { metadata: d.metadata } : {}) }));
+  const records = list.map(
+    (d, i): StoreRecord => ({
+      id: d.id,
+      vectors: rows[i]!,
+      source: job.input,
+      seq: d.seq!,
+      ...(job.keepText ? { text: d.text } : {}),
+      ...(d.metadata ? { metadata: d.metadata } : {}),
+    }),
+  );
   const t1 = performance.now();
   if (records.length) await store.upsert(records, { keepLater: true });
-  return { written: records.length, tokens: rows.reduce((s, r) => s + r.tokens, 0), skippedLines, encodeMs, writeMs: performance.now() - t1, device: t.device, worker: `${hostname()}:${process.pid}` };
+  return {
+    written: records.length,
+    tokens: rows.reduce((s, r) => s + r.tokens, 0),
+    skippedLines,
+    encodeMs,
+    writeMs: performance.now() - t1,
+    device: t.device,
+    worker: `${hostname()}:${process.pid}`,
+  };
 }

@@ -31,10 +31,16 @@ export async function startTestRedis(): Promise<TestRedis> {
     return { url: process.env.REDIS_URL, stop: async () => {} };
   }
   if (spawnSync('redis-server', ['--version']).status !== 0)
-    throw new Error('the queue tests need Redis: install redis-server (Debian: apt-get install redis-server; scripts/setup.sh does it as root) or set REDIS_URL to a running one');
+    throw new Error(
+      'the queue tests need Redis: install redis-server (Debian: apt-get install redis-server; scripts/setup.sh does it as root) or set REDIS_URL to a running one',
+    );
   const port = await free();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {

@@ -76,7 +76,15 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
       let m = cache.get(key);
       if (!m) {
         m = (async () => {
-          const t = await Tessera.create({ model: job.model, backend, device, threads: o.threads, dimension: job.dimension, strict: device !== 'cpu', onWarning: () => {} });
+          const t = await Tessera.create({
+            model: job.model,
+            backend,
+            device,
+            threads: o.threads,
+            dimension: job.dimension,
+            strict: device !== 'cpu',
+            onWarning: () => {},
+          });
           o.onEvent?.({ type: 'model', device, model: job.model, engine: t.engine, budget: t.budgetNote });
           return { t, fingerprint: (await manifestFor(t)).modelFingerprint };
         })();
@@ -89,12 +97,16 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
       o.onEvent?.({ type: 'started', device, shard: job.id! });
       const { t, fingerprint } = await model(job.data);
       // Vectors of another model must never reach the index: no retry fixes that.
-      if (fingerprint !== job.data.fingerprint) throw new UnrecoverableError(`${job.data.model} on this worker is not the model the index was built with (fingerprint ${fingerprint}, the index has ${job.data.fingerprint}): the files differ between machines`);
+      if (fingerprint !== job.data.fingerprint)
+        throw new UnrecoverableError(
+          `${job.data.model} on this worker is not the model the index was built with (fingerprint ${fingerprint}, the index has ${job.data.fingerprint}): the files differ between machines`,
+        );
       try {
         return await processShard(t, await store(job.data.to), job.data, (n) => void job.updateProgress(n));
       } catch (e) {
         // A bad line stays bad however often it is read.
-        if (isTesseraError(e, 'INVALID_INPUT') || isTesseraError(e, 'OUT_OF_MEMORY')) throw new UnrecoverableError(e.message);
+        if (isTesseraError(e, 'INVALID_INPUT') || isTesseraError(e, 'OUT_OF_MEMORY'))
+          throw new UnrecoverableError(e.message);
         throw e;
       }
     };
@@ -119,7 +131,10 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
     });
     w.on('failed', (job, err) => {
       if (!job) return;
-      const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const final =
+        err instanceof UnrecoverableError ||
+        err.name === 'UnrecoverableError' ||
+        job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) void redis.hincrby(runKeyName(job.data.run), 'failed', 1);
       o.onEvent?.({ type: 'failed', device, shard: job.id!, error: err.message, final });
     });
@@ -131,7 +146,8 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
     close: () =>
       (closing ??= (async () => {
         await Promise.all(workers.map((w) => w.close()));
-        for (const cache of models) for (const m of cache.values()) await m.then(({ t }) => t.dispose()).catch(() => {});
+        for (const cache of models)
+          for (const m of cache.values()) await m.then(({ t }) => t.dispose()).catch(() => {});
         for (const s of stores.values()) await s.then((x) => x.close()).catch(() => {});
         redis.disconnect();
       })()),

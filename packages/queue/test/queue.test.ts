@@ -25,13 +25,32 @@ describe('the queue', () => {
   });
 
   it('reads redis:// URLs and refuses others, naming the option', () => {
-    expect(redisOptions('redis://u:p%40ss@10.0.0.5:6380/2')).toMatchObject({ host: '10.0.0.5', port: 6380, username: 'u', password: 'p@ss', db: 2, maxRetriesPerRequest: null });
+    expect(redisOptions('redis://u:p%40ss@10.0.0.5:6380/2')).toMatchObject({
+      host: '10.0.0.5',
+      port: 6380,
+      username: 'u',
+      password: 'p@ss',
+      db: 2,
+      maxRetriesPerRequest: null,
+    });
     expect(() => redisOptions('http://x')).toThrow(/--queue must be a redis:\/\/ or rediss:\/\/ URL/);
     expect(() => redisOptions('nonsense')).toThrow(/--queue must be a redis:\/\/ URL/);
   });
 
   it('gives a run the same key for the same input, index and options, and another for a change', () => {
-    const base = { input: '/c', size: 10, mtimeMs: 1, to: '/i', fingerprint: 'f', dimension: 96, shardSize: 1000, textField: 'text', ids: { field: 'id' } as const, keepText: false, skipInvalid: false };
+    const base = {
+      input: '/c',
+      size: 10,
+      mtimeMs: 1,
+      to: '/i',
+      fingerprint: 'f',
+      dimension: 96,
+      shardSize: 1000,
+      textField: 'text',
+      ids: { field: 'id' } as const,
+      keepText: false,
+      skipInvalid: false,
+    };
     expect(runKey(base)).toBe(runKey({ ...base }));
     expect(runKey(base)).not.toBe(runKey({ ...base, size: 11 }));
     expect(runKey(base)).not.toBe(runKey({ ...base, fingerprint: 'g' }));
@@ -46,6 +65,8 @@ describe('the queue', () => {
     } finally {
       await r.stop();
     }
-    await expect(connectRedis('redis://127.0.0.1:1', 500)).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    await expect(connectRedis('redis://127.0.0.1:1', 500)).rejects.toThrow(
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
+    );
   });
 });

@@ -30,16 +30,24 @@ export interface TesseraServer {
 /** Builds the server: routes, limits, auth, metrics and dynamic batching over the given models. */
 export async function createServer(options: ServerOptions): Promise<TesseraServer> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  for (const [k, v] of Object.entries(limits)) if (v !== undefined && typeof v === 'number' && !(v >= 0)) throw new Error(`limit ${k} must be a non-negative number (got ${v})`);
+  for (const [k, v] of Object.entries(limits))
+    if (v !== undefined && typeof v === 'number' && !(v >= 0))
+      throw new Error(`limit ${k} must be a non-negative number (got ${v})`);
   const metrics = new ServerMetrics();
   if (!options.models?.length) throw new Error('createServer needs at least one model');
   const devices = options.models.flatMap((m) => ('tessera' in m ? m.tessera : m).devices);
   const threads = options.formatThreads ?? defaultFormatThreads(devices, availableParallelism());
-  if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`formatThreads must be a non-negative integer (got ${threads})`);
+  if (!(Number.isInteger(threads) && threads >= 0))
+    throw new Error(`formatThreads must be a non-negative integer (got ${threads})`);
   const pool = threads > 0 ? new FormatPool(threads) : undefined;
   const service = new Service(options, limits, metrics, pool);
   // Fastify parses and validates bodies (with their size limited before parsing); no hand-written HTTP.
-  const app = Fastify({ logger: false, bodyLimit: limits.payloadLimit, ajv: { customOptions: { allErrors: false, coerceTypes: false } }, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.payloadLimit,
+    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    forceCloseConnections: 'idle',
+  });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
 
   const check = options.apiKey ? bearerCheck(options.apiKey) : undefined;
@@ -52,7 +60,12 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
     }
     if (QUEUED.has(path)) {
       // Past the limit: 429 at once, before the body is even read (never a timeout).
-      if (service.inFlight >= limits.maxConcurrentRequests) throw new HttpError(429, 'overloaded', `the server has ${service.inFlight} requests in flight, its limit (max-concurrent-requests); retry later`);
+      if (service.inFlight >= limits.maxConcurrentRequests)
+        throw new HttpError(
+          429,
+          'overloaded',
+          `the server has ${service.inFlight} requests in flight, its limit (max-concurrent-requests); retry later`,
+        );
       service.inFlight++;
       metrics.inFlight.inc();
       // 'close' comes for answered and for abandoned requests alike.
@@ -69,7 +82,10 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
-    metrics.requestDuration.observe({ route, status: String(reply.statusCode) }, (performance.now() - ((req as { startedAt?: number }).startedAt ?? performance.now())) / 1000);
+    metrics.requestDuration.observe(
+      { route, status: String(reply.statusCode) },
+      (performance.now() - ((req as { startedAt?: number }).startedAt ?? performance.now())) / 1000,
+    );
   });
   app.setErrorHandler((e, req, reply) => {
     if (e instanceof CancelledError) {
@@ -77,14 +93,27 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
       return reply.code(499).send({ error: e.message, error_type: 'cancelled' });
     }
     let h = toHttpError(e);
-    if ((e as { validation?: unknown }).validation) h = new HttpError(422, 'validation', `invalid request: ${(e as Error).message.replace(/^body\//, '')}`);
+    if ((e as { validation?: unknown }).validation)
+      h = new HttpError(422, 'validation', `invalid request: ${(e as Error).message.replace(/^body\//, '')}`);
     metrics.failures.inc({ kind: h.type });
     const path = req.routeOptions.url ?? '';
     // OpenAI's clients read error.message; TEI's and Jina's read error as a string.
-    const body = path.startsWith('/v1/embeddings') ? { error: { message: h.message, type: h.type === 'validation' ? 'invalid_request_error' : h.type, param: h.param ?? null, code: h.status === 404 ? 'model_not_found' : null }, error_type: h.type } : { error: h.message, error_type: h.type };
+    const body = path.startsWith('/v1/embeddings')
+      ? {
+          error: {
+            message: h.message,
+            type: h.type === 'validation' ? 'invalid_request_error' : h.type,
+            param: h.param ?? null,
+            code: h.status === 404 ? 'model_not_found' : null,
+          },
+          error_type: h.type,
+        }
+      : { error: h.message, error_type: h.type };
     return reply.code(h.status).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}`, error_type: 'not_found' }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url}`, error_type: 'not_found' }),
+  );
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/info', async () => ({
@@ -139,7 +168,10 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
         });
         // Connections that fall idle after close() began are closed as they do; once every accepted
         // request is answered, whatever is left (a connection its client abandoned) is cut.
-        const sweep = setInterval(() => (service.inFlight === 0 ? app.server.closeAllConnections?.() : app.server.closeIdleConnections?.()), 50);
+        const sweep = setInterval(
+          () => (service.inFlight === 0 ? app.server.closeAllConnections?.() : app.server.closeIdleConnections?.()),
+          50,
+        );
         await Promise.race([app.close(), timeout]);
         clearTimeout(timer);
         clearInterval(sweep);

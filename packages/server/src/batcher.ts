@@ -1,4 +1,11 @@
-import { planBatches, type BatchStats, type DenseEmbedding, type PlannedItem, type Tessera, type TokenEmbeddings } from '@tessera/core';
+import {
+  planBatches,
+  type BatchStats,
+  type DenseEmbedding,
+  type PlannedItem,
+  type Tessera,
+  type TokenEmbeddings,
+} from '@tessera/core';
 import type { ServerMetrics } from './metrics.js';
 
 export type Result = TokenEmbeddings | DenseEmbedding;
@@ -62,7 +69,18 @@ export class Batcher {
       resolve = res;
       reject = rej;
     });
-    const job: JobState = { results: new Array<Result>(items.length), cancelled: false, queueMs: 0, inferenceMs: 0, remaining: items.length, enqueuedAt: performance.now(), started: false, resolve, reject, positions: new Map() };
+    const job: JobState = {
+      results: new Array<Result>(items.length),
+      cancelled: false,
+      queueMs: 0,
+      inferenceMs: 0,
+      remaining: items.length,
+      enqueuedAt: performance.now(),
+      started: false,
+      resolve,
+      reject,
+      positions: new Map(),
+    };
     if (!items.length) {
       resolve(job);
       return { job, done };
@@ -112,7 +130,10 @@ export class Batcher {
         if (!live.length) return undefined;
         // The model's budget is read each round: an out-of-memory error may have shrunk it.
         const maxTokens = Math.min(this.c.maxBatchTokens, this.c.tessera.batchLimits.maxTokens);
-        this.round = planBatches(live.map((p) => p.item), { maxBatchSize: this.c.maxBatchSize, maxTokens, sortByLength: true, maxPaddingShare: this.c.maxPaddingShare });
+        this.round = planBatches(
+          live.map((p) => p.item),
+          { maxBatchSize: this.c.maxBatchSize, maxTokens, sortByLength: true, maxPaddingShare: this.c.maxPaddingShare },
+        );
       }
       const batch: PlannedItem[] = [];
       for (const it of this.round.shift()!) {
@@ -165,7 +186,11 @@ export class Batcher {
       for (;;) {
         try {
           this.lastBatch = [];
-          await this.c.tessera.encodeBatches(this.next, this.c.kind, this.onResult, { dimension: this.c.dimension, normalize: this.c.normalize, onBatch: this.onBatch });
+          await this.c.tessera.encodeBatches(this.next, this.c.kind, this.onResult, {
+            dimension: this.c.dimension,
+            normalize: this.c.normalize,
+            onBatch: this.onBatch,
+          });
           return;
         } catch (e) {
           // The batch that failed takes its requests down and the rest of the queue goes on; an

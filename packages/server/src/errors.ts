@@ -33,8 +33,14 @@ export function toHttpError(e: unknown): HttpError {
     }
   }
   const fastify = e as { statusCode?: number; code?: string; validation?: unknown; message?: string };
-  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'payload', `request body is larger than the ${fastify.message?.match(/\d+/)?.[0] ?? ''} byte limit`.replace('  ', ' '));
+  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new HttpError(
+      413,
+      'payload',
+      `request body is larger than the ${fastify.message?.match(/\d+/)?.[0] ?? ''} byte limit`.replace('  ', ' '),
+    );
   if (fastify.validation) return new HttpError(422, 'validation', String(fastify.message));
-  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) return new HttpError(fastify.statusCode, 'validation', String(fastify.message));
+  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500)
+    return new HttpError(fastify.statusCode, 'validation', String(fastify.message));
   return new HttpError(500, 'backend', `internal error: ${(e as Error)?.message ?? String(e)}`);
 }

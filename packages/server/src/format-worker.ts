@@ -8,7 +8,9 @@ import { jsonBody, jsonFloatArrays } from './json-body.js';
 
 export type FormatRequest = { id: number; body: unknown } | { id: number; rows: Float32Array; lengths: Int32Array };
 
-export type FormatReply = { id: number; bytes: ArrayBuffer; length: number; ends?: Int32Array } | { id: number; error: string };
+export type FormatReply =
+  | { id: number; bytes: ArrayBuffer; length: number; ends?: Int32Array }
+  | { id: number; error: string };
 
 function unpack(packed: Float32Array, lengths: Int32Array): Float32Array[] {
   let at = 0;

@@ -26,7 +26,8 @@ export function jsonFloatArrays(rows: readonly Float32Array[]): { bytes: Buffer;
 /** The Float32Arrays in a value, in the order JSON writes them. */
 export function floatArrays(v: unknown, out: Float32Array[] = []): Float32Array[] {
   if (v instanceof Float32Array) out.push(v);
-  else if (v !== null && typeof v === 'object') for (const x of Array.isArray(v) ? v : Object.values(v)) floatArrays(x, out);
+  else if (v !== null && typeof v === 'object')
+    for (const x of Array.isArray(v) ? v : Object.values(v)) floatArrays(x, out);
   return out;
 }
 
@@ -81,7 +82,8 @@ class JsonWriter {
 
   value(v: unknown): void {
     if (v instanceof Float32Array) return this.floats(v);
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') return this.value((v as { toJSON: () => unknown }).toJSON());
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+      return this.value((v as { toJSON: () => unknown }).toJSON());
     if (Array.isArray(v)) {
       this.byte(91);
       v.forEach((x, i) => {

@@ -54,21 +54,40 @@ export class Service {
   model(name: string | undefined): ServedModel {
     if (name === undefined || name === '') return this.models[0]!;
     const m = this.models.find((x) => x.name === name);
-    if (!m) throw new HttpError(404, 'not_found', `model "${name}" is not served here; served: ${this.models.map((x) => x.name).join(', ')}`, 'model');
+    if (!m)
+      throw new HttpError(
+        404,
+        'not_found',
+        `model "${name}" is not served here; served: ${this.models.map((x) => x.name).join(', ')}`,
+        'model',
+      );
     return m;
   }
 
   /** The batch budget a model's queues use: within the server's limits, the model's own. */
   budget(m: ServedModel): { maxBatchTokens: number; maxBatchSize: number; maxPaddingShare: number | undefined } {
     const own = m.tessera.batchLimits;
-    return { maxBatchTokens: Math.min(this.limits.maxBatchTokens, own.maxTokens), maxBatchSize: this.limits.maxBatchSize ?? own.maxBatchSize, maxPaddingShare: own.maxPaddingShare };
+    return {
+      maxBatchTokens: Math.min(this.limits.maxBatchTokens, own.maxTokens),
+      maxBatchSize: this.limits.maxBatchSize ?? own.maxBatchSize,
+      maxPaddingShare: own.maxPaddingShare,
+    };
   }
 
   private batcher(m: ServedModel, kind: Kind, dimension: number | undefined, normalize: boolean): Batcher {
     const key = `${m.name}\u0000${kind}\u0000${dimension ?? ''}\u0000${normalize}`;
     let b = this.batchers.get(key);
     if (!b) {
-      b = new Batcher({ tessera: m.tessera, model: m.name, kind, dimension, normalize, ...this.budget(m), waitMs: this.limits.batchWaitMs, metrics: this.metrics });
+      b = new Batcher({
+        tessera: m.tessera,
+        model: m.name,
+        kind,
+        dimension,
+        normalize,
+        ...this.budget(m),
+        waitMs: this.limits.batchWaitMs,
+        metrics: this.metrics,
+      });
       this.batchers.set(key, b);
     }
     return b;
@@ -102,17 +121,30 @@ export class Service {
     });
   }
 
-
-
   /** Validates, tokenizes, queues and waits; sets the timing headers. */
-  async encode<T extends TokenEmbeddings | DenseEmbedding>(req: FastifyRequest, reply: FastifyReply, r: EncodeRequest): Promise<EncodeOutcome<T>> {
+  async encode<T extends TokenEmbeddings | DenseEmbedding>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    r: EncodeRequest,
+  ): Promise<EncodeOutcome<T>> {
     const started = performance.now();
     const m = this.model(r.model);
     const t: Tessera = m.tessera;
-    if (r.kind === 'dense' && t.kind !== 'dense') throw badRequest(`model "${m.name}" is a ColBERT (multi-vector) model: use /v1/multi-vector, /embed_all, or return_multivector: true`, 'model');
-    if (r.kind !== 'dense' && t.kind === 'dense') throw badRequest(`model "${m.name}" is a dense (single-vector) model: use /v1/embeddings or /embed`, 'model');
+    if (r.kind === 'dense' && t.kind !== 'dense')
+      throw badRequest(
+        `model "${m.name}" is a ColBERT (multi-vector) model: use /v1/multi-vector, /embed_all, or return_multivector: true`,
+        'model',
+      );
+    if (r.kind !== 'dense' && t.kind === 'dense')
+      throw badRequest(`model "${m.name}" is a dense (single-vector) model: use /v1/embeddings or /embed`, 'model');
     if (!r.inputs.length) throw validation(`${r.field} must not be empty`, r.field);
-    if (r.inputs.length > this.limits.maxClientBatchSize) throw new HttpError(413, 'validation', `${r.field} has ${r.inputs.length} inputs; at most ${this.limits.maxClientBatchSize} per request (max-client-batch-size)`, r.field);
+    if (r.inputs.length > this.limits.maxClientBatchSize)
+      throw new HttpError(
+        413,
+        'validation',
+        `${r.field} has ${r.inputs.length} inputs; at most ${this.limits.maxClientBatchSize} per request (max-client-batch-size)`,
+        r.field,
+      );
     r.inputs.forEach((x, i) => {
       if (typeof x !== 'string') throw validation(`${r.field}[${i}] must be a string`, `${r.field}[${i}]`);
     });
@@ -121,7 +153,11 @@ export class Service {
     const items = await t.prepare(r.inputs, r.kind);
     if (!this.limits.autoTruncate) {
       const long = items.findIndex((it) => it.truncated);
-      if (long >= 0) throw validation(`${r.field}[${long}] is longer than the model's ${r.kind === 'query' ? 'query' : 'input'} limit and auto-truncate is off`, `${r.field}[${long}]`);
+      if (long >= 0)
+        throw validation(
+          `${r.field}[${long}] is longer than the model's ${r.kind === 'query' ? 'query' : 'input'} limit and auto-truncate is off`,
+          `${r.field}[${long}]`,
+        );
     }
     const batcher = this.batcher(m, r.kind, r.dimension, !!r.normalize);
     const { job, done } = batcher.submit(items);

@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import { maxDiff, post, serveFixture } from './helpers.js';
 
-const WORDS = 'late interaction keeps one vector per token and scores every query token against its best document token with maxsim'.split(' ');
+const WORDS =
+  'late interaction keeps one vector per token and scores every query token against its best document token with maxsim'.split(
+    ' ',
+  );
 /** Client k's texts: 1-4 texts of 0-60 words, different for every client. */
 function textsOf(k: number): string[] {
-  return Array.from({ length: 1 + (k % 4) }, (_, j) => Array.from({ length: (k * 7 + j * 13) % 61 }, (_, w) => WORDS[(k + j + w) % WORDS.length]).join(' '));
+  return Array.from({ length: 1 + (k % 4) }, (_, j) =>
+    Array.from({ length: (k * 7 + j * 13) % 61 }, (_, w) => WORDS[(k + j + w) % WORDS.length]).join(' '),
+  );
 }
 
 for (const [layout, dir, formatThreads] of [
@@ -18,8 +23,14 @@ for (const [layout, dir, formatThreads] of [
 
     it('each get exactly what a direct call returns for their inputs, in their order', async () => {
       const { t, base } = served;
-      const clients = Array.from({ length: 64 }, (_, k) => ({ k, texts: textsOf(k), role: k % 3 === 0 ? ('query' as const) : ('document' as const) }));
-      const answers = await Promise.all(clients.map((c) => post(base, '/v1/multi-vector', { input: c.texts, input_type: c.role })));
+      const clients = Array.from({ length: 64 }, (_, k) => ({
+        k,
+        texts: textsOf(k),
+        role: k % 3 === 0 ? ('query' as const) : ('document' as const),
+      }));
+      const answers = await Promise.all(
+        clients.map((c) => post(base, '/v1/multi-vector', { input: c.texts, input_type: c.role })),
+      );
       for (const c of clients) {
         const a = answers[c.k]!;
         expect(a.status).toBe(200);
@@ -50,13 +61,16 @@ describe('a lone request on a server with formatting threads', () => {
 
   it('has its rows written on all the threads at once, and gets the direct rows (to 1e-6)', async () => {
     const { t, base } = served;
-    const texts = Array.from({ length: 6 }, (_, k) => Array.from({ length: 60 }, (_, w) => WORDS[(k + w) % WORDS.length]).join(' '));
+    const texts = Array.from({ length: 6 }, (_, k) =>
+      Array.from({ length: 60 }, (_, w) => WORDS[(k + w) % WORDS.length]).join(' '),
+    );
     const direct = await t.encodeDocuments(texts);
     expect(direct.reduce((s, d) => s + d.data.length, 0)).toBeGreaterThan(2048);
     for (const path of ['/v1/multi-vector', '/embed_all'] as const) {
       const a = await post(base, path, path === '/embed_all' ? { inputs: texts } : { input: texts });
       expect(a.status).toBe(200);
-      const rows: number[][][] = path === '/embed_all' ? a.body : a.body.data.map((d: { embeddings: number[][] }) => d.embeddings);
+      const rows: number[][][] =
+        path === '/embed_all' ? a.body : a.body.data.map((d: { embeddings: number[][] }) => d.embeddings);
       rows.forEach((r, i) => {
         expect(r.length).toBe(direct[i]!.rows);
         expect(maxDiff(r.flat(), direct[i]!.data)).toBeLessThanOrEqual(1e-6);

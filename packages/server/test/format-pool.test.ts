@@ -5,7 +5,10 @@ import { floatArrays, jsonBody } from '../src/json-body.js';
 import { defaultFormatThreads } from '../src/options.js';
 
 const floatRows = fc.array(fc.float32Array({ minLength: 0, maxLength: 64 }), { maxLength: 6 });
-const body = fc.record({ model: fc.string(), data: fc.array(fc.record({ index: fc.nat(), embeddings: floatRows, extra: fc.jsonValue() }), { maxLength: 4 }) });
+const body = fc.record({
+  model: fc.string(),
+  data: fc.array(fc.record({ index: fc.nat(), embeddings: floatRows, extra: fc.jsonValue() }), { maxLength: 4 }),
+});
 
 describe('FormatPool', () => {
   const pool = new FormatPool(3);
@@ -25,16 +28,20 @@ describe('FormatPool', () => {
 
   it('replaces a thread that died: its bodies fail, the others and the next are written', async () => {
     const threads = (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
-    const big = { rows: Array.from({ length: 200 }, (_, r) => Float32Array.from({ length: 96 }, (_, i) => Math.sin(r + i))) };
-    const inFlight = Array.from({ length: 6 }, () => pool.format(big).then(
-      (b) => b.equals(jsonBody(big)),
-      (e: Error) => e.message,
-    ));
+    const big = {
+      rows: Array.from({ length: 200 }, (_, r) => Float32Array.from({ length: 96 }, (_, i) => Math.sin(r + i))),
+    };
+    const inFlight = Array.from({ length: 6 }, () =>
+      pool.format(big).then(
+        (b) => b.equals(jsonBody(big)),
+        (e: Error) => e.message,
+      ),
+    );
     await threads[0]!.worker.terminate();
     const outcomes = await Promise.all(inFlight);
     for (const o of outcomes) expect(o === true || /a formatting thread exited/.test(String(o)), String(o)).toBe(true);
     expect(outcomes).toContain(true);
-    expect(outcomes.filter((o) => o !== true).length, "the bodies on the thread that died").toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o !== true).length, 'the bodies on the thread that died').toBeGreaterThan(0);
     const again = await Promise.all(Array.from({ length: 6 }, () => pool.format(big)));
     for (const b of again) expect(b.equals(jsonBody(big))).toBe(true);
   });
@@ -74,9 +81,15 @@ describe('FormatPool.formatRows', () => {
   });
 
   it('gives every thread and the caller a share of a big body', async () => {
-    const rows = Array.from({ length: 90 }, (_, r) => Float32Array.from({ length: 96 }, (_, i) => Math.cos(r * 96 + i) / 5));
+    const rows = Array.from({ length: 90 }, (_, r) =>
+      Float32Array.from({ length: 96 }, (_, i) => Math.cos(r * 96 + i) / 5),
+    );
     const sent: number[] = [];
-    const threads = (pool as unknown as { threads: Array<{ worker: { postMessage(m: { lengths?: Int32Array }, transfer: ArrayBuffer[]): void } }> }).threads;
+    const threads = (
+      pool as unknown as {
+        threads: Array<{ worker: { postMessage(m: { lengths?: Int32Array }, transfer: ArrayBuffer[]): void } }>;
+      }
+    ).threads;
     for (const t of threads) {
       const post = t.worker.postMessage.bind(t.worker);
       t.worker.postMessage = (m, transfer) => {

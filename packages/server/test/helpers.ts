@@ -35,8 +35,17 @@ export function open(model: string, backend: Backend | string = 'onnx'): Promise
   return Tessera.create({ model, backend, device: 'cpu', threads: 1 });
 }
 
-export async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   let parsed: unknown = text;
   try {
@@ -58,7 +67,10 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Opens a fixture and serves it (named `name` when given) for the tests of the enclosing
  * describe; the fields are filled before its first test, and both are closed after its last.
  */
-export function serveFixture(dir: string, options: Omit<ServerOptions, 'models'> & { name?: string } = {}): { t: Tessera; server: TesseraServer; base: string } {
+export function serveFixture(
+  dir: string,
+  options: Omit<ServerOptions, 'models'> & { name?: string } = {},
+): { t: Tessera; server: TesseraServer; base: string } {
   const served = {} as { t: Tessera; server: TesseraServer; base: string };
   const { name, ...serverOptions } = options;
   beforeAll(async () => {

@@ -52,12 +52,21 @@ describe('float32 rows as JSON', () => {
 
   it('writes everything else exactly as JSON.stringify does', () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => text(v) === JSON.stringify(v)));
-    const v = { a: undefined, b: [undefined, () => 1, 'x"\u2028\u0000é😀'], c: { d: null, e: NaN, f: -0 }, g: true, h: new Date(0), i: { toJSON: () => [1, 'two'] } };
+    const v = {
+      a: undefined,
+      b: [undefined, () => 1, 'x"\u2028\u0000é😀'],
+      c: { d: null, e: NaN, f: -0 },
+      g: true,
+      h: new Date(0),
+      i: { toJSON: () => [1, 'two'] },
+    };
     expect(text(v)).toBe(JSON.stringify(v));
   });
 
   it('puts rows of any length at their place in the document, growing its buffer', () => {
-    const rows = Array.from({ length: 300 }, (_, r) => Float32Array.from({ length: 96 }, (_, i) => Math.sin(r * 96 + i) / 7));
+    const rows = Array.from({ length: 300 }, (_, r) =>
+      Float32Array.from({ length: 96 }, (_, i) => Math.sin(r * 96 + i) / 7),
+    );
     const body = { model: 'm', data: [{ index: 0, embeddings: rows }], usage: { total_tokens: 300 } };
     const parsed = JSON.parse(text(body));
     expect(parsed.model).toBe('m');

@@ -4,7 +4,10 @@ import { createServer } from '../src/index.js';
 import { open, post, serveFixture, testBackend } from './helpers.js';
 
 describe('errors, with the status and the field', () => {
-  const served = serveFixture(fixtures.pylate, { name: 'colbert', limits: { maxClientBatchSize: 4, payloadLimit: 4096, autoTruncate: false } });
+  const served = serveFixture(fixtures.pylate, {
+    name: 'colbert',
+    limits: { maxClientBatchSize: 4, payloadLimit: 4096, autoTruncate: false },
+  });
 
   it('422 for a body that does not fit the schema, naming the field', async () => {
     const { base } = served;
@@ -85,7 +88,12 @@ describe('under load and failure', () => {
     state.delayMs = 300;
     try {
       const started = performance.now();
-      const calls = Array.from({ length: 6 }, (_, i) => post(base, '/v1/multi-vector', { input: `text number ${i}` }).then((r) => ({ ...r, ms: performance.now() - started })));
+      const calls = Array.from({ length: 6 }, (_, i) =>
+        post(base, '/v1/multi-vector', { input: `text number ${i}` }).then((r) => ({
+          ...r,
+          ms: performance.now() - started,
+        })),
+      );
       await new Promise((r) => setTimeout(r, 50));
       const health = await fetch(`${base}/health`);
       expect(health.status).toBe(200);
@@ -94,7 +102,8 @@ describe('under load and failure', () => {
       const served = done.filter((r) => r.status === 200);
       expect(refused.length).toBe(4);
       expect(served.length).toBe(2);
-      for (const r of refused) expect(r.body).toEqual({ error: expect.stringMatching(/max-concurrent-requests/), error_type: 'overloaded' });
+      for (const r of refused)
+        expect(r.body).toEqual({ error: expect.stringMatching(/max-concurrent-requests/), error_type: 'overloaded' });
       // Refused at once: before any accepted request finished.
       expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(Math.min(...served.map((r) => r.ms)));
     } finally {
@@ -117,7 +126,11 @@ describe('under load and failure', () => {
       expect(JSON.stringify(bad.body)).not.toMatch(/\n\s+at /);
       const good = await post(base, '/v1/multi-vector', { input: 'two' });
       expect(good.status).toBe(200);
-      expect((await fetch(`${base}/metrics`).then((r) => r.text())).match(/tessera_failures_total\{kind="backend"\} (\d+)/)?.[1]).toBe('1');
+      expect(
+        (await fetch(`${base}/metrics`).then((r) => r.text())).match(
+          /tessera_failures_total\{kind="backend"\} (\d+)/,
+        )?.[1],
+      ).toBe('1');
     } finally {
       await server.close();
       await t.dispose();
@@ -137,9 +150,17 @@ describe('under load and failure', () => {
       };
       await until(() => state.batches.length === 1);
       const gone = new AbortController();
-      const abandoned = fetch(`${base}/v1/multi-vector`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'zebra zebra zebra' }), signal: gone.signal }).catch((e: Error) => e);
+      const abandoned = fetch(`${base}/v1/multi-vector`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: 'zebra zebra zebra' }),
+        signal: gone.signal,
+      }).catch((e: Error) => e);
       // Queued behind the busy engine (the queue counts waiting texts, not the running batch), then abandoned.
-      await until(async () => ((await server.metrics.queueSize.get()).values.find((v) => v.labels.role === 'document')?.value ?? 0) === 1);
+      await until(
+        async () =>
+          ((await server.metrics.queueSize.get()).values.find((v) => v.labels.role === 'document')?.value ?? 0) === 1,
+      );
       gone.abort();
       await abandoned;
       expect((await first).status).toBe(200);
@@ -165,9 +186,12 @@ describe('under load and failure', () => {
     const inputs = [['a', 'b', 'c'], ['a longer text with more words'], ['x', 'y']];
     const calls = inputs.map((input) => post(base, '/v1/multi-vector', { input }));
     // Close once all three are accepted (a slow machine may take longer than any fixed wait).
-    while ((await server.metrics.inFlight.get()).values[0]?.value !== inputs.length) await new Promise((r) => setTimeout(r, 5));
+    while ((await server.metrics.inFlight.get()).values[0]?.value !== inputs.length)
+      await new Promise((r) => setTimeout(r, 5));
     const closing = server.close();
-    const late = await fetch(`${base}/health`).then((r) => r.status).catch(() => 'refused');
+    const late = await fetch(`${base}/health`)
+      .then((r) => r.status)
+      .catch(() => 'refused');
     expect(late === 503 || late === 'refused').toBe(true);
     const done = await Promise.all(calls);
     done.forEach((r, i) => {

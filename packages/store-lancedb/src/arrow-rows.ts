@@ -5,7 +5,20 @@ import type { RowMatrix, StoreRecord } from '@tessera/core';
 
 // LanceDB requires apache-arrow's CommonJS build and checks tables with instanceof; an ESM import
 // would load the other build, whose tables it does not recognize. So: the same build it uses.
-const { Field, FixedSizeList, Float32, List: ListType, RecordBatch, Schema: SchemaType, Struct, Table: TableType, Uint32, Utf8, makeData, vectorFromArray } = createRequire(import.meta.url)('apache-arrow') as typeof Arrow;
+const {
+  Field,
+  FixedSizeList,
+  Float32,
+  List: ListType,
+  RecordBatch,
+  Schema: SchemaType,
+  Struct,
+  Table: TableType,
+  Uint32,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} = createRequire(import.meta.url)('apache-arrow') as typeof Arrow;
 
 /**
  * The table's columns. Token vectors are List<FixedSizeList<Float32, dim>>: the multivector
@@ -42,13 +55,24 @@ export function recordsToTable(records: readonly StoreRecord[], dim: number): Ta
   const rowType = (vectorsField.type as List).children[0]!.type as Arrow.FixedSizeList;
   const values = makeData({ type: new Float32(), length: floats.length, nullCount: 0, data: floats });
   const rows = makeData({ type: rowType, length: total, nullCount: 0, child: values });
-  const vectors = makeData({ type: vectorsField.type as List, length: records.length, nullCount: 0, valueOffsets: offsets, child: rows });
+  const vectors = makeData({
+    type: vectorsField.type as List,
+    length: records.length,
+    nullCount: 0,
+    valueOffsets: offsets,
+    child: rows,
+  });
   const column = (values: Array<string | null>) => vectorFromArray(values, new Utf8()).data[0]!;
   const children: Data[] = [
     column(records.map((r) => r.id)),
     vectors,
     column(records.map((r) => r.source)),
-    makeData({ type: new Uint32(), length: records.length, nullCount: 0, data: Uint32Array.from(records.map((r) => r.seq)) }),
+    makeData({
+      type: new Uint32(),
+      length: records.length,
+      nullCount: 0,
+      data: Uint32Array.from(records.map((r) => r.seq)),
+    }),
     column(records.map((r) => r.text ?? null)),
     column(records.map((r) => (r.metadata ? JSON.stringify(r.metadata) : null))),
   ];

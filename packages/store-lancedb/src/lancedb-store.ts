@@ -2,7 +2,21 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { TesseraError, checkRecord, maxSimMany, storeError, topK, type IndexManifest, type RowMatrix, type Store, type StoredEntry, type StoreHit, type StoreRecord, type StoreSearchOptions, type UpsertOptions } from '@tessera/core';
+import {
+  TesseraError,
+  checkRecord,
+  maxSimMany,
+  storeError,
+  topK,
+  type IndexManifest,
+  type RowMatrix,
+  type Store,
+  type StoredEntry,
+  type StoreHit,
+  type StoreRecord,
+  type StoreSearchOptions,
+  type UpsertOptions,
+} from '@tessera/core';
 import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
@@ -24,7 +38,12 @@ async function openCommitted(db: lancedb.Connection, location: string): Promise<
     } catch (e) {
       const notYet = /not found/i.test(String((e as Error)?.message ?? e));
       if (!notYet || Date.now() - started > CREATION_WAIT_MS)
-        throw new TesseraError('STORE_FAILED', `${location}: the "${TABLE}" table is listed but cannot be opened${notYet ? ` after ${CREATION_WAIT_MS / 1000} s (a writer that was creating it may have stopped; the folder needs repair or removal)` : ''}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { location }, { cause: e });
+        throw new TesseraError(
+          'STORE_FAILED',
+          `${location}: the "${TABLE}" table is listed but cannot be opened${notYet ? ` after ${CREATION_WAIT_MS / 1000} s (a writer that was creating it may have stopped; the folder needs repair or removal)` : ''}: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+          { location },
+          { cause: e },
+        );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -72,11 +91,16 @@ export class LanceDbStore implements Store {
     const abs = resolve(dir);
     const store = new LanceDbStore(abs);
     if (!existsSync(abs)) return store;
-    if (!statSync(abs).isDirectory()) throw new TesseraError('NOT_AN_INDEX', `${abs} is a file, not an index folder`, { location: abs });
+    if (!statSync(abs).isDirectory())
+      throw new TesseraError('NOT_AN_INDEX', `${abs} is a file, not an index folder`, { location: abs });
     // LanceDB's own namespace folder may be there alone (a connection was opened); anything else needs the manifest.
     const entries = readdirSync(abs).filter((f) => f !== '__manifest');
     if (entries.length && !entries.includes(MANIFEST_FILE))
-      throw new TesseraError('NOT_AN_INDEX', `${abs} is not a Tessera index (it has files but no ${MANIFEST_FILE}); give a new or empty folder`, { location: abs });
+      throw new TesseraError(
+        'NOT_AN_INDEX',
+        `${abs} is not a Tessera index (it has files but no ${MANIFEST_FILE}); give a new or empty folder`,
+        { location: abs },
+      );
     if (!entries.length) return store;
     const db = await store.connection();
     if ((await db.tableNames()).includes(TABLE)) store.table = await openCommitted(db, abs);
@@ -98,7 +122,8 @@ export class LanceDbStore implements Store {
   }
 
   private live(): void {
-    if (this.closed) throw new TesseraError('DISPOSED', `the index at ${this.location} was closed`, { location: this.location });
+    if (this.closed)
+      throw new TesseraError('DISPOSED', `the index at ${this.location} was closed`, { location: this.location });
   }
 
   async readManifest(): Promise<IndexManifest | undefined> {
@@ -113,7 +138,11 @@ export class LanceDbStore implements Store {
     try {
       return JSON.parse(text) as IndexManifest;
     } catch {
-      throw new TesseraError('NOT_AN_INDEX', `${join(this.location, MANIFEST_FILE)} is not valid JSON; the index is damaged`, { location: this.location });
+      throw new TesseraError(
+        'NOT_AN_INDEX',
+        `${join(this.location, MANIFEST_FILE)} is not valid JSON; the index is damaged`,
+        { location: this.location },
+      );
     }
   }
 
@@ -141,7 +170,11 @@ export class LanceDbStore implements Store {
         let n = 0;
         for (let c = 0; c < d; c++) n += data[row * d + c]! ** 2;
         if (!(Math.abs(n - 1) < 1e-3))
-          throw new TesseraError('INVALID_INPUT', `record ${i} (id ${JSON.stringify(r.id)}): row ${row} has length ${Math.sqrt(n).toFixed(4)}; this store holds unit-length rows (LanceDB searches multivectors by cosine), so the model must normalize its rows`, { index: i, id: r.id });
+          throw new TesseraError(
+            'INVALID_INPUT',
+            `record ${i} (id ${JSON.stringify(r.id)}): row ${row} has length ${Math.sqrt(n).toFixed(4)}; this store holds unit-length rows (LanceDB searches multivectors by cosine), so the model must normalize its rows`,
+            { index: i, id: r.id },
+          );
       }
     });
     return dim!;
@@ -167,7 +200,9 @@ export class LanceDbStore implements Store {
       if (!this.table) this.table = await this.createOrOpen(dim);
       // One commit: the matched rows are rewritten and the new ones inserted together. keepLater
       // leaves a row of the same source at a later line (its id's last occurrence).
-      const when = options.keepLater ? { where: 'target.source <> source.source OR target.seq <= source.seq' } : undefined;
+      const when = options.keepLater
+        ? { where: 'target.source <> source.source OR target.seq <= source.seq' }
+        : undefined;
       const r = await this.table.mergeInsert('id').whenMatchedUpdateAll(when).whenNotMatchedInsertAll().execute(data);
       return { replaced: r.numUpdatedRows };
     });
@@ -203,7 +238,8 @@ export class LanceDbStore implements Store {
       const ids = batch.getChild('id')!;
       const sources = batch.getChild('source')!;
       const seqs = batch.getChild('seq')!;
-      for (let i = 0; i < batch.numRows; i++) yield { id: ids.get(i) as string, source: sources.get(i) as string, seq: Number(seqs.get(i)) };
+      for (let i = 0; i < batch.numRows; i++)
+        yield { id: ids.get(i) as string, source: sources.get(i) as string, seq: Number(seqs.get(i)) };
     }
   }
 
@@ -234,13 +270,17 @@ export class LanceDbStore implements Store {
     for await (const batch of this.table!.query().select(['id', 'vectors'])) {
       const ids = batch.getChild('id')!;
       const scores = maxSimMany(query, columnRows(batch.getChild('vectors')!, query.dim));
-      for (const { index, score } of topK(scores, Math.min(options.limit, scores.length))) best.push({ id: ids.get(index) as string, score });
+      for (const { index, score } of topK(scores, Math.min(options.limit, scores.length)))
+        best.push({ id: ids.get(index) as string, score });
       best.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
       best.length = Math.min(best.length, options.limit);
     }
     if (!best.length) return [];
     const quoted = best.map((b) => `'${b.id.replaceAll("'", "''")}'`).join(', ');
-    const rows = await this.table!.query().where(`id IN (${quoted})`).select(['id', 'vectors', 'text', 'metadata']).toArray();
+    const rows = await this.table!.query()
+      .where(`id IN (${quoted})`)
+      .select(['id', 'vectors', 'text', 'metadata'])
+      .toArray();
     const byId = new Map(rows.map((r) => [r.id as string, r]));
     return best.map((b) => this.hit(byId.get(b.id)!, b.score, query.dim));
   }
@@ -249,7 +289,12 @@ export class LanceDbStore implements Store {
     const { data, dim } = query;
     let q = this.table!.query().nearestTo(data.subarray(0, dim));
     for (let r = 1; r < query.rows; r++) q = q.addQueryVector(data.subarray(r * dim, (r + 1) * dim));
-    q = q.column('vectors').distanceType('cosine').limit(options.limit).nprobes(this.tuning.nprobes ?? 50).refineFactor(this.tuning.refineFactor ?? 200);
+    q = q
+      .column('vectors')
+      .distanceType('cosine')
+      .limit(options.limit)
+      .nprobes(this.tuning.nprobes ?? 50)
+      .refineFactor(this.tuning.refineFactor ?? 200);
     const rows = await q.select(['id', 'vectors', 'text', 'metadata', '_distance']).toArray();
     // LanceDB's multivector distance is 1 - (sum over query rows of the best cosine).
     return rows.map((r) => this.hit(r, 1 - (r._distance as number), dim));
@@ -272,7 +317,12 @@ export class LanceDbStore implements Store {
    */
   async createAnnIndex(options: AnnIndexOptions = {}): Promise<void> {
     this.live();
-    if (!this.table) throw new TesseraError('INVALID_OPTION', `${this.location} is empty; index documents before building an ANN index`, { location: this.location });
+    if (!this.table)
+      throw new TesseraError(
+        'INVALID_OPTION',
+        `${this.location} is empty; index documents before building an ANN index`,
+        { location: this.location },
+      );
     const dim = this.dimension!;
     let tokenRows = 0;
     for await (const batch of this.table.query().select(['vectors'])) {
@@ -283,7 +333,10 @@ export class LanceDbStore implements Store {
     const partitions = options.partitions ?? Math.max(1, Math.min(1024, Math.round(Math.sqrt(tokenRows))));
     const subVectors = options.subVectors ?? Math.max(1, Math.floor(dim / 8));
     try {
-      await this.table.createIndex('vectors', { config: lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions: partitions, numSubVectors: subVectors }), replace: true });
+      await this.table.createIndex('vectors', {
+        config: lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions: partitions, numSubVectors: subVectors }),
+        replace: true,
+      });
     } catch (e) {
       throw storeError(this, 'building the ANN index', e);
     }

@@ -6,12 +6,18 @@ import { maxSim, type RowMatrix, type StoreRecord } from '@tessera/core';
 import { LanceDbStore } from '../src/index.js';
 
 const folder = () => join(mkdtempSync(join(tmpdir(), 'tessera-lancedb-')), 'index');
-const manifest = (dimension: number) => ({ format: 1 as const, model: 'm', modelFingerprint: 'f', dimension, createdAt: '' });
+const manifest = (dimension: number) => ({
+  format: 1 as const,
+  model: 'm',
+  modelFingerprint: 'f',
+  dimension,
+  createdAt: '',
+});
 
 /** Unit rows around a few topics, so that documents cluster as real ones do. */
 function clustered(n: number, dim: number, seed = 1): { docs: StoreRecord[]; centers: Float32Array[] } {
   let s = seed;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const random = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
   const unit = (v: Float32Array) => {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
@@ -20,7 +26,8 @@ function clustered(n: number, dim: number, seed = 1): { docs: StoreRecord[]; cen
   const docs = Array.from({ length: n }, (_, i) => {
     const rows = 8 + (i % 24);
     const data = new Float32Array(rows * dim);
-    for (let r = 0; r < rows; r++) data.set(unit(centers[(i + r * 7) % centers.length]!.map((c) => c + 0.35 * random())), r * dim);
+    for (let r = 0; r < rows; r++)
+      data.set(unit(centers[(i + r * 7) % centers.length]!.map((c) => c + 0.35 * random())), r * dim);
     return { id: `d${i}`, vectors: { rows, dim, data }, source: 's', seq: i };
   });
   return { docs, centers };
@@ -36,7 +43,9 @@ describe('the LanceDB store', () => {
     const created = new Promise<void>((resolve, reject) =>
       setTimeout(() => {
         rmSync(join(dir, 'documents.lance'), { recursive: true });
-        creator.upsert([{ id: 'x', source: 's', seq: 0, vectors: { rows: 1, dim: 4, data: Float32Array.of(1, 0, 0, 0) } }]).then(() => resolve(), reject);
+        creator
+          .upsert([{ id: 'x', source: 's', seq: 0, vectors: { rows: 1, dim: 4, data: Float32Array.of(1, 0, 0, 0) } }])
+          .then(() => resolve(), reject);
       }, 300),
     );
     const second = await LanceDbStore.open(dir);
@@ -50,7 +59,10 @@ describe('the LanceDB store', () => {
     await s.writeManifest(manifest(4));
     await s.close();
     mkdirSync(join(stuck, 'documents.lance'));
-    const e = await LanceDbStore.open(stuck).then(() => undefined, (x: Error & { code?: string }) => x);
+    const e = await LanceDbStore.open(stuck).then(
+      () => undefined,
+      (x: Error & { code?: string }) => x,
+    );
     expect(e?.code).toBe('STORE_FAILED');
     expect(e?.message).toMatch(/"documents" table is listed but cannot be opened after 5 s/);
   }, 30_000);
@@ -63,8 +75,14 @@ describe('the LanceDB store', () => {
       await s.writeManifest(manifest(dim));
       await s.add(docs);
       expect(await s.hasAnnIndex()).toBe(false);
-      const queries: RowMatrix[] = docs.slice(0, 20).map((d) => ({ rows: 6, dim, data: d.vectors.data.slice(0, 6 * dim) }));
-      const ranked = (q: RowMatrix) => docs.map((d) => ({ id: d.id, score: maxSim(q, d.vectors) })).sort((a, b) => b.score - a.score).slice(0, 10);
+      const queries: RowMatrix[] = docs
+        .slice(0, 20)
+        .map((d) => ({ rows: 6, dim, data: d.vectors.data.slice(0, 6 * dim) }));
+      const ranked = (q: RowMatrix) =>
+        docs
+          .map((d) => ({ id: d.id, score: maxSim(q, d.vectors) }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 10);
       const exact = (q: RowMatrix) => ranked(q).map((x) => x.id);
       const byId = new Map(docs.map((d) => [d.id, d]));
       for (const q of queries) {
@@ -103,7 +121,9 @@ describe('the LanceDB store', () => {
   it('refuses rows that are not unit length, naming the record', async () => {
     const s = await LanceDbStore.open(folder());
     await s.writeManifest(manifest(4));
-    await expect(s.add([{ id: 'big', vectors: { rows: 1, dim: 4, data: new Float32Array([1, 1, 1, 1]) }, source: 's', seq: 0 }])).rejects.toThrow(
+    await expect(
+      s.add([{ id: 'big', vectors: { rows: 1, dim: 4, data: new Float32Array([1, 1, 1, 1]) }, source: 's', seq: 0 }]),
+    ).rejects.toThrow(
       /record 0 \(id "big"\): row 0 has length 2\.0000; this store holds unit-length rows .* the model must normalize its rows/,
     );
     expect(await s.count()).toBe(0);

@@ -36,10 +36,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     t = await openModel({ ...values, model });
   } catch (e) {
-    const unreachable = e instanceof TesseraError && (e.code === 'HUB_ERROR' || e.code === 'OFFLINE') && values.model === undefined;
+    const unreachable =
+      e instanceof TesseraError && (e.code === 'HUB_ERROR' || e.code === 'OFFLINE') && values.model === undefined;
     const fallback = unreachable ? await bundledCheckpoint() : undefined;
     if (!fallback) throw e;
-    process.stderr.write(`The Hugging Face hub cannot be reached (${(e as Error).message}).\nRunning on the bundled test checkpoint instead: its weights are random, so the scores only show that the pipeline works.\n\n`);
+    process.stderr.write(
+      `The Hugging Face hub cannot be reached (${(e as Error).message}).\nRunning on the bundled test checkpoint instead: its weights are random, so the scores only show that the pipeline works.\n\n`,
+    );
     t = await openModel({ ...values, model: fallback });
     source = `bundled test checkpoint (${fallback})`;
   }
@@ -49,16 +52,23 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const ds = await t.encodeDocuments(DOCUMENTS);
     const ms = Date.now() - started;
     process.stdout.write(`model: ${source}\nbackend: ${t.backendName} on ${t.device} (${t.engine})\n`);
-    process.stdout.write(`encoded ${QUERIES.length} queries (${qs[0]!.rows} x ${qs[0]!.dim}) and ${DOCUMENTS.length} documents in ${ms} ms\n\n`);
+    process.stdout.write(
+      `encoded ${QUERIES.length} queries (${qs[0]!.rows} x ${qs[0]!.dim}) and ${DOCUMENTS.length} documents in ${ms} ms\n\n`,
+    );
     const rows: string[][] = [];
     qs.forEach((q, i) => {
       const scores = maxSimMany(q, ds);
       let best = 0;
       scores.forEach((s, j) => (best = s > scores[best]! ? j : best));
-      rows.push([clip(QUERIES[i]!, 36), ...Array.from(scores, (s, j) => (j === best ? `*${s.toFixed(2)}` : s.toFixed(2)))]);
+      rows.push([
+        clip(QUERIES[i]!, 36),
+        ...Array.from(scores, (s, j) => (j === best ? `*${s.toFixed(2)}` : s.toFixed(2))),
+      ]);
     });
     process.stdout.write(table(['query \\ document', ...DOCUMENTS.map((_, j) => `doc${j}`)], rows));
-    process.stdout.write(`\n${DOCUMENTS.map((d, j) => `doc${j}: ${clip(d, 80)}`).join('\n')}\n(* best document for each query)\n`);
+    process.stdout.write(
+      `\n${DOCUMENTS.map((d, j) => `doc${j}: ${clip(d, 80)}`).join('\n')}\n(* best document for each query)\n`,
+    );
     return 0;
   } finally {
     await t.dispose();

@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { encodeNpy, encodeSafetensors, quantize, type DenseEmbedding, type QuantizedEmbeddings, type TokenEmbeddings } from '@tessera/core';
+import {
+  encodeNpy,
+  encodeSafetensors,
+  quantize,
+  type DenseEmbedding,
+  type QuantizedEmbeddings,
+  type TokenEmbeddings,
+} from '@tessera/core';
 import { choice, intOption, MODEL_OPTIONS, parse } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readInputs, type InputText } from '../input.js';
@@ -43,7 +50,6 @@ the results go to x.jsonl.partial first; after a failure, --resume continues fro
 
 type Result = TokenEmbeddings | DenseEmbedding;
 
-
 /** Counts complete lines of a partial NDJSON file (a cut-off last line is dropped). */
 async function resumePoint(partial: string): Promise<number> {
   if (!existsSync(partial)) return 0;
@@ -58,14 +64,27 @@ async function resumePoint(partial: string): Promise<number> {
       return false;
     }
   }).length;
-  await writeFile(partial, lines.slice(0, good).map((l) => `${l}\n`).join(''));
+  await writeFile(
+    partial,
+    lines
+      .slice(0, good)
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
   return good;
 }
 
 /** A write that failed (disk full, file size limit, permissions) as a runtime error that says what is where. */
 function writeFailed(file: string, e: unknown, next: string): Error {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOSPC' ? 'no space left on the device' : code === 'EFBIG' ? 'the file size limit was reached' : code === 'EDQUOT' ? 'the disk quota was reached' : (e as Error).message;
+  const why =
+    code === 'ENOSPC'
+      ? 'no space left on the device'
+      : code === 'EFBIG'
+        ? 'the file size limit was reached'
+        : code === 'EDQUOT'
+          ? 'the disk quota was reached'
+          : (e as Error).message;
   return new Error(`cannot write ${file}: ${why} (${code ?? 'error'}); ${next}`, { cause: e });
 }
 
@@ -90,8 +109,17 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const batchSize = intOption(values, 'batch-size');
   const maxTokens = intOption(values, 'max-tokens');
   const output = values.output as string | undefined;
-  const format = !output ? 'ndjson' : /\.(jsonl|ndjson)$/i.test(output) ? 'ndjson' : /\.safetensors$/i.test(output) ? 'safetensors' : /\.npy$/i.test(output) ? 'npy' : undefined;
-  if (!format) throw new UsageError(`--output ${output}: unknown format`, 'use a .jsonl, .ndjson, .safetensors or .npy file name');
+  const format = !output
+    ? 'ndjson'
+    : /\.(jsonl|ndjson)$/i.test(output)
+      ? 'ndjson'
+      : /\.safetensors$/i.test(output)
+        ? 'safetensors'
+        : /\.npy$/i.test(output)
+          ? 'npy'
+          : undefined;
+  if (!format)
+    throw new UsageError(`--output ${output}: unknown format`, 'use a .jsonl, .ndjson, .safetensors or .npy file name');
   if (values.resume && format !== 'ndjson') throw new UsageError('--resume works with --output FILE.jsonl only');
   if (values.resume && !output) throw new UsageError('--resume needs --output FILE.jsonl');
   const quiet = !!values.quiet;
@@ -104,7 +132,8 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const t = await openModel(values, { batchSize, maxTokens });
   try {
     const kind = t.kind === 'dense' ? 'dense' : (role ?? 'document');
-    if (t.kind === 'dense' && role) throw new UsageError(`--as ${role} applies to ColBERT models; ${values.model ?? 'this model'} is a dense model`);
+    if (t.kind === 'dense' && role)
+      throw new UsageError(`--as ${role} applies to ColBERT models; ${values.model ?? 'this model'} is a dense model`);
     const partial = output ? `${output}.partial` : undefined;
     const start = values.resume && partial ? await resumePoint(partial) : 0;
     if (!values.resume && partial) await rm(partial, { force: true });
@@ -127,7 +156,11 @@ export async function encodeCommand(argv: string[]): Promise<number> {
             try {
               await fh.write(`${line}\n`);
             } catch (e) {
-              throw writeFailed(partial!, e, `${written} of ${inputs.length} results are in it; free space and run the same command with --resume to continue`);
+              throw writeFailed(
+                partial!,
+                e,
+                `${written} of ${inputs.length} results are in it; free space and run the same command with --resume to continue`,
+              );
             }
             written++;
           } else lines.push(line);
@@ -141,13 +174,18 @@ export async function encodeCommand(argv: string[]): Promise<number> {
       if (partial) await rename(partial, output!);
       else process.stdout.write(lines.map((l) => `${l}\n`).join(''));
     } else {
-      const bytes = format === 'safetensors' ? safetensorsOf(results, inputs, quant, t.spec.dir, kind) : npyOf(results, quant);
+      const bytes =
+        format === 'safetensors' ? safetensorsOf(results, inputs, quant, t.spec.dir, kind) : npyOf(results, quant);
       try {
         await writeFile(partial!, bytes);
       } catch (e) {
         // A cut-short .safetensors / .npy cannot be continued: remove it, keep nothing half-written.
         await rm(partial!, { force: true });
-        throw writeFailed(output!, e, `it needs ${bytes.length} bytes; nothing was left under ${output}; free space and run the command again`);
+        throw writeFailed(
+          output!,
+          e,
+          `it needs ${bytes.length} bytes; nothing was left under ${output}; free space and run the command again`,
+        );
       }
       await rename(partial!, output!);
     }
@@ -159,7 +197,13 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   }
 }
 
-function safetensorsOf(results: Result[], inputs: InputText[], quant: 'binary' | 'int8' | undefined, model: string, role: string): Buffer {
+function safetensorsOf(
+  results: Result[],
+  inputs: InputText[],
+  quant: 'binary' | 'int8' | undefined,
+  model: string,
+  role: string,
+): Buffer {
   const meta: Record<string, string> = { model, role, format: 'tessera-embeddings-v1' };
   const ids = inputs.map((x) => x.id ?? null);
   if (ids.some((x) => x !== null)) meta.ids = JSON.stringify(ids);
@@ -178,7 +222,10 @@ function safetensorsOf(results: Result[], inputs: InputText[], quant: 'binary' |
   const tokenIds = new Int32Array(total);
   rows.forEach((r, i) => tokenIds.set(r.tokenIds, offsets[i]!));
   meta.layout = 'rows of all texts concatenated; text i owns rows offsets[i]..offsets[i+1]';
-  const tensors: Parameters<typeof encodeSafetensors>[0] = { offsets: { dtype: 'I32', shape: [rows.length + 1], data: offsets }, token_ids: { dtype: 'I32', shape: [total], data: tokenIds } };
+  const tensors: Parameters<typeof encodeSafetensors>[0] = {
+    offsets: { dtype: 'I32', shape: [rows.length + 1], data: offsets },
+    token_ids: { dtype: 'I32', shape: [total], data: tokenIds },
+  };
   if (quant) {
     const qs = rows.map((r) => quantize(r, quant));
     const stride = qs[0]?.stride ?? 0;
@@ -200,7 +247,11 @@ function safetensorsOf(results: Result[], inputs: InputText[], quant: 'binary' |
 }
 
 function npyOf(results: Result[], quant: 'binary' | 'int8' | undefined): Buffer {
-  if (quant) throw new UsageError('--quantize with .npy output is not supported', 'use .safetensors, which keeps the int8 scales');
+  if (quant)
+    throw new UsageError(
+      '--quantize with .npy output is not supported',
+      'use .safetensors, which keeps the int8 scales',
+    );
   if (results.every((r) => !('rows' in r))) {
     const dense = results as DenseEmbedding[];
     const dim = dense[0]?.dim ?? 0;
@@ -210,10 +261,13 @@ function npyOf(results: Result[], quant: 'binary' | 'int8' | undefined): Buffer 
   }
   const rows = results as TokenEmbeddings[];
   const n = rows[0]?.rows ?? 0;
-  if (rows.some((r) => r.rows !== n)) throw new UsageError('.npy holds one array, but these texts have different numbers of rows', 'use .safetensors for document embeddings (it stores row offsets), or --as query');
+  if (rows.some((r) => r.rows !== n))
+    throw new UsageError(
+      '.npy holds one array, but these texts have different numbers of rows',
+      'use .safetensors for document embeddings (it stores row offsets), or --as query',
+    );
   const dim = rows[0]?.dim ?? 0;
   const data = new Float32Array(rows.length * n * dim);
   rows.forEach((r, i) => data.set(r.data, i * n * dim));
   return encodeNpy(data, [rows.length, n, dim]);
 }
-

@@ -51,12 +51,22 @@ async function usage<T>(p: Promise<T>): Promise<T> {
     return await p;
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'INVALID_INPUT' && e.details.file !== undefined)
-      throw new UsageError(e.message, e.details.line !== undefined ? 'fix the line and rerun (what was indexed stays), or pass --skip-invalid to skip bad lines' : undefined);
+      throw new UsageError(
+        e.message,
+        e.details.line !== undefined
+          ? 'fix the line and rerun (what was indexed stays), or pass --skip-invalid to skip bad lines'
+          : undefined,
+      );
     throw e;
   }
 }
 
-const human = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
+const human = (bytes: number) =>
+  bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(2)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${(bytes / 1e3).toFixed(1)} kB`;
 
 export async function indexCommand(argv: string[]): Promise<number> {
   const { values } = parse('index', argv, {
@@ -78,40 +88,60 @@ export async function indexCommand(argv: string[]): Promise<number> {
   });
   if (values.help) return printHelp(indexHelp);
   if (values.status) {
-    if (!values.queue || !values.to) throw new UsageError('--status needs --queue and --to (the run that indexes into it)');
+    if (!values.queue || !values.to)
+      throw new UsageError('--status needs --queue and --to (the run that indexes into it)');
     return queuedStatus(values, (m) => values.quiet || process.stderr.write(`${m}\n`));
   }
-  if (!values.input) throw new UsageError('--input is required (a .jsonl or .txt corpus, or - for stdin)', 'see `tessera index --help`');
+  if (!values.input)
+    throw new UsageError('--input is required (a .jsonl or .txt corpus, or - for stdin)', 'see `tessera index --help`');
   if (!values.to) throw new UsageError('--to is required (the index folder)', 'see `tessera index --help`');
   const quiet = !!values.quiet;
   const say = (m: string) => quiet || process.stderr.write(`${m}\n`);
   const windowSize = intOption(values, 'window');
   if (values.queue) {
-    if (values.input === '-') throw new UsageError('a queued run reads its input from a file every worker can reach, not stdin');
-    if (values.ann) throw new UsageError('--ann builds the ANN index when a single-process run ends; run `tessera index --ann` on the finished index instead');
+    if (values.input === '-')
+      throw new UsageError('a queued run reads its input from a file every worker can reach, not stdin');
+    if (values.ann)
+      throw new UsageError(
+        '--ann builds the ANN index when a single-process run ends; run `tessera index --ann` on the finished index instead',
+      );
     return queuedIndex(values, say, quiet);
   }
   let skipped = 0;
-  const corpus = await usage(openCorpus(String(values.input), {
-    textField: values['text-field'] as string | undefined,
-    idField: values['id-field'] as string | undefined,
-    skipInvalid: !!values['skip-invalid'],
-    onSkip: (p) => {
-      skipped++;
-      if (skipped <= 5) say(`skipped line ${p.line}: ${p.message}`);
-    },
-  }));
+  const corpus = await usage(
+    openCorpus(String(values.input), {
+      textField: values['text-field'] as string | undefined,
+      idField: values['id-field'] as string | undefined,
+      skipInvalid: !!values['skip-invalid'],
+      onSkip: (p) => {
+        skipped++;
+        if (skipped <= 5) say(`skipped line ${p.line}: ${p.message}`);
+      },
+    }),
+  );
 
   const { openLanceDbStore } = await import('@tessera/store-lancedb');
   const store = await openLanceDbStore(String(values.to));
   let summary: IndexSummary;
   try {
     const manifest = await store.readManifest();
-    if (!values.model && !manifest) throw new UsageError(`--model is required for a new index (${store.location} holds none yet)`, 'see `tessera index --help`');
+    if (!values.model && !manifest)
+      throw new UsageError(
+        `--model is required for a new index (${store.location} holds none yet)`,
+        'see `tessera index --help`',
+      );
     const t = await openModel({ ...values, model: values.model ?? manifest!.model });
     try {
-      say(`indexing ${values.input === '-' ? 'stdin' : values.input} into ${store.location} with ${t.modelRef} (${t.backendName} on ${t.device}, dimension ${t.dimension})`);
-      const bar = new ProgressBar('indexing', undefined, quiet, process.stderr, 'indexing {bar} {percentage}% | {encoded} encoded, {written} written{resumed} | {rate} texts/s | {tokensRate} tokens/s | ETA {eta_formatted}');
+      say(
+        `indexing ${values.input === '-' ? 'stdin' : values.input} into ${store.location} with ${t.modelRef} (${t.backendName} on ${t.device}, dimension ${t.dimension})`,
+      );
+      const bar = new ProgressBar(
+        'indexing',
+        undefined,
+        quiet,
+        process.stderr,
+        'indexing {bar} {percentage}% | {encoded} encoded, {written} written{resumed} | {rate} texts/s | {tokensRate} tokens/s | ETA {eta_formatted}',
+      );
       const stop = new AbortController();
       const onSignal = () => {
         if (stop.signal.aborted) process.exit(130);
@@ -132,7 +162,15 @@ export async function indexCommand(argv: string[]): Promise<number> {
         });
       };
       try {
-        summary = await usage(t.index(store, corpus.documents, { source: values.input === '-' ? 'stdin' : resolve(String(values.input)), keepText: !!values['keep-text'], windowSize, signal: stop.signal, onProgress: show }));
+        summary = await usage(
+          t.index(store, corpus.documents, {
+            source: values.input === '-' ? 'stdin' : resolve(String(values.input)),
+            keepText: !!values['keep-text'],
+            windowSize,
+            signal: stop.signal,
+            onProgress: show,
+          }),
+        );
       } finally {
         bar.done();
         process.off('SIGINT', onSignal);
@@ -149,14 +187,24 @@ export async function indexCommand(argv: string[]): Promise<number> {
   }
   const size = store.sizeOnDisk();
   const secs = summary.elapsedMs / 1000;
-  const out = { ...summary, skippedLines: skipped, index: store.location, sizeBytes: size, docsPerSec: Number((summary.encoded / Math.max(secs, 1e-3)).toFixed(2)) };
+  const out = {
+    ...summary,
+    skippedLines: skipped,
+    index: store.location,
+    sizeBytes: size,
+    docsPerSec: Number((summary.encoded / Math.max(secs, 1e-3)).toFixed(2)),
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
   say(
     [
-      summary.stopped ? `stopped: ${summary.written} documents written this run; rerun the same command to continue` : `done: ${summary.written} documents written`,
+      summary.stopped
+        ? `stopped: ${summary.written} documents written this run; rerun the same command to continue`
+        : `done: ${summary.written} documents written`,
       `${summary.total} in the index (${human(size)} on disk)`,
       summary.alreadyIndexed ? `${summary.alreadyIndexed} already indexed` : '',
-      summary.duplicates ? `${summary.duplicates} duplicate ids, the last line of each kept (${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})` : '',
+      summary.duplicates
+        ? `${summary.duplicates} duplicate ids, the last line of each kept (${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})`
+        : '',
       summary.replaced ? `${summary.replaced} replaced documents from another input` : '',
       skipped ? `${skipped} bad lines skipped` : '',
       `${summary.tokens} tokens in ${secs.toFixed(1)} s (${out.docsPerSec} docs/s)`,

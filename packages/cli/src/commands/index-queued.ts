@@ -29,7 +29,11 @@ export async function queuedStatus(values: Record<string, unknown>, say: (m: str
  * `tessera index --queue URL`: shards the input onto the queue and follows the run until every
  * shard is done or failed (Ctrl-C stops following; the workers go on).
  */
-export async function queuedIndex(values: Record<string, unknown>, say: (m: string) => void, quiet: boolean): Promise<number> {
+export async function queuedIndex(
+  values: Record<string, unknown>,
+  say: (m: string) => void,
+  quiet: boolean,
+): Promise<number> {
   const { enqueueIndex, runStatus } = await import('@tessera/queue');
   const t = await openModel({ ...values, device: 'cpu' });
   let info;
@@ -48,9 +52,17 @@ export async function queuedIndex(values: Record<string, unknown>, say: (m: stri
   } finally {
     await t.dispose();
   }
-  say(`run ${info.run}: ${info.shards} shards of ${info.lines} documents on ${values.queue} (${info.added} queued now${info.retried ? `, ${info.retried} failed shards sent back` : ''}${info.duplicates ? `; ${info.duplicates} earlier duplicate lines will be skipped: ${info.duplicateIds.slice(0, 5).join(', ')}` : ''}); start workers with \`tessera worker --queue ${values.queue}\``);
+  say(
+    `run ${info.run}: ${info.shards} shards of ${info.lines} documents on ${values.queue} (${info.added} queued now${info.retried ? `, ${info.retried} failed shards sent back` : ''}${info.duplicates ? `; ${info.duplicates} earlier duplicate lines will be skipped: ${info.duplicateIds.slice(0, 5).join(', ')}` : ''}); start workers with \`tessera worker --queue ${values.queue}\``,
+  );
   if (values['no-wait']) return 0;
-  const bar = new ProgressBar('indexing', undefined, quiet, process.stderr, 'indexing {bar} {percentage}% | {done}/{shards} shards, {failed} failed | {written} written | {rate} docs/s | ETA {eta_formatted}');
+  const bar = new ProgressBar(
+    'indexing',
+    undefined,
+    quiet,
+    process.stderr,
+    'indexing {bar} {percentage}% | {done}/{shards} shards, {failed} failed | {written} written | {rate} docs/s | ETA {eta_formatted}',
+  );
   let following = true;
   const stop = () => {
     following = false;
@@ -61,7 +73,13 @@ export async function queuedIndex(values: Record<string, unknown>, say: (m: stri
     for (;;) {
       s = await runStatus(String(values.queue), { run: info.run });
       const secs = (Date.now() - s.startedAt) / 1000;
-      bar.track((s.written + s.inFlight) / Math.max(1, s.lines - s.duplicates), { done: s.done, shards: s.shards, failed: s.failed, written: s.written, rate: (s.written / Math.max(secs, 1e-3)).toFixed(1) });
+      bar.track((s.written + s.inFlight) / Math.max(1, s.lines - s.duplicates), {
+        done: s.done,
+        shards: s.shards,
+        failed: s.failed,
+        written: s.written,
+        rate: (s.written / Math.max(secs, 1e-3)).toFixed(1),
+      });
       if (s.done + s.failed >= s.shards || !following) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -82,6 +100,7 @@ export async function queuedIndex(values: Record<string, unknown>, say: (m: stri
   if (values.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(describe(s));
   failures(s, say);
-  if (!following) say('stopped following; the workers go on (`tessera index --queue ... --to ... --status` shows where the run is)');
+  if (!following)
+    say('stopped following; the workers go on (`tessera index --queue ... --to ... --status` shows where the run is)');
   return s.failed ? 1 : 0;
 }

@@ -34,7 +34,15 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       table(
         ['id', 'kind', 'dim', 'backends', 'cached', 'license', 'repo'],
-        rows.map((m) => [m.id + (m.default ? ' (default)' : ''), m.kind, m.dimensions.join('/'), Object.keys(m.backends).join(','), m.cached ? 'yes' : 'no', m.license, m.repo]),
+        rows.map((m) => [
+          m.id + (m.default ? ' (default)' : ''),
+          m.kind,
+          m.dimensions.join('/'),
+          Object.keys(m.backends).join(','),
+          m.cached ? 'yes' : 'no',
+          m.license,
+          m.repo,
+        ]),
       ),
     );
   return 0;
@@ -54,15 +62,26 @@ export async function backendsCommand(argv: string[]): Promise<number> {
       status.map((b) => [
         b.name,
         b.installed ? 'installed' : 'missing',
-        b.installed ? b.devices!.map((d) => `${d.id}${d.available ? '' : ' (unavailable)'}`).join(', ') : `npm i ${b.packageName}`,
+        b.installed
+          ? b.devices!.map((d) => `${d.id}${d.available ? '' : ' (unavailable)'}`).join(', ')
+          : `npm i ${b.packageName}`,
       ]),
     ),
   );
-  for (const b of status) for (const d of b.devices ?? []) if (!d.available && d.detail) process.stdout.write(`\n${b.name} ${d.id}: ${d.detail}\n`);
+  for (const b of status)
+    for (const d of b.devices ?? [])
+      if (!d.available && d.detail) process.stdout.write(`\n${b.name} ${d.id}: ${d.detail}\n`);
   // A missing backend, or one whose install did not finish (no usable cpu): how to install it.
   for (const b of status) {
     const broken = b.installed && !b.devices?.some((d) => d.id === 'cpu' && d.available);
-    if (!b.installed || broken) process.stdout.write(`\n${b.name}: ${b.installed ? 'installed, but its install did not finish' : `not installed${b.problem ? ` (${b.problem})` : ''}`}. To install ${b.packageName}:\n${installAdvice(b.packageName).map((l) => `  ${l}`).join('\n')}\n`);
+    if (!b.installed || broken)
+      process.stdout.write(
+        `\n${b.name}: ${b.installed ? 'installed, but its install did not finish' : `not installed${b.problem ? ` (${b.problem})` : ''}`}. To install ${b.packageName}:\n${installAdvice(
+          b.packageName,
+        )
+          .map((l) => `  ${l}`)
+          .join('\n')}\n`,
+      );
   }
   return 0;
 }
@@ -77,7 +96,10 @@ export async function pullCommand(argv: string[]): Promise<number> {
     onnxFile: values.dtype === 'q8' ? 'onnx/model_quantized.onnx' : undefined,
     onProgress: (p) => {
       if (quiet) return;
-      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`);
+      if (process.stderr.isTTY)
+        process.stderr.write(
+          `\r\x1b[2K${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`,
+        );
     },
   });
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[2K');

@@ -33,19 +33,33 @@ Example:
   tessera rerank --query "who wrote the iliad" --input corpus.jsonl --top-k 3`;
 
 export async function scoreCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('score', argv, { ...MODEL_OPTIONS, query: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse('score', argv, {
+    ...MODEL_OPTIONS,
+    query: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (values.help) return printHelp(scoreHelp);
   const query = values.query as string | undefined;
   if (query === undefined) throw new UsageError('--query is required', 'see `tessera score --help`');
-  if (!positionals.length) throw new UsageError('give at least one document after the options', 'see `tessera score --help`');
+  if (!positionals.length)
+    throw new UsageError('give at least one document after the options', 'see `tessera score --help`');
   const t = await openModel(values);
   try {
     if (t.kind === 'dense') throw new UsageError('score needs a ColBERT model; this is a dense model');
     const [q] = await t.encodeQueries([query]);
     const docs = await t.encodeDocuments(positionals);
     const scores = maxSimMany(q!, docs);
-    if (values.json) process.stdout.write(`${JSON.stringify({ query, scores: positionals.map((text, i) => ({ index: i, score: scores[i], text })) })}\n`);
-    else process.stdout.write(table(['#', 'score', 'document'], positionals.map((d, i) => [String(i), scores[i]!.toFixed(4), clip(d)])));
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ query, scores: positionals.map((text, i) => ({ index: i, score: scores[i], text })) })}\n`,
+      );
+    else
+      process.stdout.write(
+        table(
+          ['#', 'score', 'document'],
+          positionals.map((d, i) => [String(i), scores[i]!.toFixed(4), clip(d)]),
+        ),
+      );
     return 0;
   } finally {
     await t.dispose();
@@ -78,9 +92,21 @@ export async function rerankCommand(argv: string[]): Promise<number> {
     const scorer = await t.scorer(embedded);
     const ranked = await scorer.topK(q!, k).finally(() => scorer.dispose());
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ query, results: ranked.map((r, rank) => ({ rank: rank + 1, index: r.index, ...(docs[r.index]!.id !== undefined ? { id: docs[r.index]!.id } : {}), score: r.score, text: docs[r.index]!.text })) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ query, results: ranked.map((r, rank) => ({ rank: rank + 1, index: r.index, ...(docs[r.index]!.id !== undefined ? { id: docs[r.index]!.id } : {}), score: r.score, text: docs[r.index]!.text })) })}\n`,
+      );
     } else {
-      process.stdout.write(table(['rank', 'score', 'id', 'document'], ranked.map((r, i) => [String(i + 1), r.score.toFixed(4), String(docs[r.index]!.id ?? r.index), clip(docs[r.index]!.text)])));
+      process.stdout.write(
+        table(
+          ['rank', 'score', 'id', 'document'],
+          ranked.map((r, i) => [
+            String(i + 1),
+            r.score.toFixed(4),
+            String(docs[r.index]!.id ?? r.index),
+            clip(docs[r.index]!.text),
+          ]),
+        ),
+      );
     }
     return 0;
   } finally {

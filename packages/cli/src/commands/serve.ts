@@ -51,7 +51,8 @@ function size(v: unknown, name: string): number | undefined {
 /** NAME=MODEL serves MODEL as NAME; anything else is served under its own spelling. */
 function named(spec: string): { name: string; model: string } {
   const eq = spec.indexOf('=');
-  if (eq > 0 && !existsSync(spec) && !spec.slice(0, eq).includes('/')) return { name: spec.slice(0, eq), model: spec.slice(eq + 1) };
+  if (eq > 0 && !existsSync(spec) && !spec.slice(0, eq).includes('/'))
+    return { name: spec.slice(0, eq), model: spec.slice(eq + 1) };
   return { name: spec, model: spec };
 }
 
@@ -85,7 +86,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     payloadLimit: size(values['payload-limit'], 'payload-limit'),
     autoTruncate: !values['no-auto-truncate'],
     batchWaitMs: intOption(values, 'batch-wait', 0),
-    shutdownTimeoutMs: values['shutdown-timeout'] === undefined ? undefined : (intOption(values, 'shutdown-timeout', 0)! * 1000),
+    shutdownTimeoutMs:
+      values['shutdown-timeout'] === undefined ? undefined : intOption(values, 'shutdown-timeout', 0)! * 1000,
   };
   for (const k of Object.keys(limits) as Array<keyof ServerLimits>) if (limits[k] === undefined) delete limits[k];
   const port = intOption(values, 'port', 0) ?? 3000;
@@ -96,18 +98,36 @@ export async function serveCommand(argv: string[]): Promise<number> {
     for (const s of specs) {
       const { name, model } = named(s);
       models.push({ name, tessera: await openModel({ ...values, model }) });
-      say(`loaded ${name}: ${models.at(-1)!.tessera.kind}, ${models.at(-1)!.tessera.backendName} on ${models.at(-1)!.tessera.device} (${models.at(-1)!.tessera.engine})`);
+      say(
+        `loaded ${name}: ${models.at(-1)!.tessera.kind}, ${models.at(-1)!.tessera.backendName} on ${models.at(-1)!.tessera.device} (${models.at(-1)!.tessera.engine})`,
+      );
     }
   } catch (e) {
     for (const m of models) await m.tessera.dispose();
     throw e;
   }
-  const cors = values.cors === undefined ? undefined : values.cors === '*' ? true : String(values.cors).split(',').map((x) => x.trim());
+  const cors =
+    values.cors === undefined
+      ? undefined
+      : values.cors === '*'
+        ? true
+        : String(values.cors)
+            .split(',')
+            .map((x) => x.trim());
   // Loaded here, not at the top: the other commands need no HTTP framework.
   const { createServer } = await import('@tessera/server');
-  const server = await createServer({ models, limits, apiKey: (values['api-key'] as string | undefined) ?? process.env.TESSERA_API_KEY, cors, disposeModels: true, formatThreads: intOption(values, 'format-threads', 0) });
+  const server = await createServer({
+    models,
+    limits,
+    apiKey: (values['api-key'] as string | undefined) ?? process.env.TESSERA_API_KEY,
+    cors,
+    disposeModels: true,
+    formatThreads: intOption(values, 'format-threads', 0),
+  });
   const address = await server.listen({ host: (values.host as string | undefined) ?? '127.0.0.1', port });
-  say(`listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ${server.limits.maxConcurrentRequests}, ${server.formatThreads} formatting threads${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`);
+  say(
+    `listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ${server.limits.maxConcurrentRequests}, ${server.formatThreads} formatting threads${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       say(`${signal}: finishing accepted requests (at most ${server.limits.shutdownTimeoutMs / 1000} s), then exiting`);
@@ -119,4 +139,3 @@ export async function serveCommand(argv: string[]): Promise<number> {
   say('stopped');
   return 0;
 }
-

@@ -52,11 +52,17 @@ export async function workerCommand(argv: string[]): Promise<number> {
     onEvent: (e) => {
       if (e.type === 'started') say(`${e.device}: ${e.shard} started`);
       else if (e.type === 'model') say(`${e.device}: loaded ${e.model} (${e.engine}; token budget: ${e.budget})`);
-      else if (e.type === 'completed') say(`${e.device}: ${e.shard} done: ${e.result.written} documents, ${e.result.tokens} tokens, encode ${(e.result.encodeMs / 1000).toFixed(1)} s, write ${(e.result.writeMs / 1000).toFixed(2)} s`);
-      else if (e.type === 'failed') say(`${e.device}: ${e.shard} failed${e.final ? ' for good' : ' (will be retried)'}: ${e.error}`);
+      else if (e.type === 'completed')
+        say(
+          `${e.device}: ${e.shard} done: ${e.result.written} documents, ${e.result.tokens} tokens, encode ${(e.result.encodeMs / 1000).toFixed(1)} s, write ${(e.result.writeMs / 1000).toFixed(2)} s`,
+        );
+      else if (e.type === 'failed')
+        say(`${e.device}: ${e.shard} failed${e.final ? ' for good' : ' (will be retried)'}: ${e.error}`);
     },
   });
-  say(`working on ${workers.devices.join(', ')} for ${values.queue} (Ctrl-C or SIGTERM finishes the shards in hand, then exits)`);
+  say(
+    `working on ${workers.devices.join(', ')} for ${values.queue} (Ctrl-C or SIGTERM finishes the shards in hand, then exits)`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       say('finishing the shards in hand');

@@ -4,12 +4,20 @@ import type { Backend, DeviceInfo } from './types.js';
 export type DeviceRequest = 'auto' | 'cpu' | 'gpu' | 'cuda' | 'mps' | 'coreml' | 'dml' | `cuda:${number}`;
 
 export function parseDevice(device: string): DeviceRequest {
-  if (['auto', 'cpu', 'gpu', 'cuda', 'mps', 'coreml', 'dml'].includes(device) || /^cuda:\d+$/.test(device)) return device as DeviceRequest;
-  throw new TesseraError('INVALID_OPTION', `unknown device "${device}" (expected auto, cpu, gpu, cuda, cuda:N, mps, coreml or dml)`, { field: 'device' });
+  if (['auto', 'cpu', 'gpu', 'cuda', 'mps', 'coreml', 'dml'].includes(device) || /^cuda:\d+$/.test(device))
+    return device as DeviceRequest;
+  throw new TesseraError(
+    'INVALID_OPTION',
+    `unknown device "${device}" (expected auto, cpu, gpu, cuda, cuda:N, mps, coreml or dml)`,
+    { field: 'device' },
+  );
 }
 
 /** Picks a concrete device id from the backend's list; reports why a requested one is not used. */
-export async function pickDevice(backend: Backend, request: DeviceRequest): Promise<{ device: string; unavailable?: string }> {
+export async function pickDevice(
+  backend: Backend,
+  request: DeviceRequest,
+): Promise<{ device: string; unavailable?: string }> {
   if (request === 'cpu') return { device: 'cpu' };
   const devices: DeviceInfo[] = await backend.devices();
   if (request === 'auto') {
@@ -20,11 +28,21 @@ export async function pickDevice(backend: Backend, request: DeviceRequest): Prom
   if (request === 'gpu') {
     const accel = devices.find((d) => d.available && d.kind !== 'cpu');
     if (accel) return { device: accel.id };
-    return { device: 'cpu', unavailable: `gpu: backend "${backend.name}" has no available accelerator (${devices.filter((d) => d.kind !== 'cpu').map((d) => `${d.id}: ${d.detail ?? 'not available'}`).join('; ') || 'it lists none'})` };
+    return {
+      device: 'cpu',
+      unavailable: `gpu: backend "${backend.name}" has no available accelerator (${
+        devices
+          .filter((d) => d.kind !== 'cpu')
+          .map((d) => `${d.id}: ${d.detail ?? 'not available'}`)
+          .join('; ') || 'it lists none'
+      })`,
+    };
   }
   const wanted = request === 'cuda' ? 'cuda:0' : request;
   const match = devices.find((d) => d.id === wanted || (request === 'cuda' && d.kind === 'cuda'));
   if (match?.available) return { device: match.id };
-  const why = match ? (match.detail ?? 'not available') : `backend "${backend.name}" has no such device (it lists ${devices.map((d) => d.id).join(', ') || 'none'})`;
+  const why = match
+    ? (match.detail ?? 'not available')
+    : `backend "${backend.name}" has no such device (it lists ${devices.map((d) => d.id).join(', ') || 'none'})`;
   return { device: 'cpu', unavailable: `${request}: ${why}` };
 }

@@ -35,10 +35,11 @@ function ancestors(start: string): string[] {
 export function nodeModulesDirs(): string[] {
   const starts = [process.cwd(), ...(process.argv[1] ? [dirname(resolve(process.argv[1]))] : [])];
   const seen = new Set<string>();
-  for (const s of starts) for (const a of ancestors(s)) {
-    const nm = join(a, 'node_modules');
-    if (!seen.has(nm) && existsSync(nm)) seen.add(nm);
-  }
+  for (const s of starts)
+    for (const a of ancestors(s)) {
+      const nm = join(a, 'node_modules');
+      if (!seen.has(nm) && existsSync(nm)) seen.add(nm);
+    }
   return [...seen];
 }
 
@@ -85,9 +86,15 @@ export function discoverBackends(): DiscoveredBackend[] {
   const found = new Map<string, DiscoveredBackend>();
   const consider = (packageName: string, dir: string) => {
     if (found.has(packageName) || !BACKEND_PACKAGE.test(packageName)) return;
-    const decl = (readPackageJson(dir)?.tessera as { backend?: { name?: unknown; priority?: unknown } } | undefined)?.backend;
+    const decl = (readPackageJson(dir)?.tessera as { backend?: { name?: unknown; priority?: unknown } } | undefined)
+      ?.backend;
     if (!decl || typeof decl.name !== 'string' || !decl.name) return;
-    found.set(packageName, { packageName, dir, name: decl.name, priority: typeof decl.priority === 'number' ? decl.priority : 0 });
+    found.set(packageName, {
+      packageName,
+      dir,
+      name: decl.name,
+      priority: typeof decl.priority === 'number' ? decl.priority : 0,
+    });
   };
   for (const nm of nodeModulesDirs()) {
     let names: string[];

@@ -12,10 +12,15 @@ export interface GpuMemory {
  */
 export function cudaMemory(index: number, timeoutMs = 5000): Promise<GpuMemory | undefined> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['--query-gpu=memory.free,memory.total', '--format=csv,noheader,nounits', `--id=${index}`], { timeout: timeoutMs }, (err, stdout) => {
-      const m = /^\s*(\d+)\s*,\s*(\d+)/.exec(String(stdout ?? ''));
-      resolve(err || !m ? undefined : { freeBytes: Number(m[1]) * 2 ** 20, totalBytes: Number(m[2]) * 2 ** 20 });
-    });
+    execFile(
+      'nvidia-smi',
+      ['--query-gpu=memory.free,memory.total', '--format=csv,noheader,nounits', `--id=${index}`],
+      { timeout: timeoutMs },
+      (err, stdout) => {
+        const m = /^\s*(\d+)\s*,\s*(\d+)/.exec(String(stdout ?? ''));
+        resolve(err || !m ? undefined : { freeBytes: Number(m[1]) * 2 ** 20, totalBytes: Number(m[2]) * 2 ** 20 });
+      },
+    );
   });
 }
 

@@ -3,7 +3,8 @@ import { TesseraError, isTesseraError } from '../errors.js';
 // What engines say when a batch does not fit: libtorch ("CUDA out of memory. Tried to allocate"),
 // ONNX Runtime ("Failed to allocate memory", BFC arena), TensorFlow.js ("OOM when allocating"),
 // WebAssembly ("Out of memory", a memory that cannot grow), the C++ runtime (std::bad_alloc).
-const PATTERNS = /out of memory|failed to allocate|OOM when allocating|bad_alloc|Cannot allocate memory|Maximum memory size exceeded|Array buffer allocation failed|cudaErrorMemoryAllocation/i;
+const PATTERNS =
+  /out of memory|failed to allocate|OOM when allocating|bad_alloc|Cannot allocate memory|Maximum memory size exceeded|Array buffer allocation failed|cudaErrorMemoryAllocation/i;
 
 /** True for an engine's out-of-memory error, or a backend's OUT_OF_MEMORY TesseraError. */
 export function isOutOfMemory(e: unknown): boolean {

@@ -46,7 +46,12 @@ async function importPackage(packageName: string): Promise<unknown> {
 }
 
 function notInstalled(packageName: string, cause?: unknown): TesseraError {
-  return new TesseraError('BACKEND_NOT_INSTALLED', `${packageName} is not installed. Install it with: npm i ${packageName}`, { package: packageName }, { cause });
+  return new TesseraError(
+    'BACKEND_NOT_INSTALLED',
+    `${packageName} is not installed. Install it with: npm i ${packageName}`,
+    { package: packageName },
+    { cause },
+  );
 }
 
 function importBackend(packageName: string): () => Promise<Backend> {
@@ -56,11 +61,20 @@ function importBackend(packageName: string): () => Promise<Backend> {
       mod = (await importPackage(packageName)) as { backend?: Backend; default?: Backend };
     } catch (e) {
       if (missingModule(e) === packageName) throw notInstalled(packageName, e);
-      throw new TesseraError('BACKEND_FAILED', `${packageName} is installed but failed to load: ${(e as Error).message}`, { package: packageName }, { cause: e });
+      throw new TesseraError(
+        'BACKEND_FAILED',
+        `${packageName} is installed but failed to load: ${(e as Error).message}`,
+        { package: packageName },
+        { cause: e },
+      );
     }
     const b = mod.backend ?? mod.default;
     if (!b || typeof b.load !== 'function' || typeof b.devices !== 'function')
-      throw new TesseraError('BACKEND_FAILED', `${packageName} does not export a Tessera backend (expected an export named "backend" with devices() and load())`, { package: packageName });
+      throw new TesseraError(
+        'BACKEND_FAILED',
+        `${packageName} does not export a Tessera backend (expected an export named "backend" with devices() and load())`,
+        { package: packageName },
+      );
     return b;
   };
 }
@@ -73,14 +87,27 @@ function ensureDiscovered(): void {
   discovered = true;
   for (const d of discoverBackends()) {
     aliases.set(d.packageName, d.name);
-    if (!entries.has(d.name)) entries.set(d.name, { name: d.name, priority: d.priority, packageName: d.packageName, load: importBackend(d.packageName) });
+    if (!entries.has(d.name))
+      entries.set(d.name, {
+        name: d.name,
+        priority: d.priority,
+        packageName: d.packageName,
+        load: importBackend(d.packageName),
+      });
   }
 }
 
 /** Registers a backend object or a lazy loader under a name. A later registration replaces an earlier one. */
-export function registerBackend(backend: Backend | (Omit<BackendEntry, 'packageName'> & { packageName?: string })): void {
+export function registerBackend(
+  backend: Backend | (Omit<BackendEntry, 'packageName'> & { packageName?: string }),
+): void {
   if ('devices' in backend) {
-    entries.set(backend.name, { name: backend.name, priority: backend.priority, packageName: backend.name, load: async () => backend });
+    entries.set(backend.name, {
+      name: backend.name,
+      priority: backend.priority,
+      packageName: backend.name,
+      load: async () => backend,
+    });
     loaded.set(backend.name, backend);
   } else {
     entries.set(backend.name, { packageName: backend.name, ...backend });
@@ -109,7 +136,12 @@ async function loadEntry(entry: BackendEntry): Promise<Backend> {
     // A lazily registered loader whose package is missing.
     const missing = missingModule(e);
     if (missing) throw notInstalled(missing, e);
-    throw new TesseraError('BACKEND_FAILED', `backend "${entry.name}" failed to load: ${(e as Error).message}`, { backend: entry.name }, { cause: e });
+    throw new TesseraError(
+      'BACKEND_FAILED',
+      `backend "${entry.name}" failed to load: ${(e as Error).message}`,
+      { backend: entry.name },
+      { cause: e },
+    );
   }
   loaded.set(entry.name, b);
   return b;
@@ -118,7 +150,10 @@ async function loadEntry(entry: BackendEntry): Promise<Backend> {
 /** Loads a backend by name, or by the npm package that provides it. */
 export async function getBackend(name: string): Promise<Backend> {
   ensureDiscovered();
-  const entry = entries.get(name) ?? entries.get(aliases.get(name) ?? '') ?? [...entries.values()].find((e) => e.packageName === name);
+  const entry =
+    entries.get(name) ??
+    entries.get(aliases.get(name) ?? '') ??
+    [...entries.values()].find((e) => e.packageName === name);
   if (!entry && (BACKEND_PACKAGE.test(name) || name.includes('/'))) {
     // Any package that exports a backend, named directly.
     const b = await importBackend(name)();
@@ -131,7 +166,9 @@ export async function getBackend(name: string): Promise<Backend> {
     const installed = await installedBackends();
     throw new TesseraError(
       'BACKEND_NOT_INSTALLED',
-      `unknown backend "${name}". Installed: ${installed.map((b) => b.name).join(', ') || 'none'}. Known: ${registeredBackends().map((e) => `${e.name} (npm i ${e.packageName})`).join(', ')}. A third-party backend is named by its package (tessera-backend-<name>)`,
+      `unknown backend "${name}". Installed: ${installed.map((b) => b.name).join(', ') || 'none'}. Known: ${registeredBackends()
+        .map((e) => `${e.name} (npm i ${e.packageName})`)
+        .join(', ')}. A third-party backend is named by its package (tessera-backend-<name>)`,
       { backend: name },
     );
   }
@@ -140,7 +177,12 @@ export async function getBackend(name: string): Promise<Backend> {
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'BACKEND_NOT_INSTALLED') {
       const installed = await installedBackends(entry.name);
-      throw new TesseraError('BACKEND_NOT_INSTALLED', `${e.message}. Installed backends: ${installed.map((b) => b.name).join(', ') || 'none'}`, { backend: name, package: (e.details.package as string | undefined) ?? entry.packageName }, { cause: e });
+      throw new TesseraError(
+        'BACKEND_NOT_INSTALLED',
+        `${e.message}. Installed backends: ${installed.map((b) => b.name).join(', ') || 'none'}`,
+        { backend: name, package: (e.details.package as string | undefined) ?? entry.packageName },
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -166,7 +208,11 @@ export async function resolveBackend(name: string | Backend | undefined): Promis
   if (name && name !== 'auto') return getBackend(name);
   const all = await installedBackends();
   if (!all.length)
-    throw new TesseraError('BACKEND_NOT_INSTALLED', `no Tessera backend is installed. Install one, for example: npm i @tessera/backend-onnx`, {});
+    throw new TesseraError(
+      'BACKEND_NOT_INSTALLED',
+      `no Tessera backend is installed. Install one, for example: npm i @tessera/backend-onnx`,
+      {},
+    );
   return all[0]!;
 }
 
@@ -186,9 +232,21 @@ export async function backendStatus(): Promise<BackendStatus[]> {
   for (const e of registeredBackends()) {
     try {
       const b = await loadEntry(e);
-      out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: true, devices: await b.devices() });
+      out.push({
+        name: e.name,
+        packageName: e.packageName,
+        priority: e.priority,
+        installed: true,
+        devices: await b.devices(),
+      });
     } catch (err) {
-      out.push({ name: e.name, packageName: e.packageName, priority: e.priority, installed: false, problem: (err as Error).message });
+      out.push({
+        name: e.name,
+        packageName: e.packageName,
+        priority: e.priority,
+        installed: false,
+        problem: (err as Error).message,
+      });
     }
   }
   return out;

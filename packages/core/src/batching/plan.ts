@@ -33,7 +33,10 @@ export function planBatches(items: readonly PlannedItem[], limits: BatchLimits):
     const n = item.ids.length;
     const len = Math.max(longest, n);
     const padded = (cur.length + 1) * len;
-    if (cur.length && (cur.length >= limits.maxBatchSize || padded > limits.maxTokens || 1 - (real + n) / padded > maxPad)) {
+    if (
+      cur.length &&
+      (cur.length >= limits.maxBatchSize || padded > limits.maxTokens || 1 - (real + n) / padded > maxPad)
+    ) {
       batches.push(cur);
       cur = [];
       longest = 0;

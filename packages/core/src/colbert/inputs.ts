@@ -15,7 +15,12 @@ function markerId(tok: TextTokenizer, marker: string | null, role: string): numb
   if (marker === null) return undefined;
   // PyLate writes markers with a trailing space ("[Q] "); the vocabulary may hold either spelling.
   const id = tok.tokenToId(marker) ?? tok.tokenToId(marker.trim()) ?? tok.tokenToId(`${marker.trim()} `);
-  if (id === undefined) throw new TesseraError('INVALID_MODEL', `the ${role} marker ${JSON.stringify(marker)} is neither in the vocabulary nor an added token`, { field: `${role}Marker` });
+  if (id === undefined)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `the ${role} marker ${JSON.stringify(marker)} is neither in the vocabulary nor an added token`,
+      { field: `${role}Marker` },
+    );
   return id;
 }
 
@@ -25,11 +30,21 @@ function expansionId(tok: TextTokenizer, s: ColbertSettings): number | undefined
   if (!e) return undefined;
   if (e.token !== null) {
     const id = tok.tokenToId(e.token);
-    if (id === undefined || (id === tok.unkId && e.token !== tok.unkToken)) throw new TesseraError('INVALID_MODEL', `the query expansion token ${JSON.stringify(e.token)} is not in the vocabulary`, { field: 'query_expansion.token' });
+    if (id === undefined || (id === tok.unkId && e.token !== tok.unkToken))
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `the query expansion token ${JSON.stringify(e.token)} is not in the vocabulary`,
+        { field: 'query_expansion.token' },
+      );
     return id;
   }
   const id = tok.maskId ?? tok.eosId ?? (s.markerMode === 'insert' ? tok.padId : undefined);
-  if (id === undefined) throw new TesseraError('INVALID_MODEL', 'query expansion needs a mask or end-of-sequence token, and this tokenizer has neither; set queryExpansion.token', { field: 'query_expansion.token' });
+  if (id === undefined)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      'query expansion needs a mask or end-of-sequence token, and this tokenizer has neither; set queryExpansion.token',
+      { field: 'query_expansion.token' },
+    );
   return id;
 }
 
@@ -73,7 +88,11 @@ export function roleText(s: ColbertSettings, role: EncodeRoleName, text: string,
 }
 
 /** [prefix specials] text... [suffix specials], truncated to maxLength tokens in total. */
-export function frame(tok: TextTokenizer, raw: readonly number[], maxLength: number): { ids: number[]; truncated: boolean } {
+export function frame(
+  tok: TextTokenizer,
+  raw: readonly number[],
+  maxLength: number,
+): { ids: number[]; truncated: boolean } {
   const room = Math.max(0, maxLength - tok.specialPrefix.length - tok.specialSuffix.length);
   const truncated = raw.length > room;
   const ids = [...tok.specialPrefix];
@@ -95,7 +114,14 @@ function queryMax(s: ColbertSettings, modelLimit: number): number {
  * (replacing colbert-ai's placeholder, or inserted after the first token as PyLate does), query
  * expansion, and which rows are scored.
  */
-export function buildColbert(tok: TextTokenizer, raw: readonly number[], role: EncodeRoleName, s: ColbertSettings, t: ColbertTokens, modelLimit: number): TokenizedText {
+export function buildColbert(
+  tok: TextTokenizer,
+  raw: readonly number[],
+  role: EncodeRoleName,
+  s: ColbertSettings,
+  t: ColbertTokens,
+  modelLimit: number,
+): TokenizedText {
   const maxLength = role === 'query' ? queryMax(s, modelLimit) : s.documentLength;
   const marker = role === 'query' ? t.queryMarkerId : t.documentMarkerId;
   let framed: { ids: number[]; truncated: boolean };
@@ -126,14 +152,29 @@ export function buildColbert(tok: TextTokenizer, raw: readonly number[], role: E
     return 1;
   });
   // The legacy layouts score every query row, expansion included (skiplists never apply to queries there).
-  return { ids, attention, truncated, scored: s.markerMode === 'prompt' ? scored : role === 'query' ? ids.map(() => 1) : scored };
+  return {
+    ids,
+    attention,
+    truncated,
+    scored: s.markerMode === 'prompt' ? scored : role === 'query' ? ids.map(() => 1) : scored,
+  };
 }
 
 /** A dense model's input: truncated, with the first `promptLength` rows left out of pooling when the model asks. */
-export function buildPlain(tok: TextTokenizer, raw: readonly number[], maxLength: number, excludeFirst = 0): TokenizedText {
+export function buildPlain(
+  tok: TextTokenizer,
+  raw: readonly number[],
+  maxLength: number,
+  excludeFirst = 0,
+): TokenizedText {
   const { ids, truncated } = frame(tok, raw, maxLength);
   const attention = ids.map(() => 1);
-  return { ids, attention, truncated, scored: excludeFirst ? attention.map((a, p) => (p < excludeFirst ? 0 : a)) : attention };
+  return {
+    ids,
+    attention,
+    truncated,
+    scored: excludeFirst ? attention.map((a, p) => (p < excludeFirst ? 0 : a)) : attention,
+  };
 }
 
 /**
@@ -142,6 +183,8 @@ export function buildPlain(tok: TextTokenizer, raw: readonly number[], maxLength
  */
 export function promptTokenCount(tok: TextTokenizer, promptIds: readonly number[]): number {
   const n = tok.specialPrefix.length + promptIds.length + tok.specialSuffix.length;
-  const last = tok.specialSuffix.length ? tok.specialSuffix[tok.specialSuffix.length - 1] : promptIds[promptIds.length - 1];
+  const last = tok.specialSuffix.length
+    ? tok.specialSuffix[tok.specialSuffix.length - 1]
+    : promptIds[promptIds.length - 1];
   return last !== undefined && (tok.specialSuffix.length > 0 || tok.specialIds?.has(last)) ? n - 1 : n;
 }

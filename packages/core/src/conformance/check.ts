@@ -34,7 +34,8 @@ export async function expectRejection(p: Promise<unknown>, pattern: RegExp): Pro
   try {
     await p;
   } catch (e) {
-    if (!pattern.test(String((e as Error).message))) throw new AssertionError({ message: `rejected with "${(e as Error).message}", expected ${pattern}` });
+    if (!pattern.test(String((e as Error).message)))
+      throw new AssertionError({ message: `rejected with "${(e as Error).message}", expected ${pattern}` });
     return e;
   }
   throw new AssertionError({ message: `expected a rejection matching ${pattern}` });
@@ -47,7 +48,9 @@ export function sameIds(got: readonly number[], want: readonly number[], what: s
   const n = Math.max(got.length, want.length);
   for (let p = 0; p < n; p++) {
     if (got[p] !== want[p])
-      fail(`${what}: ${got.length === want.length ? '' : `${got.length} positions where the reference has ${want.length}; `}position ${p} is ${got[p] ?? 'missing'}, the reference has ${want[p] ?? 'nothing'} (got [${got.slice(0, 40).join(', ')}${got.length > 40 ? ', ...' : ''}]). ${hint}`);
+      fail(
+        `${what}: ${got.length === want.length ? '' : `${got.length} positions where the reference has ${want.length}; `}position ${p} is ${got[p] ?? 'missing'}, the reference has ${want[p] ?? 'nothing'} (got [${got.slice(0, 40).join(', ')}${got.length > 40 ? ', ...' : ''}]). ${hint}`,
+      );
   }
 }
 
@@ -55,10 +58,24 @@ export function sameIds(got: readonly number[], want: readonly number[], what: s
  * Rows compared element by element; the message names the row, element and difference and says
  * what usually causes that shape of failure.
  */
-export function closeRows(got: Float32Array, rows: number, dim: number, want: number[][], tol: number, what: string, context: { hiddenSize?: number; dimWant?: number } = {}): void {
-  if (want.length !== rows) fail(`${what}: ${rows} rows where the reference has ${want.length}. Kept rows differ: check the skiplist, query expansion or attention mask handling`);
+export function closeRows(
+  got: Float32Array,
+  rows: number,
+  dim: number,
+  want: number[][],
+  tol: number,
+  what: string,
+  context: { hiddenSize?: number; dimWant?: number } = {},
+): void {
+  if (want.length !== rows)
+    fail(
+      `${what}: ${rows} rows where the reference has ${want.length}. Kept rows differ: check the skiplist, query expansion or attention mask handling`,
+    );
   const wantDim = context.dimWant ?? want[0]?.length ?? dim;
-  if (dim !== wantDim) fail(`${what}: rows of ${dim} floats where the reference has ${wantDim}${dim === context.hiddenSize ? ' (the hidden size: the projection is missing)' : ''}`);
+  if (dim !== wantDim)
+    fail(
+      `${what}: rows of ${dim} floats where the reference has ${wantDim}${dim === context.hiddenSize ? ' (the hidden size: the projection is missing)' : ''}`,
+    );
   let worst = { d: 0, r: 0, j: 0 };
   let bad = 0;
   for (let r = 0; r < rows; r++) {
@@ -78,5 +95,7 @@ export function closeRows(got: Float32Array, rows: number, dim: number, want: nu
       : Number.isNaN(worst.d)
         ? 'NaN: a fully masked attention row, or an overflowing mask bias'
         : 'most elements: check the projection (its activation, bias, residual), the attention mask, positions or normalization';
-  fail(`${what}: row ${r} element ${j} is ${got[r * dim + j]}, the reference has ${want[r]![j]} (difference ${worst.d.toExponential(2)} > ${tol}; ${bad} of ${rows * dim} elements off). Likely cause: ${hint}`);
+  fail(
+    `${what}: row ${r} element ${j} is ${got[r * dim + j]}, the reference has ${want[r]![j]} (difference ${worst.d.toExponential(2)} > ${tol}; ${bad} of ${rows * dim} elements off). Likely cause: ${hint}`,
+  );
 }

@@ -19,7 +19,10 @@ export const MIXED = [
 export function rowsEqual(a: TokenEmbeddings, b: TokenEmbeddings, tol: number, what: string): void {
   sameIds([...a.tokenIds], [...b.tokenIds], `${what}: kept token ids`, 'Batching changed which rows are kept');
   const d = maxAbsDiffArrays(a.data, b.data);
-  if (!(d <= tol)) fail(`${what}: rows differ by ${d.toExponential(2)} (> ${tol}). Likely cause: padding leaks into real tokens (the attention mask is not applied to padded keys), or state shared between calls`);
+  if (!(d <= tol))
+    fail(
+      `${what}: rows differ by ${d.toExponential(2)} (> ${tol}). Likely cause: padding leaks into real tokens (the attention mask is not applied to padded keys), or state shared between calls`,
+    );
 }
 
 /** The golden-parity cases every ColBERT fixture runs, and the full battery for main fixtures. */
@@ -37,16 +40,37 @@ export function colbertCases(c: CaseContext, fixture: { name: string; dir: strin
     });
 
     const frames = (role: 'query' | 'document', entries: GoldenText[]) => async () => {
-      const items = await t.prepare(entries.map((e) => e.text), role);
+      const items = await t.prepare(
+        entries.map((e) => e.text),
+        role,
+      );
       entries.forEach((g, i) => {
         const what = `${fixture.name} ${role} ${i} ${quote(g.text)}`;
-        sameIds(items[i]!.ids, g.input_ids, `${what} input ids`, 'Tokenization or framing differs: markers, prompts, lowercasing, truncation or query expansion');
-        sameIds(items[i]!.attention, g.attention_mask, `${what} attention mask`, 'Which positions the encoder attends to differs (attend to expansion tokens?)');
-        sameIds(items[i]!.scored ?? items[i]!.attention, g.scored, `${what} scored rows`, 'Which rows are kept differs: skiplist or expansion scoring');
+        sameIds(
+          items[i]!.ids,
+          g.input_ids,
+          `${what} input ids`,
+          'Tokenization or framing differs: markers, prompts, lowercasing, truncation or query expansion',
+        );
+        sameIds(
+          items[i]!.attention,
+          g.attention_mask,
+          `${what} attention mask`,
+          'Which positions the encoder attends to differs (attend to expansion tokens?)',
+        );
+        sameIds(
+          items[i]!.scored ?? items[i]!.attention,
+          g.scored,
+          `${what} scored rows`,
+          'Which rows are kept differs: skiplist or expansion scoring',
+        );
       });
     };
     it('frames queries as the reference: token ids, attention mask, scored rows', frames('query', golden.queries));
-    it('frames documents as the reference: token ids, attention mask, scored rows', frames('document', golden.documents));
+    it(
+      'frames documents as the reference: token ids, attention mask, scored rows',
+      frames('document', golden.documents),
+    );
 
     const rows = (role: 'query' | 'document', entries: GoldenText[]) => async () => {
       const texts = entries.map((e) => e.text);
@@ -56,7 +80,10 @@ export function colbertCases(c: CaseContext, fixture: { name: string; dir: strin
         const what = `${fixture.name} ${role} ${i} ${quote(g.text)}`;
         sameIds([...out[i]!.tokenIds], g.kept_ids, `${what} kept ids`, 'Kept rows differ');
         expect(out[i]!.tokens, `${what} token count`).toBe(g.input_ids.length);
-        closeRows(out[i]!.data, out[i]!.rows, out[i]!.dim, g.embeddings, c.goldenTol, what, { hiddenSize: t.spec.hiddenSize, dimWant: golden.dim });
+        closeRows(out[i]!.data, out[i]!.rows, out[i]!.dim, g.embeddings, c.goldenTol, what, {
+          hiddenSize: t.spec.hiddenSize,
+          dimWant: golden.dim,
+        });
       });
     };
     it('matches the reference query rows', rows('query', golden.queries));
@@ -69,19 +96,26 @@ export function colbertCases(c: CaseContext, fixture: { name: string; dir: strin
         const scores = t.score(q, ds);
         golden.maxsim[i]!.forEach((s, j) => {
           const d = Math.abs(scores[j]! - s);
-          if (!(d <= c.goldenTol * q.rows + 1e-6)) fail(`${fixture.name} maxsim[query ${i}][document ${j}] is ${scores[j]}, the reference has ${s}`);
+          if (!(d <= c.goldenTol * q.rows + 1e-6))
+            fail(`${fixture.name} maxsim[query ${i}][document ${j}] is ${scores[j]}, the reference has ${s}`);
         });
       });
     });
 
     it('gives the same rows batched as one at a time (mixed lengths)', async () => {
       for (const role of ['query', 'document'] as const) {
-        const enc = (texts: string[], o = {}) => (role === 'query' ? t.encodeQueries(texts, o) : t.encodeDocuments(texts, o));
+        const enc = (texts: string[], o = {}) =>
+          role === 'query' ? t.encodeQueries(texts, o) : t.encodeDocuments(texts, o);
         const batched = await enc(MIXED, { maxBatchSize: 64, maxTokens: 1 << 20 });
         expect(batched.length).toBe(MIXED.length);
         for (let i = 0; i < MIXED.length; i++) {
           const [single] = await enc([MIXED[i]!]);
-          rowsEqual(batched[i]!, single!, c.batchTol, `${fixture.name} ${role} ${i} ${quote(MIXED[i]!)} batched vs alone`);
+          rowsEqual(
+            batched[i]!,
+            single!,
+            c.batchTol,
+            `${fixture.name} ${role} ${i} ${quote(MIXED[i]!)} batched vs alone`,
+          );
         }
       }
     });
@@ -122,16 +156,25 @@ export function colbertCases(c: CaseContext, fixture: { name: string; dir: strin
       const ref = await t.encodeDocuments(MIXED);
       runs.forEach((r, k) => {
         expect(r.length, `call ${k} results`).toBe(MIXED.length - k);
-        r.forEach((x, i) => rowsEqual(x, ref[i + k]!, c.batchTol, `${fixture.name} concurrent call ${k} document ${i}`));
+        r.forEach((x, i) =>
+          rowsEqual(x, ref[i + k]!, c.batchTol, `${fixture.name} concurrent call ${k} document ${i}`),
+        );
       });
     });
 
     it('gives 100 concurrent callers the rows each call gives alone', async () => {
-      const calls = Array.from({ length: 100 }, (_, k) => [MIXED[k % MIXED.length]!, MIXED[(k * 7 + 3) % MIXED.length]!]);
+      const calls = Array.from({ length: 100 }, (_, k) => [
+        MIXED[k % MIXED.length]!,
+        MIXED[(k * 7 + 3) % MIXED.length]!,
+      ]);
       const alone: TokenEmbeddings[][] = [];
       for (const texts of calls) alone.push(await t.encodeDocuments(texts));
       const together = await Promise.all(calls.map((texts) => t.encodeDocuments(texts)));
-      together.forEach((r, k) => r.forEach((x, i) => rowsEqual(x, alone[k]![i]!, c.batchTol, `${fixture.name} caller ${k} of 100, document ${i}`)));
+      together.forEach((r, k) =>
+        r.forEach((x, i) =>
+          rowsEqual(x, alone[k]![i]!, c.batchTol, `${fixture.name} caller ${k} of 100, document ${i}`),
+        ),
+      );
     });
 
     it('streams an iterable with the same results, in order', async () => {

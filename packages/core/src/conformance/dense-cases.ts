@@ -24,7 +24,12 @@ export function denseCases(c: CaseContext, fixture: { name: string; dir: string 
       expect(out.length, `${what} results`).toBe(entries.length);
       entries.forEach((g, i) => {
         const name = `${fixture.name} ${what} ${i} ${quote(g.text)}`;
-        sameIds(items[i]!.ids, g.input_ids, `${name} input ids`, 'Tokenization differs: prompt, lowercasing or truncation');
+        sameIds(
+          items[i]!.ids,
+          g.input_ids,
+          `${name} input ids`,
+          'Tokenization differs: prompt, lowercasing or truncation',
+        );
         expect(out[i]!.tokens, `${name} token count`).toBe(g.input_ids.length);
         closeRows(out[i]!.data, 1, out[i]!.dim, [g.embedding], c.goldenTol, name);
       });
@@ -36,17 +41,34 @@ export function denseCases(c: CaseContext, fixture: { name: string; dir: string 
       golden.cosine.forEach((row, i) =>
         row.forEach((v, j) => {
           const d = Math.abs(t.similarity(out[i]!, out[j]!) - v);
-          if (!(d <= c.goldenTol)) fail(`${fixture.name} cosine[${i}][${j}] differs from the reference by ${d.toExponential(2)}`);
+          if (!(d <= c.goldenTol))
+            fail(`${fixture.name} cosine[${i}][${j}] differs from the reference by ${d.toExponential(2)}`);
         }),
       );
     });
 
-    if (golden.query_texts) it('matches the reference with the query prompt (encode_query)', async () => void (await check(golden.query_texts!, { role: 'query' }, 'query')));
-    if (golden.document_texts) it('matches the reference with the document prompt (encode_document)', async () => void (await check(golden.document_texts!, { role: 'document' }, 'document')));
+    if (golden.query_texts)
+      it('matches the reference with the query prompt (encode_query)', async () =>
+        void (await check(golden.query_texts!, { role: 'query' }, 'query')));
+    if (golden.document_texts)
+      it('matches the reference with the document prompt (encode_document)', async () =>
+        void (await check(golden.document_texts!, { role: 'document' }, 'document')));
     if (golden.truncated) {
       it(`truncates to ${golden.truncated.dimension} dimensions as the reference (no renormalization)`, async () => {
-        const out = await t.encodeDense(golden.texts.map((x) => x.text), { dimension: golden.truncated!.dimension });
-        out.forEach((o, i) => closeRows(o.data, 1, o.dim, [golden.truncated!.embeddings[i]!], c.goldenTol, `${fixture.name} truncated text ${i}`));
+        const out = await t.encodeDense(
+          golden.texts.map((x) => x.text),
+          { dimension: golden.truncated!.dimension },
+        );
+        out.forEach((o, i) =>
+          closeRows(
+            o.data,
+            1,
+            o.dim,
+            [golden.truncated!.embeddings[i]!],
+            c.goldenTol,
+            `${fixture.name} truncated text ${i}`,
+          ),
+        );
       });
     }
 
@@ -56,7 +78,10 @@ export function denseCases(c: CaseContext, fixture: { name: string; dir: string 
       for (let i = 0; i < texts.length; i++) {
         const [one] = await t.encodeDense([texts[i]!]);
         const d = maxAbsDiffArrays(one!.data, all[i]!.data);
-        if (!(d <= c.batchTol)) fail(`${fixture.name} text ${i} ${quote(texts[i]!)}: batched and alone differ by ${d.toExponential(2)}. Likely cause: padding leaks into real tokens`);
+        if (!(d <= c.batchTol))
+          fail(
+            `${fixture.name} text ${i} ${quote(texts[i]!)}: batched and alone differ by ${d.toExponential(2)}. Likely cause: padding leaks into real tokens`,
+          );
       }
     });
   });

@@ -11,7 +11,13 @@ import { isTesseraError } from '../errors.js';
 function batchOf(g: ForwardGolden, types = true, rows = g.input_ids.length): PaddedBatch {
   const flat = (m: number[][]) => Int32Array.from(m.slice(0, rows).flat());
   const seqLen = g.input_ids[0]!.length;
-  return { batchSize: rows, seqLen, inputIds: flat(g.input_ids), attentionMask: flat(g.attention_mask), tokenTypeIds: types ? flat(g.token_type_ids) : new Int32Array(rows * seqLen) };
+  return {
+    batchSize: rows,
+    seqLen,
+    inputIds: flat(g.input_ids),
+    attentionMask: flat(g.attention_mask),
+    tokenTypeIds: types ? flat(g.token_type_ids) : new Int32Array(rows * seqLen),
+  };
 }
 
 /** Compares the attended positions of a forward output with the reference rows. */
@@ -21,7 +27,14 @@ function checkRows(g: ForwardGolden, data: Float32Array, dim: number, tol: numbe
     const keep = g.attention_mask[b]!.map((m, p) => (m ? p : -1)).filter((p) => p >= 0);
     const got = new Float32Array(keep.length * dim);
     keep.forEach((p, k) => got.set(data.subarray((b * L + p) * dim, (b * L + p + 1) * dim), k * dim));
-    closeRows(got, keep.length, dim, keep.map((p) => seq[p]!), tol, `${what}, sequence ${b}`);
+    closeRows(
+      got,
+      keep.length,
+      dim,
+      keep.map((p) => seq[p]!),
+      tol,
+      `${what}, sequence ${b}`,
+    );
   });
 }
 
@@ -33,7 +46,8 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
   if (!existsSync(join(fixture.dir, 'forward.json'))) return;
   const { it, describe } = c.harness;
   const g = readGolden<ForwardGolden>(fixture.dir, 'forward.json');
-  const load = async (): Promise<LoadedModel> => c.backend.load(await loadModelSpec(fixture.dir), { device: c.device, threads: 2, onWarning: () => {} });
+  const load = async (): Promise<LoadedModel> =>
+    c.backend.load(await loadModelSpec(fixture.dir), { device: c.device, threads: 2, onWarning: () => {} });
   describe(`${c.backendName} conformance: forward contract (${fixture.name})`, () => {
     it('returns the reference rows for a padded batch with token type ids', async () => {
       const m = await load();
@@ -41,7 +55,13 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         const out = await m.forward(batchOf(g));
         expect(out.dim, 'output width').toBe(g.dim);
         expect(out.data.length, 'output floats').toBe(out.batchSize * out.seqLen * out.dim);
-        checkRows(g, out.data, out.dim, c.goldenTol, `${fixture.name} forward with token types (if only the second segment differs, token_type_ids are ignored)`);
+        checkRows(
+          g,
+          out.data,
+          out.dim,
+          c.goldenTol,
+          `${fixture.name} forward with token types (if only the second segment differs, token_type_ids are ignored)`,
+        );
       } finally {
         await m.dispose();
       }
@@ -54,7 +74,11 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         const copy = first.data.slice();
         await m.forward(batchOf(g, false));
         await m.forward(batchOf(g, true, 1));
-        for (let i = 0; i < copy.length; i++) if (!Object.is(copy[i], first.data[i])) fail(`${fixture.name}: the data of an earlier forward() result changed at float ${i} after later calls; return a fresh array per call`);
+        for (let i = 0; i < copy.length; i++)
+          if (!Object.is(copy[i], first.data[i]))
+            fail(
+              `${fixture.name}: the data of an earlier forward() result changed at float ${i} after later calls; return a fresh array per call`,
+            );
       } finally {
         await m.dispose();
       }
@@ -69,8 +93,15 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         const ref = [(await m.forward(batches[0]!)).data.slice(), (await m.forward(batches[1]!)).data.slice()];
         outs.forEach((o, k) => {
           const want = ref[k % 2]!;
-          if (o.data.length !== want.length) fail(`${fixture.name}: overlapping call ${k} returned ${o.data.length} floats, the same batch alone ${want.length}`);
-          for (let i = 0; i < o.data.length; i++) if (!(Math.abs(o.data[i]! - want[i]!) <= c.batchTol)) fail(`${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; serialize forward() or give each call its own buffers`);
+          if (o.data.length !== want.length)
+            fail(
+              `${fixture.name}: overlapping call ${k} returned ${o.data.length} floats, the same batch alone ${want.length}`,
+            );
+          for (let i = 0; i < o.data.length; i++)
+            if (!(Math.abs(o.data[i]! - want[i]!) <= c.batchTol))
+              fail(
+                `${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; serialize forward() or give each call its own buffers`,
+              );
         });
       } finally {
         await m.dispose();
@@ -84,10 +115,17 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         const m = await load();
         await m.forward(batchOf(g));
         const held = count();
-        if (!Object.keys(held).some((k) => (held[k] ?? 0) > (before[k] ?? 0))) fail(`${fixture.name}: resources() reports nothing more held after load() (${JSON.stringify(before)} -> ${JSON.stringify(held)}); it should count what a loaded model holds`);
+        if (!Object.keys(held).some((k) => (held[k] ?? 0) > (before[k] ?? 0)))
+          fail(
+            `${fixture.name}: resources() reports nothing more held after load() (${JSON.stringify(before)} -> ${JSON.stringify(held)}); it should count what a loaded model holds`,
+          );
         await m.dispose();
         const after = count();
-        for (const k of Object.keys(held)) if ((after[k] ?? 0) !== (before[k] ?? 0)) fail(`${fixture.name}: after dispose() resources().${k} is ${after[k]}, before load() it was ${before[k] ?? 0}: dispose() did not release it`);
+        for (const k of Object.keys(held))
+          if ((after[k] ?? 0) !== (before[k] ?? 0))
+            fail(
+              `${fixture.name}: after dispose() resources().${k} is ${after[k]}, before load() it was ${before[k] ?? 0}: dispose() did not release it`,
+            );
       });
     }
 
@@ -101,7 +139,10 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         err = e;
       }
       if (!err) fail(`${fixture.name}: forward() still works after dispose(), so dispose() released nothing`);
-      if (!isTesseraError(err)) fail(`${fixture.name}: forward() after dispose() threw a plain ${(err as Error)?.name ?? typeof err} ("${(err as Error)?.message}"); throw a TesseraError (code DISPOSED)`);
+      if (!isTesseraError(err))
+        fail(
+          `${fixture.name}: forward() after dispose() threw a plain ${(err as Error)?.name ?? typeof err} ("${(err as Error)?.message}"); throw a TesseraError (code DISPOSED)`,
+        );
     });
   });
 }

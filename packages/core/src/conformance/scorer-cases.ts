@@ -34,13 +34,23 @@ function close(got: Float32Array, docs: readonly RowMatrix[], q: RowMatrix, what
       if (!Number.isNaN(g)) fail(`${what}: document ${i} holds NaN and must score NaN, got ${g}`);
       return;
     }
-    const hint = d.rows === 0 ? ' (a document without rows scores 0)' : d.rows % 4 ? ' (a document whose rows are not a multiple of the block size: padding rows must not count)' : '';
-    if (!(Math.abs(g - want) <= 1e-4 * Math.max(1, Math.abs(want)))) fail(`${what}: document ${i} (${d.rows} rows) scores ${g}, the reference MaxSim is ${want}${hint}`);
+    const hint =
+      d.rows === 0
+        ? ' (a document without rows scores 0)'
+        : d.rows % 4
+          ? ' (a document whose rows are not a multiple of the block size: padding rows must not count)'
+          : '';
+    if (!(Math.abs(g - want) <= 1e-4 * Math.max(1, Math.abs(want))))
+      fail(`${what}: document ${i} (${d.rows} rows) scores ${g}, the reference MaxSim is ${want}${hint}`);
   });
 }
 
 /** A fresh model and its scorer over documents() for one case; both disposed after it. */
-async function withScorer(c: CaseContext, dir: string, run: (s: DocumentScorer, docs: RowMatrix[]) => Promise<void>): Promise<void> {
+async function withScorer(
+  c: CaseContext,
+  dir: string,
+  run: (s: DocumentScorer, docs: RowMatrix[]) => Promise<void>,
+): Promise<void> {
   const t = await c.create(dir);
   try {
     const docs = documents();
@@ -65,13 +75,24 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
   describe(`${c.backendName} conformance: scorer (${fixture.name})`, () => {
     it('scores ragged, empty and NaN documents as the reference MaxSim does, query after query', async () => {
       await withScorer(c, fixture.dir, async (s, docs) => {
-        for (const [seed, n] of [[1, 32], [2, 1], [3, 5], [4, 40]] as const) {
+        for (const [seed, n] of [
+          [1, 32],
+          [2, 1],
+          [3, 5],
+          [4, 40],
+        ] as const) {
           const q = rows(seed, n, DIM);
           close(await s.score(q), docs, q, `${s.engine}, a ${n}-row query`);
         }
         const q = rows(9, 7, DIM);
-        const want = topK(Float32Array.from(docs, (d) => maxSim(q, d)), 5).map((r) => r.index);
-        expect((await s.topK(q, 5)).map((r) => r.index), `${s.engine}: topK(5)`).toEqual(want);
+        const want = topK(
+          Float32Array.from(docs, (d) => maxSim(q, d)),
+          5,
+        ).map((r) => r.index);
+        expect(
+          (await s.topK(q, 5)).map((r) => r.index),
+          `${s.engine}: topK(5)`,
+        ).toEqual(want);
         const many = await s.scoreMany([rows(5, 3, DIM), rows(6, 9, DIM)]);
         close(many[0]!, docs, rows(5, 3, DIM), `${s.engine}, scoreMany query 0`);
         close(many[1]!, docs, rows(6, 9, DIM), `${s.engine}, scoreMany query 1`);
@@ -92,9 +113,15 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
         if (zero.some((x) => x !== 0)) fail(`${s.engine}: a query without rows must score every document 0`);
         const nanQuery = rows(21, 3, DIM);
         nanQuery.data[4] = NaN;
-        close(await s.score(nanQuery), docs, nanQuery, `${s.engine}, a query holding NaN (NaN against documents with rows, 0 against empty ones)`);
+        close(
+          await s.score(nanQuery),
+          docs,
+          nanQuery,
+          `${s.engine}, a query holding NaN (NaN against documents with rows, 0 against empty ones)`,
+        );
         const err = await expectRejection(s.score(rows(22, 3, DIM + 4)), /dimension/);
-        if (!isTesseraError(err, 'DIMENSION_MISMATCH')) fail(`${s.engine}: a query of another dimension must be a DIMENSION_MISMATCH error`);
+        if (!isTesseraError(err, 'DIMENSION_MISMATCH'))
+          fail(`${s.engine}: a query of another dimension must be a DIMENSION_MISMATCH error`);
         await s.dispose();
         const gone = await expectRejection(s.score(rows(23, 3, DIM)), /disposed/);
         if (!isTesseraError(gone, 'DISPOSED')) fail(`${s.engine}: scoring after dispose() must be a DISPOSED error`);

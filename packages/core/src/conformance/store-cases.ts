@@ -43,16 +43,31 @@ function rows(n: number, random: () => number, dim = DIM): RowMatrix {
 
 function corpus(n: number, seed: number): StoreRecord[] {
   const random = rng(seed);
-  return Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, vectors: rows(1 + ((i * 7) % 40), random), source: 'suite', seq: i, text: `text of document ${i}`, metadata: { n: i, tags: ['a', String(i % 3)] } }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `doc-${i}`,
+    vectors: rows(1 + ((i * 7) % 40), random),
+    source: 'suite',
+    seq: i,
+    text: `text of document ${i}`,
+    metadata: { n: i, tags: ['a', String(i % 3)] },
+  }));
 }
 
-const manifest: IndexManifest = { format: 1, model: 'suite-model', modelFingerprint: 'f'.repeat(32), dimension: DIM, createdAt: '2026-01-01T00:00:00.000Z' };
+const manifest: IndexManifest = {
+  format: 1,
+  model: 'suite-model',
+  modelFingerprint: 'f'.repeat(32),
+  dimension: DIM,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
 
 function sameRows(got: RowMatrix | undefined, want: RowMatrix, what: string): void {
   if (!got) return;
   expect(got.rows, `${what}: rows`).toBe(want.rows);
   expect(got.dim, `${what}: dim`).toBe(want.dim);
-  for (let i = 0; i < want.rows * want.dim; i++) if (got.data[i] !== want.data[i]) fail(`${what}: value ${i} is ${got.data[i]}, written ${want.data[i]} (vectors must come back as written)`);
+  for (let i = 0; i < want.rows * want.dim; i++)
+    if (got.data[i] !== want.data[i])
+      fail(`${what}: value ${i} is ${got.data[i]}, written ${want.data[i]} (vectors must come back as written)`);
 }
 
 /** Exact top-k by MaxSim, ties by id. */
@@ -138,8 +153,12 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
           const hits = await s.search(query, { limit: 10 });
           expect(hits.length, 'hits').toBe(10);
           hits.forEach((h, i) => {
-            if (h.id !== want[i]!.id) fail(`query ${q}, rank ${i}: ${h.id} (MaxSim ${maxSim(query, docs.find((d) => d.id === h.id)!.vectors)}), exact MaxSim ranks ${want[i]!.id} (${want[i]!.score}) there`);
-            if (!(Math.abs(h.score - want[i]!.score) <= tol)) fail(`query ${q}, ${h.id}: score ${h.score}, exact MaxSim ${want[i]!.score}`);
+            if (h.id !== want[i]!.id)
+              fail(
+                `query ${q}, rank ${i}: ${h.id} (MaxSim ${maxSim(query, docs.find((d) => d.id === h.id)!.vectors)}), exact MaxSim ranks ${want[i]!.id} (${want[i]!.score}) there`,
+              );
+            if (!(Math.abs(h.score - want[i]!.score) <= tol))
+              fail(`query ${q}, ${h.id}: score ${h.score}, exact MaxSim ${want[i]!.score}`);
             const d = docs.find((x) => x.id === h.id)!;
             expect(h.text, `${h.id} text`).toBe(d.text);
             expect(h.metadata, `${h.id} metadata`).toEqual(d.metadata);
@@ -177,10 +196,19 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
       withStore(async (s) => {
         await s.writeManifest(manifest);
         const random = rng(13);
-        const at = (id: string, source: string, seq: number, text: string): StoreRecord => ({ id, vectors: rows(2, random), source, seq, text });
+        const at = (id: string, source: string, seq: number, text: string): StoreRecord => ({
+          id,
+          vectors: rows(2, random),
+          source,
+          seq,
+          text,
+        });
         await s.add([at('x', 'f', 10, 'line 10'), at('y', 'f', 3, 'line 3'), at('z', 'f', 5, 'line 5')]);
         // Written out of order: the earlier line of x arrives after its later one.
-        const r = await s.upsert([at('x', 'f', 4, 'line 4'), at('y', 'f', 8, 'line 8'), at('z', 'g', 1, 'other file')], { keepLater: true });
+        const r = await s.upsert(
+          [at('x', 'f', 4, 'line 4'), at('y', 'f', 8, 'line 8'), at('z', 'g', 1, 'other file')],
+          { keepLater: true },
+        );
         expect(r.replaced, 'replaced').toBe(2);
         const entries = await collect(s);
         expect(entries.get('x'), 'x keeps its later line').toEqual({ source: 'f', seq: 10 });
@@ -201,17 +229,33 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
         const bad = [...docs.slice(5, 9), { ...docs[9]!, vectors: rows(3, rng(8), DIM + 1) }];
         const e1 = await rejects(s.add(bad), 'a batch with a record of another dimension');
         if (!isTesseraError(e1)) fail(`a refused write should be a TesseraError, got ${String(e1)}`);
-        expect(/doc-9/.test((e1 as Error).message), `the error names the record: "${(e1 as Error).message}"`).toBe(true);
+        expect(/doc-9/.test((e1 as Error).message), `the error names the record: "${(e1 as Error).message}"`).toBe(
+          true,
+        );
         await rejects(s.upsert([docs[5]!, { ...docs[6]!, id: '' }]), 'a batch with an empty id');
         expect(await s.count(), 'count after refused writes').toBe(5);
-        expect([...(await collect(s)).keys()].sort(), 'ids after refused writes').toEqual(docs.slice(0, 5).map((d) => d.id).sort());
+        expect([...(await collect(s)).keys()].sort(), 'ids after refused writes').toEqual(
+          docs
+            .slice(0, 5)
+            .map((d) => d.id)
+            .sort(),
+        );
       }));
 
     it('keeps text exactly, unicode and all', () =>
       withStore(async (s) => {
         await s.writeManifest(manifest);
         const text = 'naïve café — 東京 🚀 "quotes" \\ back\nslash';
-        await s.add([{ id: 'ü-1', vectors: rows(2, rng(9)), source: 's', seq: 0, text, metadata: { nested: { a: [1, 2, { b: null }] }, emoji: '🚀' } }]);
+        await s.add([
+          {
+            id: 'ü-1',
+            vectors: rows(2, rng(9)),
+            source: 's',
+            seq: 0,
+            text,
+            metadata: { nested: { a: [1, 2, { b: null }] }, emoji: '🚀' },
+          },
+        ]);
         const [hit] = await s.search(rows(2, rng(10)), { limit: 1 });
         expect(hit!.id, 'id').toBe('ü-1');
         expect(hit!.text, 'text').toBe(text);
@@ -238,7 +282,10 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
           expect(await again.count(), 'count').toBe(40);
           expect((await collect(again)).get('doc-0'), 'entry').toEqual({ source: 'again', seq: 77 });
           const query = rows(6, rng(12));
-          expect((await again.search(query, { limit: 5 })).map((h) => h.id), 'top 5').toEqual(exactTop(query, docs, 5).map((h) => h.id));
+          expect(
+            (await again.search(query, { limit: 5 })).map((h) => h.id),
+            'top 5',
+          ).toEqual(exactTop(query, docs, 5).map((h) => h.id));
         } finally {
           await again.close();
         }

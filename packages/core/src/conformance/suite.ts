@@ -10,7 +10,15 @@ import { forwardCases } from './forward-cases.js';
 import { memoryCases } from './memory-cases.js';
 import { scorerCases } from './scorer-cases.js';
 
-export { maxAbsDiff, maxAbsDiffArrays, readGolden, type ColbertGolden, type DenseGolden, type ForwardGolden, type GoldenText } from './golden.js';
+export {
+  maxAbsDiff,
+  maxAbsDiffArrays,
+  readGolden,
+  type ColbertGolden,
+  type DenseGolden,
+  type ForwardGolden,
+  type GoldenText,
+} from './golden.js';
 export { expect as check, expectRejection, closeRows, sameIds } from './check.js';
 export type { TestHarness } from './context.js';
 export { defineStoreConformanceSuite, type StoreConformanceOptions } from './store-cases.js';
@@ -27,7 +35,13 @@ export interface ConformanceFixture {
 }
 
 /** The fixture object of earlier releases: { stanford, pylate, dense?, distilbert?, roberta? }. */
-export type LegacyFixtureMap = { stanford: string; pylate: string; dense?: string; distilbert?: string; roberta?: string };
+export type LegacyFixtureMap = {
+  stanford: string;
+  pylate: string;
+  dense?: string;
+  distilbert?: string;
+  roberta?: string;
+};
 
 export interface ConformanceOptions {
   /** The backend under test. */
@@ -99,8 +113,14 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
           } catch (e) {
             err = e;
           }
-          if (!err) fail(`${name} declares ${f.architecture} unsupported but loaded ${f.name}; remove it from "unsupported" and let the fixture run`);
-          if (!isTesseraError(err, 'INVALID_MODEL')) fail(`${name} refused ${f.name} with ${(err as Error).name}: ${(err as Error).message}; a backend refuses an architecture it does not run with a TesseraError of code INVALID_MODEL`);
+          if (!err)
+            fail(
+              `${name} declares ${f.architecture} unsupported but loaded ${f.name}; remove it from "unsupported" and let the fixture run`,
+            );
+          if (!isTesseraError(err, 'INVALID_MODEL'))
+            fail(
+              `${name} refused ${f.name} with ${(err as Error).name}: ${(err as Error).message}; a backend refuses an architecture it does not run with a TesseraError of code INVALID_MODEL`,
+            );
         });
       });
       continue;

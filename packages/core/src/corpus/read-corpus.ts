@@ -52,7 +52,8 @@ async function textFiles(dir: string): Promise<Array<{ path: string; size: numbe
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && TEXT_EXTENSIONS.includes(extname(e.name).toLowerCase())) out.push({ path: p, size: (await stat(p)).size });
+      else if (e.isFile() && TEXT_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+        out.push({ path: p, size: (await stat(p)).size });
     }
   };
   await walk(dir);
@@ -77,7 +78,12 @@ async function openFolder(dir: string): Promise<Corpus> {
       yield { id, text, seq: i, metadata: { path: id } };
     }
   }
-  return { documents: documents(), size: files.reduce((s, f) => s + f.size, 0), bytesRead: () => read, format: 'folder' };
+  return {
+    documents: documents(),
+    size: files.reduce((s, f) => s + f.size, 0),
+    bytesRead: () => read,
+    format: 'folder',
+  };
 }
 
 /** JSONL by name (.jsonl / .ndjson), text by name (.txt), else decided by the first line. */
@@ -100,7 +106,10 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
     try {
       s = await stat(path);
     } catch (e) {
-      throw bad(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: path });
+      throw bad(
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        { file: path },
+      );
     }
     if (s.isDirectory()) {
       if (o.range) throw bad(`${path} is a folder; only a file can be read by byte range`, { file: path });
@@ -119,7 +128,9 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
   async function* documents(): AsyncGenerator<IndexDocument> {
     // Opened when reading starts: a stream read (or a readline emitting) before its consumer
     // iterates loses those lines.
-    const input = stdin ? process.stdin : createReadStream(path, o.range ? { start: o.range.start, end: o.range.end - 1 } : {});
+    const input = stdin
+      ? process.stdin
+      : createReadStream(path, o.range ? { start: o.range.start, end: o.range.end - 1 } : {});
     input.on('data', (chunk: Buffer | string) => (read += chunk.length));
     const lines = createInterface({ input, crlfDelay: Infinity });
     let line = (o.range?.firstLine ?? 1) - 1;
@@ -138,14 +149,26 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
           ids = 'id' in first && first.id !== undefined ? { field: 'id' } : 'lines';
           decidedAt = line;
         }
-        let r = parseRecord(raw, { text: textField, id: ids === 'lines' ? 'id' : ids.field, idRequired: ids !== 'lines' });
-        if (ids === 'lines' && !('problem' in r) && r.id !== undefined) r = { problem: `has an "id" but ${decidedAt ? `line ${decidedAt}` : 'the first record'} has none: give every record an id, or none (ids are then line numbers)` };
+        let r = parseRecord(raw, {
+          text: textField,
+          id: ids === 'lines' ? 'id' : ids.field,
+          idRequired: ids !== 'lines',
+        });
+        if (ids === 'lines' && !('problem' in r) && r.id !== undefined)
+          r = {
+            problem: `has an "id" but ${decidedAt ? `line ${decidedAt}` : 'the first record'} has none: give every record an id, or none (ids are then line numbers)`,
+          };
         if ('problem' in r) {
           if (!o.skipInvalid) throw bad(`${source}:${line}: ${r.problem}`, { file: source, line });
           o.onSkip?.({ line, message: r.problem });
           continue;
         }
-        yield { id: r.id === undefined ? String(line) : String(r.id), text: r.text, seq: line, ...(Object.keys(r.rest).length ? { metadata: r.rest } : {}) };
+        yield {
+          id: r.id === undefined ? String(line) : String(r.id),
+          text: r.text,
+          seq: line,
+          ...(Object.keys(r.rest).length ? { metadata: r.rest } : {}),
+        };
       }
     } finally {
       lines.close();

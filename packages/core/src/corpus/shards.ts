@@ -30,15 +30,29 @@ export interface ShardPlan {
  * reading it once (only newlines are looked at; texts stay where they are). The first record
  * decides the format and id rule for all shards, as the single-process reader decides them.
  */
-export async function planShards(path: string, linesPerShard: number, o: { textField?: string; idField?: string } = {}): Promise<ShardPlan> {
-  if (!Number.isInteger(linesPerShard) || linesPerShard < 1) throw new TesseraError('INVALID_OPTION', `shard size must be a positive integer (got ${linesPerShard})`, { field: 'linesPerShard' });
+export async function planShards(
+  path: string,
+  linesPerShard: number,
+  o: { textField?: string; idField?: string } = {},
+): Promise<ShardPlan> {
+  if (!Number.isInteger(linesPerShard) || linesPerShard < 1)
+    throw new TesseraError('INVALID_OPTION', `shard size must be a positive integer (got ${linesPerShard})`, {
+      field: 'linesPerShard',
+    });
   let s;
   try {
     s = await stat(path);
   } catch (e) {
-    throw new TesseraError('INVALID_INPUT', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: path });
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { file: path },
+    );
   }
-  if (!s.isFile()) throw new TesseraError('INVALID_INPUT', `${path} is not a file: a queued run shards a JSONL or text file`, { file: path });
+  if (!s.isFile())
+    throw new TesseraError('INVALID_INPUT', `${path} is not a file: a queued run shards a JSONL or text file`, {
+      file: path,
+    });
   const shards: Shard[] = [];
   let offset = 0;
   let line = 0;
@@ -72,7 +86,8 @@ export async function planShards(path: string, linesPerShard: number, o: { textF
     offset += chunk.length;
   }
   if (lineStart < offset) endLine(offset);
-  if (inShard > 0) shards.push({ index: shards.length, start: shardStart, end: offset, firstLine: shardFirstLine, lines: inShard });
+  if (inShard > 0)
+    shards.push({ index: shards.length, start: shardStart, end: offset, firstLine: shardFirstLine, lines: inShard });
   const head = await firstRecord(path);
   const format = formatByName(path) ?? (head.trimStart().startsWith('{') ? 'jsonl' : 'text');
   let ids: IdRule = 'lines';

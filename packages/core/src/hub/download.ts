@@ -1,6 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { TesseraError } from '../errors.js';
 import type { HubSettings } from './env.js';
@@ -33,14 +47,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Request headers; the token goes only to the hub itself, never to a CDN it redirects to. */
 function headers(s: HubSettings, url: string, extra: Record<string, string> = {}): Record<string, string> {
   const sameHost = new URL(url).origin === new URL(s.endpoint).origin;
-  return { 'user-agent': 'tessera/0.1', ...(s.token && sameHost ? { authorization: `Bearer ${s.token}` } : {}), ...extra };
+  return {
+    'user-agent': 'tessera/0.1',
+    ...(s.token && sameHost ? { authorization: `Bearer ${s.token}` } : {}),
+    ...extra,
+  };
 }
 
 function statusError(status: number, what: string, repo: string, retryAfter?: string | null): TesseraError {
-  if (status === 429) return new TesseraError('HUB_ERROR', `${what}: the hub is rate-limiting requests (HTTP 429); set HF_TOKEN for a higher limit`, { status, repo, retryAfter: retryAfter ?? undefined });
+  if (status === 429)
+    return new TesseraError(
+      'HUB_ERROR',
+      `${what}: the hub is rate-limiting requests (HTTP 429); set HF_TOKEN for a higher limit`,
+      { status, repo, retryAfter: retryAfter ?? undefined },
+    );
   if (status === 401 || status === 403)
-    return new TesseraError('HUB_ERROR', `${what}: access denied (HTTP ${status}). ${repo} may be gated or private: accept its terms on huggingface.co and set HF_TOKEN`, { status, repo });
-  if (status === 404) return new TesseraError('MODEL_NOT_FOUND', `${what}: not found on the hub (HTTP 404); check the repo id, revision and file name`, { status, repo });
+    return new TesseraError(
+      'HUB_ERROR',
+      `${what}: access denied (HTTP ${status}). ${repo} may be gated or private: accept its terms on huggingface.co and set HF_TOKEN`,
+      { status, repo },
+    );
+  if (status === 404)
+    return new TesseraError(
+      'MODEL_NOT_FOUND',
+      `${what}: not found on the hub (HTTP 404); check the repo id, revision and file name`,
+      { status, repo },
+    );
   return new TesseraError('HUB_ERROR', `${what}: the hub answered HTTP ${status}`, { status, repo });
 }
 
@@ -51,8 +83,15 @@ async function request(url: string, init: RequestInit, s: HubSettings, what: str
   try {
     return await fetch(url, { ...init, signal: ctrl.signal });
   } catch (e) {
-    const reason = ctrl.signal.aborted ? `no answer within ${s.timeoutMs} ms` : ((e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message);
-    throw new TesseraError('HUB_ERROR', `${what}: cannot reach ${new URL(url).origin} (${reason})`, { url }, { cause: e });
+    const reason = ctrl.signal.aborted
+      ? `no answer within ${s.timeoutMs} ms`
+      : ((e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message);
+    throw new TesseraError(
+      'HUB_ERROR',
+      `${what}: cannot reach ${new URL(url).origin} (${reason})`,
+      { url },
+      { cause: e },
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -65,7 +104,10 @@ async function withRetries<T>(s: HubSettings, fn: () => Promise<T>): Promise<T> 
       return await fn();
     } catch (e) {
       const status = (e as TesseraError).details?.status as number | undefined;
-      const retryable = e instanceof TesseraError && e.code === 'HUB_ERROR' && (status === undefined || status === 429 || status >= 500);
+      const retryable =
+        e instanceof TesseraError &&
+        e.code === 'HUB_ERROR' &&
+        (status === undefined || status === 429 || status >= 500);
       if (!retryable || attempt >= s.retries) throw e;
       // 429: wait as long as the hub asks (Retry-After, seconds), within a minute.
       const after = Number((e as TesseraError).details?.retryAfter);
@@ -79,20 +121,33 @@ async function fileMeta(s: HubSettings, repo: string, revision: string, file: st
   let url = `${s.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   // Follow only same-host redirects (renamed repos); the CDN redirect of LFS files carries the metadata we need.
   for (let hop = 0; hop < 5; hop++) {
-    const res = await request(url, { method: 'HEAD', redirect: 'manual', headers: headers(s, url, { 'accept-encoding': 'identity' }) }, s, what);
+    const res = await request(
+      url,
+      { method: 'HEAD', redirect: 'manual', headers: headers(s, url, { 'accept-encoding': 'identity' }) },
+      s,
+      what,
+    );
     const loc = res.headers.get('location');
     const commit = res.headers.get('x-repo-commit');
-    const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+    const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '')
+      .replace(/^W\//, '')
+      .replace(/"/g, '');
     const sizeText = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
     if (res.status >= 300 && res.status < 400 && loc) {
       const next = new URL(loc, url);
       if (commit && etag) return { commit, etag, size: sizeText ? Number(sizeText) : undefined, url: next.toString() };
-      if (next.origin !== new URL(s.endpoint).origin) throw new TesseraError('HUB_ERROR', `${what}: redirect without X-Repo-Commit / ETag headers`, {});
+      if (next.origin !== new URL(s.endpoint).origin)
+        throw new TesseraError('HUB_ERROR', `${what}: redirect without X-Repo-Commit / ETag headers`, {});
       url = next.toString();
       continue;
     }
     if (!res.ok) throw statusError(res.status, what, repo, res.headers.get('retry-after'));
-    if (!commit || !etag) throw new TesseraError('HUB_ERROR', `${what}: the hub's answer lacks X-Repo-Commit or ETag; is HF_ENDPOINT (${s.endpoint}) a Hugging Face hub?`, {});
+    if (!commit || !etag)
+      throw new TesseraError(
+        'HUB_ERROR',
+        `${what}: the hub's answer lacks X-Repo-Commit or ETag; is HF_ENDPOINT (${s.endpoint}) a Hugging Face hub?`,
+        {},
+      );
     return { commit, etag, size: sizeText ? Number(sizeText) : undefined, url };
   }
   throw new TesseraError('HUB_ERROR', `${what}: too many redirects`, {});
@@ -135,14 +190,26 @@ async function sha256(path: string): Promise<string> {
 }
 
 /** Streams the body into `partial`, resuming from its current size; an idle stream is cut off. */
-async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: string, repo: string, onProgress?: (p: DownloadProgress) => void): Promise<void> {
+async function fetchInto(
+  s: HubSettings,
+  meta: FileMeta,
+  partial: string,
+  file: string,
+  repo: string,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<void> {
   const what = `${repo}/${file}`;
   let start = existsSync(partial) ? (await stat(partial)).size : 0;
   if (meta.size !== undefined && start > meta.size) {
     await unlink(partial);
     start = 0;
   }
-  const res = await request(meta.url, { headers: headers(s, meta.url, start ? { range: `bytes=${start}-` } : {}) }, s, what);
+  const res = await request(
+    meta.url,
+    { headers: headers(s, meta.url, start ? { range: `bytes=${start}-` } : {}) },
+    s,
+    what,
+  );
   if (!res.ok) throw statusError(res.status, what, repo, res.headers.get('retry-after'));
   if (start && res.status !== 206) start = 0; // The server ignored the range: start over.
   const fh = await open(partial, start ? 'a' : 'w');
@@ -152,7 +219,10 @@ async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: 
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TesseraError('HUB_ERROR', `${what}: download stalled (no data for ${s.timeoutMs} ms)`, {})), s.timeoutMs);
+        timer = setTimeout(
+          () => reject(new TesseraError('HUB_ERROR', `${what}: download stalled (no data for ${s.timeoutMs} ms)`, {})),
+          s.timeoutMs,
+        );
       });
       let chunk;
       try {
@@ -160,7 +230,12 @@ async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: 
       } catch (e) {
         await reader.cancel().catch(() => undefined);
         if (e instanceof TesseraError) throw e;
-        throw new TesseraError('HUB_ERROR', `${what}: connection lost after ${loaded} bytes (${(e as Error).message}); run again to resume`, {}, { cause: e });
+        throw new TesseraError(
+          'HUB_ERROR',
+          `${what}: connection lost after ${loaded} bytes (${(e as Error).message}); run again to resume`,
+          {},
+          { cause: e },
+        );
       } finally {
         clearTimeout(timer);
       }
@@ -173,14 +248,27 @@ async function fetchInto(s: HubSettings, meta: FileMeta, partial: string, file: 
     await fh.close();
   }
   if (meta.size !== undefined && loaded !== meta.size)
-    throw new TesseraError('HUB_ERROR', `${what}: connection closed after ${loaded} of ${meta.size} bytes; run again to resume`, { loaded, size: meta.size });
+    throw new TesseraError(
+      'HUB_ERROR',
+      `${what}: connection closed after ${loaded} of ${meta.size} bytes; run again to resume`,
+      { loaded, size: meta.size },
+    );
 }
 
 /** Downloads one file into blobs/ (atomically, resumably, verified) and links it from the snapshot. */
-async function downloadFile(s: HubSettings, repoDir: string, repo: string, revision: string, file: string, onProgress?: (p: DownloadProgress) => void): Promise<{ commit: string; path: string }> {
+async function downloadFile(
+  s: HubSettings,
+  repoDir: string,
+  repo: string,
+  revision: string,
+  file: string,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<{ commit: string; path: string }> {
   const meta = await withRetries(s, () => fileMeta(s, repo, revision, file));
-  if (!/^[\w.-]+$/.test(meta.etag)) throw new TesseraError('HUB_ERROR', `${repo}/${file}: unusable ETag ${JSON.stringify(meta.etag)}`, {});
-  if (!isCommitHash(meta.commit)) throw new TesseraError('HUB_ERROR', `${repo}/${file}: unusable commit ${JSON.stringify(meta.commit)}`, {});
+  if (!/^[\w.-]+$/.test(meta.etag))
+    throw new TesseraError('HUB_ERROR', `${repo}/${file}: unusable ETag ${JSON.stringify(meta.etag)}`, {});
+  if (!isCommitHash(meta.commit))
+    throw new TesseraError('HUB_ERROR', `${repo}/${file}: unusable commit ${JSON.stringify(meta.commit)}`, {});
   const blob = join(repoDir, 'blobs', meta.etag);
   const snapshotDir = join(repoDir, 'snapshots', meta.commit);
   const target = safeJoin(snapshotDir, file);
@@ -194,7 +282,11 @@ async function downloadFile(s: HubSettings, repoDir: string, repo: string, revis
       const got = await sha256(partial);
       if (got !== meta.etag) {
         await unlink(partial);
-        throw new TesseraError('HUB_ERROR', `${repo}/${file}: sha256 ${got} does not match the hub's ${meta.etag}; the partial file was removed, run again`, { file });
+        throw new TesseraError(
+          'HUB_ERROR',
+          `${repo}/${file}: sha256 ${got} does not match the hub's ${meta.etag}; the partial file was removed, run again`,
+          { file },
+        );
       }
     }
     await rename(partial, blob);
@@ -247,9 +339,18 @@ export async function snapshotDownload(s: HubSettings, req: SnapshotRequest): Pr
   if (cached) {
     const missing = req.files.filter((f) => !optional.has(f) && !existsSync(safeJoin(cached, f)));
     if (!missing.length && (s.offline || req.files.every((f) => existsSync(safeJoin(cached, f))))) return cached;
-    if (s.offline) throw new TesseraError('OFFLINE', `offline (HF_HUB_OFFLINE): ${req.repo}@${req.revision} is cached but lacks ${missing.join(', ')}`, { repo: req.repo, missing });
+    if (s.offline)
+      throw new TesseraError(
+        'OFFLINE',
+        `offline (HF_HUB_OFFLINE): ${req.repo}@${req.revision} is cached but lacks ${missing.join(', ')}`,
+        { repo: req.repo, missing },
+      );
   } else if (s.offline) {
-    throw new TesseraError('OFFLINE', `offline (HF_HUB_OFFLINE): ${req.repo}@${req.revision} is not in the cache at ${s.cacheDir}; first needed file: ${req.files[0]}`, { repo: req.repo, missing: req.files });
+    throw new TesseraError(
+      'OFFLINE',
+      `offline (HF_HUB_OFFLINE): ${req.repo}@${req.revision} is not in the cache at ${s.cacheDir}; first needed file: ${req.files[0]}`,
+      { repo: req.repo, missing: req.files },
+    );
   }
   let snapshot: string | undefined;
   let commit: string | undefined;
@@ -265,7 +366,10 @@ export async function snapshotDownload(s: HubSettings, req: SnapshotRequest): Pr
       throw e;
     }
   }
-  if (!snapshot || !commit) throw new TesseraError('MODEL_NOT_FOUND', `${req.repo}@${req.revision}: none of the requested files exist`, { repo: req.repo });
+  if (!snapshot || !commit)
+    throw new TesseraError('MODEL_NOT_FOUND', `${req.repo}@${req.revision}: none of the requested files exist`, {
+      repo: req.repo,
+    });
   await writeRef(repoDir, req.revision, commit);
   return snapshot;
 }

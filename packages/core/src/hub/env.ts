@@ -13,7 +13,8 @@ export interface HubSettings {
   retries: number;
 }
 
-const truthy = (v: string | undefined): boolean => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+const truthy = (v: string | undefined): boolean =>
+  v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
 /** The token `huggingface-cli login` / `hf auth login` stores ($HF_HOME/token), if any. */
 function tokenFile(path: string): string | undefined {

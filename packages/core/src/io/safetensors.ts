@@ -4,7 +4,18 @@ import { decodeBF16, decodeF16 } from './half.js';
 
 /** Float dtypes we decode; others are listed so that errors can name them. */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
-const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 /** Real headers are a few hundred KiB; anything near this bound is a corrupt or hostile file. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -28,7 +39,12 @@ export class SafetensorsFile {
   private readonly tensors: Map<string, TensorInfo>;
   private readonly dataStart: number;
 
-  private constructor(path: string, tensors: Map<string, TensorInfo>, metadata: Record<string, string>, dataStart: number) {
+  private constructor(
+    path: string,
+    tensors: Map<string, TensorInfo>,
+    metadata: Record<string, string>,
+    dataStart: number,
+  ) {
     this.path = path;
     this.tensors = tensors;
     this.metadata = metadata;
@@ -40,7 +56,12 @@ export class SafetensorsFile {
     try {
       fh = await open(path, 'r');
     } catch (e) {
-      throw new TesseraError('MODEL_NOT_FOUND', `${path}: cannot open safetensors file (${(e as Error).message})`, { file: path }, { cause: e });
+      throw new TesseraError(
+        'MODEL_NOT_FOUND',
+        `${path}: cannot open safetensors file (${(e as Error).message})`,
+        { file: path },
+        { cause: e },
+      );
     }
     try {
       const size = (await fh.stat()).size;
@@ -48,8 +69,10 @@ export class SafetensorsFile {
       const lenBuf = Buffer.alloc(8);
       await fh.read(lenBuf, 0, 8, 0);
       const headerLen = Number(lenBuf.readBigUInt64LE(0));
-      if (headerLen > MAX_HEADER_BYTES) throw corrupt(path, `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
-      if (8 + headerLen > size) throw corrupt(path, `header length ${headerLen} runs past the end of the ${size}-byte file`);
+      if (headerLen > MAX_HEADER_BYTES)
+        throw corrupt(path, `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+      if (8 + headerLen > size)
+        throw corrupt(path, `header length ${headerLen} runs past the end of the ${size}-byte file`);
       const headerBuf = Buffer.alloc(headerLen);
       await fh.read(headerBuf, 0, headerLen, 8);
       return SafetensorsFile.fromHeader(path, headerBuf.toString('utf8'), 8 + headerLen, size);
@@ -66,7 +89,8 @@ export class SafetensorsFile {
     } catch (e) {
       throw corrupt(path, `header is not valid JSON (${(e as Error).message})`);
     }
-    if (!header || typeof header !== 'object' || Array.isArray(header)) throw corrupt(path, 'header is not a JSON object');
+    if (!header || typeof header !== 'object' || Array.isArray(header))
+      throw corrupt(path, 'header is not a JSON object');
     const dataLen = fileSize - dataStart;
     const tensors = new Map<string, TensorInfo>();
     let metadata: Record<string, string> = {};
@@ -78,15 +102,28 @@ export class SafetensorsFile {
       const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (!entry || typeof entry !== 'object') throw corrupt(path, `tensor "${name}" has no description`, name);
       const dtype = entry.dtype;
-      if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw corrupt(path, `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`, `${name}.dtype`);
+      if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype))
+        throw corrupt(path, `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`, `${name}.dtype`);
       const shape = entry.shape;
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw corrupt(path, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`, `${name}.shape`);
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+        throw corrupt(path, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`, `${name}.shape`);
       const off = entry.data_offsets;
-      if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0)) throw corrupt(path, `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`, `${name}.data_offsets`);
+      if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0))
+        throw corrupt(path, `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`, `${name}.data_offsets`);
       const [begin, end] = off as [number, number];
-      if (begin > end || end > dataLen) throw corrupt(path, `tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen}-byte data section`, `${name}.data_offsets`);
+      if (begin > end || end > dataLen)
+        throw corrupt(
+          path,
+          `tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen}-byte data section`,
+          `${name}.data_offsets`,
+        );
       const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      if (numel * DTYPE_BYTES[dtype]! !== end - begin) throw corrupt(path, `tensor "${name}" has ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${numel * DTYPE_BYTES[dtype]!}`, `${name}.data_offsets`);
+      if (numel * DTYPE_BYTES[dtype]! !== end - begin)
+        throw corrupt(
+          path,
+          `tensor "${name}" has ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${numel * DTYPE_BYTES[dtype]!}`,
+          `${name}.data_offsets`,
+        );
       tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
     }
     return new SafetensorsFile(path, tensors, metadata, dataStart);
@@ -102,7 +139,11 @@ export class SafetensorsFile {
 
   info(name: string): TensorInfo {
     const t = this.tensors.get(name);
-    if (!t) throw new TesseraError('INVALID_MODEL', `${this.path}: tensor "${name}" is missing`, { file: this.path, field: name });
+    if (!t)
+      throw new TesseraError('INVALID_MODEL', `${this.path}: tensor "${name}" is missing`, {
+        file: this.path,
+        field: name,
+      });
     return t;
   }
 
@@ -113,7 +154,8 @@ export class SafetensorsFile {
     try {
       const buf = Buffer.alloc(t.end - t.begin);
       const { bytesRead } = await fh.read(buf, 0, buf.length, this.dataStart + t.begin);
-      if (bytesRead !== buf.length) throw corrupt(this.path, `tensor "${name}" was cut short (${bytesRead} of ${buf.length} bytes)`, name);
+      if (bytesRead !== buf.length)
+        throw corrupt(this.path, `tensor "${name}" was cut short (${bytesRead} of ${buf.length} bytes)`, name);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } finally {
       await fh.close();
@@ -128,7 +170,9 @@ export class SafetensorsFile {
   }
 
   /** Every tensor decoded to float32, keyed by name. */
-  async readAllFloat32(filter?: (name: string) => boolean): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  async readAllFloat32(
+    filter?: (name: string) => boolean,
+  ): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const t of this.tensors.values()) {
       if (filter && !filter(t.name)) continue;
@@ -150,7 +194,11 @@ export function bytesToFloat32(bytes: Uint8Array, dtype: string, what: string): 
     case 'BF16':
       return decodeBF16(bytes, count);
     default:
-      throw new TesseraError('INVALID_MODEL', `${what} has dtype ${dtype}; only F32, F16 and BF16 weights are supported`, { dtype });
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${what} has dtype ${dtype}; only F32, F16 and BF16 weights are supported`,
+        { dtype },
+      );
   }
 }
 
@@ -161,7 +209,10 @@ export interface TensorToWrite {
 }
 
 /** Serializes tensors into the safetensors format (readable by Python's safetensors). */
-export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata: Record<string, string> = {},
+): Buffer {
   // No prototype: a tensor named "__proto__" is a key like any other, not a prototype to set.
   const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -181,6 +232,10 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
   return Buffer.concat([len, Buffer.from(json, 'utf8'), ...parts]);
 }
 
-export async function writeSafetensors(path: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFile(path, encodeSafetensors(tensors, metadata));
 }

@@ -6,9 +6,23 @@ import type { ColbertSettings, EncodeRoleName, QueryExpansion } from './spec.js'
 export const ASCII_PUNCTUATION = [...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'];
 
 /** colbert-ai's ColBERTConfig defaults (colbert/infra/config/settings.py). */
-export const STANFORD_DEFAULTS = { queryMarker: '[unused0]', documentMarker: '[unused1]', queryLength: 32, documentLength: 220, attend: false, maskPunctuation: true };
+export const STANFORD_DEFAULTS = {
+  queryMarker: '[unused0]',
+  documentMarker: '[unused1]',
+  queryLength: 32,
+  documentLength: 220,
+  attend: false,
+  maskPunctuation: true,
+};
 /** PyLate's ColBERT defaults (pylate/models/colbert.py). */
-export const PYLATE_DEFAULTS = { queryMarker: '[Q] ', documentMarker: '[D] ', queryLength: 32, documentLength: 180, attend: false, expansion: true };
+export const PYLATE_DEFAULTS = {
+  queryMarker: '[Q] ',
+  documentMarker: '[D] ',
+  queryLength: 32,
+  documentLength: 180,
+  attend: false,
+  expansion: true,
+};
 
 /** Settings a caller may force; they win over the checkpoint's. */
 export interface ColbertOverrides {
@@ -65,7 +79,11 @@ function rolePrompt(prompts: Record<string, string>, defaultName: string | null,
 }
 
 /** PyLate's config_sentence_transformers.json. An empty prefix means "no marker". */
-function fromPylate(st: Source | undefined, prompts: Record<string, string>, defaultPromptName: string | null): ColbertSettings {
+function fromPylate(
+  st: Source | undefined,
+  prompts: Record<string, string>,
+  defaultPromptName: string | null,
+): ColbertSettings {
   const file = st?.file ?? 'config_sentence_transformers.json';
   const cfg = st?.cfg ?? {};
   const qp = field(cfg, 'query_prefix', isStr, file, 'a string') ?? PYLATE_DEFAULTS.queryMarker;
@@ -73,7 +91,8 @@ function fromPylate(st: Source | undefined, prompts: Record<string, string>, def
   const queryLength = field(cfg, 'query_length', isInt, file, positive) ?? PYLATE_DEFAULTS.queryLength;
   const expansion = field(cfg, 'do_query_expansion', isBool, file, 'a boolean') ?? PYLATE_DEFAULTS.expansion;
   // PyLate turns attention to the expansion tokens off when it does not expand.
-  const attend = expansion && (field(cfg, 'attend_to_expansion_tokens', isBool, file, 'a boolean') ?? PYLATE_DEFAULTS.attend);
+  const attend =
+    expansion && (field(cfg, 'attend_to_expansion_tokens', isBool, file, 'a boolean') ?? PYLATE_DEFAULTS.attend);
   // PyLate applies the default prompt (not a role prompt) to queries and documents alike.
   const prompt = rolePrompt(prompts, defaultPromptName, []);
   return {
@@ -95,31 +114,59 @@ function fromPylate(st: Source | undefined, prompts: Record<string, string>, def
 
 function parseExpansion(v: unknown, file: string): QueryExpansion | null {
   if (v === undefined || v === null) return null;
-  const bad = (what: string) => new TesseraError('INVALID_MODEL', `${file}: field "query_expansion" ${what}, got ${JSON.stringify(v)}`, { file, field: 'query_expansion' });
+  const bad = (what: string) =>
+    new TesseraError('INVALID_MODEL', `${file}: field "query_expansion" ${what}, got ${JSON.stringify(v)}`, {
+      file,
+      field: 'query_expansion',
+    });
   if (typeof v !== 'object' || Array.isArray(v)) throw bad('must be an object or null');
   const o = v as Json;
   const unknown = Object.keys(o).filter((k) => !['strategy', 'attend', 'token', 'length'].includes(k));
   if (unknown.length) throw bad(`has unknown keys ${unknown.join(', ')}`);
   if (o.strategy !== 'fixed' && o.strategy !== 'min') throw bad('needs "strategy" "fixed" or "min"');
   if (o.attend !== undefined && typeof o.attend !== 'boolean') throw bad('needs a boolean "attend"');
-  if (o.token !== undefined && o.token !== null && typeof o.token !== 'string') throw bad('needs a string or null "token"');
+  if (o.token !== undefined && o.token !== null && typeof o.token !== 'string')
+    throw bad('needs a string or null "token"');
   if (!isInt(o.length)) throw bad('needs a positive integer "length"');
-  return { strategy: o.strategy, attend: o.attend === true, token: (o.token as string | null | undefined) ?? null, length: o.length };
+  return {
+    strategy: o.strategy,
+    attend: o.attend === true,
+    token: (o.token as string | null | undefined) ?? null,
+    length: o.length,
+  };
 }
 
 /** sentence-transformers 6 MultiVectorEncoder: the Transformer's sentence_bert_config.json and the MultiVectorMask module. */
-function fromMultiVector(transformer: Source, mask: Source | undefined, prompts: Record<string, string>, defaultPromptName: string | null): Omit<ColbertSettings, 'documentLength'> & { documentLength: number | undefined } {
+function fromMultiVector(
+  transformer: Source,
+  mask: Source | undefined,
+  prompts: Record<string, string>,
+  defaultPromptName: string | null,
+): Omit<ColbertSettings, 'documentLength'> & { documentLength: number | undefined } {
   const { cfg, file } = transformer;
   const m = mask?.cfg ?? {};
   const mfile = mask?.file ?? 'MultiVectorMask';
-  const tasks = m.skiplist_tasks === undefined || m.skiplist_tasks === null ? ['document'] : typeof m.skiplist_tasks === 'string' ? [m.skiplist_tasks] : field(m, 'skiplist_tasks', isStrArray, mfile, 'a string or an array of strings')!;
+  const tasks =
+    m.skiplist_tasks === undefined || m.skiplist_tasks === null
+      ? ['document']
+      : typeof m.skiplist_tasks === 'string'
+        ? [m.skiplist_tasks]
+        : field(m, 'skiplist_tasks', isStrArray, mfile, 'a string or an array of strings')!;
   const keep = m.keep_only_token_ids;
   if (keep !== undefined && keep !== null && !(Array.isArray(keep) && keep.every((x) => Number.isInteger(x) && x >= 0)))
-    throw new TesseraError('INVALID_MODEL', `${mfile}: field "keep_only_token_ids" must be an array of token ids or null`, { file: mfile, field: 'keep_only_token_ids' });
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${mfile}: field "keep_only_token_ids" must be an array of token ids or null`,
+      { file: mfile, field: 'keep_only_token_ids' },
+    );
   const queryExpansion = parseExpansion(cfg.query_expansion, file);
   const queryLength = field(cfg, 'query_length', isInt, file, positive);
   if (queryExpansion && queryLength !== undefined && queryLength < queryExpansion.length)
-    throw new TesseraError('INVALID_MODEL', `${file}: query_length ${queryLength} is smaller than query_expansion.length ${queryExpansion.length}`, { file, field: 'query_length' });
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${file}: query_length ${queryLength} is smaller than query_expansion.length ${queryExpansion.length}`,
+      { file, field: 'query_length' },
+    );
   return {
     markerMode: 'prompt',
     queryMarker: null,
@@ -141,15 +188,30 @@ function fromMultiVector(transformer: Source, mask: Source | undefined, prompts:
 export type ColbertSource =
   | { layout: 'stanford'; metadata: Source | undefined }
   | { layout: 'pylate'; st: Source | undefined; prompts: Record<string, string>; defaultPromptName: string | null }
-  | { layout: 'multi-vector'; transformer: Source; mask: Source | undefined; prompts: Record<string, string>; defaultPromptName: string | null };
+  | {
+      layout: 'multi-vector';
+      transformer: Source;
+      mask: Source | undefined;
+      prompts: Record<string, string>;
+      defaultPromptName: string | null;
+    };
 
 /**
  * Resolves a folder's ColBERT settings the way the library that wrote the layout does, then applies
  * the caller's overrides. `modelLimit` is the longest input the backbone takes (the default
  * document length of multi-vector folders, as sentence-transformers uses the tokenizer's limit).
  */
-export function resolveColbertSettings(source: ColbertSource, overrides: ColbertOverrides | undefined, modelLimit: number): ColbertSettings {
-  const base = source.layout === 'stanford' ? fromStanford(source.metadata) : source.layout === 'pylate' ? fromPylate(source.st, source.prompts, source.defaultPromptName) : fromMultiVector(source.transformer, source.mask, source.prompts, source.defaultPromptName);
+export function resolveColbertSettings(
+  source: ColbertSource,
+  overrides: ColbertOverrides | undefined,
+  modelLimit: number,
+): ColbertSettings {
+  const base =
+    source.layout === 'stanford'
+      ? fromStanford(source.metadata)
+      : source.layout === 'pylate'
+        ? fromPylate(source.st, source.prompts, source.defaultPromptName)
+        : fromMultiVector(source.transformer, source.mask, source.prompts, source.defaultPromptName);
   const s: ColbertSettings = { ...base, documentLength: base.documentLength ?? modelLimit };
   const o = overrides ?? {};
   if (o.queryMarker !== undefined) s.queryMarker = o.queryMarker;
@@ -160,18 +222,32 @@ export function resolveColbertSettings(source: ColbertSource, overrides: Colbert
   if (o.skiplistWords !== undefined) s.skiplistWords = o.skiplistWords;
   if (o.queryExpansion === false) s.queryExpansion = null;
   else if (typeof o.queryExpansion === 'object') s.queryExpansion = { ...o.queryExpansion };
-  else if (o.queryExpansion === true && !s.queryExpansion) s.queryExpansion = { strategy: 'fixed', attend: false, token: null, length: s.queryLength ?? 32 };
+  else if (o.queryExpansion === true && !s.queryExpansion)
+    s.queryExpansion = { strategy: 'fixed', attend: false, token: null, length: s.queryLength ?? 32 };
   if (o.queryLength !== undefined) {
     s.queryLength = o.queryLength;
     // In the legacy layouts the query length is also the expansion target.
-    if (s.queryExpansion && source.layout !== 'multi-vector') s.queryExpansion = { ...s.queryExpansion, length: o.queryLength };
+    if (s.queryExpansion && source.layout !== 'multi-vector')
+      s.queryExpansion = { ...s.queryExpansion, length: o.queryLength };
   }
-  if (o.attendToExpansion !== undefined && s.queryExpansion) s.queryExpansion = { ...s.queryExpansion, attend: o.attendToExpansion };
-  for (const [key, v] of [['queryLength', s.queryLength], ['documentLength', s.documentLength], ['queryExpansion.length', s.queryExpansion?.length]] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TesseraError('INVALID_OPTION', `${key} must be a positive integer (got ${v})`, { field: key });
+  if (o.attendToExpansion !== undefined && s.queryExpansion)
+    s.queryExpansion = { ...s.queryExpansion, attend: o.attendToExpansion };
+  for (const [key, v] of [
+    ['queryLength', s.queryLength],
+    ['documentLength', s.documentLength],
+    ['queryExpansion.length', s.queryExpansion?.length],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new TesseraError('INVALID_OPTION', `${key} must be a positive integer (got ${v})`, { field: key });
   }
   const fixed = s.markerMode === 'prompt' ? 1 : 3;
-  if (s.queryLength !== undefined && s.queryLength < fixed) throw new TesseraError('INVALID_OPTION', `queryLength must be at least ${fixed} (got ${s.queryLength})`, { field: 'queryLength' });
-  if (s.documentLength < fixed) throw new TesseraError('INVALID_OPTION', `documentLength must be at least ${fixed} (got ${s.documentLength})`, { field: 'documentLength' });
+  if (s.queryLength !== undefined && s.queryLength < fixed)
+    throw new TesseraError('INVALID_OPTION', `queryLength must be at least ${fixed} (got ${s.queryLength})`, {
+      field: 'queryLength',
+    });
+  if (s.documentLength < fixed)
+    throw new TesseraError('INVALID_OPTION', `documentLength must be at least ${fixed} (got ${s.documentLength})`, {
+      field: 'documentLength',
+    });
   return s;
 }

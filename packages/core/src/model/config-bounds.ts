@@ -23,6 +23,10 @@ export function checkConfigBounds(config: Json, file: string): void {
     const v = config[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
-      throw new TesseraError('INVALID_MODEL', `${file}: "${key}" is ${JSON.stringify(v)}; expected an integer from 0 to ${max} (no real text encoder is larger)`, { file, field: key });
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${file}: "${key}" is ${JSON.stringify(v)}; expected an integer from 0 to ${max} (no real text encoder is larger)`,
+        { file, field: key },
+      );
   }
 }

@@ -11,7 +11,8 @@ function allowedRoot(dir: string): string {
   const real = realpathSync(dir);
   const parts = real.split(sep);
   const n = parts.length;
-  if (n >= 3 && parts[n - 2] === 'snapshots' && /^(models|datasets)--/.test(parts[n - 3]!)) return parts.slice(0, n - 2).join(sep);
+  if (n >= 3 && parts[n - 2] === 'snapshots' && /^(models|datasets)--/.test(parts[n - 3]!))
+    return parts.slice(0, n - 2).join(sep);
   return real;
 }
 
@@ -34,7 +35,12 @@ export function checkConfined(dir: string): void {
         } catch {
           continue; // a dangling link is reported when (if) the file is needed
         }
-        if (!inside(target)) throw new TesseraError('INVALID_MODEL', `${p} links to ${target}, outside the model folder ${root}; copy the file into the folder instead`, { file: p });
+        if (!inside(target))
+          throw new TesseraError(
+            'INVALID_MODEL',
+            `${p} links to ${target}, outside the model folder ${root}; copy the file into the folder instead`,
+            { file: p },
+          );
       } else if (st.isDirectory()) walk(p, depth + 1);
     }
   };

@@ -126,7 +126,14 @@ export interface EncoderDescription {
   weights: Record<string, Tensor32>;
 }
 
-const FAMILY: Record<string, Architecture> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', 'xlm-roberta': 'xlm-roberta', camembert: 'roberta', modernbert: 'modernbert' };
+const FAMILY: Record<string, Architecture> = {
+  bert: 'bert',
+  distilbert: 'distilbert',
+  roberta: 'roberta',
+  'xlm-roberta': 'xlm-roberta',
+  camembert: 'roberta',
+  modernbert: 'modernbert',
+};
 
 /** The architecture family of a config.json model_type, or undefined when no reader knows it. */
 export function architectureOf(modelType: string): Architecture | undefined {
@@ -134,7 +141,10 @@ export function architectureOf(modelType: string): Architecture | undefined {
 }
 
 function invalid(spec: ModelSpec, message: string, field?: string): TesseraError {
-  return new TesseraError('INVALID_MODEL', `${spec.transformerDir}/config.json: ${message}`, { file: `${spec.transformerDir}/config.json`, field });
+  return new TesseraError('INVALID_MODEL', `${spec.transformerDir}/config.json: ${message}`, {
+    file: `${spec.transformerDir}/config.json`,
+    field,
+  });
 }
 
 function num(spec: ModelSpec, ...keys: string[]): number {
@@ -142,12 +152,25 @@ function num(spec: ModelSpec, ...keys: string[]): number {
   throw invalid(spec, `missing "${keys[0]}"`, keys[0]);
 }
 
-const HIDDEN_ACTS: Record<string, Activation> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh', relu: 'relu', silu: 'silu', swish: 'silu' };
+const HIDDEN_ACTS: Record<string, Activation> = {
+  gelu: 'gelu',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  relu: 'relu',
+  silu: 'silu',
+  swish: 'silu',
+};
 
 function hiddenAct(spec: ModelSpec, backendName: string, ...keys: string[]): Activation {
   const raw = keys.map((k) => spec.config[k]).find((v) => v !== undefined) ?? 'gelu';
   const act = HIDDEN_ACTS[String(raw)];
-  if (!act) throw invalid(spec, `activation "${String(raw)}" is not supported by the ${backendName} backend (${Object.keys(HIDDEN_ACTS).join(', ')})`, keys[0]);
+  if (!act)
+    throw invalid(
+      spec,
+      `activation "${String(raw)}" is not supported by the ${backendName} backend (${Object.keys(HIDDEN_ACTS).join(', ')})`,
+      keys[0],
+    );
   return act;
 }
 
@@ -157,9 +180,15 @@ function modernBertConfig(spec: ModelSpec, backendName: string): ModernBertConfi
   const layers = num(spec, 'num_hidden_layers');
   let globalLayers: boolean[];
   if (Array.isArray(c.layer_types)) {
-    if (c.layer_types.length !== layers) throw invalid(spec, `layer_types has ${c.layer_types.length} entries for ${layers} layers`, 'layer_types');
+    if (c.layer_types.length !== layers)
+      throw invalid(spec, `layer_types has ${c.layer_types.length} entries for ${layers} layers`, 'layer_types');
     globalLayers = c.layer_types.map((t, i) => {
-      if (t !== 'full_attention' && t !== 'sliding_attention') throw invalid(spec, `layer_types[${i}] is ${JSON.stringify(t)} (expected full_attention or sliding_attention)`, 'layer_types');
+      if (t !== 'full_attention' && t !== 'sliding_attention')
+        throw invalid(
+          spec,
+          `layer_types[${i}] is ${JSON.stringify(t)} (expected full_attention or sliding_attention)`,
+          'layer_types',
+        );
       return t === 'full_attention';
     });
   } else {
@@ -168,9 +197,19 @@ function modernBertConfig(spec: ModelSpec, backendName: string): ModernBertConfi
   }
   const rope = (c.rope_parameters ?? {}) as Record<string, { rope_theta?: number; rope_type?: string } | undefined>;
   for (const [kind, p] of Object.entries(rope)) {
-    if (p?.rope_type && p.rope_type !== 'default') throw invalid(spec, `rope_parameters.${kind}.rope_type "${p.rope_type}" is not supported by the ${backendName} backend (default rotary only)`, 'rope_parameters');
+    if (p?.rope_type && p.rope_type !== 'default')
+      throw invalid(
+        spec,
+        `rope_parameters.${kind}.rope_type "${p.rope_type}" is not supported by the ${backendName} backend (default rotary only)`,
+        'rope_parameters',
+      );
   }
-  const window = typeof c.local_attention === 'number' ? Math.floor(c.local_attention / 2) : typeof c.sliding_window === 'number' ? c.sliding_window : 64;
+  const window =
+    typeof c.local_attention === 'number'
+      ? Math.floor(c.local_attention / 2)
+      : typeof c.sliding_window === 'number'
+        ? c.sliding_window
+        : 64;
   return {
     architecture: 'modernbert',
     heads: num(spec, 'num_attention_heads'),
@@ -195,14 +234,29 @@ function backbonePrefix(st: SafetensorsFile, anchor: string): string | undefined
  * (one BERT-family encoder, one ModernBERT encoder).
  */
 export async function readEncoderWeights(spec: ModelSpec, backendName: string): Promise<EncoderDescription> {
-  if (!spec.weightsFile) throw new TesseraError('INVALID_MODEL', `${spec.transformerDir}: no model.safetensors; the ${backendName} backend reads safetensors weights`, { dir: spec.transformerDir });
+  if (!spec.weightsFile)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${spec.transformerDir}: no model.safetensors; the ${backendName} backend reads safetensors weights`,
+      { dir: spec.transformerDir },
+    );
   const arch = architectureOf(spec.modelType);
-  if (!arch) throw new TesseraError('INVALID_MODEL', `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`, { field: 'model_type' });
+  if (!arch)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`,
+      { field: 'model_type' },
+    );
   const table = arch === 'distilbert' ? DISTILBERT : arch === 'modernbert' ? MODERNBERT : BERT;
   const st = await SafetensorsFile.open(spec.weightsFile);
   const anchor = table['embeddings.word']!;
   const prefix = backbonePrefix(st, anchor);
-  if (prefix === undefined) throw new TesseraError('INVALID_MODEL', `${spec.weightsFile}: no "${anchor}" tensor; this is not a ${spec.modelType} checkpoint as config.json says`, { file: spec.weightsFile });
+  if (prefix === undefined)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${spec.weightsFile}: no "${anchor}" tensor; this is not a ${spec.modelType} checkpoint as config.json says`,
+      { file: spec.weightsFile },
+    );
 
   let config: BertFamilyConfig | ModernBertConfig;
   if (arch === 'modernbert') config = modernBertConfig(spec, backendName);
@@ -218,7 +272,12 @@ export async function readEncoderWeights(spec: ModelSpec, backendName: string): 
       padId: Number(spec.config.pad_token_id ?? (roberta ? 1 : 0)),
     };
   }
-  if (spec.hiddenSize % config.heads !== 0) throw invalid(spec, `hidden size ${spec.hiddenSize} is not a multiple of the ${config.heads} attention heads`, 'num_attention_heads');
+  if (spec.hiddenSize % config.heads !== 0)
+    throw invalid(
+      spec,
+      `hidden size ${spec.hiddenSize} is not a multiple of the ${config.heads} attention heads`,
+      'num_attention_heads',
+    );
 
   const weights: Record<string, Tensor32> = {};
   for (const [canonical, source] of Object.entries(table)) {
@@ -227,12 +286,20 @@ export async function readEncoderWeights(spec: ModelSpec, backendName: string): 
       const name = prefix + source.replace('{i}', String(i));
       if (!st.has(name)) {
         if (optional(arch, canonical, i)) continue;
-        throw new TesseraError('INVALID_MODEL', `${spec.weightsFile}: tensor "${name}" is missing`, { file: spec.weightsFile, field: name });
+        throw new TesseraError('INVALID_MODEL', `${spec.weightsFile}: tensor "${name}" is missing`, {
+          file: spec.weightsFile,
+          field: name,
+        });
       }
       weights[canonical.replace('{i}', String(i))] = { data: await st.readFloat32(name), shape: st.info(name).shape };
     }
   }
   const word = weights['embeddings.word']!;
-  if (word.shape.length !== 2 || word.shape[1] !== spec.hiddenSize) throw new TesseraError('INVALID_MODEL', `${spec.weightsFile}: "${prefix}${anchor}" has shape ${JSON.stringify(word.shape)}, expected [vocab, ${spec.hiddenSize}]`, { file: spec.weightsFile });
+  if (word.shape.length !== 2 || word.shape[1] !== spec.hiddenSize)
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${spec.weightsFile}: "${prefix}${anchor}" has shape ${JSON.stringify(word.shape)}, expected [vocab, ${spec.hiddenSize}]`,
+      { file: spec.weightsFile },
+    );
   return { config, weights };
 }

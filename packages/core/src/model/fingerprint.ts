@@ -22,7 +22,13 @@ export async function modelFingerprint(spec: ModelSpec): Promise<string> {
       lowercase: spec.lowercase,
       prompts: spec.prompts,
       normalize: spec.normalize,
-      projection: spec.projection.map((l) => [l.inFeatures, l.outFeatures, l.activation, !!l.bias, l.residual === undefined ? null : l.residual === 'identity' ? 'identity' : 'matrix']),
+      projection: spec.projection.map((l) => [
+        l.inFeatures,
+        l.outFeatures,
+        l.activation,
+        !!l.bias,
+        l.residual === undefined ? null : l.residual === 'identity' ? 'identity' : 'matrix',
+      ]),
     }),
   );
   for (const l of spec.projection) {

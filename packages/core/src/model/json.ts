@@ -26,14 +26,23 @@ export function jsonDepth(value: unknown, stopAt = Infinity): number {
  */
 export function parseBoundedJson(path: string, maxBytes: number): unknown {
   const size = statSync(path).size;
-  if (size > maxBytes) throw new TesseraError('CORRUPT_FILE', `${path}: ${size} bytes, past the ${maxBytes}-byte bound for this file`, { file: path });
+  if (size > maxBytes)
+    throw new TesseraError('CORRUPT_FILE', `${path}: ${size} bytes, past the ${maxBytes}-byte bound for this file`, {
+      file: path,
+    });
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new TesseraError('CORRUPT_FILE', `${path}: not valid JSON (${(e as Error).message})`, { file: path }, { cause: e });
+    throw new TesseraError(
+      'CORRUPT_FILE',
+      `${path}: not valid JSON (${(e as Error).message})`,
+      { file: path },
+      { cause: e },
+    );
   }
-  if (jsonDepth(value, JSON_LIMITS.depth) > JSON_LIMITS.depth) throw new TesseraError('CORRUPT_FILE', `${path}: nested deeper than ${JSON_LIMITS.depth} levels`, { file: path });
+  if (jsonDepth(value, JSON_LIMITS.depth) > JSON_LIMITS.depth)
+    throw new TesseraError('CORRUPT_FILE', `${path}: nested deeper than ${JSON_LIMITS.depth} levels`, { file: path });
   return value;
 }
 
@@ -41,14 +50,25 @@ export function parseBoundedJson(path: string, maxBytes: number): unknown {
 export function readJsonObject(path: string): Json | undefined {
   if (!existsSync(path)) return undefined;
   const value = parseBoundedJson(path, JSON_LIMITS.configBytes);
-  if (!value || typeof value !== 'object') throw new TesseraError('CORRUPT_FILE', `${path}: expected a JSON object or array`, { file: path });
+  if (!value || typeof value !== 'object')
+    throw new TesseraError('CORRUPT_FILE', `${path}: expected a JSON object or array`, { file: path });
   return value as Json;
 }
 
-export function field<T>(obj: Json, key: string, check: (v: unknown) => v is T, file: string, what: string): T | undefined {
+export function field<T>(
+  obj: Json,
+  key: string,
+  check: (v: unknown) => v is T,
+  file: string,
+  what: string,
+): T | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (!check(v)) throw new TesseraError('INVALID_MODEL', `${file}: field "${key}" must be ${what}, got ${JSON.stringify(v)}`, { file, field: key });
+  if (!check(v))
+    throw new TesseraError('INVALID_MODEL', `${file}: field "${key}" must be ${what}, got ${JSON.stringify(v)}`, {
+      file,
+      field: key,
+    });
   return v;
 }
 

@@ -39,7 +39,12 @@ function readPooling(m: StModule): { modes: PoolingMode[]; includePrompt: boolea
   const raw = cfg.pooling_mode;
   if (raw !== undefined && raw !== null) {
     const list = Array.isArray(raw) ? raw : [raw];
-    for (const mode of list) if (typeof mode !== 'string' || !POOLING_MODES.has(mode)) throw invalid(`${file}: pooling mode ${JSON.stringify(mode)} is not one of ${[...POOLING_MODES].join(', ')}`, { file, field: 'pooling_mode' });
+    for (const mode of list)
+      if (typeof mode !== 'string' || !POOLING_MODES.has(mode))
+        throw invalid(`${file}: pooling mode ${JSON.stringify(mode)} is not one of ${[...POOLING_MODES].join(', ')}`, {
+          file,
+          field: 'pooling_mode',
+        });
     modes = list as PoolingMode[];
   } else {
     modes = LEGACY_POOLING.filter(([k]) => cfg[k] === true).map(([, mode]) => mode);
@@ -57,20 +62,32 @@ function findOnnx(dir: string, transformerDir: string): string[] {
   return [...seen].sort();
 }
 
-function readPrompts(st: Json | undefined, file: string): { prompts: Record<string, string>; defaultPromptName: string | null } {
+function readPrompts(
+  st: Json | undefined,
+  file: string,
+): { prompts: Record<string, string>; defaultPromptName: string | null } {
   // No prototype: a prompt named "__proto__" is kept, and "toString" is not taken for a prompt.
   const prompts: Record<string, string> = Object.create(null);
   const raw = st?.prompts;
   if (raw !== undefined && raw !== null) {
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${file}: field "prompts" must be an object of strings`, { file, field: 'prompts' });
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw invalid(`${file}: field "prompts" must be an object of strings`, { file, field: 'prompts' });
     for (const [k, v] of Object.entries(raw as Json)) {
       if (v === null) continue;
-      if (typeof v !== 'string') throw invalid(`${file}: prompt "${k}" must be a string, got ${JSON.stringify(v)}`, { file, field: `prompts.${k}` });
+      if (typeof v !== 'string')
+        throw invalid(`${file}: prompt "${k}" must be a string, got ${JSON.stringify(v)}`, {
+          file,
+          field: `prompts.${k}`,
+        });
       prompts[k] = v;
     }
   }
   const defaultPromptName = st ? (field(st, 'default_prompt_name', isStr, file, 'a string') ?? null) : null;
-  if (defaultPromptName !== null && !(defaultPromptName in prompts)) throw invalid(`${file}: default_prompt_name "${defaultPromptName}" is not one of the prompts (${Object.keys(prompts).join(', ') || 'none'})`, { file, field: 'default_prompt_name' });
+  if (defaultPromptName !== null && !(defaultPromptName in prompts))
+    throw invalid(
+      `${file}: default_prompt_name "${defaultPromptName}" is not one of the prompts (${Object.keys(prompts).join(', ') || 'none'})`,
+      { file, field: 'default_prompt_name' },
+    );
   return { prompts, defaultPromptName };
 }
 
@@ -100,7 +117,8 @@ function clampLengths(s: ColbertSettings, limit: number, notes: string[]): void 
  * (backends that need them read them), so any backbone loads for the ONNX backend.
  */
 export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}): Promise<ModelSpec> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new TesseraError('MODEL_NOT_FOUND', `model folder ${dir} does not exist`, { dir });
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new TesseraError('MODEL_NOT_FOUND', `model folder ${dir} does not exist`, { dir });
   checkConfined(dir);
   const modules = readModules(dir);
   const stPath = join(dir, 'config_sentence_transformers.json');
@@ -126,7 +144,10 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
       else if (m.role === 'normalize') normalize = true;
       else if (m.role === 'multi-vector-mask') mask = m;
       else if (m.role === 'token-pooling')
-        throw invalid(`${join(dir, 'modules.json')}: the ${m.type} module (token pooling baked into the checkpoint) is not supported; Tessera returns every scored token row`, { file: join(dir, 'modules.json'), field: m.type });
+        throw invalid(
+          `${join(dir, 'modules.json')}: the ${m.type} module (token pooling baked into the checkpoint) is not supported; Tessera returns every scored token row`,
+          { file: join(dir, 'modules.json'), field: m.type },
+        );
     }
     const modelType = stConfig?.model_type;
     layout = pooling ? 'sentence-transformers' : mask || modelType === 'MultiVectorEncoder' ? 'multi-vector' : 'pylate';
@@ -137,7 +158,10 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     if (!cfg) throw invalid(`${dir}: not a model folder (no modules.json or config.json)`, { dir });
     const archs = Array.isArray(cfg.architectures) ? cfg.architectures : [];
     if (!archs.includes('HF_ColBERT')) {
-      throw invalid(`${dir}: config.json has architectures ${JSON.stringify(archs)} and there is no modules.json; expected a Stanford ColBERT (HF_ColBERT) or a sentence-transformers / PyLate folder`, { file: join(dir, 'config.json'), field: 'architectures' });
+      throw invalid(
+        `${dir}: config.json has architectures ${JSON.stringify(archs)} and there is no modules.json; expected a Stanford ColBERT (HF_ColBERT) or a sentence-transformers / PyLate folder`,
+        { file: join(dir, 'config.json'), field: 'architectures' },
+      );
     }
     layout = 'stanford';
     normalize = true;
@@ -149,8 +173,11 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   if (!config) throw invalid(`${transformerDir}: no config.json for the transformer`, { file: configPath });
   checkConfigBounds(config, configPath);
   const modelType = field(config, 'model_type', isStr, configPath, 'a string') ?? 'bert';
-  const hiddenSize = field(config, 'hidden_size', isInt, configPath, 'a positive integer') ?? field(config, 'dim', isInt, configPath, 'a positive integer');
-  if (hiddenSize === undefined) throw invalid(`${configPath}: missing "hidden_size"`, { file: configPath, field: 'hidden_size' });
+  const hiddenSize =
+    field(config, 'hidden_size', isInt, configPath, 'a positive integer') ??
+    field(config, 'dim', isInt, configPath, 'a positive integer');
+  if (hiddenSize === undefined)
+    throw invalid(`${configPath}: missing "hidden_size"`, { file: configPath, field: 'hidden_size' });
   const maxPositions = field(config, 'max_position_embeddings', isInt, configPath, 'a positive integer') ?? 512;
   const arch = architectureOf(modelType);
   // RoBERTa-family position ids start after the padding id, so padId + 1 positions are never used by text.
@@ -165,23 +192,39 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   const weightsPath = join(transformerDir, 'model.safetensors');
   const weightsFile = existsSync(weightsPath) ? weightsPath : undefined;
   if (layout === 'stanford') {
-    if (!weightsFile) throw invalid(`${dir}: Stanford ColBERT folder has no model.safetensors (its projection lives there)`, { file: weightsPath });
+    if (!weightsFile)
+      throw invalid(`${dir}: Stanford ColBERT folder has no model.safetensors (its projection lives there)`, {
+        file: weightsPath,
+      });
     const st = await SafetensorsFile.open(weightsFile);
-    if (!st.has('linear.weight')) throw invalid(`${weightsFile}: Stanford ColBERT checkpoint has no "linear.weight" projection`, { file: weightsFile, field: 'linear.weight' });
+    if (!st.has('linear.weight'))
+      throw invalid(`${weightsFile}: Stanford ColBERT checkpoint has no "linear.weight" projection`, {
+        file: weightsFile,
+        field: 'linear.weight',
+      });
     const [out, inn] = checkLayerShape(weightsFile, st.info('linear.weight').shape, hiddenSize, undefined);
-    projection.push({ inFeatures: inn, outFeatures: out, weight: await st.readFloat32('linear.weight'), bias: undefined, activation: 'identity', source: weightsFile });
+    projection.push({
+      inFeatures: inn,
+      outFeatures: out,
+      weight: await st.readFloat32('linear.weight'),
+      bias: undefined,
+      activation: 'identity',
+      source: weightsFile,
+    });
   }
 
   // Each layer must take the previous one's width.
   let width = hiddenSize;
   for (const l of projection) {
-    if (l.inFeatures !== width) throw invalid(`${l.source}: layer takes ${l.inFeatures} inputs but receives ${width}`, { file: l.source });
+    if (l.inFeatures !== width)
+      throw invalid(`${l.source}: layer takes ${l.inFeatures} inputs but receives ${width}`, { file: l.source });
     width = l.outFeatures;
   }
   const outputDim = width;
   if (pooling) width *= pooling.modes.length;
   for (const l of denseLayers) {
-    if (l.inFeatures !== width) throw invalid(`${l.source}: layer takes ${l.inFeatures} inputs but receives ${width}`, { file: l.source });
+    if (l.inFeatures !== width)
+      throw invalid(`${l.source}: layer takes ${l.inFeatures} inputs but receives ${width}`, { file: l.source });
     width = l.outFeatures;
   }
   const finalDim = kind === 'dense' ? width : outputDim;
@@ -194,19 +237,32 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
       const meta = readJsonObject(metaPath);
       if (!meta) notes.push(`${dir} has no artifact.metadata; using colbert-ai's defaults`);
       source = { layout, metadata: meta ? { cfg: meta, file: metaPath } : undefined };
-    } else if (layout === 'pylate') source = { layout, st: stConfig ? { cfg: stConfig, file: stPath } : undefined, prompts, defaultPromptName };
-    else source = { layout: 'multi-vector', transformer: { cfg: sbert, file: sbertPath }, mask: mask ? moduleConfig(mask) : undefined, prompts, defaultPromptName };
+    } else if (layout === 'pylate')
+      source = { layout, st: stConfig ? { cfg: stConfig, file: stPath } : undefined, prompts, defaultPromptName };
+    else
+      source = {
+        layout: 'multi-vector',
+        transformer: { cfg: sbert, file: sbertPath },
+        mask: mask ? moduleConfig(mask) : undefined,
+        prompts,
+        defaultPromptName,
+      };
     colbert = resolveColbertSettings(source, options.colbert, modelLimit);
     clampLengths(colbert, positionLimit, notes);
   }
   let maxLength = field(sbert, 'max_seq_length', isInt, sbertPath, 'a positive integer') ?? modelLimit;
   if (maxLength > positionLimit) {
-    notes.push(`max_seq_length ${maxLength} is longer than the ${positionLimit} tokens the backbone takes; using ${positionLimit}`);
+    notes.push(
+      `max_seq_length ${maxLength} is longer than the ${positionLimit} tokens the backbone takes; using ${positionLimit}`,
+    );
     maxLength = positionLimit;
   }
 
   for (const d of options.dimensions ?? []) {
-    if (!Number.isInteger(d) || d < 1) throw new TesseraError('INVALID_OPTION', `dimensions must be positive integers (got ${d})`, { field: 'dimensions' });
+    if (!Number.isInteger(d) || d < 1)
+      throw new TesseraError('INVALID_OPTION', `dimensions must be positive integers (got ${d})`, {
+        field: 'dimensions',
+      });
   }
   const dims = new Set([finalDim, ...(options.dimensions ?? []).filter((d) => d <= finalDim)]);
   return {

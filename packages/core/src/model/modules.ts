@@ -36,7 +36,8 @@ export function readModules(dir: string): StModule[] | undefined {
   if (!Array.isArray(raw)) throw invalid(`${file}: expected an array of modules`, { file });
   return (raw as unknown[]).map((m, i) => {
     const mod = m as Json;
-    if (!mod || typeof mod.type !== 'string' || typeof (mod.path ?? '') !== 'string') throw invalid(`${file}: module ${i} needs string "type" and "path"`, { file, field: `[${i}]` });
+    if (!mod || typeof mod.type !== 'string' || typeof (mod.path ?? '') !== 'string')
+      throw invalid(`${file}: module ${i} needs string "type" and "path"`, { file, field: `[${i}]` });
     const type = mod.type;
     const role = ROLES[type.slice(type.lastIndexOf('.') + 1)];
     if (!role) {
@@ -46,7 +47,8 @@ export function readModules(dir: string): StModule[] | undefined {
       );
     }
     const path = (mod.path as string | undefined) ?? '';
-    if (path.split(/[\\/]/).includes('..')) throw invalid(`${file}: module ${i} path "${path}" leaves the model folder`, { file, field: `[${i}].path` });
+    if (path.split(/[\\/]/).includes('..'))
+      throw invalid(`${file}: module ${i} path "${path}" leaves the model folder`, { file, field: `[${i}].path` });
     return { role, type, dir: join(dir, path) };
   });
 }

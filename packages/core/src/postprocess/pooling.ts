@@ -51,7 +51,12 @@ function poolOne(out: ForwardOutput, item: number, mask: readonly number[], mode
 }
 
 /** Pools one batch item with each mode and concatenates the results in order. */
-export function poolRows(out: ForwardOutput, item: number, mask: readonly number[], modes: readonly PoolingMode[]): Float32Array {
+export function poolRows(
+  out: ForwardOutput,
+  item: number,
+  mask: readonly number[],
+  modes: readonly PoolingMode[],
+): Float32Array {
   if (modes.length === 1) return poolOne(out, item, mask, modes[0]!);
   const v = new Float32Array(out.dim * modes.length);
   modes.forEach((m, k) => v.set(poolOne(out, item, mask, m), k * out.dim));

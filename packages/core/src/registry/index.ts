@@ -26,10 +26,21 @@ export interface ModelEntry {
 type Check = (v: unknown) => string | undefined;
 const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string');
 const posInt: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'expected a positive integer');
-const oneOf = (...opts: string[]): Check => (v) => (opts.includes(v as string) ? undefined : `expected one of ${opts.join(', ')}`);
-const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
+const oneOf =
+  (...opts: string[]): Check =>
+  (v) =>
+    opts.includes(v as string) ? undefined : `expected one of ${opts.join(', ')}`;
+const optional =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined ? undefined : c(v);
 const nullableStr: Check = (v) => (v === null || typeof v === 'string' ? undefined : 'expected a string or null');
-const strArray = (nonEmpty: boolean): Check => (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string' && (!nonEmpty || x.length > 0)) ? undefined : 'expected an array of strings');
+const strArray =
+  (nonEmpty: boolean): Check =>
+  (v) =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string' && (!nonEmpty || x.length > 0))
+      ? undefined
+      : 'expected an array of strings';
 
 const FIELDS: Record<keyof ModelEntry, Check> = {
   id: str,
@@ -39,13 +50,19 @@ const FIELDS: Record<keyof ModelEntry, Check> = {
   architecture: oneOf('bert', 'distilbert', 'roberta', 'xlm-roberta', 'modernbert'),
   hiddenSize: posInt,
   dimension: posInt,
-  dimensions: (v) => (Array.isArray(v) && v.length > 0 && v.every((x) => posInt(x) === undefined) ? undefined : 'expected a non-empty array of positive integers'),
+  dimensions: (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => posInt(x) === undefined)
+      ? undefined
+      : 'expected a non-empty array of positive integers',
   queryLength: optional(posInt),
   documentLength: optional(posInt),
   queryMarker: optional(nullableStr),
   documentMarker: optional(nullableStr),
   pooling: optional(oneOf('cls', 'mean', 'max', 'lasttoken')),
-  backends: (v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => strArray(true)(x) === undefined) ? undefined : 'expected an object of string arrays'),
+  backends: (v) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => strArray(true)(x) === undefined)
+      ? undefined
+      : 'expected an object of string arrays',
   license: str,
   verified: strArray(false),
   default: optional((v) => (typeof v === 'boolean' ? undefined : 'expected a boolean')),

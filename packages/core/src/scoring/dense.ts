@@ -1,7 +1,11 @@
 import { TesseraError } from '../errors.js';
 
 function check(a: Float32Array, b: Float32Array): void {
-  if (a.length !== b.length) throw new TesseraError('DIMENSION_MISMATCH', `vectors have dimensions ${a.length} and ${b.length}`, { a: a.length, b: b.length });
+  if (a.length !== b.length)
+    throw new TesseraError('DIMENSION_MISMATCH', `vectors have dimensions ${a.length} and ${b.length}`, {
+      a: a.length,
+      b: b.length,
+    });
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {

@@ -62,8 +62,17 @@ export interface QueryGroup {
  * zero rows to the longest (a zero row's best dot product is 0, so it adds nothing), and cut into
  * groups of at most `maxColumns / rows` queries so that each product stays near the cache.
  */
-export function queryGroups(queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>, dim: number, maxColumns: number): QueryGroup[] {
-  for (const q of queries) if (q.dim !== dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the documents have ${dim}`, { query: q.dim, document: dim });
+export function queryGroups(
+  queries: ReadonlyArray<{ rows: number; dim: number; data: Float32Array }>,
+  dim: number,
+  maxColumns: number,
+): QueryGroup[] {
+  for (const q of queries)
+    if (q.dim !== dim)
+      throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the documents have ${dim}`, {
+        query: q.dim,
+        document: dim,
+      });
   const rows = Math.max(1, ...queries.map((q) => q.rows));
   const per = Math.max(1, Math.floor(maxColumns / rows));
   const groups: QueryGroup[] = [];
@@ -80,7 +89,13 @@ export function queryGroups(queries: ReadonlyArray<{ rows: number; dim: number; 
  * Puts an engine's scores for one chunk and one query group back in input order: `scores` holds
  * [documents, group.count] values from row `fromRow`; chunk document k is input document index[k].
  */
-export function scatterScores(out: Float32Array[], group: QueryGroup, index: Int32Array, scores: Float32Array, fromRow = 0): void {
+export function scatterScores(
+  out: Float32Array[],
+  group: QueryGroup,
+  index: Int32Array,
+  scores: Float32Array,
+  fromRow = 0,
+): void {
   for (let k = 0; k < index.length; k++) {
     const row = (fromRow + k) * group.count;
     for (let j = 0; j < group.count; j++) out[group.first + j]![index[k]!] = scores[row + j]!;

@@ -33,7 +33,12 @@ function load(): Kernel | null {
  * Scores one query against documents in the SIMD kernel: the query is copied in once, each
  * document's rows after it. Returns undefined when the kernel cannot run (no SIMD, dim % 4).
  */
-export function maxSimManySimd(q: Float32Array, qRows: number, docs: ReadonlyArray<{ data: Float32Array; rows: number }>, dim: number): Float32Array | undefined {
+export function maxSimManySimd(
+  q: Float32Array,
+  qRows: number,
+  docs: ReadonlyArray<{ data: Float32Array; rows: number }>,
+  dim: number,
+): Float32Array | undefined {
   if (dim % 4 !== 0) return undefined;
   const k = load();
   if (!k) return undefined;

@@ -10,15 +10,29 @@ export interface RowMatrix {
 
 /** Checks that a matrix holds the rows x dim floats it claims (kernels would otherwise read past its data). */
 export function checkMatrix(m: RowMatrix, what: string): void {
-  if (!m || !(m.data instanceof Float32Array)) throw new TesseraError('INVALID_INPUT', `the ${what} must have a Float32Array "data"`, { what });
+  if (!m || !(m.data instanceof Float32Array))
+    throw new TesseraError('INVALID_INPUT', `the ${what} must have a Float32Array "data"`, { what });
   if (!Number.isInteger(m.rows) || m.rows < 0 || !Number.isInteger(m.dim) || m.dim < 1)
-    throw new TesseraError('INVALID_INPUT', `the ${what} has rows ${m.rows} and dim ${m.dim}; expected a non-negative integer and a positive integer`, { what });
-  if (m.data.length < m.rows * m.dim) throw new TesseraError('INVALID_INPUT', `the ${what} claims ${m.rows} rows of ${m.dim} but its data holds ${m.data.length} floats (needs ${m.rows * m.dim})`, { what });
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the ${what} has rows ${m.rows} and dim ${m.dim}; expected a non-negative integer and a positive integer`,
+      { what },
+    );
+  if (m.data.length < m.rows * m.dim)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the ${what} claims ${m.rows} rows of ${m.dim} but its data holds ${m.data.length} floats (needs ${m.rows * m.dim})`,
+      { what },
+    );
 }
 
 function checkDims(q: RowMatrix, d: RowMatrix, what = 'document'): void {
   checkMatrix(d, what);
-  if (q.dim !== d.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the ${what} has ${d.dim}`, { query: q.dim, document: d.dim });
+  if (q.dim !== d.dim)
+    throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the ${what} has ${d.dim}`, {
+      query: q.dim,
+      document: d.dim,
+    });
 }
 
 /**
@@ -93,7 +107,8 @@ export interface Ranked {
 
 /** The k highest scores, best first; ties keep input order, and NaN scores rank after every number. */
 export function topK(scores: ArrayLike<number>, k: number): Ranked[] {
-  if (!Number.isInteger(k) || k < 0) throw new TesseraError('INVALID_OPTION', `topK must be a non-negative integer (got ${k})`, { field: 'topK' });
+  if (!Number.isInteger(k) || k < 0)
+    throw new TesseraError('INVALID_OPTION', `topK must be a non-negative integer (got ${k})`, { field: 'topK' });
   const all: Ranked[] = [];
   for (let i = 0; i < scores.length; i++) all.push({ index: i, score: scores[i]! });
   all.sort((a, b) => {

@@ -42,7 +42,8 @@ function int16Query(q: ScorerDocument): Int16Query {
   const data = new Int16Array(q.rows * q.dim);
   if (kindOf(q) === 'int8') {
     const e = q as QuantizedEmbeddings;
-    if (!(e.scales instanceof Float32Array) || e.scales.length < e.rows) throw new TesseraError('INVALID_INPUT', 'the int8 query has no scale for each row (quantize() writes them)', {});
+    if (!(e.scales instanceof Float32Array) || e.scales.length < e.rows)
+      throw new TesseraError('INVALID_INPUT', 'the int8 query has no scale for each row (quantize() writes them)', {});
     data.set((e.data as Int8Array).subarray(0, q.rows * q.dim));
     return { rows: q.rows, data, scales: e.scales.subarray(0, q.rows) };
   }
@@ -66,10 +67,21 @@ export function checkDocuments(docs: readonly ScorerDocument[]): { kind: PackedK
   const dim = docs.length ? docs[0]!.dim : 0;
   const rows = new Int32Array(docs.length);
   docs.forEach((d, i) => {
-    if (!d || typeof d !== 'object') throw new TesseraError('INVALID_INPUT', `document ${i} is ${d === null ? 'null' : typeof d}, not embeddings`, { index: i });
-    if (kindOf(d) !== kind) throw new TesseraError('INVALID_INPUT', `document ${i} is ${kindOf(d)} but document 0 is ${kind}; pack one kind at a time`, { index: i });
+    if (!d || typeof d !== 'object')
+      throw new TesseraError('INVALID_INPUT', `document ${i} is ${d === null ? 'null' : typeof d}, not embeddings`, {
+        index: i,
+      });
+    if (kindOf(d) !== kind)
+      throw new TesseraError(
+        'INVALID_INPUT',
+        `document ${i} is ${kindOf(d)} but document 0 is ${kind}; pack one kind at a time`,
+        { index: i },
+      );
     if (kind === 'float32') checkMatrix(d as RowMatrix, `document at index ${i}`);
-    if (d.dim !== dim) throw new TesseraError('DIMENSION_MISMATCH', `document ${i} has dimension ${d.dim} but document 0 has ${dim}`, { index: i });
+    if (d.dim !== dim)
+      throw new TesseraError('DIMENSION_MISMATCH', `document ${i} has dimension ${d.dim} but document 0 has ${dim}`, {
+        index: i,
+      });
     rows[i] = d.rows;
   });
   return { kind, dim, rows };
@@ -114,13 +126,23 @@ export class PackedDocuments {
   }
 
   private allocate(bytes: number): void {
-    if (bytes > MAX_BYTES) throw new TesseraError('INVALID_INPUT', `${this.count} documents of ${this.totalRows} rows need ${(bytes / 2 ** 30).toFixed(1)} GiB packed, past the 4 GiB a WebAssembly memory holds; score them in parts (several scorers)`, { bytes });
+    if (bytes > MAX_BYTES)
+      throw new TesseraError(
+        'INVALID_INPUT',
+        `${this.count} documents of ${this.totalRows} rows need ${(bytes / 2 ** 30).toFixed(1)} GiB packed, past the 4 GiB a WebAssembly memory holds; score them in parts (several scorers)`,
+        { bytes },
+      );
     this.memory = newSharedMemory(bytes);
   }
 
   private packFloat(docs: readonly RowMatrix[]): void {
     const dim = this.dim;
-    if (dim % 4 !== 0 && docs.length) throw new TesseraError('INVALID_INPUT', `packed float32 scoring needs a dimension that is a multiple of 4 (got ${dim})`, { dim });
+    if (dim % 4 !== 0 && docs.length)
+      throw new TesseraError(
+        'INVALID_INPUT',
+        `packed float32 scoring needs a dimension that is a multiple of 4 (got ${dim})`,
+        { dim },
+      );
     // Rows padded to a multiple of 8 (two 4-row blocks) by repeating the last row.
     let floats = 0;
     for (const d of docs) floats += align(d.rows, 8) * dim;
@@ -153,9 +175,15 @@ export class PackedDocuments {
 
   private packInt8(docs: readonly QuantizedEmbeddings[]): void {
     const dim = this.dim;
-    if (dim % 8 !== 0 && docs.length) throw new TesseraError('INVALID_INPUT', `packed int8 scoring needs a dimension that is a multiple of 8 (got ${dim})`, { dim });
+    if (dim % 8 !== 0 && docs.length)
+      throw new TesseraError(
+        'INVALID_INPUT',
+        `packed int8 scoring needs a dimension that is a multiple of 8 (got ${dim})`,
+        { dim },
+      );
     // int16 x int8 products summed in 32 bits: 2 * 127 * 16383 per lane and step stays exact to dim 4096.
-    if (dim > 4096) throw new TesseraError('INVALID_INPUT', `packed int8 scoring takes dimensions up to 4096 (got ${dim})`, { dim });
+    if (dim > 4096)
+      throw new TesseraError('INVALID_INPUT', `packed int8 scoring takes dimensions up to 4096 (got ${dim})`, { dim });
     const L = this.layout;
     L.starts = 0; // rowStart
     L.blocks = align(this.count * 4, 16); // rowCount
@@ -173,7 +201,12 @@ export class PackedDocuments {
     const data = new Int8Array(buf, L.data, this.totalRows * dim);
     let r = 0;
     docs.forEach((d, i) => {
-      if (!(d.scales instanceof Float32Array) || d.scales.length < d.rows) throw new TesseraError('INVALID_INPUT', `int8 document ${i} has no scale for each row (quantize() writes them)`, { index: i });
+      if (!(d.scales instanceof Float32Array) || d.scales.length < d.rows)
+        throw new TesseraError(
+          'INVALID_INPUT',
+          `int8 document ${i} has no scale for each row (quantize() writes them)`,
+          { index: i },
+        );
       start[i] = r;
       count[i] = d.rows;
       data.set((d.data as Int8Array).subarray(0, d.rows * dim), r * dim);
@@ -226,16 +259,28 @@ export class PackedDocuments {
     if (this.released) throw new TesseraError('DISPOSED', 'the scorer was disposed', {});
     const qKind = kindOf(query);
     if (this.kind === 'float32') checkMatrix(query as RowMatrix, 'query');
-    if (this.count && query.dim !== this.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${query.dim} but the documents have ${this.dim}`, { query: query.dim, document: this.dim });
+    if (this.count && query.dim !== this.dim)
+      throw new TesseraError(
+        'DIMENSION_MISMATCH',
+        `query has dimension ${query.dim} but the documents have ${this.dim}`,
+        { query: query.dim, document: this.dim },
+      );
     const out = new Float32Array(this.count);
     if (!this.count || query.rows === 0) return out;
     if (this.kind === 'binary') {
-      if (qKind !== 'binary') throw new TesseraError('INVALID_INPUT', 'binary documents need a binary query (t.quantize(query, "binary"))', {});
+      if (qKind !== 'binary')
+        throw new TesseraError(
+          'INVALID_INPUT',
+          'binary documents need a binary query (t.quantize(query, "binary"))',
+          {},
+        );
       this.binary.forEach((d, i) => (out[i] = maxSimBinary(query as QuantizedEmbeddings, d)));
       return out;
     }
-    if (this.kind === 'int8' && qKind === 'binary') throw new TesseraError('INVALID_INPUT', 'a binary query cannot be scored against int8 documents', {});
-    if (this.kind === 'float32' && qKind !== 'float32') throw new TesseraError('INVALID_INPUT', `a ${qKind} query cannot be scored against float32 documents`, {});
+    if (this.kind === 'int8' && qKind === 'binary')
+      throw new TesseraError('INVALID_INPUT', 'a binary query cannot be scored against int8 documents', {});
+    if (this.kind === 'float32' && qKind !== 'float32')
+      throw new TesseraError('INVALID_INPUT', `a ${qKind} query cannot be scored against float32 documents`, {});
     // int8 documents take the query in int16 (from float rows, or widened from int8 ones).
     const q: RowMatrix | Int16Query = this.kind === 'int8' ? int16Query(query) : (query as RowMatrix);
     const L = this.layout;
@@ -246,15 +291,26 @@ export class PackedDocuments {
     const total = new Float32Array(this.count);
     for (let from = 0; from < qRows; from += chunk) {
       const n = Math.min(chunk, qRows - from);
-      if (this.kind === 'float32') writeGroups(new Float32Array(buf, L.query, Math.ceil(n / 4) * 4 * this.dim), (q as RowMatrix).data, from, n, this.dim);
+      if (this.kind === 'float32')
+        writeGroups(
+          new Float32Array(buf, L.query, Math.ceil(n / 4) * 4 * this.dim),
+          (q as RowMatrix).data,
+          from,
+          n,
+          this.dim,
+        );
       else {
-        new Int16Array(buf, L.query, n * this.dim).set((q as Int16Query).data.subarray(from * this.dim, (from + n) * this.dim));
+        new Int16Array(buf, L.query, n * this.dim).set(
+          (q as Int16Query).data.subarray(from * this.dim, (from + n) * this.dim),
+        );
         new Float32Array(buf, L.qscales, n).set((q as Int16Query).scales.subarray(from, from + n));
       }
       const work = n * this.totalRows * this.dim;
       const parts = this.ranges(work < PARALLEL_WORK ? 1 : pool.size(threads));
       const args = parts.map(([first, count]) =>
-        this.kind === 'float32' ? [L.query, Math.ceil(n / 4), this.dim, L.starts, L.blocks, first, count, L.out] : [L.query, L.qscales, n, this.dim, L.data, L.scales, L.starts, L.blocks, first, count, L.out],
+        this.kind === 'float32'
+          ? [L.query, Math.ceil(n / 4), this.dim, L.starts, L.blocks, first, count, L.out]
+          : [L.query, L.qscales, n, this.dim, L.data, L.scales, L.starts, L.blocks, first, count, L.out],
       );
       await pool.run(this.key, this.memory!, this.kind === 'float32' ? 'score_f32' : 'score_i8', args);
       const part = new Float32Array(buf, L.out, this.count);

@@ -35,7 +35,11 @@ export function quantizeInt8(m: RowMatrix & { index?: number }): QuantizedEmbedd
 export function quantize(m: RowMatrix & { index?: number }, kind: QuantizationKind): QuantizedEmbeddings {
   if (kind === 'binary') return quantizeBinary(m);
   if (kind === 'int8') return quantizeInt8(m);
-  throw new TesseraError('INVALID_OPTION', `unknown quantization ${JSON.stringify(kind)} (expected "binary" or "int8")`, { field: 'quantize' });
+  throw new TesseraError(
+    'INVALID_OPTION',
+    `unknown quantization ${JSON.stringify(kind)} (expected "binary" or "int8")`,
+    { field: 'quantize' },
+  );
 }
 
 /** Back to floats (int8: scaled values; binary: +1 / -1). */
@@ -43,7 +47,12 @@ export function dequantize(q: QuantizedEmbeddings): RowMatrix {
   const data = new Float32Array(q.rows * q.dim);
   for (let r = 0; r < q.rows; r++) {
     for (let j = 0; j < q.dim; j++) {
-      data[r * q.dim + j] = q.kind === 'int8' ? (q.data as Int8Array)[r * q.dim + j]! * q.scales![r]! : (q.data[r * q.stride + (j >> 3)]! >> (j & 7)) & 1 ? 1 : -1;
+      data[r * q.dim + j] =
+        q.kind === 'int8'
+          ? (q.data as Int8Array)[r * q.dim + j]! * q.scales![r]!
+          : (q.data[r * q.stride + (j >> 3)]! >> (j & 7)) & 1
+            ? 1
+            : -1;
     }
   }
   return { rows: q.rows, dim: q.dim, data };
@@ -52,15 +61,34 @@ export function dequantize(q: QuantizedEmbeddings): RowMatrix {
 /** Checks that quantized rows hold what they claim (bytes a row, int8 scales a row). */
 function checkQuantized(e: QuantizedEmbeddings, what: string): void {
   const stride = e.kind === 'binary' ? Math.ceil(e.dim / 8) : e.dim;
-  if (e.stride !== stride) throw new TesseraError('INVALID_INPUT', `the ${what} has stride ${e.stride}; ${e.kind} rows of ${e.dim} take ${stride} bytes`, { what });
-  if (!e.data || e.data.length < e.rows * stride) throw new TesseraError('INVALID_INPUT', `the ${what} claims ${e.rows} rows but its data holds ${e.data?.length ?? 0} bytes (needs ${e.rows * stride})`, { what });
+  if (e.stride !== stride)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the ${what} has stride ${e.stride}; ${e.kind} rows of ${e.dim} take ${stride} bytes`,
+      { what },
+    );
+  if (!e.data || e.data.length < e.rows * stride)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the ${what} claims ${e.rows} rows but its data holds ${e.data?.length ?? 0} bytes (needs ${e.rows * stride})`,
+      { what },
+    );
   if (e.kind === 'int8' && !(e.scales instanceof Float32Array && e.scales.length >= e.rows))
-    throw new TesseraError('INVALID_INPUT', `the ${what} is int8 but has ${e.scales ? `${e.scales.length} scales` : 'no scales'} for ${e.rows} rows; int8 embeddings need one scale a row (quantize() writes them)`, { what, field: 'scales' });
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the ${what} is int8 but has ${e.scales ? `${e.scales.length} scales` : 'no scales'} for ${e.rows} rows; int8 embeddings need one scale a row (quantize() writes them)`,
+      { what, field: 'scales' },
+    );
 }
 
 function checkPair(q: QuantizedEmbeddings, d: QuantizedEmbeddings): void {
-  if (q.kind !== d.kind) throw new TesseraError('INVALID_INPUT', `cannot score ${q.kind} against ${d.kind} embeddings`, {});
-  if (q.dim !== d.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the document has ${d.dim}`, { query: q.dim, document: d.dim });
+  if (q.kind !== d.kind)
+    throw new TesseraError('INVALID_INPUT', `cannot score ${q.kind} against ${d.kind} embeddings`, {});
+  if (q.dim !== d.dim)
+    throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${q.dim} but the document has ${d.dim}`, {
+      query: q.dim,
+      document: d.dim,
+    });
   checkQuantized(q, 'query');
   checkQuantized(d, 'document');
 }
@@ -93,7 +121,7 @@ export function maxSimBinary(q: QuantizedEmbeddings, d: QuantizedEmbeddings): nu
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** The same Hamming MaxSim over 32-bit words (rows of a multiple of 32 bits). */

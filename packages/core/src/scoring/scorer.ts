@@ -33,14 +33,29 @@ export class DocumentScorer {
   ) {}
 
   /** Packs `docs` (float rows, or quantized ones of one kind). */
-  static async create(docs: readonly ScorerDocument[], options: ScorerOptions & { model?: LoadedModel } = {}): Promise<DocumentScorer> {
+  static async create(
+    docs: readonly ScorerDocument[],
+    options: ScorerOptions & { model?: LoadedModel } = {},
+  ): Promise<DocumentScorer> {
     const threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new TesseraError('INVALID_OPTION', `threads must be a positive integer (got ${threads})`, { field: 'threads' });
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new TesseraError('INVALID_OPTION', `threads must be a positive integer (got ${threads})`, {
+        field: 'threads',
+      });
     const { kind, dim } = checkDocuments(docs);
     if (kind === 'float32' && options.engine !== 'core' && options.model?.createScorer && docs.length) {
       const rows = rowMajor(docs as RowMatrix[], dim);
       const engine = await options.model.createScorer(rows.packed);
-      return new DocumentScorer(undefined, engine, docs.length, dim, 'float32', threads, rows.nanDocs, Float32Array.from(docs, (d) => d.rows));
+      return new DocumentScorer(
+        undefined,
+        engine,
+        docs.length,
+        dim,
+        'float32',
+        threads,
+        rows.nanDocs,
+        Float32Array.from(docs, (d) => d.rows),
+      );
     }
     const packed = new PackedDocuments(docs);
     return new DocumentScorer(packed, undefined, docs.length, packed.dim, packed.kind, threads);
@@ -95,8 +110,14 @@ export class DocumentScorer {
   /** The engine path's checks: the query to send to the engine, or the answer without it. */
   private forEngine(query: ScorerDocument): { query: RowMatrix } | { answer: Float32Array } {
     checkMatrix(query as RowMatrix, 'query');
-    if ('kind' in query && (query.kind === 'int8' || query.kind === 'binary')) throw new TesseraError('INVALID_INPUT', `a ${query.kind} query cannot be scored against float32 documents`, {});
-    if (query.dim !== this.dim) throw new TesseraError('DIMENSION_MISMATCH', `query has dimension ${query.dim} but the documents have ${this.dim}`, { query: query.dim, document: this.dim });
+    if ('kind' in query && (query.kind === 'int8' || query.kind === 'binary'))
+      throw new TesseraError('INVALID_INPUT', `a ${query.kind} query cannot be scored against float32 documents`, {});
+    if (query.dim !== this.dim)
+      throw new TesseraError(
+        'DIMENSION_MISMATCH',
+        `query has dimension ${query.dim} but the documents have ${this.dim}`,
+        { query: query.dim, document: this.dim },
+      );
     if (query.rows === 0) return { answer: new Float32Array(this.count) };
     const q = query as RowMatrix;
     // As the reference: NaN against every document with rows, 0 against empty ones.
@@ -106,7 +127,12 @@ export class DocumentScorer {
 
   /** An engine's scores, checked, with the documents that hold NaN scored NaN. */
   private fromEngine(out: Float32Array): Float32Array {
-    if (out.length !== this.count) throw new TesseraError('BACKEND_FAILED', `the engine's scorer returned ${out.length} scores for ${this.count} documents`, {});
+    if (out.length !== this.count)
+      throw new TesseraError(
+        'BACKEND_FAILED',
+        `the engine's scorer returned ${out.length} scores for ${this.count} documents`,
+        {},
+      );
     for (const d of this.nanDocs) out[d] = NaN;
     return out;
   }

@@ -75,12 +75,20 @@ const SEQ_SPAN = 2 ** 32;
  * skips what is stored (same id, source and position) and continues; an id that occurs again
  * later in the input replaces the earlier one (the last wins, counted).
  */
-export async function indexDocuments(t: Tessera, store: Store, docs: Iterable<IndexDocument> | AsyncIterable<IndexDocument>, options: IndexOptions = {}): Promise<IndexSummary> {
+export async function indexDocuments(
+  t: Tessera,
+  store: Store,
+  docs: Iterable<IndexDocument> | AsyncIterable<IndexDocument>,
+  options: IndexOptions = {},
+): Promise<IndexSummary> {
   const started = Date.now();
   await openManifest(t, store);
   const source = options.source ?? 'api';
   const windowSize = options.windowSize ?? 512;
-  if (!Number.isInteger(windowSize) || windowSize < 1) throw new TesseraError('INVALID_OPTION', `windowSize must be a positive integer (got ${windowSize})`, { field: 'windowSize' });
+  if (!Number.isInteger(windowSize) || windowSize < 1)
+    throw new TesseraError('INVALID_OPTION', `windowSize must be a positive integer (got ${windowSize})`, {
+      field: 'windowSize',
+    });
 
   const sources = new Map<string, number>();
   const sourceIndex = (s: string) => {
@@ -96,7 +104,16 @@ export async function indexDocuments(t: Tessera, store: Store, docs: Iterable<In
     throw storeError(store, 'reading the index', e);
   }
 
-  const p: IndexProgress = { read: 0, alreadyIndexed: 0, encoded: 0, written: 0, duplicates: 0, replaced: 0, tokens: 0, elapsedMs: 0 };
+  const p: IndexProgress = {
+    read: 0,
+    alreadyIndexed: 0,
+    encoded: 0,
+    written: 0,
+    duplicates: 0,
+    replaced: 0,
+    tokens: 0,
+    elapsedMs: 0,
+  };
   const duplicateIds: string[] = [];
   const report = () => options.onProgress?.({ ...p, elapsedMs: Date.now() - started });
   const duplicate = (id: string) => {
@@ -110,7 +127,16 @@ export async function indexDocuments(t: Tessera, store: Store, docs: Iterable<In
   let writeFailed: unknown;
 
   const write = async (batch: Pending[], rows: TokenEmbeddings[]) => {
-    const records = batch.map((d, i): StoreRecord => ({ id: d.id, vectors: rows[i]!, source, seq: d.seq, ...(options.keepText ? { text: d.text } : {}), ...(d.metadata ? { metadata: d.metadata } : {}) }));
+    const records = batch.map(
+      (d, i): StoreRecord => ({
+        id: d.id,
+        vectors: rows[i]!,
+        source,
+        seq: d.seq,
+        ...(options.keepText ? { text: d.text } : {}),
+        ...(d.metadata ? { metadata: d.metadata } : {}),
+      }),
+    );
     const fresh = records.filter((_, i) => !batch[i]!.replace);
     const again = records.filter((_, i) => batch[i]!.replace);
     try {
@@ -219,10 +245,28 @@ export async function indexDocuments(t: Tessera, store: Store, docs: Iterable<In
 
 function checkDocument(d: IndexDocument, seq: number): void {
   const where = `document ${seq}`;
-  if (!d || typeof d !== 'object') throw new TesseraError('INVALID_INPUT', `${where}: expected { id, text }, got ${d === null ? 'null' : typeof d}`, { seq });
-  if (typeof d.id !== 'string' || !d.id) throw new TesseraError('INVALID_INPUT', `${where}: id must be a non-empty string (got ${JSON.stringify(d.id) ?? 'undefined'})`, { seq });
-  if (typeof d.text !== 'string') throw new TesseraError('INVALID_INPUT', `${where} (id ${JSON.stringify(d.id)}): text must be a string (got ${d.text === null ? 'null' : typeof d.text})`, { seq, id: d.id });
-  if (!Number.isInteger(seq) || seq < 0 || seq >= SEQ_SPAN) throw new TesseraError('INVALID_INPUT', `${where} (id ${JSON.stringify(d.id)}): seq must be an integer from 0 to 2^32 - 1`, { seq, id: d.id });
+  if (!d || typeof d !== 'object')
+    throw new TesseraError('INVALID_INPUT', `${where}: expected { id, text }, got ${d === null ? 'null' : typeof d}`, {
+      seq,
+    });
+  if (typeof d.id !== 'string' || !d.id)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `${where}: id must be a non-empty string (got ${JSON.stringify(d.id) ?? 'undefined'})`,
+      { seq },
+    );
+  if (typeof d.text !== 'string')
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `${where} (id ${JSON.stringify(d.id)}): text must be a string (got ${d.text === null ? 'null' : typeof d.text})`,
+      { seq, id: d.id },
+    );
+  if (!Number.isInteger(seq) || seq < 0 || seq >= SEQ_SPAN)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `${where} (id ${JSON.stringify(d.id)}): seq must be an integer from 0 to 2^32 - 1`,
+      { seq, id: d.id },
+    );
 }
 
 /** A store's failure, named with the store and what was being done (disk full, permissions...). */
@@ -234,10 +278,17 @@ export function storeError(store: Store, doing: string, e: unknown): TesseraErro
   const why =
     err?.code === 'ENOSPC' || /No space left on device|os error 28/.test(text)
       ? 'the disk is full'
-      : err?.code === 'EACCES' || err?.code === 'EPERM' || /Permission denied|os error 13|Operation not permitted|os error 1\b/.test(text)
+      : err?.code === 'EACCES' ||
+          err?.code === 'EPERM' ||
+          /Permission denied|os error 13|Operation not permitted|os error 1\b/.test(text)
         ? 'permission denied'
         : err?.code === 'EROFS' || /Read-only file system|os error 30/.test(text)
           ? 'the file system is read-only'
           : text.split('\n')[0];
-  return new TesseraError('STORE_FAILED', `${store.location}: ${doing} failed: ${why}. Every write is all-or-nothing: rerun to continue from the last one that landed`, { location: store.location }, { cause: e });
+  return new TesseraError(
+    'STORE_FAILED',
+    `${store.location}: ${doing} failed: ${why}. Every write is all-or-nothing: rerun to continue from the last one that landed`,
+    { location: store.location },
+    { cause: e },
+  );
 }

@@ -5,13 +5,29 @@ import type { IndexManifest, Store } from './types.js';
 
 /** The manifest an index built with this model would have. */
 export async function manifestFor(t: Tessera): Promise<IndexManifest> {
-  if (t.kind !== 'colbert') throw new TesseraError('INVALID_OPTION', `${t.modelRef} is a dense (single-vector) model; indexes hold ColBERT token vectors`, { model: t.modelRef });
-  return { format: 1, model: t.modelRef, modelFingerprint: await modelFingerprint(t.spec), dimension: t.dimension, createdAt: new Date().toISOString() };
+  if (t.kind !== 'colbert')
+    throw new TesseraError(
+      'INVALID_OPTION',
+      `${t.modelRef} is a dense (single-vector) model; indexes hold ColBERT token vectors`,
+      { model: t.modelRef },
+    );
+  return {
+    format: 1,
+    model: t.modelRef,
+    modelFingerprint: await modelFingerprint(t.spec),
+    dimension: t.dimension,
+    createdAt: new Date().toISOString(),
+  };
 }
 
 /** Refuses a model or dimension other than the index's, naming both. */
 export function checkManifest(store: Store, have: IndexManifest, want: IndexManifest): void {
-  if (have.format !== 1) throw new TesseraError('NOT_AN_INDEX', `${store.location}: index format ${String(have.format)} is not one this version of Tessera reads (1)`, { location: store.location });
+  if (have.format !== 1)
+    throw new TesseraError(
+      'NOT_AN_INDEX',
+      `${store.location}: index format ${String(have.format)} is not one this version of Tessera reads (1)`,
+      { location: store.location },
+    );
   if (have.modelFingerprint === want.modelFingerprint && have.dimension === want.dimension) return;
   const run =
     have.modelFingerprint === want.modelFingerprint
@@ -22,7 +38,11 @@ export function checkManifest(store: Store, have: IndexManifest, want: IndexMani
   throw new TesseraError(
     'INDEX_MISMATCH',
     `${store.location} was built with ${have.model} (dimension ${have.dimension}); this run uses ${run}. Vectors from two models or dimensions cannot share an index: index into a new folder, or use ${have.model} at dimension ${have.dimension}`,
-    { location: store.location, index: { model: have.model, dimension: have.dimension }, run: { model: want.model, dimension: want.dimension } },
+    {
+      location: store.location,
+      index: { model: have.model, dimension: have.dimension },
+      run: { model: want.model, dimension: want.dimension },
+    },
   );
 }
 
@@ -31,7 +51,12 @@ export async function openManifest(t: Tessera, store: Store): Promise<IndexManif
   const want = await manifestFor(t);
   const have = await store.readManifest();
   if (!have) {
-    if ((await store.count()) > 0) throw new TesseraError('NOT_AN_INDEX', `${store.location} holds data but no Tessera index manifest; it is not an index Tessera wrote`, { location: store.location });
+    if ((await store.count()) > 0)
+      throw new TesseraError(
+        'NOT_AN_INDEX',
+        `${store.location} holds data but no Tessera index manifest; it is not an index Tessera wrote`,
+        { location: store.location },
+      );
     await store.writeManifest(want);
     return want;
   }

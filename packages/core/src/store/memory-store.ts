@@ -1,6 +1,14 @@
 import { TesseraError } from '../errors.js';
 import { maxSimMany, topK, type RowMatrix } from '../scoring/maxsim.js';
-import type { IndexManifest, Store, StoredEntry, StoreHit, StoreRecord, StoreSearchOptions, UpsertOptions } from './types.js';
+import type {
+  IndexManifest,
+  Store,
+  StoredEntry,
+  StoreHit,
+  StoreRecord,
+  StoreSearchOptions,
+  UpsertOptions,
+} from './types.js';
 
 /**
  * The reference store: everything in memory, search by exact MaxSim over every document. For
@@ -60,10 +68,19 @@ export class MemoryStore implements Store {
     this.live();
     const docs = [...this.rows.values()];
     if (!docs.length) return [];
-    const scores = maxSimMany(query, docs.map((d) => d.vectors));
+    const scores = maxSimMany(
+      query,
+      docs.map((d) => d.vectors),
+    );
     return topK(scores, Math.min(options.limit, docs.length)).map(({ index, score }) => {
       const d = docs[index]!;
-      return { id: d.id, score, vectors: d.vectors, ...(d.text !== undefined ? { text: d.text } : {}), ...(d.metadata ? { metadata: d.metadata } : {}) };
+      return {
+        id: d.id,
+        score,
+        vectors: d.vectors,
+        ...(d.text !== undefined ? { text: d.text } : {}),
+        ...(d.metadata ? { metadata: d.metadata } : {}),
+      };
     });
   }
 
@@ -75,15 +92,40 @@ export class MemoryStore implements Store {
 /** The checks every store makes before it writes: a record it cannot hold names itself. */
 export function checkRecord(r: StoreRecord, i: number, dimension: number | undefined): void {
   const where = `record ${i}${typeof r?.id === 'string' ? ` (id ${JSON.stringify(r.id)})` : ''}`;
-  if (typeof r?.id !== 'string' || !r.id) throw new TesseraError('INVALID_INPUT', `${where}: id must be a non-empty string`, { index: i });
+  if (typeof r?.id !== 'string' || !r.id)
+    throw new TesseraError('INVALID_INPUT', `${where}: id must be a non-empty string`, { index: i });
   const v = r.vectors;
-  if (!v || !(v.data instanceof Float32Array) || !Number.isInteger(v.rows) || v.rows < 1 || !Number.isInteger(v.dim) || v.data.length < v.rows * v.dim)
-    throw new TesseraError('INVALID_INPUT', `${where}: vectors must be at least one row of Float32 values (rows x dim)`, { index: i, id: r.id });
-  if (dimension !== undefined && v.dim !== dimension) throw new TesseraError('DIMENSION_MISMATCH', `${where}: rows of ${v.dim} values, but the index holds rows of ${dimension}`, { index: i, id: r.id });
-  if (typeof r.source !== 'string' || !Number.isInteger(r.seq) || r.seq < 0) throw new TesseraError('INVALID_INPUT', `${where}: source must be a string and seq a non-negative integer`, { index: i, id: r.id });
+  if (
+    !v ||
+    !(v.data instanceof Float32Array) ||
+    !Number.isInteger(v.rows) ||
+    v.rows < 1 ||
+    !Number.isInteger(v.dim) ||
+    v.data.length < v.rows * v.dim
+  )
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `${where}: vectors must be at least one row of Float32 values (rows x dim)`,
+      { index: i, id: r.id },
+    );
+  if (dimension !== undefined && v.dim !== dimension)
+    throw new TesseraError(
+      'DIMENSION_MISMATCH',
+      `${where}: rows of ${v.dim} values, but the index holds rows of ${dimension}`,
+      { index: i, id: r.id },
+    );
+  if (typeof r.source !== 'string' || !Number.isInteger(r.seq) || r.seq < 0)
+    throw new TesseraError('INVALID_INPUT', `${where}: source must be a string and seq a non-negative integer`, {
+      index: i,
+      id: r.id,
+    });
 }
 
 function copy(r: StoreRecord): StoreRecord {
   const { rows, dim } = r.vectors;
-  return { ...r, vectors: { rows, dim, data: r.vectors.data.slice(0, rows * dim) }, ...(r.metadata ? { metadata: structuredClone(r.metadata) } : {}) };
+  return {
+    ...r,
+    vectors: { rows, dim, data: r.vectors.data.slice(0, rows * dim) },
+    ...(r.metadata ? { metadata: structuredClone(r.metadata) } : {}),
+  };
 }

@@ -23,17 +23,33 @@ export interface SearchResult {
  * are rescored with core's MaxSim, so scores equal `t.score(query, document)` whatever the
  * store's own arithmetic (LanceDB's cosine, an approximate index's estimate).
  */
-export async function searchIndex(t: Tessera, store: Store, query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+export async function searchIndex(
+  t: Tessera,
+  store: Store,
+  query: string,
+  options: SearchOptions = {},
+): Promise<SearchResult[]> {
   const topK = options.topK ?? 10;
-  if (!Number.isInteger(topK) || topK < 1) throw new TesseraError('INVALID_OPTION', `topK must be a positive integer (got ${topK})`, { field: 'topK' });
-  if (typeof query !== 'string') throw new TesseraError('INVALID_INPUT', `the query must be a string (got ${query === null ? 'null' : typeof query})`, {});
+  if (!Number.isInteger(topK) || topK < 1)
+    throw new TesseraError('INVALID_OPTION', `topK must be a positive integer (got ${topK})`, { field: 'topK' });
+  if (typeof query !== 'string')
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `the query must be a string (got ${query === null ? 'null' : typeof query})`,
+      {},
+    );
   let manifest;
   try {
     manifest = await store.readManifest();
   } catch (e) {
     throw storeError(store, 'reading the index', e);
   }
-  if (!manifest) throw new TesseraError('NOT_AN_INDEX', `${store.location} is not a Tessera index (no manifest); build one with \`tessera index\` or t.index()`, { location: store.location });
+  if (!manifest)
+    throw new TesseraError(
+      'NOT_AN_INDEX',
+      `${store.location} is not a Tessera index (no manifest); build one with \`tessera index\` or t.index()`,
+      { location: store.location },
+    );
   checkManifest(store, manifest, await manifestFor(t));
   const [q] = await t.encodeQueries([query]);
   let hits;
@@ -42,7 +58,12 @@ export async function searchIndex(t: Tessera, store: Store, query: string, optio
   } catch (e) {
     throw storeError(store, 'searching', e);
   }
-  const results = hits.map((h) => ({ id: h.id, score: h.vectors ? maxSim(q!, h.vectors) : h.score, ...(h.text !== undefined ? { text: h.text } : {}), ...(h.metadata ? { metadata: h.metadata } : {}) }));
+  const results = hits.map((h) => ({
+    id: h.id,
+    score: h.vectors ? maxSim(q!, h.vectors) : h.score,
+    ...(h.text !== undefined ? { text: h.text } : {}),
+    ...(h.metadata ? { metadata: h.metadata } : {}),
+  }));
   results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return results.slice(0, topK);
 }

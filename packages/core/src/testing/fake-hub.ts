@@ -63,7 +63,9 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
   const log: string[] = [];
   const counts = new Map<string, number>();
   const cut = new Set<string>();
-  const byId = new Map(repos.map((r) => [r.id, { ...r, commit: createHash('sha1').update(r.id).digest('hex'), files: listFiles(r.dir) }]));
+  const byId = new Map(
+    repos.map((r) => [r.id, { ...r, commit: createHash('sha1').update(r.id).digest('hex'), files: listFiles(r.dir) }]),
+  );
   const blobs = new Map<string, { data: Buffer; file: string; repo: string }>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -86,7 +88,15 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
       return;
     }
     if (api) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repo.id, sha: repo.commit, siblings: [...repo.files, ...(b.extraSiblings ?? [])].map((rfilename) => ({ rfilename })) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            id: repo.id,
+            sha: repo.commit,
+            siblings: [...repo.files, ...(b.extraSiblings ?? [])].map((rfilename) => ({ rfilename })),
+          }),
+        );
       return;
     }
     const file = resolve?.[3] ?? blobs.get(cdn![1]!)!.file;
@@ -101,7 +111,7 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
       res.writeHead(429, { 'retry-after': String(b.rateLimitOnce) }).end('Too Many Requests');
       return;
     }
-    if (resolve && (resolve[2] !== 'main' && resolve[2] !== repo.commit)) {
+    if (resolve && resolve[2] !== 'main' && resolve[2] !== repo.commit) {
       res.writeHead(404, { 'x-error-code': 'RevisionNotFound' }).end('Invalid rev id');
       return;
     }
@@ -117,11 +127,23 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
     }
     if (resolve && isLfs(file)) {
       blobs.set(sha256, { data, file, repo: repo.id });
-      res.writeHead(302, { location: `/cdn/${sha256}`, 'x-repo-commit': repo.commit, 'x-linked-etag': `"${sha256}"`, 'x-linked-size': String(data.length), etag: `"${sha256}"` }).end();
+      res
+        .writeHead(302, {
+          location: `/cdn/${sha256}`,
+          'x-repo-commit': repo.commit,
+          'x-linked-etag': `"${sha256}"`,
+          'x-linked-size': String(data.length),
+          etag: `"${sha256}"`,
+        })
+        .end();
       return;
     }
     const etag = createHash('sha1').update(data).digest('hex');
-    const headers: Record<string, string> = { 'x-repo-commit': repo.commit, etag: `"${isLfs(file) ? sha256 : etag}"`, 'accept-ranges': 'bytes' };
+    const headers: Record<string, string> = {
+      'x-repo-commit': repo.commit,
+      etag: `"${isLfs(file) ? sha256 : etag}"`,
+      'accept-ranges': 'bytes',
+    };
     let body = data;
     let status = 200;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');

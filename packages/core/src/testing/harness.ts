@@ -11,7 +11,13 @@ export interface SuiteOutcome {
  * it: for tests that prove a conformance suite fails on a planted bug.
  */
 export async function collectOutcomes(define: (harness: TestHarness) => void): Promise<SuiteOutcome[]> {
-  type Block = { before: Array<() => unknown>; after: Array<() => unknown>; tests: Array<{ name: string; fn: () => unknown }>; children: Block[]; name: string };
+  type Block = {
+    before: Array<() => unknown>;
+    after: Array<() => unknown>;
+    tests: Array<{ name: string; fn: () => unknown }>;
+    children: Block[];
+    name: string;
+  };
   const root: Block = { before: [], after: [], tests: [], children: [], name: '' };
   let current = root;
   define({

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 export function packTarballs(dirs: readonly string[]): string[] {
   const packs = mkdtempSync(join(tmpdir(), 'tessera-packs-'));
   for (const dir of dirs) execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: dir, stdio: 'pipe' });
-  return readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
+  return readdirSync(packs)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(packs, f));
 }
 
 /** An empty project (package.json only) in a temporary folder. */
@@ -21,9 +23,17 @@ export function emptyProject(type: 'module' | 'commonjs' = 'module'): string {
  * What a user does in install tests: pack `dirs`, npm-install the tarballs into an empty
  * project (with `env` added, e.g. ONNXRUNTIME_NODE_INSTALL=skip), and return the project.
  */
-export function installFromTarballs(dirs: readonly string[], env: Record<string, string> = {}, type: 'module' | 'commonjs' = 'module'): { project: string; tarballs: string[] } {
+export function installFromTarballs(
+  dirs: readonly string[],
+  env: Record<string, string> = {},
+  type: 'module' | 'commonjs' = 'module',
+): { project: string; tarballs: string[] } {
   const tarballs = packTarballs(dirs);
   const project = emptyProject(type);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe', env: { ...process.env, ...env } });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+    cwd: project,
+    stdio: 'pipe',
+    env: { ...process.env, ...env },
+  });
   return { project, tarballs };
 }

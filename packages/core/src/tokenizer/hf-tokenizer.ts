@@ -12,11 +12,13 @@ interface HfTokenizer {
   decode(ids: number[], options: { skip_special_tokens: boolean }): string;
   get_vocab(withAddedTokens: boolean): Map<string, number>;
 }
-const newTokenizer = (json: object, config: object): HfTokenizer => new (Tokenizer as unknown as new (j: object, c: object) => HfTokenizer)(json, config);
+const newTokenizer = (json: object, config: object): HfTokenizer =>
+  new (Tokenizer as unknown as new (j: object, c: object) => HfTokenizer)(json, config);
 
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return undefined;
 }
 
@@ -66,7 +68,11 @@ export class HfTextTokenizer implements TextTokenizer {
   }
 
   /** Loads the tokenizer of a model folder (the folder that holds tokenizer.json or vocab.txt). */
-  static async fromFolder(dir: string, modelConfig: Record<string, unknown> = {}, options: TokenizerLoadOptions = {}): Promise<HfTextTokenizer> {
+  static async fromFolder(
+    dir: string,
+    modelConfig: Record<string, unknown> = {},
+    options: TokenizerLoadOptions = {},
+  ): Promise<HfTextTokenizer> {
     const cfg = readJson(join(dir, 'tokenizer_config.json')) ?? {};
     const specialMap = readJson(join(dir, 'special_tokens_map.json')) ?? {};
     const special = (key: string): string | undefined => tokenString(cfg[key]) ?? tokenString(specialMap[key]);
@@ -76,18 +82,37 @@ export class HfTextTokenizer implements TextTokenizer {
     const vocabPath = join(dir, 'vocab.txt');
     if (existsSync(jsonPath)) {
       const json = parseBoundedJson(jsonPath, JSON_LIMITS.tokenizerBytes) as Json;
-      if (!json || typeof json !== 'object' || Array.isArray(json)) throw new TesseraError('CORRUPT_FILE', `${jsonPath}: not a JSON object`, { file: jsonPath });
+      if (!json || typeof json !== 'object' || Array.isArray(json))
+        throw new TesseraError('CORRUPT_FILE', `${jsonPath}: not a JSON object`, { file: jsonPath });
       const model = json.model as Json | undefined;
       const vocab = model && typeof model === 'object' ? (model.vocab as unknown) : undefined;
-      const entries = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
-      if (entries > MAX_VOCAB) throw new TesseraError('CORRUPT_FILE', `${jsonPath}: a vocabulary of ${entries} entries, past the ${MAX_VOCAB} any real tokenizer has`, { file: jsonPath, field: 'model.vocab' });
+      const entries = Array.isArray(vocab)
+        ? vocab.length
+        : vocab && typeof vocab === 'object'
+          ? Object.keys(vocab).length
+          : 0;
+      if (entries > MAX_VOCAB)
+        throw new TesseraError(
+          'CORRUPT_FILE',
+          `${jsonPath}: a vocabulary of ${entries} entries, past the ${MAX_VOCAB} any real tokenizer has`,
+          { file: jsonPath, field: 'model.vocab' },
+        );
       // sentence-transformers lowercases through the tokenizer's normalizer, so added special tokens keep their case.
-      if (options.lowercase && !hasLowercase(json.normalizer)) json.normalizer = json.normalizer ? { type: 'Sequence', normalizers: [{ type: 'Lowercase' }, json.normalizer] } : { type: 'Lowercase' };
-      for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : []) if (t && typeof t === 'object' && t.special === true && typeof t.id === 'number') specialIds.add(t.id);
+      if (options.lowercase && !hasLowercase(json.normalizer))
+        json.normalizer = json.normalizer
+          ? { type: 'Sequence', normalizers: [{ type: 'Lowercase' }, json.normalizer] }
+          : { type: 'Lowercase' };
+      for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : [])
+        if (t && typeof t === 'object' && t.special === true && typeof t.id === 'number') specialIds.add(t.id);
       try {
         tok = newTokenizer(json, cfg);
       } catch (e) {
-        throw new TesseraError('CORRUPT_FILE', `${jsonPath}: cannot be loaded as a tokenizer (${(e as Error).message})`, { file: jsonPath }, { cause: e });
+        throw new TesseraError(
+          'CORRUPT_FILE',
+          `${jsonPath}: cannot be loaded as a tokenizer (${(e as Error).message})`,
+          { file: jsonPath },
+          { cause: e },
+        );
       }
     } else if (existsSync(vocabPath)) {
       // A vocab.txt folder (Stanford ColBERT): the tokenizer.json that transformers' BertTokenizerFast builds from it.
@@ -95,25 +120,65 @@ export class HfTextTokenizer implements TextTokenizer {
       const unk = special('unk_token') ?? '[UNK]';
       // No prototype: tokens such as "constructor" or "__proto__" are vocabulary like any other.
       const vocab: Record<string, number> = Object.create(null);
-      readFileSync(vocabPath, 'utf8').split(/\r?\n/).forEach((t, i) => {
-        if (t && !(t in vocab)) vocab[t] = i;
-      });
+      readFileSync(vocabPath, 'utf8')
+        .split(/\r?\n/)
+        .forEach((t, i) => {
+          if (t && !(t in vocab)) vocab[t] = i;
+        });
       const size = Object.keys(vocab).length;
-      if (size > MAX_VOCAB) throw new TesseraError('CORRUPT_FILE', `${vocabPath}: a vocabulary of ${size} entries, past the ${MAX_VOCAB} any real tokenizer has`, { file: vocabPath });
+      if (size > MAX_VOCAB)
+        throw new TesseraError(
+          'CORRUPT_FILE',
+          `${vocabPath}: a vocabulary of ${size} entries, past the ${MAX_VOCAB} any real tokenizer has`,
+          { file: vocabPath },
+        );
       const added: Json[] = [];
-      for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']) if (t in vocab) added.push({ id: vocab[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
+        if (t in vocab)
+          added.push({
+            id: vocab[t],
+            content: t,
+            single_word: false,
+            lstrip: false,
+            rstrip: false,
+            normalized: false,
+            special: true,
+          });
       let next = Math.max(-1, ...Object.values(vocab)) + 1;
-      for (const t of Object.keys(readJson(join(dir, 'added_tokens.json')) ?? {})) if (!(t in vocab)) added.push({ id: next++, content: t, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+      for (const t of Object.keys(readJson(join(dir, 'added_tokens.json')) ?? {}))
+        if (!(t in vocab))
+          added.push({
+            id: next++,
+            content: t,
+            single_word: false,
+            lstrip: false,
+            rstrip: false,
+            normalized: true,
+            special: false,
+          });
       const cls = special('cls_token') ?? '[CLS]';
       const sep = special('sep_token') ?? '[SEP]';
-      if (vocab[cls] === undefined || vocab[sep] === undefined) throw new TesseraError('INVALID_MODEL', `${vocabPath}: has no ${cls} / ${sep} tokens`, { file: vocabPath });
+      if (vocab[cls] === undefined || vocab[sep] === undefined)
+        throw new TesseraError('INVALID_MODEL', `${vocabPath}: has no ${cls} / ${sep} tokens`, { file: vocabPath });
       for (const t of added) if (t.special) specialIds.add(t.id as number);
       tok = newTokenizer(
         {
           added_tokens: added,
-          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: cfg.strip_accents === false ? false : null, lowercase: lower },
+          normalizer: {
+            type: 'BertNormalizer',
+            clean_text: true,
+            handle_chinese_chars: true,
+            strip_accents: cfg.strip_accents === false ? false : null,
+            lowercase: lower,
+          },
           pre_tokenizer: { type: 'BertPreTokenizer' },
-          model: { type: 'WordPiece', unk_token: unk, continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+          model: {
+            type: 'WordPiece',
+            unk_token: unk,
+            continuing_subword_prefix: '##',
+            max_input_chars_per_word: 100,
+            vocab,
+          },
           post_processor: { type: 'BertProcessing', sep: [sep, vocab[sep]], cls: [cls, vocab[cls]] },
           decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
         },
@@ -125,10 +190,16 @@ export class HfTextTokenizer implements TextTokenizer {
     // Truncation and padding are ours to apply (ColBERT rules differ per role); this tokenizer does neither.
 
     const lookup = (t: string | undefined): number | undefined => (t === undefined ? undefined : tok.token_to_id(t));
-    const padId = lookup(special('pad_token')) ?? lookup('[PAD]') ?? lookup('<pad>') ?? (typeof modelConfig.pad_token_id === 'number' ? modelConfig.pad_token_id : 0);
+    const padId =
+      lookup(special('pad_token')) ??
+      lookup('[PAD]') ??
+      lookup('<pad>') ??
+      (typeof modelConfig.pad_token_id === 'number' ? modelConfig.pad_token_id : 0);
     const maskId = lookup(special('mask_token')) ?? lookup('[MASK]') ?? lookup('<mask>');
     const eosId = lookup(special('eos_token'));
-    const unkToken = special('unk_token') ?? (lookup('[UNK]') !== undefined ? '[UNK]' : lookup('<unk>') !== undefined ? '<unk>' : undefined);
+    const unkToken =
+      special('unk_token') ??
+      (lookup('[UNK]') !== undefined ? '[UNK]' : lookup('<unk>') !== undefined ? '<unk>' : undefined);
     const unkId = lookup(unkToken);
     const full = tok.encode('a', { add_special_tokens: true }).ids;
     const raw = tok.encode('a', { add_special_tokens: false }).ids;
@@ -136,7 +207,16 @@ export class HfTextTokenizer implements TextTokenizer {
     const prefix = at >= 0 ? full.slice(0, at) : [];
     const suffix = at >= 0 ? full.slice(at + raw.length) : [];
     for (const id of [...prefix, ...suffix]) specialIds.add(id);
-    return new HfTextTokenizer(tok, { specialPrefix: prefix, specialSuffix: suffix, padId, maskId, eosId, unkId, unkToken, specialIds });
+    return new HfTextTokenizer(tok, {
+      specialPrefix: prefix,
+      specialSuffix: suffix,
+      padId,
+      maskId,
+      eosId,
+      unkId,
+      unkToken,
+      specialIds,
+    });
   }
 
   async encodeRaw(texts: readonly string[]): Promise<number[][]> {

@@ -18,14 +18,25 @@ const schema = embedBodySchema({ embedding_type: { type: 'string', enum: ['float
 export function jinaRoutes(app: FastifyInstance, service: Service): void {
   app.post<{ Body: Body }>('/v1/multi-vector', { schema }, async (req, reply) => {
     const b = req.body;
-    const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs: typeof b.input === 'string' ? [b.input] : b.input, kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'input' });
+    const out = await service.encode<TokenEmbeddings>(req, reply, {
+      model: b.model,
+      inputs: typeof b.input === 'string' ? [b.input] : b.input,
+      kind: b.input_type ?? 'document',
+      dimension: b.dimensions,
+      field: 'input',
+    });
     const type = b.embedding_type ?? 'float';
-    const row = (v: Float32Array) => (type === 'float' ? v : type === 'base64' ? base64Floats(v) : packBits(v, type === 'binary'));
+    const row = (v: Float32Array) =>
+      type === 'float' ? v : type === 'base64' ? base64Floats(v) : packBits(v, type === 'binary');
     return service.reply(reply, {
       model: out.model.name,
       object: 'list',
       usage: { total_tokens: out.tokens },
-      data: out.results.map((r) => ({ object: 'embeddings', index: r.index, embeddings: rowsOf(r.data, r.rows, r.dim).map(row) })),
+      data: out.results.map((r) => ({
+        object: 'embeddings',
+        index: r.index,
+        embeddings: rowsOf(r.data, r.rows, r.dim).map(row),
+      })),
     });
   });
 }

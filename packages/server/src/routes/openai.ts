@@ -30,21 +30,48 @@ export function openaiRoutes(app: FastifyInstance, service: Service): void {
     const base64 = b.encoding_format === 'base64';
     if (m.tessera.kind === 'colbert') {
       if (!b.return_multivector)
-        throw badRequest(`model "${m.name}" is a ColBERT (multi-vector) model: its embeddings are one vector per token. Use POST /v1/multi-vector, or pass return_multivector: true to get them under "embeddings"`, 'return_multivector');
-      const out = await service.encode<TokenEmbeddings>(req, reply, { model: b.model, inputs, kind: b.input_type ?? 'document', dimension: b.dimensions, field: 'input' });
+        throw badRequest(
+          `model "${m.name}" is a ColBERT (multi-vector) model: its embeddings are one vector per token. Use POST /v1/multi-vector, or pass return_multivector: true to get them under "embeddings"`,
+          'return_multivector',
+        );
+      const out = await service.encode<TokenEmbeddings>(req, reply, {
+        model: b.model,
+        inputs,
+        kind: b.input_type ?? 'document',
+        dimension: b.dimensions,
+        field: 'input',
+      });
       return service.reply(reply, {
         object: 'list',
         model: out.model.name,
-        data: out.results.map((r) => ({ object: 'embedding', index: r.index, embeddings: rowsOf(r.data, r.rows, r.dim).map((row) => (base64 ? base64Floats(row) : row)) })),
+        data: out.results.map((r) => ({
+          object: 'embedding',
+          index: r.index,
+          embeddings: rowsOf(r.data, r.rows, r.dim).map((row) => (base64 ? base64Floats(row) : row)),
+        })),
         usage: { prompt_tokens: out.tokens, total_tokens: out.tokens },
       });
     }
-    if (b.return_multivector) throw badRequest(`model "${m.name}" is a dense model: it has no token vectors (return_multivector)`, 'return_multivector');
-    const out = await service.encode<DenseEmbedding>(req, reply, { model: b.model, inputs, kind: 'dense', dimension: b.dimensions, field: 'input' });
+    if (b.return_multivector)
+      throw badRequest(
+        `model "${m.name}" is a dense model: it has no token vectors (return_multivector)`,
+        'return_multivector',
+      );
+    const out = await service.encode<DenseEmbedding>(req, reply, {
+      model: b.model,
+      inputs,
+      kind: 'dense',
+      dimension: b.dimensions,
+      field: 'input',
+    });
     return service.reply(reply, {
       object: 'list',
       model: out.model.name,
-      data: out.results.map((r) => ({ object: 'embedding', index: r.index, embedding: base64 ? base64Floats(r.data) : r.data })),
+      data: out.results.map((r) => ({
+        object: 'embedding',
+        index: r.index,
+        embedding: base64 ? base64Floats(r.data) : r.data,
+      })),
       usage: { prompt_tokens: out.tokens, total_tokens: out.tokens },
     });
   });
