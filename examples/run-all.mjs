@@ -2,6 +2,8 @@
 import { spawnSync } from 'node:child_process';
 
 let failed = 0;
+const started = performance.now();
+const names = [];
 for (const name of [
   'quickstart.mjs',
   'batch-processing.mjs',
@@ -14,5 +16,7 @@ for (const name of [
   const ok = r.status === 0;
   if (!ok) failed++;
   console.log(`example ${ok ? 'ok' : 'failed'}: ${name}`);
+  names.push(name);
 }
+console.log(`examples: ${names.length} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

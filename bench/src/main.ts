@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,8 @@ import { Tessera, backendStatus, defaultBatchLimits } from '@tessera/core';
 import { median, round } from './measure.js';
 import { benchModel, type BenchModel } from './models.js';
 import { chart, markdown, type BenchResults } from './report.js';
+import { BenchProgress } from './progress.js';
+import { updateReadme } from './readme.js';
 import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench, type MaxSimResult } from './sections/maxsim.js';
@@ -24,8 +26,17 @@ import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
-const log = (m: string) => process.stderr.write(`${m}\n`);
 const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving', 'indexing', 'queue'];
+/** Seconds per section of a full run on 2 cores, for the first estimate; later runs use the last run's. */
+const DEFAULT_SECONDS: Record<string, number> = {
+  matrix: 420,
+  peers: 300,
+  quantized: 60,
+  maxsim: 150,
+  serving: 480,
+  indexing: 720,
+  queue: 180,
+};
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +54,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`Usage: pnpm bench [--quick] [--only ${SECTIONS.join(',')}] [--models tiny,small,base,ORG/NAME,DIR] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
+    process.stdout.write(`Usage: pnpm bench [--quick] [--only ${SECTIONS.join(',')}]
+         [--models tiny,small,base,ORG/NAME,DIR] [--backends onnx,native,tfjs] [--threads N] [--out DIR]
 
 Runs the matrix (installed backends x devices x batch sizes 1/8/32/128 x workloads), the
 peers (bare onnxruntime-node, transformers.js, the PyTorch reference when Python has torch),
@@ -62,6 +74,13 @@ under two minutes (tiny model, smaller workloads) for CI.
   const reps = Number(values.repetitions ?? (quick ? 1 : 3));
   const outDir = values.out ?? fileURLToPath(new URL('../results/', import.meta.url));
   const modelNames = (values.models ?? (quick ? 'tiny' : 'tiny,small')).split(',');
+  const planned = SECTIONS.filter((x) => want(x) && !(x === 'peers' && values['no-peers']));
+  const previous = quick ? undefined : previousSeconds(outDir);
+  const progress = new BenchProgress(
+    planned.map((name) => ({ name, estimate: quick ? 15 : (previous?.[name] ?? DEFAULT_SECONDS[name]!) })),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+  const log = (m: string) => progress.note(m);
   const status = await backendStatus();
   const usable = status.filter((b) => b.installed && b.devices?.some((d) => d.available));
   const backendNames = values.backends ? values.backends.split(',') : usable.map((b) => b.name);
@@ -77,6 +96,7 @@ under two minutes (tiny model, smaller workloads) for CI.
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let defaults: BenchResults['defaults'];
 
+  if (want('matrix')) progress.begin('matrix');
   for (const model of want('matrix') ? models : []) {
     for (const name of backendNames) {
       const devices = (usable.find((b) => b.name === name)?.devices ?? []).filter((d) => d.available).map((d) => d.id);
@@ -136,11 +156,13 @@ under two minutes (tiny model, smaller workloads) for CI.
     }
   }
 
+  progress.end();
   // Peers measured on the largest model of the run, same file, same threads, same inputs.
   const peerModel = models.at(-1)!;
   let peers: BenchResults['peers'];
   const python = quick ? undefined : findPython();
   if (!values['no-peers'] && want('peers')) {
+    progress.begin('peers');
     // Every peer and Tessera's own defaults see the same texts: a length-stratified half of the corpus.
     const mixed = stratified(
       corpus().map((p) => p.text),
@@ -205,9 +227,11 @@ under two minutes (tiny model, smaller workloads) for CI.
       );
     peers = { model: peerModel.name, results };
     for (const p of results) log(`peer ${p.peer} ${p.config}: ${p.docsPerSec} docs/s`);
+    progress.end();
   }
 
   let quantized: BenchResults['quantized'];
+  if (want('quantized')) progress.begin('quantized');
   if (!quick && want('quantized') && ensureQuantized(python, peerModel.dir)) {
     const mixed = corpus()
       .map((p) => p.text)
@@ -219,9 +243,11 @@ under two minutes (tiny model, smaller workloads) for CI.
     log(`quantized: ${JSON.stringify(quantized)}`);
   } else if (!quick && want('quantized'))
     notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
+  progress.end();
 
   let maxsim: MaxSimResult | undefined;
   if (want('maxsim')) {
+    progress.begin('maxsim');
     maxsim = await maxSimBench({
       modelDir: peerModel.dir,
       backends: backendNames,
@@ -235,10 +261,13 @@ under two minutes (tiny model, smaller workloads) for CI.
         `maxsim ${p.path}: 1 x ${maxsim.documents} ${p.oneMs} ms, ${maxsim.queries} x ${maxsim.documents} ${p.manyMs} ms (${p.engine})`,
       );
     notes.push(...maxsim.notes);
+
+    progress.end();
   }
 
   let serving: BenchResults['serving'];
   if (want('serving')) {
+    progress.begin('serving');
     const texts = corpus().map((p) => p.text);
     serving = await servingBench(peerModel.dir, peerModel.name, {
       threads,
@@ -247,10 +276,13 @@ under two minutes (tiny model, smaller workloads) for CI.
       concurrencies: quick ? [1, 16] : [1, 4, 16, 64],
     });
     log(`serving: ${JSON.stringify(serving)}`);
+
+    progress.end();
   }
 
   let indexing: BenchResults['indexing'];
   if (want('indexing')) {
+    progress.begin('indexing');
     const texts = corpus().map((p) => p.text);
     const words = texts.join(' ').split(/\s+/);
     const queries = Array.from({ length: quick ? 4 : 20 }, (_, i) =>
@@ -263,10 +295,13 @@ under two minutes (tiny model, smaller workloads) for CI.
       documents: quick ? 500 : 10_000,
     });
     log(`indexing: ${JSON.stringify(indexing)}`);
+
+    progress.end();
   }
 
   let queue: BenchResults['queue'];
   if (want('queue')) {
+    progress.begin('queue');
     const texts = corpus().map((p) => p.text);
     queue = await queueBench(peerModel.dir, peerModel.name, {
       threads,
@@ -275,6 +310,8 @@ under two minutes (tiny model, smaller workloads) for CI.
       workers: quick ? [1, 2] : [1, 2, 3],
     });
     log(`queue: ${JSON.stringify(queue)}`);
+
+    progress.end();
   }
 
   const targets: BenchResults['targets'] = [];
@@ -290,7 +327,9 @@ under two minutes (tiny model, smaller workloads) for CI.
     const s = serving;
     targets.push({
       target: 'Serving: docs/s at concurrency 64 >= 0.9x offline encodeDocuments',
-      measured: `${s.ratioAt64}x (${s.levels.find((l) => l.concurrency === 64)?.docsPerSec} vs ${s.levels.find((l) => l.concurrency === 64)?.offlineDocsPerSec} docs/s offline around it)`,
+      measured:
+        `${s.ratioAt64}x (${s.levels.find((l) => l.concurrency === 64)?.docsPerSec} vs ` +
+        `${s.levels.find((l) => l.concurrency === 64)?.offlineDocsPerSec} docs/s offline around it)`,
       met: s.ratioAt64 >= 0.9,
       note: '',
     });
@@ -308,7 +347,9 @@ under two minutes (tiny model, smaller workloads) for CI.
         target: `Serving: p50 at concurrency 1 <= the direct call + 2 ms (${p.format === 'float' ? 'JSON float' : 'base64'} rows, paired)`,
         measured: `+${p.diffP50Ms} ms, the median of served - direct per text (p50s: ${p.servedP50Ms} ms served, ${p.directP50Ms} ms direct)`,
         met: p.diffP50Ms <= 2,
-        note: `of which ${p.floorP50Ms} ms is this machine's floor (a bare node:http server, same busy time and bytes); the server's own: ${round(p.diffP50Ms - p.floorP50Ms, 2)} ms`,
+        note:
+          `of which ${p.floorP50Ms} ms is this machine's floor (a bare node:http server, same busy time ` +
+          `and bytes); the server's own: ${round(p.diffP50Ms - p.floorP50Ms, 2)} ms`,
       });
     }
     targets.push({
@@ -387,7 +428,9 @@ under two minutes (tiny model, smaller workloads) for CI.
     queue,
     targets,
     notes,
+    sectionSeconds: progress.seconds,
   };
+  progress.close();
   mkdirSync(outDir, { recursive: true });
   const machine = `${cpu
     .replace(/\(R\)|\(TM\)|CPU|@.*$/g, '')
@@ -404,17 +447,25 @@ under two minutes (tiny model, smaller workloads) for CI.
   return 0;
 }
 
-/** bench/README.md shows the latest full results of this machine. */
-function updateReadme(r: BenchResults, stem: string): void {
-  const path = fileURLToPath(new URL('../README.md', import.meta.url));
-  const readme = readFileSync(path, 'utf8');
-  const start = '<!-- results:start -->';
-  const end = '<!-- results:end -->';
-  const body = `${start}\n![chart](results/${stem}.svg)\n\n${markdown(r).replace(/^# .*\n/, `Latest full run: **${r.date}** on ${hostname() ? 'this machine' : ''} (${r.machine.cpu}, ${r.machine.cores} cores). Raw data: [results/${stem}.json](results/${stem}.json).\n`)}\n${end}`;
-  writeFileSync(
-    path,
-    readme.includes(start) ? readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), body) : `${readme}\n${body}\n`,
-  );
+/** Seconds per section in the newest full run in `dir`, for the progress estimate. */
+function previousSeconds(dir: string): Record<string, number> | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir)
+      .filter((f) => /^\d{4}-\d{2}-\d{2}-.*-\d+c\.json$/.test(f))
+      .sort();
+  } catch {
+    return undefined;
+  }
+  for (const f of files.reverse()) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<BenchResults>;
+      if (r.sectionSeconds) return r.sectionSeconds;
+    } catch {
+      // An unreadable results file gives no estimate.
+    }
+  }
+  return undefined;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -24,6 +24,8 @@ export interface BenchResults {
   queue?: QueueResults | undefined;
   targets: Array<{ target: string; measured: string; met: boolean | undefined; note: string }>;
   notes: string[];
+  /** Wall-clock seconds each section took. */
+  sectionSeconds?: Record<string, number>;
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -32,7 +34,8 @@ export function markdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results, ${r.date}${r.quick ? ' (quick mode: smoke check, not for comparison)' : ''}`, '');
   lines.push(
-    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}; ${r.threads} threads for every engine.`,
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ` +
+      `${r.machine.platform}; ${r.threads} threads for every engine.`,
     '',
   );
   lines.push(
@@ -54,7 +57,11 @@ export function markdown(r: BenchResults): string {
     const ours = r.defaults?.docsPerSec;
     lines.push(`## Peers on the same model file (\`${r.peers.model}\`, mixed corpus, documents)`, '');
     lines.push(
-      `Tessera: ${r.defaults ? `${r.defaults.backend} backend with its ${r.defaults.device} defaults (${r.defaults.config}): **${fmt(r.defaults.docsPerSec)} docs/s**` : 'n/a'}`,
+      `Tessera: ` +
+        (r.defaults
+          ? `${r.defaults.backend} backend with its ${r.defaults.device} defaults (${r.defaults.config}): ` +
+            `**${fmt(r.defaults.docsPerSec)} docs/s**`
+          : 'n/a'),
       '',
     );
     lines.push('| peer | configuration | docs/s | Tessera ÷ peer |', '| --- | --- | --- | --- |');
@@ -74,7 +81,9 @@ export function markdown(r: BenchResults): string {
     for (const b of r.batching) {
       const best = b.bestSorted as { batchSize: number; docsPerSec: number };
       lines.push(
-        `| ${b.backend} | ${b.model} | ${fmt(b.oneAtATime as number)} | ${fmt(b.batch32Sorted as number)} | ${fmt(b.batch32InputOrder as number)} | ${fmt(best.docsPerSec)} (batch ${best.batchSize}) | ${b.batchedSpeedup}x | ${b.sortedVsInputOrder}x |`,
+        `| ${b.backend} | ${b.model} | ${fmt(b.oneAtATime as number)} | ${fmt(b.batch32Sorted as number)} | ` +
+          `${fmt(b.batch32InputOrder as number)} | ${fmt(best.docsPerSec)} (batch ${best.batchSize}) | ` +
+          `${b.batchedSpeedup}x | ${b.sortedVsInputOrder}x |`,
       );
     }
     lines.push('');
@@ -84,7 +93,8 @@ export function markdown(r: BenchResults): string {
     lines.push(
       '## Quantized ONNX graph (dynamic int8) vs fp32',
       '',
-      `${q.model}: fp32 ${q.fp32DocsPerSec} docs/s, int8 ${q.q8DocsPerSec} docs/s (**${q.speedup}x**); mean cosine of rows ${q.meanRowCosine}; MaxSim top-10 overlap ${q.top10Overlap}.`,
+      `${q.model}: fp32 ${q.fp32DocsPerSec} docs/s, int8 ${q.q8DocsPerSec} docs/s (**${q.speedup}x**); mean ` +
+        `cosine of rows ${q.meanRowCosine}; MaxSim top-10 overlap ${q.top10Overlap}.`,
       '',
     );
   }
@@ -93,7 +103,10 @@ export function markdown(r: BenchResults): string {
     lines.push(
       '## MaxSim scoring',
       '',
-      `${m.queries} queries of ${m.queryRows} rows against ${m.documents} documents of ${m.docRows} rows, dim ${m.dim} (ColBERT-shaped: anisotropic unit rows; each document holds noisy copies of some of one query's rows). This machine, same run: fp32 GEMM ${m.gemmGflops ?? 'not measured'} GFLOP/s (onnxruntime-node MatMul 4096x512x512), memcpy ${m.bandwidthGBps} GB/s.`,
+      `${m.queries} queries of ${m.queryRows} rows against ${m.documents} documents of ${m.docRows} rows, dim ` +
+        `${m.dim} (ColBERT-shaped: anisotropic unit rows; each document holds noisy copies of some of one ` +
+        `query's rows). This machine, same run: fp32 GEMM ${m.gemmGflops ?? 'not measured'} GFLOP/s ` +
+        `(onnxruntime-node MatMul 4096x512x512), memcpy ${m.bandwidthGBps} GB/s.`,
       '',
       `| path | engine | 1 x ${m.documents} ms | ${m.queries} x ${m.documents} ms | GFLOP/s | ÷ GEMM | GB/s read | ÷ bandwidth |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -111,7 +124,14 @@ export function markdown(r: BenchResults): string {
     lines.push(
       `## Serving (\`tessera serve\` routes on loopback, autocannon, one document a request to /v1/multi-vector)`,
       '',
-      `${s.model} on ${s.backend}, the server in its own process; ${s.texts} passages; the model's batch budget ${s.maxBatchTokens} tokens${s.maxPaddingShare !== undefined ? `, at most ${s.maxPaddingShare * 100}% padding` : ''}; rows as JSON floats unless said. Offline \`encodeDocuments\` of the texts the levels send, run before the first level and after each (the model loaded in the bench process, idle while a server runs): ${s.offlineRuns.map(fmt).join(', ')} docs/s (mean **${fmt(s.offlineDocsPerSec)}**); each level's ratio is against the runs just before and after it (other rows: against the mean). A direct one-text call: p50 ${s.directP50Ms} ms.`,
+      `${s.model} on ${s.backend}, the server in its own process; ${s.texts} passages; the model's batch ` +
+        `budget ${s.maxBatchTokens} ` +
+        `tokens${s.maxPaddingShare !== undefined ? `, at most ${s.maxPaddingShare * 100}% padding` : ''}; ` +
+        `rows as JSON floats unless said. Offline \`encodeDocuments\` of the texts the levels send, run ` +
+        `before the first level and after each (the model loaded in the bench process, idle while a server ` +
+        `runs): ${s.offlineRuns.map(fmt).join(', ')} docs/s (mean **${fmt(s.offlineDocsPerSec)}**); each ` +
+        `level's ratio is against the runs just before and after it (other rows: against the mean). A direct ` +
+        `one-text call: p50 ${s.directP50Ms} ms.`,
       '',
       '| concurrency | docs/s | ÷ offline | p50 ms | p95 ms | p99 ms | mean batch (texts) | mean batch fill | non-2xx |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -122,16 +142,33 @@ export function markdown(r: BenchResults): string {
         ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const,
       ].map(
         ([c, l]) =>
-          `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
+          `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ` +
+          `${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.meanBatchSize} | ${l.meanBatchFill} | ${l.non2xx} |`,
       ),
       '',
-      `Concurrency 1 against the direct call, paired (blocks of 10 direct calls and 10 requests for the same texts alternate, both models loaded, one busy at a time; a keep-alive client that reads the whole body): ${s.pairedC1.map((p) => `${p.format} rows: served p50 ${p.servedP50Ms} ms, direct ${p.directP50Ms} ms, median of the per-text difference **${p.diffP50Ms} ms** (${p.requests} pairs)`).join('; ')}.`,
+      `Concurrency 1 against the direct call, paired (blocks of 10 direct calls and 10 requests for the same ` +
+        `texts alternate, both models loaded, one busy at a time; a keep-alive client that reads the whole ` +
+        `body): ` +
+        `${s.pairedC1
+          .map(
+            (p) =>
+              `${p.format} rows: served p50 ${p.servedP50Ms} ms, direct ${p.directP50Ms} ms, ` +
+              `median of the per-text difference **${p.diffP50Ms} ms** (${p.requests} pairs)`,
+          )
+          .join('; ')}.`,
       '',
-      `The floor under those differences, measured in the same rounds: a bare node:http server in its own process (no framework, no model), kept busy for each text's direct-call time and then answering as many bytes as the server did, costs the client ${s.pairedC1.map((p) => `${p.floorP50Ms} ms (${p.format} bytes)`).join(' and ')} beyond the busy time: loopback plus waking a client that waited. What is left is the server's own: ${s.pairedC1.map((p) => `${p.format} ${round(p.diffP50Ms - p.floorP50Ms, 2)} ms`).join(', ')}.`,
+      `The floor under those differences, measured in the same rounds: a bare node:http server in its own ` +
+        `process (no framework, no model), kept busy for each text's direct-call time and then answering as ` +
+        `many bytes as the server did, costs the client ` +
+        `${s.pairedC1.map((p) => `${p.floorP50Ms} ms (${p.format} bytes)`).join(' and ')} beyond the busy ` +
+        `time: loopback plus waking a client that waited. What is left is the server's own: ` +
+        `${s.pairedC1.map((p) => `${p.format} ${round(p.diffP50Ms - p.floorP50Ms, 2)} ms`).join(', ')}.`,
       '',
       `Wait window for stragglers at concurrency 16: ${s.waitWindow.map((w) => `${w.waitMs} ms → ${fmt(w.docsPerSec)} docs/s, p50 ${w.p50Ms} ms`).join('; ')}.`,
       '',
-      `At ${s.overload.connections} connections against max-concurrent-requests ${s.overload.limit}: ${s.overload.ok} answered, ${s.overload.tooMany} refused with 429, ${s.overload.other} other statuses, ${s.overload.timeouts} timeouts, ${s.overload.errors} connection errors.`,
+      `At ${s.overload.connections} connections against max-concurrent-requests ${s.overload.limit}: ` +
+        `${s.overload.ok} answered, ${s.overload.tooMany} refused with 429, ${s.overload.other} other ` +
+        `statuses, ${s.overload.timeouts} timeouts, ${s.overload.errors} connection errors.`,
       '',
     );
   }
@@ -140,9 +177,13 @@ export function markdown(r: BenchResults): string {
     lines.push(
       '## Indexing and search (LanceDB)',
       '',
-      `${x.model}, ${x.texts} passages: plain \`encodeDocuments\` **${fmt(x.encodeDocsPerSec)} docs/s**, \`t.index()\` into a new LanceDB folder **${fmt(x.indexDocsPerSec)} docs/s** (${x.ratio}x; ${(x.indexBytes / 1e6).toFixed(1)} MB on disk).`,
+      `${x.model}, ${x.texts} passages: plain \`encodeDocuments\` **${fmt(x.encodeDocsPerSec)} docs/s**, ` +
+        `\`t.index()\` into a new LanceDB folder **${fmt(x.indexDocsPerSec)} docs/s** (${x.ratio}x; ` +
+        `${(x.indexBytes / 1e6).toFixed(1)} MB on disk).`,
       '',
-      `Search: ${x.search.documents} documents (${x.search.tokenRows} token rows, grown from the encoded passages with noise), ${x.search.queries} encoded queries, top 10; the IVF-PQ index took ${x.search.buildAnnSeconds} s to build.`,
+      `Search: ${x.search.documents} documents (${x.search.tokenRows} token rows, grown from the encoded ` +
+        `passages with noise), ${x.search.queries} encoded queries, top 10; the IVF-PQ index took ` +
+        `${x.search.buildAnnSeconds} s to build.`,
       '',
       '| method | p50 ms | p95 ms | recall@10 vs exact MaxSim |',
       '| --- | --- | --- | --- |',
@@ -174,7 +215,9 @@ export function markdown(r: BenchResults): string {
   );
   for (const c of r.cells)
     lines.push(
-      `| ${c.model} | ${c.backend} | ${c.device} | ${c.workload} (${c.role}) | ${c.batchSize} | ${fmt(c.textsPerSec)} | ${c.tokensPerSec} | ${c.batchMsP50} / ${c.batchMsP95} | ${c.peakRssMiB} | ${(c.paddingShare * 100).toFixed(0)}% |`,
+      `| ${c.model} | ${c.backend} | ${c.device} | ${c.workload} (${c.role}) | ${c.batchSize} | ` +
+        `${fmt(c.textsPerSec)} | ${c.tokensPerSec} | ${c.batchMsP50} / ${c.batchMsP95} | ${c.peakRssMiB} | ` +
+        `${(c.paddingShare * 100).toFixed(0)}% |`,
     );
   lines.push('');
   if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
@@ -206,7 +249,8 @@ export function chart(r: BenchResults): string {
     `<rect width="${w}" height="${h}" fill="white"/>`,
   ];
   out.push(
-    `<text x="10" y="22" font-size="15" font-weight="bold">Documents per second, mixed corpus (${esc(model ?? '')}), ${esc(r.machine.cpu)}, ${r.threads} threads</text>`,
+    `<text x="10" y="22" font-size="15" font-weight="bold">Documents per second, mixed corpus ` +
+      `(${esc(model ?? '')}), ${esc(r.machine.cpu)}, ${r.threads} threads</text>`,
   );
   out.push(`<text x="10" y="40" fill="#555">${esc(r.date)}; bN = batch size; peers run the same model file</text>`);
   bars.forEach((b, i) => {

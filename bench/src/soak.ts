@@ -104,7 +104,10 @@ for (const name of names) {
   const e = r.encodeGrowth as { rssMiB: number; fds: number; resources: object };
   const c = r.cycleGrowth as { rssMiB: number; fds: number; resources: object };
   process.stdout.write(
-    `soak ${name}: ${calls} encodes in ${r.encodeSeconds} s, growth after warm-up RSS ${e.rssMiB} MiB, fds ${e.fds}, resources ${JSON.stringify(e.resources)}; 100 concurrent callers equal to sequential: ${r.concurrentEqual}; ${cycles} create/dispose in ${r.cycleSeconds} s, growth RSS ${c.rssMiB} MiB, fds ${c.fds}, resources ${JSON.stringify(c.resources)}\n`,
+    `soak ${name}: ${calls} encodes in ${r.encodeSeconds} s, growth after warm-up RSS ${e.rssMiB} MiB, fds ` +
+      `${e.fds}, resources ${JSON.stringify(e.resources)}; 100 concurrent callers equal to sequential: ` +
+      `${r.concurrentEqual}; ${cycles} create/dispose in ${r.cycleSeconds} s, growth RSS ${c.rssMiB} MiB, ` +
+      `fds ${c.fds}, resources ${JSON.stringify(c.resources)}\n`,
   );
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,3 +1,3 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' } });
+export default defineConfig({ test: { testTimeout: 600_000, hookTimeout: 600_000, pool: 'forks' } });

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { testTimeout: 180_000, hookTimeout: 60_000, pool: 'forks', fileParallelism: false },
+  test: { testTimeout: 600_000, hookTimeout: 600_000, pool: 'forks', fileParallelism: false },
 });

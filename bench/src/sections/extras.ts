@@ -44,7 +44,9 @@ export function ensureQuantized(python: string | undefined, dir: string): boolea
     python,
     [
       '-c',
-      `from onnxruntime.quantization import quantize_dynamic, QuantType; quantize_dynamic(${JSON.stringify(join(dir, 'onnx', 'model.onnx'))}, ${JSON.stringify(out)}, weight_type=QuantType.QInt8)`,
+      `from onnxruntime.quantization import quantize_dynamic, QuantType; ` +
+        `quantize_dynamic(${JSON.stringify(join(dir, 'onnx', 'model.onnx'))}, ${JSON.stringify(out)}, ` +
+        `weight_type=QuantType.QInt8)`,
     ],
     { encoding: 'utf8' },
   );

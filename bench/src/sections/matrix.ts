@@ -1,4 +1,4 @@
-import { paddingShare, planBatches, Tessera } from '@tessera/core';
+import { paddingShare, planBatches, type Tessera } from '@tessera/core';
 import { median, percentile, round, withPeakRss } from '../measure.js';
 import type { Workload } from '../workloads.js';
 

@@ -107,6 +107,15 @@ export async function transformersJs(
 }
 
 /** Python with torch and transformers, if present: the PyTorch reference (PyLate-style multi-vector encoding). */
+/**
+ * The environment for a Python peer: this machine forces OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for
+ * old OpenBLAS builds, which slows a current numpy; a peer runs without both (tests keep them).
+ */
+export function peerEnv(): NodeJS.ProcessEnv {
+  const { OPENBLAS_CORETYPE: _c, OPENBLAS_L2_SIZE: _l, ...rest } = process.env;
+  return rest;
+}
+
 export function findPython(): string | undefined {
   for (const py of [process.env.TESSERA_BENCH_PYTHON, 'python3'].filter(Boolean) as string[]) {
     const r = spawnSync(py, ['-c', 'import torch, transformers, safetensors'], { encoding: 'utf8' });
@@ -126,6 +135,7 @@ export function pytorchReference(
   const r = spawnSync(python, [script, modelDir, corpusFile, String(threads), '32', String(repetitions)], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
+    env: peerEnv(),
   });
   if (r.status !== 0) throw new Error(`PyTorch reference failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { docs_per_sec: number; torch: string };
@@ -167,7 +177,7 @@ export function multiVectorEncoder(
       '--threads',
       String(threads),
     ],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
+    { encoding: 'utf8', maxBuffer: 1 << 24, env: peerEnv() },
   );
   if (r.status !== 0)
     throw new Error(`sentence-transformers MultiVectorEncoder failed: ${r.stderr.split('\n').slice(-4).join(' ')}`);

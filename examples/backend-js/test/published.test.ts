@@ -52,7 +52,8 @@ import { defineConformanceSuite } from '@tessera/core/conformance/suite';
 import { fixtureList } from '@tessera/fixtures';
 import { backend } from 'tessera-backend-example';
 const notBert = 'BERT only';
-defineConformanceSuite({ describe, it, beforeAll: before, afterAll: after }, { backend, fixtures: fixtureList, unsupported: { distilbert: notBert, roberta: notBert, 'xlm-roberta': notBert, modernbert: notBert } });
+const unsupported = { distilbert: notBert, roberta: notBert, 'xlm-roberta': notBert, modernbert: notBert };
+defineConformanceSuite({ describe, it, beforeAll: before, afterAll: after }, { backend, fixtures: fixtureList, unsupported });
 `,
     );
     const suite = spawnSync(process.execPath, ['--test', 'conformance.test.mjs'], { cwd: project, encoding: 'utf8' });

@@ -3,17 +3,11 @@ import { Tessera, loadModelSpec, readEncoderWeights } from '@tessera/core';
 import { maxAbsDiffArrays, readGolden, type ColbertGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
 import { backend, loadAddon } from '../src/index.js';
+import { reportMissingAddon } from './missing-addon.js';
 
 const { addon, error } = loadAddon();
 
-// Without the addon these tests cannot run; that is said in the output (and fails in CI, which installs libtorch).
-if (!addon) {
-  describe('native addon behaviour', () => {
-    it(`did NOT run: the addon is not built (${error})`, () => {
-      expect(process.env.CI || process.env.TESSERA_NATIVE_REQUIRE_BUILD === '1' ? error : undefined).toBeUndefined();
-    });
-  });
-}
+if (!addon) reportMissingAddon('native addon behaviour', error);
 
 describe.runIf(!!addon)('native addon behaviour', () => {
   it('survives many concurrent encode calls without mixing results', async () => {

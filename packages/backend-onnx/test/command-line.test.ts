@@ -15,11 +15,13 @@ describe('a long command line (onnxruntime crashes reading /proc/self/cmdline)',
     const onnx = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     writeFileSync(
       script,
-      `import { Tessera } from '${core}';\nimport { backend } from '${onnx}';\ntry { await Tessera.create({ model: process.argv[2], backend }); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }\n`,
+      `import { Tessera } from '${core}';\nimport { backend } from '${onnx}';\ntry { await Tessera.create({ ` +
+        `model: process.argv[2], backend }); console.log('loaded'); } catch (e) { ` +
+        `console.log(JSON.stringify({ code: e.code, message: e.message })); }\n`,
     );
     const r = spawnSync(process.execPath, [script, fixtures.pylate, 'x'.repeat(40 * 1024)], {
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 600_000,
     });
     expect(r.signal).toBe(null);
     expect(r.status).toBe(0);

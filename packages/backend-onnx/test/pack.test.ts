@@ -61,11 +61,13 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
     // @tessera/core/conformance loads without vitest (an optional peer) and says what its vitest helper needs.
     writeFileSync(
       join(dir, 'conf.js'),
-      `import { readGolden, runConformanceSuite } from '@tessera/core/conformance';\nconsole.log(typeof readGolden);\ntry { runConformanceSuite({ backend: {} }); } catch (e) { console.log(e.code, e.message); }\n`,
+      `import { readGolden, runConformanceSuite } from '@tessera/core/conformance';\nconsole.log(typeof ` +
+        `readGolden);\ntry { runConformanceSuite({ backend: {} }); } catch (e) { console.log(e.code, ` +
+        `e.message); }\n`,
     );
     const conf = execFileSync(process.execPath, ['conf.js'], { cwd: dir, encoding: 'utf8' });
     expect(conf).toMatch(/^function\nBACKEND_NOT_INSTALLED runConformanceSuite needs vitest/);
-  }, 300_000);
+  });
 
   it('pnpm, with onnxruntime-node decided in pnpm-workspace.yaml as the README says: installs (exit 0) and encodes', () => {
     const dir = emptyProject('commonjs');
@@ -74,5 +76,5 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
     writeFileSync(join(dir, 'main.mjs'), esm);
     writeFileSync(join(dir, 'main.js'), cjs);
     for (const file of ['main.mjs', 'main.js']) expect(scoreOf(dir, file).score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
-  }, 300_000);
+  });
 });

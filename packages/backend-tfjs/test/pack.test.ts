@@ -30,5 +30,5 @@ await t.dispose();
     };
     expect(out.engine).toMatch(/wasm/);
     expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
-  }, 300_000);
+  });
 });

@@ -16,7 +16,7 @@ function run(args: string[], input?: string, env: Record<string, string> = {}) {
     input,
     encoding: 'utf8',
     env: { ...process.env, HF_HUB_OFFLINE: '1', ...env },
-    timeout: 60_000,
+    timeout: 600_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -12,7 +12,7 @@ function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, HF_HUB_OFFLINE: '1', ...env },
-    timeout: 120_000,
+    timeout: 600_000,
     maxBuffer: 1 << 28,
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

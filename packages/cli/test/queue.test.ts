@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,16 @@ import { QUEUE_NAME, type ShardResult } from '@tessera/queue';
 import { startTestRedis, type TestRedis } from '@tessera/queue/testing';
 import { LanceDbStore } from '@tessera/store-lancedb';
 import { Queue } from 'bullmq';
+import { waitFor } from './wait.js';
 
 const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const GATED = fileURLToPath(new URL('./gated-backend.mjs', import.meta.url));
 const CORPUS = fileURLToPath(new URL('../../../bench/corpus/passages.jsonl', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-queue-'));
 const env = { ...process.env, HF_HUB_OFFLINE: '1' };
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 180_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 600_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,7 +41,8 @@ async function rows(dir: string): Promise<{ count: Map<string, number>; vectors:
   return { count, vectors };
 }
 
-function worker(url: string): { child: ChildProcess; log: () => string } {
+function worker(url: string, gate?: string): { child: ChildProcess; log: () => string } {
+  const backend = gate ? GATED : 'onnx';
   const child = spawn(
     process.execPath,
     [
@@ -48,7 +51,7 @@ function worker(url: string): { child: ChildProcess; log: () => string } {
       '--queue',
       url,
       '--backend',
-      'onnx',
+      backend,
       '--threads',
       '1',
       '--lock-duration',
@@ -56,7 +59,7 @@ function worker(url: string): { child: ChildProcess; log: () => string } {
       '--stalled-interval',
       '1',
     ],
-    { env },
+    { env: gate ? { ...env, TESSERA_TEST_GATE: gate } : env },
   );
   let log = '';
   child.stderr!.on('data', (d) => (log += String(d)));
@@ -101,7 +104,10 @@ describe('tessera index --queue with tessera worker', () => {
     ).toBe(0);
 
     const to = join(tmp(), 'queued');
-    const workers = [worker(redis.url), worker(redis.url), worker(redis.url)];
+    // The first worker's engine is behind a gate (gated-backend.mjs) that the test closes once it
+    // has finished a shard and taken another: it is killed holding a shard, however fast it runs.
+    const gate = tmp();
+    const workers = [worker(redis.url, gate), worker(redis.url), worker(redis.url)];
     const producer = spawn(
       process.execPath,
       [
@@ -129,10 +135,17 @@ describe('tessera index --queue with tessera worker', () => {
     producer.stdout!.on('data', (d) => (out += String(d)));
     producer.stderr!.on('data', (d) => (err += String(d)));
     const produced = new Promise<number | null>((r) => producer.on('exit', r));
-    // Killed once it has finished a shard and taken another.
     const victim = workers[0]!;
-    for (let i = 0; i < 600 && !/done:[\s\S]*started/.test(victim.log()); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      'the first worker finishing a shard and taking another',
+      () => /done:[\s\S]*started/.test(victim.log()),
+      { child: victim.child, stderr: victim.log },
+    );
+    writeFileSync(join(gate, 'hold'), '');
+    await waitFor('the first worker held at the gate with a shard', () => existsSync(join(gate, 'blocked')), {
+      child: victim.child,
+      stderr: victim.log,
+    });
     const taken = [...victim.log().matchAll(/cpu: (\S+) started/g)].map((m) => m[1]!);
     victim.child.kill('SIGKILL');
     expect(await produced, err).toBe(0);
@@ -178,7 +191,7 @@ describe('tessera index --queue with tessera worker', () => {
     ]);
     expect(again.stderr).toMatch(/16 shards of 2400 documents .*\(0 queued now/);
     expect(again.stderr).toMatch(/16\/16 shards done/);
-  }, 240_000);
+  });
 
   it('fails a shard that keeps failing, with its error in --status, instead of retrying it forever', async () => {
     const input = join(tmp(), 'bad.jsonl');
@@ -210,7 +223,7 @@ describe('tessera index --queue with tessera worker', () => {
     expect(s.stderr).toContain(`failed `);
     expect(s.stderr).toContain(`${input}:2: "text" must be a string, got number`);
     w.child.kill('SIGTERM');
-  }, 120_000);
+  });
 
   it('says clearly when Redis cannot be reached', () => {
     const r = run(['worker', '--queue', 'redis://127.0.0.1:1']);

@@ -1,12 +1,19 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
+import { waitFor } from './wait.js';
 
 const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const GATED = fileURLToPath(new URL('./gated-backend.mjs', import.meta.url));
 
 describe('tessera serve', () => {
   it('serves the models it is given, and on SIGTERM answers what it accepted and exits 0', async () => {
+    // The ONNX backend behind a gate this test holds while SIGTERM comes (see gated-backend.mjs).
+    const gate = mkdtempSync(join(tmpdir(), 'tessera-gate-'));
     const child = spawn(
       process.execPath,
       [
@@ -17,7 +24,7 @@ describe('tessera serve', () => {
         '--model',
         fixtures.dense,
         '--backend',
-        'onnx',
+        GATED,
         '--port',
         '0',
         '--threads',
@@ -28,7 +35,7 @@ describe('tessera serve', () => {
         '1',
       ],
       {
-        env: { ...process.env, HF_HUB_OFFLINE: '1' },
+        env: { ...process.env, HF_HUB_OFFLINE: '1', TESSERA_TEST_GATE: gate },
       },
     );
     let stderr = '';
@@ -45,7 +52,7 @@ describe('tessera serve', () => {
       void exited.then(() => reject(new Error(`serve exited: ${stderr}`)));
     });
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(stderr).toMatch(/loaded colbert: colbert, onnx on cpu/);
+    expect(stderr).toMatch(/loaded colbert: colbert, gated on cpu/);
     const call = (path: string, body: unknown) =>
       fetch(`${base}${path}`, {
         method: 'POST',
@@ -61,14 +68,23 @@ describe('tessera serve', () => {
     expect((await call('/v1/embeddings', { model: fixtures.dense, input: 'hello' })).status).toBe(200);
     // A request in flight when SIGTERM comes still gets its whole answer.
     const texts = Array.from({ length: 32 }, (_, i) => `${'word '.repeat(30 + i)} ${i}`);
+    writeFileSync(join(gate, 'hold'), '');
     const inflight = call('/v1/multi-vector', { input: texts }).then((r) => r.json());
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the request held in the engine', () => existsSync(join(gate, 'blocked')), {
+      child,
+      stderr: () => stderr,
+    });
     child.kill('SIGTERM');
+    await waitFor('the server saying it is finishing', () => /SIGTERM: finishing accepted requests/.test(stderr), {
+      child,
+      stderr: () => stderr,
+    });
+    rmSync(join(gate, 'hold'));
     const answer = await inflight;
     expect(answer.data.length).toBe(32);
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/SIGTERM: finishing accepted requests/);
-  }, 60_000);
+  });
 
   it('refuses a missing --model and a bad size, with the usage exit code', async () => {
     const run = (args: string[]) =>

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
+import { assertProperty } from '@tessera/fixtures/property';
 import { describe, expect, it } from 'vitest';
 import { parseLines } from '../src/input.js';
 import { toJson } from '../src/ndjson.js';
 
 describe('JSONL and text input', () => {
-  it('parses any content into texts and problems with their line numbers, never throwing', () => {
+  it('parses any content into texts and problems with their line numbers, never throwing', async () => {
     const line = fc.oneof(
       fc.string({ maxLength: 30 }),
       fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
@@ -15,7 +16,7 @@ describe('JSONL and text input', () => {
         )
         .map((v) => JSON.stringify(v)),
     );
-    fc.assert(
+    await assertProperty(
       fc.property(
         fc.array(line, { maxLength: 12 }),
         fc.constantFrom('x.jsonl', 'x.txt'),
@@ -38,14 +39,14 @@ describe('JSONL and text input', () => {
           expect(items.length + problems.length).toBe(content.split(/\r?\n/).filter((l) => l.trim()).length);
         },
       ),
-      { numRuns: 500 },
+      { minRuns: 100, maxRuns: 500, seconds: 5 },
     );
   });
 });
 
 describe('the NDJSON writer', () => {
-  it('writes lines that parse back to the rows (within the 1e-6 rounding), ids and counts', () => {
-    fc.assert(
+  it('writes lines that parse back to the rows (within the 1e-6 rounding), ids and counts', async () => {
+    await assertProperty(
       fc.property(
         fc.integer({ min: 0, max: 6 }),
         fc.integer({ min: 1, max: 5 }),
@@ -76,7 +77,7 @@ describe('the NDJSON writer', () => {
           );
         },
       ),
-      { numRuns: 300 },
+      { minRuns: 60, maxRuns: 300, seconds: 5 },
     );
   });
 });

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
+import { waitFor } from './wait.js';
 
 const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const MODEL = ['--backend', 'onnx', '--model', fixtures.pylate, '--quiet'];
+const GATED = fileURLToPath(new URL('./gated-backend.mjs', import.meta.url));
 
 function corpus(n: number): { dir: string; input: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
@@ -25,12 +27,12 @@ function corpus(n: number): { dir: string; input: string } {
 function limited(kib: number, args: string[]) {
   return spawnSync('bash', ['-c', `ulimit -f ${kib}; exec "${process.execPath}" "${CLI}" "$@"`, 'tessera', ...args], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 600_000,
   });
 }
 
 function plain(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
 }
 
 describe('faults while writing --output', () => {
@@ -42,7 +44,10 @@ describe('faults while writing --output', () => {
     const r = limited(64, ['encode', ...MODEL, '--input', input, '--output', out]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /cannot write .*out\.jsonl\.partial: the file size limit was reached \(EFBIG\); \d+ of 60 results are in it; free space and run the same command with --resume/,
+      new RegExp(
+        'cannot write .*out\\.jsonl\\.partial: the file size limit was reached \\(EFBIG\\); \\d+ of 60 results are in it; ' +
+          'free space and run the same command with --resume',
+      ),
     );
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.partial`)).toBe(true);
@@ -100,28 +105,49 @@ describe('faults while writing --output', () => {
     const want = join(dir, 'want.jsonl');
     expect(plain(['encode', ...MODEL, '--input', input, '--output', want, '--batch-size', '4']).status).toBe(0);
     const out = join(dir, 'out.jsonl');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'encode', ...MODEL, '--input', input, '--output', out, '--batch-size', '4'],
-      { stdio: 'ignore' },
-    );
+    // The engine stops after the first window of 256 texts and waits there while that window's
+    // results are written: SIGINT always comes mid-run, however fast the machine.
+    const gate = mkdtempSync(join(dir, 'gate-'));
+    writeFileSync(join(gate, 'after'), '256');
+    const args = [
+      'encode',
+      '--backend',
+      GATED,
+      '--model',
+      fixtures.pylate,
+      '--quiet',
+      '--input',
+      input,
+      '--output',
+      out,
+      '--batch-size',
+      '4',
+    ];
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: 'ignore',
+      env: { ...process.env, TESSERA_TEST_GATE: gate },
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, signal) => resolve({ code, signal })),
     );
-    // Interrupt once some results are on disk.
-    for (let i = 0; i < 600; i++) {
-      if (existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').split('\n').length > 20) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const lines = () =>
+      existsSync(`${out}.partial`) ? readFileSync(`${out}.partial`, 'utf8').split('\n').length - 1 : 0;
+    await waitFor(
+      'the engine at the gate with results on disk',
+      () => existsSync(join(gate, 'blocked')) && lines() > 0,
+      { child },
+    );
     child.kill('SIGINT');
     const how = await exited;
     expect(how.code === 130 || how.signal === 'SIGINT').toBe(true);
     expect(existsSync(out)).toBe(false);
-    const done = readFileSync(`${out}.partial`, 'utf8').split('\n').filter(Boolean).length;
+    const partial = readFileSync(`${out}.partial`, 'utf8');
+    const done = partial.split('\n').filter(Boolean).length;
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(400);
+    expect(readFileSync(want, 'utf8').startsWith(partial)).toBe(true);
     const resumed = plain(['encode', ...MODEL, '--input', input, '--output', out, '--resume', '--batch-size', '4']);
     expect(resumed.status).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(want, 'utf8'));
-  }, 120_000);
+  });
 });

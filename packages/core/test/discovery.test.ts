@@ -17,7 +17,8 @@ function project(): string {
     writeFileSync(join(d, 'index.js'), code);
   };
   const backend = (name: string, priority: number) =>
-    `export const backend = { name: '${name}', priority: ${priority}, async devices() { return [{ id: 'cpu', kind: 'cpu', available: true }]; }, async load() { throw new Error('not in this test'); } };`;
+    `export const backend = { name: '${name}', priority: ${priority}, async devices() { return [{ id: 'cpu', ` +
+    `kind: 'cpu', available: true }]; }, async load() { throw new Error('not in this test'); } };`;
   // Declares itself: listed and considered by auto.
   pkg(
     'tessera-backend-mine',
@@ -97,7 +98,10 @@ describe('backend discovery', () => {
       return [
         await err(() => core.getBackend('tessera-backend-nope')),
         await err(() => core.getBackend('nope')),
-        await err(() => { core.registerBackend({ name: 'lazy', priority: 1, load: async () => (await import('tessera-backend-absent')).backend }); return core.getBackend('lazy'); }),
+        await err(() => {
+          core.registerBackend({ name: 'lazy', priority: 1, load: async () => (await import('tessera-backend-absent')).backend });
+          return core.getBackend('lazy');
+        }),
       ];`,
     );
     expect(r.stderr).toBe('');

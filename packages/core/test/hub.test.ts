@@ -263,7 +263,8 @@ describe('Hugging Face hub downloads', () => {
     const script = `
       import { snapshotDownload, hubSettings } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
       const s = hubSettings({ endpoint: process.env.EP, cacheDir: process.env.CACHE, timeoutMs: 10000 });
-      const d = await snapshotDownload(s, { repo: 'tessera-test/colbert-stanford', revision: 'main', files: ['config.json', 'model.safetensors', 'onnx/model.onnx'] });
+      const files = ['config.json', 'model.safetensors', 'onnx/model.onnx'];
+      const d = await snapshotDownload(s, { repo: 'tessera-test/colbert-stanford', revision: 'main', files });
       console.log(d);`;
     const runOne = () =>
       new Promise<{ code: number | null; out: string }>((res) => {

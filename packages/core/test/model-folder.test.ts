@@ -5,6 +5,9 @@ import { ASCII_PUNCTUATION, encodeSafetensors, loadModelSpec } from '../src/inde
 import { fixtures, variants } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 
+/** A key Object.prototype holds, read as a plain key. */
+const PROTO = '__proto__';
+
 describe('model folders', () => {
   it('reads the Stanford layout: HF_ColBERT, root linear.weight, artifact.metadata', async () => {
     const s = await loadModelSpec(fixtures.stanford);
@@ -235,7 +238,7 @@ describe('model folders', () => {
       '{"prompts": {"__proto__": "p: ", "q": "x"}, "default_prompt_name": "__proto__"}',
     );
     const proto = await loadModelSpec(badPrompt);
-    expect([proto.defaultPromptName, proto.prompts['__proto__'], Object.keys(proto.prompts)]).toEqual([
+    expect([proto.defaultPromptName, proto.prompts[PROTO], Object.keys(proto.prompts)]).toEqual([
       '__proto__',
       'p: ',
       ['__proto__', 'q'],

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { assertProperty } from '@tessera/fixtures/property';
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import {
@@ -63,9 +64,12 @@ function tensorOf(t: { dtype: string; shape: number[]; seed: number }): TensorTo
   return { dtype: t.dtype as TensorToWrite['dtype'], shape: t.shape, data };
 }
 
+/** A key Object.prototype holds, read as a plain key. */
+const PROTO = '__proto__';
+
 describe('safetensors', () => {
   it('reads back what encodeSafetensors writes (names, dtypes, shapes, bytes, metadata)', async () => {
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.dictionary(
           fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== '__metadata__'),
@@ -88,7 +92,7 @@ describe('safetensors', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { minRuns: 30, maxRuns: 150, seconds: 5 },
     );
   });
 
@@ -99,14 +103,12 @@ describe('safetensors', () => {
     ]);
     const f = await SafetensorsFile.open(file(encodeSafetensors(tensors)));
     expect(f.names().sort()).toEqual(['__proto__', 'w']);
-    expect(Buffer.from(await f.readBytes('__proto__')).equals(Buffer.from(tensors['__proto__']!.data.buffer))).toBe(
-      true,
-    );
+    expect(Buffer.from(await f.readBytes('__proto__')).equals(Buffer.from(tensors[PROTO]!.data.buffer))).toBe(true);
     expect(f.info('w').shape).toEqual([3]);
   });
 
   it('opens random bytes, or refuses them with a TesseraError naming the file', async () => {
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.uint8Array({ maxLength: 300 }),
         fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
@@ -120,7 +122,7 @@ describe('safetensors', () => {
           });
         },
       ),
-      { numRuns: 300 },
+      { minRuns: 60, maxRuns: 300, seconds: 5 },
     );
   });
 
@@ -129,7 +131,7 @@ describe('safetensors', () => {
       { a: tensorOf({ dtype: 'F32', shape: [3, 4], seed: 1 }), b: tensorOf({ dtype: 'I8', shape: [7], seed: 2 }) },
       { model: 'x' },
     );
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
         fc.option(fc.nat(valid.length)),
@@ -149,7 +151,7 @@ describe('safetensors', () => {
           });
         },
       ),
-      { numRuns: 300 },
+      { minRuns: 60, maxRuns: 300, seconds: 5 },
     );
   });
 
@@ -162,7 +164,7 @@ describe('safetensors', () => {
       },
       { requiredKeys: [] },
     );
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(entry, fc.jsonValue()), { maxKeys: 4 }),
         fc.nat(200),
@@ -175,14 +177,14 @@ describe('safetensors', () => {
             for (const name of got.names()) expect(got.info(name).end).toBeLessThanOrEqual(dataLen);
         },
       ),
-      { numRuns: 500 },
+      { minRuns: 100, maxRuns: 500, seconds: 5 },
     );
   });
 });
 
 describe('.npy', () => {
-  it('reads back what encodeNpy writes, and refuses changed bytes with a TesseraError naming the file', () => {
-    fc.assert(
+  it('reads back what encodeNpy writes, and refuses changed bytes with a TesseraError naming the file', async () => {
+    await assertProperty(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }),
         fc.constantFrom('f4', 'i1', 'u1'),
@@ -213,7 +215,7 @@ describe('.npy', () => {
           if (r) expect(r.data.byteLength).toBeLessThanOrEqual(b.length);
         },
       ),
-      { numRuns: 300 },
+      { minRuns: 60, maxRuns: 300, seconds: 5 },
     );
   });
 });
@@ -234,7 +236,7 @@ describe('model folders', () => {
     const d = folder();
     const original = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, unknown>;
     const keys = Object.keys(original);
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.constantFrom(...keys, 'extra'), fc.jsonValue({ maxDepth: 3 })), {
           minLength: 1,
@@ -255,7 +257,7 @@ describe('model folders', () => {
           }
         },
       ),
-      { numRuns: 120 },
+      { minRuns: 24, maxRuns: 120, seconds: 5 },
     );
   });
 
@@ -263,7 +265,7 @@ describe('model folders', () => {
     const d = folder();
     const text = readFileSync(join(d, 'tokenizer.json'), 'utf8');
     const original = JSON.parse(text) as Record<string, unknown>;
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.oneof(
           fc.nat(text.length).map((cut) => text.slice(0, cut)),
@@ -282,7 +284,7 @@ describe('model folders', () => {
           }
         },
       ),
-      { numRuns: 80 },
+      { minRuns: 20, maxRuns: 80, seconds: 5 },
     );
   });
 
@@ -312,7 +314,7 @@ describe('model folders', () => {
     for (let i = 0; i < 2 ** 20 + 1; i++) vocab[`t${i}`] = i;
     writeFileSync(join(d, 'tokenizer.json'), JSON.stringify({ model: { type: 'WordPiece', vocab } }));
     await expect(HfTextTokenizer.fromFolder(d)).rejects.toThrow(/a vocabulary of 1048577 entries/);
-  }, 60_000);
+  });
 
   it('refuses symlinks that leave the model folder, and keeps those of a Hugging Face cache snapshot', async () => {
     const d = folder();

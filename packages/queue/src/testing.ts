@@ -32,7 +32,8 @@ export async function startTestRedis(): Promise<TestRedis> {
   }
   if (spawnSync('redis-server', ['--version']).status !== 0)
     throw new Error(
-      'the queue tests need Redis: install redis-server (Debian: apt-get install redis-server; scripts/setup.sh does it as root) or set REDIS_URL to a running one',
+      'the queue tests need Redis: install redis-server (Debian: apt-get install redis-server; ' +
+        'scripts/setup.sh does it as root) or set REDIS_URL to a running one',
     );
   const port = await free();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));

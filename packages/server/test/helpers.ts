@@ -3,9 +3,26 @@ import { Tessera, type Backend, type PaddedBatch } from '@tessera/core';
 import { backend as onnx } from '@tessera/backend-onnx';
 import { createServer, type ServerOptions, type TesseraServer } from '../src/index.js';
 
-/** The ONNX backend with knobs for tests: a delay per forward pass, a failure on demand, and a log of what ran. */
+/**
+ * The ONNX backend with knobs for tests: a delay per forward pass, a gate that holds every
+ * forward pass until the test opens it (`hold()` returns the opener), a failure on demand, and a
+ * log of what ran.
+ */
 export function testBackend(name: string) {
-  const state = { delayMs: 0, failNext: false, batches: [] as PaddedBatch[] };
+  const state = {
+    delayMs: 0,
+    failNext: false,
+    batches: [] as PaddedBatch[],
+    gate: undefined as Promise<void> | undefined,
+  };
+  const hold = (): (() => void) => {
+    let open!: () => void;
+    state.gate = new Promise<void>((r) => (open = r));
+    return () => {
+      state.gate = undefined;
+      open();
+    };
+  };
   const backend: Backend = {
     name,
     priority: 0,
@@ -17,6 +34,7 @@ export function testBackend(name: string) {
         engine: `${m.engine} (test wrapper)`,
         async forward(batch) {
           state.batches.push(batch);
+          if (state.gate) await state.gate;
           if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
           if (state.failNext) {
             state.failNext = false;
@@ -28,7 +46,12 @@ export function testBackend(name: string) {
       };
     },
   };
-  return { backend, state };
+  return { backend, state, hold };
+}
+
+/** Waits until `ok()` holds, checking every few milliseconds: tests wait on state, not on the clock. */
+export async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
 }
 
 export function open(model: string, backend: Backend | string = 'onnx'): Promise<Tessera> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import { createServer } from '../src/index.js';
-import { open, post, serveFixture, testBackend } from './helpers.js';
+import { open, post, serveFixture, testBackend, until } from './helpers.js';
 
 describe('errors, with the status and the field', () => {
   const served = serveFixture(fixtures.pylate, {
@@ -81,32 +81,30 @@ describe('API key', () => {
 
 describe('under load and failure', () => {
   it('answers 429 at once past max-concurrent-requests, and /health still answers', async () => {
-    const { backend, state } = testBackend('slow-429');
+    const { backend, state, hold } = testBackend('slow-429');
     const t = await open(fixtures.pylate, backend);
     const server = await createServer({ models: [t], limits: { maxConcurrentRequests: 2 } });
     const base = await server.listen({ port: 0 });
-    state.delayMs = 300;
+    const inFlight = async () => (await server.metrics.inFlight.get()).values[0]?.value ?? 0;
+    const release = hold();
     try {
-      const started = performance.now();
-      const calls = Array.from({ length: 6 }, (_, i) =>
-        post(base, '/v1/multi-vector', { input: `text number ${i}` }).then((r) => ({
-          ...r,
-          ms: performance.now() - started,
-        })),
+      // Two requests accepted and held inside the engine: every later one is past the limit.
+      const accepted = [0, 1].map((i) => post(base, '/v1/multi-vector', { input: `text number ${i}` }));
+      await until(async () => (await inFlight()) === 2 && state.batches.length >= 1);
+      const refused = await Promise.all(
+        [2, 3, 4, 5].map((i) => post(base, '/v1/multi-vector', { input: `text number ${i}` })),
       );
-      await new Promise((r) => setTimeout(r, 50));
-      const health = await fetch(`${base}/health`);
-      expect(health.status).toBe(200);
-      const done = await Promise.all(calls);
-      const refused = done.filter((r) => r.status === 429);
-      const served = done.filter((r) => r.status === 200);
-      expect(refused.length).toBe(4);
-      expect(served.length).toBe(2);
-      for (const r of refused)
+      for (const r of refused) {
+        expect(r.status).toBe(429);
         expect(r.body).toEqual({ error: expect.stringMatching(/max-concurrent-requests/), error_type: 'overloaded' });
-      // Refused at once: before any accepted request finished.
-      expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(Math.min(...served.map((r) => r.ms)));
+      }
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      // Refused at once: all four answered while both accepted requests were still held.
+      expect(await inFlight()).toBe(2);
+      release();
+      for (const r of await Promise.all(accepted)) expect(r.status).toBe(200);
     } finally {
+      release();
       await server.close();
       await t.dispose();
     }
@@ -138,16 +136,14 @@ describe('under load and failure', () => {
   });
 
   it('drops the texts of a client that went away before their batch runs', async () => {
-    const { backend, state } = testBackend('disconnect');
+    const { backend, state, hold } = testBackend('disconnect');
     const t = await open(fixtures.pylate, backend);
     const server = await createServer({ models: [t] });
     const base = await server.listen({ port: 0 });
+    // The engine holds the first batch until the second client has gone.
+    const release = hold();
     try {
-      state.delayMs = 400;
       const first = post(base, '/v1/multi-vector', { input: 'keeps the engine busy' });
-      const until = async (ok: () => boolean | Promise<boolean>) => {
-        while (!(await ok())) await new Promise((r) => setTimeout(r, 5));
-      };
       await until(() => state.batches.length === 1);
       const gone = new AbortController();
       const abandoned = fetch(`${base}/v1/multi-vector`, {
@@ -163,36 +159,43 @@ describe('under load and failure', () => {
       );
       gone.abort();
       await abandoned;
+      await until(
+        async () =>
+          (await server.metrics.failures.get()).values.find((v) => v.labels.kind === 'cancelled')?.value === 1,
+      );
+      release();
       expect((await first).status).toBe(200);
       // The engine never saw the abandoned text.
       const zebra = (await t.prepare(['zebra'], 'document'))[0]!.ids[2]!;
       expect(state.batches.some((b) => b.inputIds.includes(zebra))).toBe(false);
-      await new Promise((r) => setTimeout(r, 50));
+      // The abandoned request's slot is freed once the server has seen the client go.
+      await until(async () => (await server.metrics.inFlight.get()).values[0]?.value === 0);
       const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
       expect(metrics).toMatch(/tessera_queue_size\{model="[^"]+",role="document"\} 0/);
       expect(metrics).toMatch(/tessera_requests_in_flight 0/);
     } finally {
+      release();
       await server.close();
       await t.dispose();
     }
   });
 
   it('on close: stops accepting, answers every accepted request in full, then disposes its models', async () => {
-    const { backend, state } = testBackend('shutdown');
+    const { backend, hold } = testBackend('shutdown');
     const t = await open(fixtures.pylate, backend);
     const server = await createServer({ models: [t], disposeModels: true });
     const base = await server.listen({ port: 0 });
-    state.delayMs = 200;
+    // The engine holds every batch until all three requests are accepted and close() has begun.
+    const release = hold();
     const inputs = [['a', 'b', 'c'], ['a longer text with more words'], ['x', 'y']];
     const calls = inputs.map((input) => post(base, '/v1/multi-vector', { input }));
-    // Close once all three are accepted (a slow machine may take longer than any fixed wait).
-    while ((await server.metrics.inFlight.get()).values[0]?.value !== inputs.length)
-      await new Promise((r) => setTimeout(r, 5));
+    await until(async () => (await server.metrics.inFlight.get()).values[0]?.value === inputs.length);
     const closing = server.close();
     const late = await fetch(`${base}/health`)
       .then((r) => r.status)
       .catch(() => 'refused');
     expect(late === 503 || late === 'refused').toBe(true);
+    release();
     const done = await Promise.all(calls);
     done.forEach((r, i) => {
       expect(r.status).toBe(200);

@@ -65,7 +65,7 @@ describe('the LanceDB store', () => {
     );
     expect(e?.code).toBe('STORE_FAILED');
     expect(e?.message).toMatch(/"documents" table is listed but cannot be opened after 5 s/);
-  }, 30_000);
+  });
 
   it('searches exactly (flat) until an ANN index is built, then approximately, with recall measured against exact MaxSim', async () => {
     const dim = 32;
@@ -116,7 +116,7 @@ describe('the LanceDB store', () => {
     } finally {
       await s.close();
     }
-  }, 120_000);
+  });
 
   it('refuses rows that are not unit length, naming the record', async () => {
     const s = await LanceDbStore.open(folder());
