@@ -35,7 +35,8 @@ export function requireKind(t: Tessera, kind: 'colbert' | 'dense', modelId: stri
   if (t.kind !== kind)
     throw new TesseraError(
       'INVALID_MODEL',
-      `${modelId} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${what} needs a ${kind === 'dense' ? 'dense' : 'ColBERT'} one`,
+      `${modelId} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ` +
+        `${what} needs a ${kind === 'dense' ? 'dense' : 'ColBERT'} one`,
       { model: modelId },
     );
 }

@@ -115,7 +115,9 @@ for (const name of shapes) {
         rows,
       };
       console.log(
-        `${name} ${dtype} vs fp32: max |diff| ${maxDiff.toExponential(2)}, mean row max ${(rowMaxSum / rows).toExponential(2)}, mean cosine ${(cos / rows).toFixed(6)}, top-10 overlap ${(overlap / ref.q.length).toFixed(3)}`,
+        `${name} ${dtype} vs fp32: max |diff| ${maxDiff.toExponential(2)}, mean row max ` +
+          `${(rowMaxSum / rows).toExponential(2)}, mean cosine ${(cos / rows).toFixed(6)}, top-10 overlap ` +
+          `${(overlap / ref.q.length).toFixed(3)}`,
       );
     }
   }

@@ -53,7 +53,9 @@ for (const [batch, len] of [
     estimate: bytesPerToken(t.spec, r[0].tokens, 4),
   });
   log(
-    `batch ${batch} x ${r[0].tokens}: memory.used grew ${((after - before) / 2 ** 20).toFixed(0)} MiB (${Math.round((after - before) / tokens)} B/token; core's estimate ${bytesPerToken(t.spec, r[0].tokens, 4)})`,
+    `batch ${batch} x ${r[0].tokens}: memory.used grew ${((after - before) / 2 ** 20).toFixed(0)} MiB ` +
+      `(${Math.round((after - before) / tokens)} B/token; core's estimate ` +
+      `${bytesPerToken(t.spec, r[0].tokens, 4)})`,
   );
   before = Math.max(before, after);
 }
@@ -118,7 +120,10 @@ result.steps.outOfMemory = {
   firstMessage: changes[0]?.message,
 };
 log(
-  `${n} texts of ${rows[0].tokens} tokens in one planned batch (${((n * rows[0].tokens * perToken) / 2 ** 30).toFixed(0)} GiB by the estimate, ${(free / 2 ** 30).toFixed(0)} GiB free): ${splits} splits, ${changes.length} budget changes, budget now ${after}; ${secs.toFixed(1)} s; rows vs an ordinary budget: max diff ${maxDiff.toExponential(2)}`,
+  `${n} texts of ${rows[0].tokens} tokens in one planned batch ` +
+    `(${((n * rows[0].tokens * perToken) / 2 ** 30).toFixed(0)} GiB by the estimate, ` +
+    `${(free / 2 ** 30).toFixed(0)} GiB free): ${splits} splits, ${changes.length} budget changes, budget ` +
+    `now ${after}; ${secs.toFixed(1)} s; rows vs an ordinary budget: max diff ${maxDiff.toExponential(2)}`,
 );
 if (changes[0]) log(changes[0].message);
 writeFileSync(join(out, 'gpu-memory.json'), JSON.stringify(result, null, 2));

@@ -173,7 +173,10 @@ if (process.argv[2] === 'serve') {
     results.directP50Ms = r2(percentile(directMs, 50));
     results.c1DiffP50Ms = Object.fromEntries(Object.entries(diffs).map(([k, v]) => [k, r2(percentile(v, 50))]));
     console.log(
-      `concurrency 1: direct call p50 ${results.directP50Ms} ms; served - direct, median: float rows +${results.c1DiffP50Ms.float} ms (split over the formatting threads), base64 +${results.c1DiffP50Ms.base64} ms, float rows without formatting threads +${results.c1DiffP50Ms.floatNoThreads} ms`,
+      `concurrency 1: direct call p50 ${results.directP50Ms} ms; served - direct, median: float rows ` +
+        `+${results.c1DiffP50Ms.float} ms (split over the formatting threads), base64 ` +
+        `+${results.c1DiffP50Ms.base64} ms, float rows without formatting threads ` +
+        `+${results.c1DiffP50Ms.floatNoThreads} ms`,
     );
 
     results.formatThreads = (await (await fetch(`${base}/info`)).json()).format_threads;
@@ -221,7 +224,9 @@ if (process.argv[2] === 'serve') {
         level.ratio = r2(level.docsPerSec / results.offlineDocsPerSec);
         results.levels.push(level);
         console.log(
-          `${format} rows, ${level.formatThreads} formatting threads, concurrency ${c}: ${level.docsPerSec} docs/s (${level.ratio}x offline), p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.meanBatchSize} texts per forward pass`,
+          `${format} rows, ${level.formatThreads} formatting threads, concurrency ${c}: ${level.docsPerSec} ` +
+            `docs/s (${level.ratio}x offline), p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ` +
+            `${level.meanBatchSize} texts per forward pass`,
         );
       }
       await server.close();

@@ -36,7 +36,12 @@ torch::Tensor tensorFrom(const Napi::Value& value, const std::string& name) {
 class ForwardWorker : public Napi::AsyncWorker {
  public:
   ForwardWorker(Napi::Env env, std::shared_ptr<const tessera::Encoder> encoder, torch::Tensor ids, torch::Tensor mask, torch::Tensor types)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), encoder_(std::move(encoder)), ids_(std::move(ids)), mask_(std::move(mask)), types_(std::move(types)) {}
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        encoder_(std::move(encoder)),
+        ids_(std::move(ids)),
+        mask_(std::move(mask)),
+        types_(std::move(types)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -135,7 +140,8 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
     if (info.Length() < 5) throw Napi::TypeError::New(env, "forward(inputIds, attentionMask, tokenTypeIds, batch, seq)");
     const int64_t B = info[3].As<Napi::Number>().Int64Value(), L = info[4].As<Napi::Number>().Int64Value();
     auto copy = [&](const Napi::Value& v, const char* what) {
-      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) throw Napi::TypeError::New(env, std::string(what) + " must be an Int32Array");
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, std::string(what) + " must be an Int32Array");
       auto a = v.As<Napi::Int32Array>();
       if (static_cast<int64_t>(a.ElementLength()) != B * L) throw Napi::RangeError::New(env, std::string(what) + " does not hold batch x seq values");
       return torch::from_blob(a.Data(), {B, L}, torch::kInt).to(torch::kLong);

@@ -39,7 +39,8 @@ torch::Tensor BertEncoder::backbone(const torch::Tensor& idsCpu, const torch::Te
   const int64_t needed = L + (config_.paddingPositions ? config_.padId + 1 : 0);
   if (needed > position_.size(0))
     throw std::invalid_argument("a sequence of " + std::to_string(L) + " tokens is longer than the model's position embeddings allow (" +
-                                std::to_string(position_.size(0)) + " positions" + (config_.paddingPositions ? ", padding offset " + std::to_string(config_.padId + 1) : "") + ")");
+                                std::to_string(position_.size(0)) + " positions" +
+                                (config_.paddingPositions ? ", padding offset " + std::to_string(config_.padId + 1) : "") + ")");
   auto ids = idsCpu.to(device_);
   auto mask = maskCpu.to(device_);
   torch::Tensor positions;

@@ -68,7 +68,8 @@ class NativeScorer : public Napi::ObjectWrap<NativeScorer> {
   // new NativeScorer([{ data: Float32Array, n, length }], dim, device)
   NativeScorer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeScorer>(info) {
     auto env = info.Env();
-    if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsNumber() || !info[2].IsString()) throw Napi::TypeError::New(env, "NativeScorer(chunks, dim, device)");
+    if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsNumber() || !info[2].IsString())
+      throw Napi::TypeError::New(env, "NativeScorer(chunks, dim, device)");
     try {
       auto chunks = std::make_shared<Chunks>();
       chunks->dim = info[1].As<Napi::Number>().Int64Value();
@@ -77,10 +78,12 @@ class NativeScorer : public Napi::ObjectWrap<NativeScorer> {
       for (uint32_t i = 0; i < list.Length(); i++) {
         auto c = list.Get(i).As<Napi::Object>();
         auto data = c.Get("data");
-        if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) throw std::invalid_argument("chunk data must be a Float32Array");
+        if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw std::invalid_argument("chunk data must be a Float32Array");
         auto arr = data.As<Napi::Float32Array>();
         const int64_t n = c.Get("n").As<Napi::Number>().Int64Value(), L = c.Get("length").As<Napi::Number>().Int64Value();
-        if (n * L * chunks->dim != static_cast<int64_t>(arr.ElementLength())) throw std::invalid_argument("chunk " + std::to_string(i) + " does not hold n x length x dim floats");
+        if (n * L * chunks->dim != static_cast<int64_t>(arr.ElementLength()))
+          throw std::invalid_argument("chunk " + std::to_string(i) + " does not hold n x length x dim floats");
         // Copied (to the device): the JS buffer may be collected once the constructor returns.
         chunks->docs.push_back(torch::from_blob(arr.Data(), {n, L, chunks->dim}, torch::kFloat).to(chunks->device, false, true));
         chunks->count += n;
@@ -99,10 +102,12 @@ class NativeScorer : public Napi::ObjectWrap<NativeScorer> {
   Napi::Value Score(const Napi::CallbackInfo& info) {
     auto env = info.Env();
     if (!chunks_) throw Napi::Error::New(env, "the scorer was disposed");
-    if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) throw Napi::TypeError::New(env, "score(queries: Float32Array, count, rows)");
+    if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "score(queries: Float32Array, count, rows)");
     auto q = info[0].As<Napi::Float32Array>();
     const int64_t count = info[1].As<Napi::Number>().Int64Value(), rows = info[2].As<Napi::Number>().Int64Value();
-    if (count < 1 || rows < 1 || count * rows * chunks_->dim != static_cast<int64_t>(q.ElementLength())) throw Napi::RangeError::New(env, "the queries do not hold count x rows x dim floats");
+    if (count < 1 || rows < 1 || count * rows * chunks_->dim != static_cast<int64_t>(q.ElementLength()))
+      throw Napi::RangeError::New(env, "the queries do not hold count x rows x dim floats");
     auto* worker = new ScoreWorker(env, chunks_, torch::from_blob(q.Data(), {count, rows, chunks_->dim}, torch::kFloat).clone());
     auto promise = worker->Promise();
     worker->Queue();

@@ -19,7 +19,9 @@ const torch = findLibtorch();
 if (!torch) {
   say('libtorch not found, so the native addon was not built. The other backends are unaffected.');
   say(
-    'To use this backend: on Debian/Ubuntu `apt-get install libtorch-dev libopenblas0-pthread`, or unpack libtorch from pytorch.org and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @tessera/backend-native`.',
+    'To use this backend: on Debian/Ubuntu `apt-get install libtorch-dev libopenblas0-pthread`, or unpack ' +
+      'libtorch from pytorch.org and set LIBTORCH=/path/to/libtorch, then run `npm rebuild ' +
+      '@tessera/backend-native`.',
   );
   process.exit(0);
 }

@@ -45,7 +45,10 @@ export interface Addon {
 export const ADDON_PATH = fileURLToPath(new URL('../build/Release/tessera_native.node', import.meta.url));
 
 export const INSTALL_HINT =
-  'the native addon is not built. It builds at install time against libtorch (Debian/Ubuntu: `apt-get install libtorch-dev libopenblas0-pthread`; or unpack libtorch from pytorch.org and set LIBTORCH). pnpm skips install scripts until approved: run `pnpm approve-builds` (pick @tessera/backend-native), then `pnpm rebuild @tessera/backend-native`; with npm or yarn, `npm rebuild @tessera/backend-native`';
+  'the native addon is not built. It builds at install time against libtorch (Debian/Ubuntu: `apt-get install ' +
+  'libtorch-dev libopenblas0-pthread`; or unpack libtorch from pytorch.org and set LIBTORCH). pnpm skips ' +
+  'install scripts until approved: run `pnpm approve-builds` (pick @tessera/backend-native), then `pnpm ' +
+  'rebuild @tessera/backend-native`; with npm or yarn, `npm rebuild @tessera/backend-native`';
 
 let cached: { addon?: Addon; error?: string } | undefined;
 

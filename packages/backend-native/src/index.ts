@@ -109,7 +109,10 @@ export const backend: Backend = {
     let disposed = false;
     return {
       device: options.device,
-      engine: `libtorch ${info.torchVersion} (${options.device}, ${dtype}, ${options.threads ?? availableParallelism()} threads${openBlasCore ? `, OPENBLAS_CORETYPE=${openBlasCore}` : ''})`,
+      engine:
+        `libtorch ${info.torchVersion} (${options.device}, ${dtype}, ` +
+        `${options.threads ?? availableParallelism()} ` +
+        `threads${openBlasCore ? `, OPENBLAS_CORETYPE=${openBlasCore}` : ''})`,
       async forward(batch) {
         if (disposed) throw new TesseraError('DISPOSED', 'the native model was disposed', {});
         try {

@@ -22,7 +22,10 @@ export function checkCommandLine(
   if (bytes > CMDLINE_LIMIT)
     throw new TesseraError(
       'BACKEND_FAILED',
-      `this process's command line is ${bytes} bytes; onnxruntime-node crashes (segmentation fault) creating a session when it is longer than about 25 KB, because it parses /proc/self/cmdline recursively. Pass long texts through a file, stdin or an environment variable instead of arguments (the tessera CLI does this itself), or start the process that loads models with a shorter command line`,
+      `this process's command line is ${bytes} bytes; onnxruntime-node crashes (segmentation fault) creating a ` +
+        `session when it is longer than about 25 KB, because it parses /proc/self/cmdline recursively. Pass ` +
+        `long texts through a file, stdin or an environment variable instead of arguments (the tessera CLI ` +
+        `does this itself), or start the process that loads models with a shorter command line`,
       { bytes, limit: CMDLINE_LIMIT },
     );
 }

@@ -29,7 +29,8 @@ export function cudaProviderLibrary(): string | undefined {
 }
 
 export const CUDA_HINT =
-  'install the CUDA provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9 on the library path); see the @tessera/backend-onnx README';
+  'install the CUDA provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA ' +
+  '12 and cuDNN 9 on the library path); see the @tessera/backend-onnx README';
 
 export function listDevices(): DeviceInfo[] {
   const out: DeviceInfo[] = [{ id: 'cpu', kind: 'cpu', available: true, detail: 'onnxruntime CPU execution provider' }];

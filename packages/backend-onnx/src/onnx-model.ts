@@ -76,7 +76,8 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
   if (!found)
     throw new TesseraError(
       'INVALID_MODEL',
-      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`,
+      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ` +
+        `${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`,
       { dir: spec.dir },
     );
   return found;
@@ -115,7 +116,9 @@ export async function chooseOutput(
     .join('; ');
   throw new TesseraError(
     'INVALID_MODEL',
-    `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph has ${named})`,
+    `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden ` +
+      `states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph ` +
+      `has ${named})`,
     { file },
   );
 }
@@ -300,7 +303,10 @@ export class OnnxModel implements LoadedModel {
     liveSessions++;
     const inputs = new Map(info.inputs.map((i) => [i.name, i.elemType ?? ElemType.INT64]));
     const version = (ort() as unknown as { env?: { versions?: { common?: string } } }).env?.versions?.common ?? '';
-    const engine = `onnxruntime-node ${version} (${options.device.startsWith('cuda') ? 'cuda' : options.device}, ${threads} threads, ${rel}${project ? ' + projection' : ''})`;
+    const engine =
+      `onnxruntime-node ${version} ` +
+      `(${options.device.startsWith('cuda') ? 'cuda' : options.device}, ${threads} threads, ` +
+      `${rel}${project ? ' + projection' : ''})`;
     return new OnnxModel(
       session,
       options.device,

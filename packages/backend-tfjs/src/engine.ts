@@ -89,7 +89,9 @@ export async function loadEngine(order: EngineName[], threads = availableParalle
       else if (name === 'tfjs-node') tf = await nodeEngine('@tensorflow/tfjs-node');
       else if (name === 'wasm') tf = await wasmEngine(threads);
       else tf = await cpuEngine();
-      const detail = `${name} (tfjs ${tf.version_core}, backend ${tf.getBackend()}${name === 'wasm' ? `, SIMD ${String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))}, threads ${(await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()}` : ''})`;
+      const detail =
+        `${name} (tfjs ${tf.version_core}, backend ` +
+        `${tf.getBackend()}${name === 'wasm' ? await wasmDetail(tf) : ''})`;
       return { tf, name, detail, skipped };
     } catch (e) {
       skipped.push(`${name}: ${reason(e)}${INSTALL[name] !== 'bundled' ? ` (${INSTALL[name]})` : ''}`);
@@ -103,4 +105,11 @@ export function engineOrder(device: string, forced?: string): EngineName[] {
   if (forced) return [forced as EngineName];
   if (device.startsWith('cuda')) return ['tfjs-node-gpu'];
   return ['tfjs-node', 'tfjs-node-gpu', 'wasm', 'cpu'];
+}
+
+/** SIMD and thread count of the WASM backend, for the engine's description. */
+async function wasmDetail(tf: Tf): Promise<string> {
+  const simd = String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  return `, SIMD ${simd}, threads ${threads}`;
 }

@@ -235,7 +235,8 @@ export class Encoder {
     if (dimension > full || (declared && !this.spec.dimensions.includes(dimension)))
       throw new TesseraError(
         'UNSUPPORTED_DIMENSION',
-        `dimension ${dimension} is not supported by ${this.spec.dir}; ${declared ? `supported: ${this.spec.dimensions.join(', ')}` : `it must be at most ${full}`}`,
+        `dimension ${dimension} is not supported by ${this.spec.dir}; ` +
+          `${declared ? `supported: ${this.spec.dimensions.join(', ')}` : `it must be at most ${full}`}`,
         { dimension, supported: declared ? this.spec.dimensions : [full] },
       );
     return dimension;
@@ -465,7 +466,10 @@ export class Encoder {
     const after = Math.max(1, Math.min(before, Math.floor(failedTokens / 2)));
     if (after >= before) return;
     this.budgetCap = after;
-    const message = `${device} ran out of memory on a batch of ${failedTokens} padded tokens (${String((cause as Error)?.message ?? cause).split('\n')[0]}); split it and retried, and the token budget is now ${after} (was ${before}) for the rest of the run`;
+    const message =
+      `${device} ran out of memory on a batch of ${failedTokens} padded tokens ` +
+      `(${String((cause as Error)?.message ?? cause).split('\n')[0]}); split it and retried, and the token ` +
+      `budget is now ${after} (was ${before}) for the rest of the run`;
     this.onBudgetChange?.({ device, failedTokens, before, after, message });
   }
 
@@ -480,7 +484,11 @@ export class Encoder {
     )
       throw new TesseraError(
         'BACKEND_FAILED',
-        `backend returned batchSize ${out.batchSize}, seqLen ${out.seqLen}, dim ${out.dim} and ${out.data.length} floats for a ${batch.batchSize}x${batch.seqLen} batch; expected dim ${this.spec.outputDim} and ${batch.batchSize}x${batch.seqLen}x${this.spec.outputDim} = ${batch.batchSize * batch.seqLen * this.spec.outputDim} floats${out.dim === this.spec.hiddenSize && out.dim !== this.spec.outputDim ? ' (rows of the hidden size: is the projection missing?)' : ''}`,
+        `backend returned batchSize ${out.batchSize}, seqLen ${out.seqLen}, dim ${out.dim} and ` +
+          `${out.data.length} floats for a ${batch.batchSize}x${batch.seqLen} batch; expected dim ` +
+          `${this.spec.outputDim} and ${batch.batchSize}x${batch.seqLen}x${this.spec.outputDim} = ` +
+          `${batch.batchSize * batch.seqLen * this.spec.outputDim} ` +
+          `floats${out.dim === this.spec.hiddenSize && out.dim !== this.spec.outputDim ? ' (rows of the hidden size: is the projection missing?)' : ''}`,
         {},
       );
     return out;

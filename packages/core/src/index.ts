@@ -6,11 +6,15 @@ export {
   unregisterBackend,
   registeredBackends,
   installedBackends,
+  loadBackends,
   getBackend,
   resolveBackend,
+  resolveAutoBackend,
   backendStatus,
   type BackendEntry,
   type BackendStatus,
+  type BackendProblem,
+  type AutoChoice,
 } from './backend/registry.js';
 export { parseDevice, pickDevice, type DeviceRequest } from './backend/device.js';
 export { planBatches, padBatch, paddingShare, type BatchLimits, type PlannedItem } from './batching/plan.js';

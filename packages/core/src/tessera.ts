@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { pickDevice, parseDevice, type DeviceRequest } from './backend/device.js';
 import { cudaMemory, cudaTokenBudget } from './backend/gpu-memory.js';
-import { resolveBackend } from './backend/registry.js';
+import { resolveAutoBackend, resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexSummary } from './store/index-documents.js';
@@ -147,7 +147,7 @@ export class Tessera extends EventEmitter {
       warnings.push(m);
       options.onWarning?.(m);
     };
-    const backend = await resolveBackend(options.backend);
+    const backend = await chooseBackend(options.backend, warn);
     const request = parseDevice(options.device ?? 'auto');
     const onnxFile =
       options.dtype && options.dtype !== 'fp32'
@@ -409,4 +409,15 @@ export class Tessera extends EventEmitter {
     this.disposed = true;
     await this.encoder.dispose();
   }
+}
+
+/** The backend asked for; with 'auto', a warning names each installed backend that failed to load and why. */
+async function chooseBackend(name: CreateOptions['backend'], warn: (m: string) => void): Promise<Backend> {
+  if (name && name !== 'auto') return resolveBackend(name);
+  const { backend, broken } = await resolveAutoBackend();
+  for (const p of broken)
+    warn(
+      `backend auto: ${p.name} (${p.packageName}) is installed but failed to load, so ${backend.name} runs instead: ${p.message}`,
+    );
+  return backend;
 }

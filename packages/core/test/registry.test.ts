@@ -3,9 +3,11 @@ import {
   defaultModel,
   findModel,
   listModels,
+  loadBackends,
   parseRegistry,
   registerBackend,
   getBackend,
+  resolveAutoBackend,
   resolveBackend,
   unregisterBackend,
   selectFiles,
@@ -68,6 +70,59 @@ describe('backend registry', () => {
     expect((await resolveBackend('auto')).name).toBe('zz-high');
     unregisterBackend('zz-high');
     unregisterBackend('zz-low');
+  });
+
+  it('refuses a different backend under a name another one holds, and takes the same one again', async () => {
+    const fake = (priority: number) => ({
+      name: 'zz-dup',
+      priority,
+      devices: async () => [],
+      load: async () => Promise.reject(new Error('unused')),
+    });
+    const first = fake(1);
+    registerBackend(first);
+    registerBackend(first);
+    const e = await errorOf(() => registerBackend(fake(2)));
+    expect(e.code).toBe('BACKEND_CONFLICT');
+    expect(e.message).toMatch(
+      /a different backend is already registered as "zz-dup" \(priority 1\); call unregisterBackend\("zz-dup"\) first/,
+    );
+    expect((await errorOf(() => registerBackend({ name: 'zz-dup', priority: 3, load: async () => first }))).code).toBe(
+      'BACKEND_CONFLICT',
+    );
+    expect(await getBackend('zz-dup')).toBe(first);
+    unregisterBackend('zz-dup');
+    const second = fake(2);
+    registerBackend(second);
+    expect(await getBackend('zz-dup')).toBe(second);
+    unregisterBackend('zz-dup');
+  });
+
+  it("says, for 'auto', which installed backend failed to load and why", async () => {
+    registerBackend({
+      name: 'zz-broken',
+      priority: 5000,
+      packageName: 'zz-broken-pkg',
+      load: async () => Promise.reject(new Error('libonnxruntime.so.1: cannot open shared object file')),
+    });
+    try {
+      const choice = await resolveAutoBackend();
+      expect(choice.backend.name).not.toBe('zz-broken');
+      expect(choice.broken).toEqual([
+        expect.objectContaining({
+          name: 'zz-broken',
+          packageName: 'zz-broken-pkg',
+          code: 'BACKEND_FAILED',
+          message: expect.stringMatching(
+            /backend "zz-broken" failed to load: libonnxruntime\.so\.1: cannot open shared object file/,
+          ),
+        }),
+      ]);
+      const { problems } = await loadBackends();
+      expect(problems.map((p) => p.name)).toContain('zz-broken');
+    } finally {
+      unregisterBackend('zz-broken');
+    }
   });
 });
 

@@ -26,7 +26,9 @@ export class LazyTessera {
         void t.dispose();
         throw new TesseraError(
           'INVALID_MODEL',
-          `${this.options.model} is a ${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${this.what} needs a ${this.kind === 'dense' ? 'dense' : 'ColBERT'} one`,
+          `${this.options.model} is a ` +
+            `${t.kind === 'dense' ? 'dense (single-vector)' : 'ColBERT (multi-vector)'} model; ${this.what} ` +
+            `needs a ${this.kind === 'dense' ? 'dense' : 'ColBERT'} one`,
           { model: this.options.model },
         );
       }

@@ -99,7 +99,8 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
       // Vectors of another model must never reach the index: no retry fixes that.
       if (fingerprint !== job.data.fingerprint)
         throw new UnrecoverableError(
-          `${job.data.model} on this worker is not the model the index was built with (fingerprint ${fingerprint}, the index has ${job.data.fingerprint}): the files differ between machines`,
+          `${job.data.model} on this worker is not the model the index was built with (fingerprint ` +
+            `${fingerprint}, the index has ${job.data.fingerprint}): the files differ between machines`,
         );
       try {
         return await processShard(t, await store(job.data.to), job.data, (n) => void job.updateProgress(n));

@@ -81,9 +81,14 @@ class JsonWriter {
   }
 
   value(v: unknown): void {
-    if (v instanceof Float32Array) return this.floats(v);
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
-      return this.value((v as { toJSON: () => unknown }).toJSON());
+    if (v instanceof Float32Array) {
+      this.floats(v);
+      return;
+    }
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      this.value((v as { toJSON: () => unknown }).toJSON());
+      return;
+    }
     if (Array.isArray(v)) {
       this.byte(91);
       v.forEach((x, i) => {
@@ -92,7 +97,8 @@ class JsonWriter {
         if (x === undefined || typeof x === 'function') this.text('null');
         else this.value(x);
       });
-      return this.byte(93);
+      this.byte(93);
+      return;
     }
     if (v !== null && typeof v === 'object') {
       this.byte(123);
@@ -105,7 +111,8 @@ class JsonWriter {
         this.byte(58);
         this.value(x);
       }
-      return this.byte(125);
+      this.byte(125);
+      return;
     }
     this.text(JSON.stringify(v) ?? 'null');
   }

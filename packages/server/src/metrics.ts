@@ -68,7 +68,9 @@ export class ServerMetrics {
   });
   readonly formatDuration = new Histogram({
     name: 'tessera_format_duration_seconds',
-    help: 'Time to write an embedding response as JSON, by where: main (the main thread), pool (one formatting thread, hand-over included) or split (a lone request rows over all of them)',
+    help:
+      'Time to write an embedding response as JSON, by where: main (the main thread), pool (one formatting ' +
+      'thread, hand-over included) or split (a lone request rows over all of them)',
     labelNames: ['thread'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
     registers: [this.registry],

@@ -56,7 +56,8 @@ export interface ServerOptions {
   disposeModels?: boolean;
   /**
    * Worker threads that write JSON bodies with float rows while the main thread serves others,
-   * or, for a request that is alone, its rows in shares beside the main thread (format-pool.ts). Default: none when every model runs on the CPU (the engine's threads use
+   * * or, for a request that is alone, its rows in shares beside the main thread (format-pool.ts).
+   * Default: none when every model runs on the CPU (the engine's threads use
    * the cores), else a quarter of the cores, 1 to 4.
    */
   formatThreads?: number;

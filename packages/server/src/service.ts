@@ -123,7 +123,7 @@ export class Service {
 
   /** Validates, tokenizes, queues and waits; sets the timing headers. */
   async encode<T extends TokenEmbeddings | DenseEmbedding>(
-    req: FastifyRequest,
+    _req: FastifyRequest,
     reply: FastifyReply,
     r: EncodeRequest,
   ): Promise<EncodeOutcome<T>> {

@@ -40,7 +40,9 @@ async function openCommitted(db: lancedb.Connection, location: string): Promise<
       if (!notYet || Date.now() - started > CREATION_WAIT_MS)
         throw new TesseraError(
           'STORE_FAILED',
-          `${location}: the "${TABLE}" table is listed but cannot be opened${notYet ? ` after ${CREATION_WAIT_MS / 1000} s (a writer that was creating it may have stopped; the folder needs repair or removal)` : ''}: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+          `${location}: the "${TABLE}" table is listed but cannot be ` +
+            `opened${notYet ? ` after ${CREATION_WAIT_MS / 1000} s (${STOPPED_WRITER})` : ''}: ` +
+            `${String((e as Error)?.message ?? e).split('\n')[0]}`,
           { location },
           { cause: e },
         );
@@ -73,6 +75,9 @@ export interface LanceDbSearchTuning {
  * multivector search ranks by cosine, so rows must be unit length (ColBERT models normalize);
  * core rescores hits with their rows.
  */
+/** Said when a table that is listed never commits its first version. */
+const STOPPED_WRITER = 'a writer that was creating it may have stopped; the folder needs repair or removal';
+
 export class LanceDbStore implements Store {
   readonly location: string;
   private table: lancedb.Table | undefined;
@@ -172,7 +177,9 @@ export class LanceDbStore implements Store {
         if (!(Math.abs(n - 1) < 1e-3))
           throw new TesseraError(
             'INVALID_INPUT',
-            `record ${i} (id ${JSON.stringify(r.id)}): row ${row} has length ${Math.sqrt(n).toFixed(4)}; this store holds unit-length rows (LanceDB searches multivectors by cosine), so the model must normalize its rows`,
+            `record ${i} (id ${JSON.stringify(r.id)}): row ${row} has length ${Math.sqrt(n).toFixed(4)}; this ` +
+              `store holds unit-length rows (LanceDB searches multivectors by cosine), so the model must ` +
+              `normalize its rows`,
             { index: i, id: r.id },
           );
       }

@@ -41,7 +41,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const fallback = unreachable ? await bundledCheckpoint() : undefined;
     if (!fallback) throw e;
     process.stderr.write(
-      `The Hugging Face hub cannot be reached (${(e as Error).message}).\nRunning on the bundled test checkpoint instead: its weights are random, so the scores only show that the pipeline works.\n\n`,
+      `The Hugging Face hub cannot be reached (${(e as Error).message}).\nRunning on the bundled test ` +
+        `checkpoint instead: its weights are random, so the scores only show that the pipeline works.\n\n`,
     );
     t = await openModel({ ...values, model: fallback });
     source = `bundled test checkpoint (${fallback})`;

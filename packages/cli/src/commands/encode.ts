@@ -1,13 +1,6 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import {
-  encodeNpy,
-  encodeSafetensors,
-  quantize,
-  type DenseEmbedding,
-  type QuantizedEmbeddings,
-  type TokenEmbeddings,
-} from '@tessera/core';
+import { encodeNpy, encodeSafetensors, quantize, type DenseEmbedding, type TokenEmbeddings } from '@tessera/core';
 import { choice, intOption, MODEL_OPTIONS, parse } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readInputs, type InputText } from '../input.js';

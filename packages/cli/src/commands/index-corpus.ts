@@ -133,7 +133,8 @@ export async function indexCommand(argv: string[]): Promise<number> {
     const t = await openModel({ ...values, model: values.model ?? manifest!.model });
     try {
       say(
-        `indexing ${values.input === '-' ? 'stdin' : values.input} into ${store.location} with ${t.modelRef} (${t.backendName} on ${t.device}, dimension ${t.dimension})`,
+        `indexing ${values.input === '-' ? 'stdin' : values.input} into ${store.location} with ${t.modelRef} ` +
+          `(${t.backendName} on ${t.device}, dimension ${t.dimension})`,
       );
       const bar = new ProgressBar(
         'indexing',
@@ -203,7 +204,8 @@ export async function indexCommand(argv: string[]): Promise<number> {
       `${summary.total} in the index (${human(size)} on disk)`,
       summary.alreadyIndexed ? `${summary.alreadyIndexed} already indexed` : '',
       summary.duplicates
-        ? `${summary.duplicates} duplicate ids, the last line of each kept (${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})`
+        ? `${summary.duplicates} duplicate ids, the last line of each kept ` +
+          `(${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})`
         : '',
       summary.replaced ? `${summary.replaced} replaced documents from another input` : '',
       skipped ? `${skipped} bad lines skipped` : '',

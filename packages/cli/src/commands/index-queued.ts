@@ -7,7 +7,11 @@ import { ProgressBar } from '../progress.js';
 function describe(s: RunStatus): string {
   const secs = ((s.lastDoneAt ?? Date.now()) - s.startedAt) / 1000;
   const rate = s.written / Math.max(secs, 1e-3);
-  return `run ${s.run}: ${s.done}/${s.shards} shards done, ${s.failed} failed, ${s.active} running, ${s.waiting} waiting; ${s.written} of ${s.lines} documents written (${rate.toFixed(1)} docs/s across workers)${s.duplicates ? `; ${s.duplicates} earlier duplicate lines skipped` : ''}${s.skippedLines ? `; ${s.skippedLines} bad lines skipped` : ''}`;
+  return (
+    `run ${s.run}: ${s.done}/${s.shards} shards done, ${s.failed} failed, ${s.active} running, ` +
+    `${s.waiting} waiting; ${s.written} of ${s.lines} documents written (${rate.toFixed(1)} docs/s across ` +
+    `workers)${s.duplicates ? `; ${s.duplicates} earlier duplicate lines skipped` : ''}${s.skippedLines ? `; ${s.skippedLines} bad lines skipped` : ''}`
+  );
 }
 
 function failures(s: RunStatus, say: (m: string) => void): void {
@@ -53,7 +57,11 @@ export async function queuedIndex(
     await t.dispose();
   }
   say(
-    `run ${info.run}: ${info.shards} shards of ${info.lines} documents on ${values.queue} (${info.added} queued now${info.retried ? `, ${info.retried} failed shards sent back` : ''}${info.duplicates ? `; ${info.duplicates} earlier duplicate lines will be skipped: ${info.duplicateIds.slice(0, 5).join(', ')}` : ''}); start workers with \`tessera worker --queue ${values.queue}\``,
+    `run ${info.run}: ${info.shards} shards of ${info.lines} documents on ${values.queue} (${info.added} ` +
+      `queued ` +
+      `now${info.retried ? `, ${info.retried} failed shards sent back` : ''}` +
+      `${info.duplicates ? `; ${info.duplicates} earlier duplicate lines will be skipped: ${info.duplicateIds.slice(0, 5).join(', ')}` : ''}); ` +
+      `start workers with \`tessera worker --queue ${values.queue}\``,
   );
   if (values['no-wait']) return 0;
   const bar = new ProgressBar(

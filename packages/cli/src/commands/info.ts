@@ -61,26 +61,31 @@ export async function backendsCommand(argv: string[]): Promise<number> {
       ['backend', 'status', 'devices'],
       status.map((b) => [
         b.name,
-        b.installed ? 'installed' : 'missing',
+        b.installed ? 'installed' : b.problemCode === 'BACKEND_NOT_INSTALLED' ? 'missing' : 'failed to load',
         b.installed
           ? b.devices!.map((d) => `${d.id}${d.available ? '' : ' (unavailable)'}`).join(', ')
-          : `npm i ${b.packageName}`,
+          : b.problemCode === 'BACKEND_NOT_INSTALLED'
+            ? `npm i ${b.packageName}`
+            : 'none (why: below)',
       ]),
     ),
   );
   for (const b of status)
     for (const d of b.devices ?? [])
       if (!d.available && d.detail) process.stdout.write(`\n${b.name} ${d.id}: ${d.detail}\n`);
-  // A missing backend, or one whose install did not finish (no usable cpu): how to install it.
+  // An installed package that failed to load: its reason. A missing one, or one whose install did not
+  // finish (no usable cpu): how to install it.
+  for (const b of status)
+    if (!b.installed && b.problemCode !== 'BACKEND_NOT_INSTALLED') process.stdout.write(`\n${b.name}: ${b.problem}\n`);
   for (const b of status) {
+    if (!b.installed && b.problemCode !== 'BACKEND_NOT_INSTALLED') continue;
     const broken = b.installed && !b.devices?.some((d) => d.id === 'cpu' && d.available);
     if (!b.installed || broken)
       process.stdout.write(
-        `\n${b.name}: ${b.installed ? 'installed, but its install did not finish' : `not installed${b.problem ? ` (${b.problem})` : ''}`}. To install ${b.packageName}:\n${installAdvice(
-          b.packageName,
-        )
-          .map((l) => `  ${l}`)
-          .join('\n')}\n`,
+        `\n${b.name}: ${b.installed ? 'installed, but its install did not finish' : `not installed${b.problem ? ` (${b.problem})` : ''}`}. ` +
+          `To install ${b.packageName}:\n${installAdvice(b.packageName)
+            .map((l) => `  ${l}`)
+            .join('\n')}\n`,
       );
   }
   return 0;

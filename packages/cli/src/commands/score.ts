@@ -1,4 +1,4 @@
-import { maxSimMany, topK } from '@tessera/core';
+import { maxSimMany } from '@tessera/core';
 import { intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readInputs } from '../input.js';
@@ -93,7 +93,19 @@ export async function rerankCommand(argv: string[]): Promise<number> {
     const ranked = await scorer.topK(q!, k).finally(() => scorer.dispose());
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ query, results: ranked.map((r, rank) => ({ rank: rank + 1, index: r.index, ...(docs[r.index]!.id !== undefined ? { id: docs[r.index]!.id } : {}), score: r.score, text: docs[r.index]!.text })) })}\n`,
+        `${JSON.stringify({
+          query,
+          results: ranked.map((r, rank) => {
+            const doc = docs[r.index]!;
+            return {
+              rank: rank + 1,
+              index: r.index,
+              ...(doc.id !== undefined ? { id: doc.id } : {}),
+              score: r.score,
+              text: doc.text,
+            };
+          }),
+        })}\n`,
       );
     } else {
       process.stdout.write(

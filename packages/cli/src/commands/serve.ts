@@ -99,7 +99,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       const { name, model } = named(s);
       models.push({ name, tessera: await openModel({ ...values, model }) });
       say(
-        `loaded ${name}: ${models.at(-1)!.tessera.kind}, ${models.at(-1)!.tessera.backendName} on ${models.at(-1)!.tessera.device} (${models.at(-1)!.tessera.engine})`,
+        `loaded ${name}: ${models.at(-1)!.tessera.kind}, ${models.at(-1)!.tessera.backendName} on ` +
+          `${models.at(-1)!.tessera.device} (${models.at(-1)!.tessera.engine})`,
       );
     }
   } catch (e) {
@@ -126,7 +127,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   const address = await server.listen({ host: (values.host as string | undefined) ?? '127.0.0.1', port });
   say(
-    `listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ${server.limits.maxConcurrentRequests}, ${server.formatThreads} formatting threads${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`,
+    `listening on ${address} (max-batch-tokens ${server.limits.maxBatchTokens}, max-concurrent-requests ` +
+      `${server.limits.maxConcurrentRequests}, ${server.formatThreads} formatting ` +
+      `threads${(values['api-key'] ?? process.env.TESSERA_API_KEY) ? ', API key required' : ''})`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -54,7 +54,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       else if (e.type === 'model') say(`${e.device}: loaded ${e.model} (${e.engine}; token budget: ${e.budget})`);
       else if (e.type === 'completed')
         say(
-          `${e.device}: ${e.shard} done: ${e.result.written} documents, ${e.result.tokens} tokens, encode ${(e.result.encodeMs / 1000).toFixed(1)} s, write ${(e.result.writeMs / 1000).toFixed(2)} s`,
+          `${e.device}: ${e.shard} done: ${e.result.written} documents, ${e.result.tokens} tokens, encode ` +
+            `${(e.result.encodeMs / 1000).toFixed(1)} s, write ${(e.result.writeMs / 1000).toFixed(2)} s`,
         );
       else if (e.type === 'failed')
         say(`${e.device}: ${e.shard} failed${e.final ? ' for good' : ' (will be retried)'}: ${e.error}`);

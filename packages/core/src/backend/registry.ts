@@ -14,6 +14,8 @@ export interface BackendEntry {
 
 const entries = new Map<string, BackendEntry>();
 const loaded = new Map<string, Backend>();
+/** Backend objects registered by the application (not lazy package loaders): a name is bound once. */
+const registered = new Map<string, Backend>();
 /** Package names users may pass instead of a backend's name. */
 const aliases = new Map<string, string>();
 let discovered = false;
@@ -97,11 +99,26 @@ function ensureDiscovered(): void {
   }
 }
 
-/** Registers a backend object or a lazy loader under a name. A later registration replaces an earlier one. */
+/**
+ * Registers a backend object or a lazy loader under a name. A backend object takes the place of
+ * a package's lazy loader of the same name; registering the same object again does nothing; a
+ * different object under a name another object holds is refused (unregister it first), as
+ * onnxruntime-common refuses it, so two backends never answer to one name by accident.
+ */
 export function registerBackend(
   backend: Backend | (Omit<BackendEntry, 'packageName'> & { packageName?: string }),
 ): void {
   if ('devices' in backend) {
+    const held = registered.get(backend.name);
+    if (held === backend) return;
+    if (held)
+      throw new TesseraError(
+        'BACKEND_CONFLICT',
+        `a different backend is already registered as "${backend.name}" (priority ${held.priority}); call ` +
+          `unregisterBackend("${backend.name}") first, or give this one another name`,
+        { backend: backend.name },
+      );
+    registered.set(backend.name, backend);
     entries.set(backend.name, {
       name: backend.name,
       priority: backend.priority,
@@ -110,6 +127,12 @@ export function registerBackend(
     });
     loaded.set(backend.name, backend);
   } else {
+    if (registered.has(backend.name))
+      throw new TesseraError(
+        'BACKEND_CONFLICT',
+        `a backend object is already registered as "${backend.name}"; call unregisterBackend("${backend.name}") first`,
+        { backend: backend.name },
+      );
     entries.set(backend.name, { packageName: backend.name, ...backend });
     loaded.delete(backend.name);
   }
@@ -118,6 +141,7 @@ export function registerBackend(
 export function unregisterBackend(name: string): void {
   entries.delete(name);
   loaded.delete(name);
+  registered.delete(name);
 }
 
 export function registeredBackends(): BackendEntry[] {
@@ -188,32 +212,66 @@ export async function getBackend(name: string): Promise<Backend> {
   }
 }
 
-/** Backends whose packages load, highest priority first. */
-export async function installedBackends(except?: string): Promise<Backend[]> {
-  const out: Backend[] = [];
+/** A known backend that did not load, and why. */
+export interface BackendProblem {
+  name: string;
+  packageName: string;
+  /** BACKEND_NOT_INSTALLED, or BACKEND_FAILED for an installed package that failed to load. */
+  code: string;
+  message: string;
+}
+
+/** Every known backend, loaded where it loads, with the reason for each that does not. */
+export async function loadBackends(except?: string): Promise<{ backends: Backend[]; problems: BackendProblem[] }> {
+  const backends: Backend[] = [];
+  const problems: BackendProblem[] = [];
   for (const e of registeredBackends()) {
     if (e.name === except) continue;
     try {
-      out.push(await loadEntry(e));
-    } catch {
-      // Not installed or broken: skipped here, reported when named explicitly.
+      backends.push(await loadEntry(e));
+    } catch (err) {
+      problems.push({
+        name: e.name,
+        packageName: e.packageName,
+        code: err instanceof TesseraError ? err.code : 'BACKEND_FAILED',
+        message: (err as Error).message,
+      });
     }
   }
-  return out;
+  return { backends, problems };
+}
+
+/** Backends whose packages load, highest priority first. */
+export async function installedBackends(except?: string): Promise<Backend[]> {
+  return (await loadBackends(except)).backends;
+}
+
+/** What 'auto' found: the backend it picked, and every higher-priority one it skipped, with why. */
+export interface AutoChoice {
+  backend: Backend;
+  /** Installed backends that failed to load (a broken install), above or below the one picked. */
+  broken: BackendProblem[];
+}
+
+/** backend: 'auto' picks the highest-priority backend that loads, and says which ones failed and why. */
+export async function resolveAutoBackend(): Promise<AutoChoice> {
+  const { backends, problems } = await loadBackends();
+  if (!backends.length) {
+    const tried = problems.map((p) => `${p.name} (${p.packageName}): ${p.message}`).join('; ');
+    throw new TesseraError(
+      'BACKEND_NOT_INSTALLED',
+      `no Tessera backend could be loaded. Tried: ${tried || 'none known'}. Install one, for example: npm i @tessera/backend-onnx`,
+      { tried: problems },
+    );
+  }
+  return { backend: backends[0]!, broken: problems.filter((p) => p.code !== 'BACKEND_NOT_INSTALLED') };
 }
 
 /** backend: 'auto' picks the highest-priority backend that loads. */
 export async function resolveBackend(name: string | Backend | undefined): Promise<Backend> {
   if (name && typeof name === 'object') return name;
   if (name && name !== 'auto') return getBackend(name);
-  const all = await installedBackends();
-  if (!all.length)
-    throw new TesseraError(
-      'BACKEND_NOT_INSTALLED',
-      `no Tessera backend is installed. Install one, for example: npm i @tessera/backend-onnx`,
-      {},
-    );
-  return all[0]!;
+  return (await resolveAutoBackend()).backend;
 }
 
 export interface BackendStatus {
@@ -223,6 +281,8 @@ export interface BackendStatus {
   installed: boolean;
   /** Why it is not usable (not installed, or failed to load). */
   problem?: string;
+  /** BACKEND_NOT_INSTALLED, or BACKEND_FAILED when the package is there but does not load. */
+  problemCode?: string;
   devices?: Awaited<ReturnType<Backend['devices']>>;
 }
 
@@ -240,12 +300,14 @@ export async function backendStatus(): Promise<BackendStatus[]> {
         devices: await b.devices(),
       });
     } catch (err) {
+      const problemCode = err instanceof TesseraError ? err.code : 'BACKEND_FAILED';
       out.push({
         name: e.name,
         packageName: e.packageName,
         priority: e.priority,
         installed: false,
         problem: (err as Error).message,
+        problemCode,
       });
     }
   }

@@ -49,7 +49,10 @@ export function sameIds(got: readonly number[], want: readonly number[], what: s
   for (let p = 0; p < n; p++) {
     if (got[p] !== want[p])
       fail(
-        `${what}: ${got.length === want.length ? '' : `${got.length} positions where the reference has ${want.length}; `}position ${p} is ${got[p] ?? 'missing'}, the reference has ${want[p] ?? 'nothing'} (got [${got.slice(0, 40).join(', ')}${got.length > 40 ? ', ...' : ''}]). ${hint}`,
+        `${what}: ` +
+          `${got.length === want.length ? '' : `${got.length} positions where the reference has ${want.length}; `}position ` +
+          `${p} is ${got[p] ?? 'missing'}, the reference has ${want[p] ?? 'nothing'} (got ` +
+          `[${got.slice(0, 40).join(', ')}${got.length > 40 ? ', ...' : ''}]). ${hint}`,
       );
   }
 }
@@ -96,6 +99,7 @@ export function closeRows(
         ? 'NaN: a fully masked attention row, or an overflowing mask bias'
         : 'most elements: check the projection (its activation, bias, residual), the attention mask, positions or normalization';
   fail(
-    `${what}: row ${r} element ${j} is ${got[r * dim + j]}, the reference has ${want[r]![j]} (difference ${worst.d.toExponential(2)} > ${tol}; ${bad} of ${rows * dim} elements off). Likely cause: ${hint}`,
+    `${what}: row ${r} element ${j} is ${got[r * dim + j]}, the reference has ${want[r]![j]} (difference ` +
+      `${worst.d.toExponential(2)} > ${tol}; ${bad} of ${rows * dim} elements off). Likely cause: ${hint}`,
   );
 }

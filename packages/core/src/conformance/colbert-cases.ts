@@ -21,7 +21,8 @@ export function rowsEqual(a: TokenEmbeddings, b: TokenEmbeddings, tol: number, w
   const d = maxAbsDiffArrays(a.data, b.data);
   if (!(d <= tol))
     fail(
-      `${what}: rows differ by ${d.toExponential(2)} (> ${tol}). Likely cause: padding leaks into real tokens (the attention mask is not applied to padded keys), or state shared between calls`,
+      `${what}: rows differ by ${d.toExponential(2)} (> ${tol}). Likely cause: padding leaks into real tokens ` +
+        `(the attention mask is not applied to padded keys), or state shared between calls`,
     );
 }
 

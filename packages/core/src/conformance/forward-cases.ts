@@ -100,7 +100,8 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
           for (let i = 0; i < o.data.length; i++)
             if (!(Math.abs(o.data[i]! - want[i]!) <= c.batchTol))
               fail(
-                `${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; serialize forward() or give each call its own buffers`,
+                `${fixture.name}: overlapping call ${k} differs from the same batch run alone at float ${i}; ` +
+                  `serialize forward() or give each call its own buffers`,
               );
         });
       } finally {
@@ -117,7 +118,8 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
         const held = count();
         if (!Object.keys(held).some((k) => (held[k] ?? 0) > (before[k] ?? 0)))
           fail(
-            `${fixture.name}: resources() reports nothing more held after load() (${JSON.stringify(before)} -> ${JSON.stringify(held)}); it should count what a loaded model holds`,
+            `${fixture.name}: resources() reports nothing more held after load() (${JSON.stringify(before)} -> ` +
+              `${JSON.stringify(held)}); it should count what a loaded model holds`,
           );
         await m.dispose();
         const after = count();
@@ -141,7 +143,8 @@ export function forwardCases(c: CaseContext, fixture: { name: string; dir: strin
       if (!err) fail(`${fixture.name}: forward() still works after dispose(), so dispose() released nothing`);
       if (!isTesseraError(err))
         fail(
-          `${fixture.name}: forward() after dispose() threw a plain ${(err as Error)?.name ?? typeof err} ("${(err as Error)?.message}"); throw a TesseraError (code DISPOSED)`,
+          `${fixture.name}: forward() after dispose() threw a plain ${(err as Error)?.name ?? typeof err} ` +
+            `("${(err as Error)?.message}"); throw a TesseraError (code DISPOSED)`,
         );
     });
   });

@@ -15,7 +15,8 @@ function harness(): TestHarness {
   if (!vitest)
     throw new TesseraError(
       'BACKEND_NOT_INSTALLED',
-      'runConformanceSuite needs vitest (npm i -D vitest); with another runner call defineConformanceSuite from @tessera/core/conformance/suite with its describe / it / beforeAll / afterAll',
+      'runConformanceSuite needs vitest (npm i -D vitest); with another runner call defineConformanceSuite ' +
+        'from @tessera/core/conformance/suite with its describe / it / beforeAll / afterAll',
       {},
     );
   return { describe: vitest.describe, it: vitest.it, beforeAll: vitest.beforeAll, afterAll: vitest.afterAll };

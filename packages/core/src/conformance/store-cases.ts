@@ -155,7 +155,9 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
           hits.forEach((h, i) => {
             if (h.id !== want[i]!.id)
               fail(
-                `query ${q}, rank ${i}: ${h.id} (MaxSim ${maxSim(query, docs.find((d) => d.id === h.id)!.vectors)}), exact MaxSim ranks ${want[i]!.id} (${want[i]!.score}) there`,
+                `query ${q}, rank ${i}: ${h.id} (MaxSim ` +
+                  `${maxSim(query, docs.find((d) => d.id === h.id)!.vectors)}), exact MaxSim ranks ` +
+                  `${want[i]!.id} (${want[i]!.score}) there`,
               );
             if (!(Math.abs(h.score - want[i]!.score) <= tol))
               fail(`query ${q}, ${h.id}: score ${h.score}, exact MaxSim ${want[i]!.score}`);

@@ -119,7 +119,8 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
             );
           if (!isTesseraError(err, 'INVALID_MODEL'))
             fail(
-              `${name} refused ${f.name} with ${(err as Error).name}: ${(err as Error).message}; a backend refuses an architecture it does not run with a TesseraError of code INVALID_MODEL`,
+              `${name} refused ${f.name} with ${(err as Error).name}: ${(err as Error).message}; a backend ` +
+                `refuses an architecture it does not run with a TesseraError of code INVALID_MODEL`,
             );
         });
       });

@@ -156,7 +156,9 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
         });
         if (ids === 'lines' && !('problem' in r) && r.id !== undefined)
           r = {
-            problem: `has an "id" but ${decidedAt ? `line ${decidedAt}` : 'the first record'} has none: give every record an id, or none (ids are then line numbers)`,
+            problem:
+              `has an "id" but ${decidedAt ? `line ${decidedAt}` : 'the first record'} has none: give ` +
+              `every record an id, or none (ids are then line numbers)`,
           };
         if ('problem' in r) {
           if (!o.skipInvalid) throw bad(`${source}:${line}: ${r.problem}`, { file: source, line });

@@ -294,7 +294,7 @@ async function downloadFile(
   await mkdir(dirname(target), { recursive: true });
   const linkTarget = relative(dirname(target), blob);
   const existing = await lstat(target).catch(() => undefined);
-  if (!existing || !existing.isSymbolicLink() || (await readlink(target)) !== linkTarget) {
+  if (!existing?.isSymbolicLink() || (await readlink(target)) !== linkTarget) {
     const tmp = `${target}.${process.pid}.tmp`;
     await rm(tmp, { force: true });
     await symlink(linkTarget, tmp);

@@ -25,8 +25,22 @@ export interface ResolveOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
-const CONFIG_FILE =
-  /(^|\/)(config\.json|config_sentence_transformers\.json|sentence_bert_config\.json|modules\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|added_tokens\.json|vocab\.txt|artifact\.metadata)$/;
+const CONFIG_FILE = new RegExp(
+  `(^|/)(${[
+    'config.json',
+    'config_sentence_transformers.json',
+    'sentence_bert_config.json',
+    'modules.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'added_tokens.json',
+    'vocab.txt',
+    'artifact.metadata',
+  ]
+    .map((f) => f.replace(/\./g, '\\.'))
+    .join('|')})$`,
+);
 
 /** The repo's file list from the hub API. */
 async function listRepoFiles(s: HubSettings, repo: string, revision: string): Promise<string[]> {
@@ -39,7 +53,8 @@ async function listRepoFiles(s: HubSettings, repo: string, revision: string): Pr
   } catch (e) {
     throw new TesseraError(
       'HUB_ERROR',
-      `cannot reach the Hugging Face hub at ${s.endpoint} (${ctrl.signal.aborted ? `no answer within ${s.timeoutMs} ms` : ((e as { cause?: Error }).cause?.message ?? (e as Error).message)})`,
+      `cannot reach the Hugging Face hub at ${s.endpoint} ` +
+        `(${ctrl.signal.aborted ? `no answer within ${s.timeoutMs} ms` : ((e as { cause?: Error }).cause?.message ?? (e as Error).message)})`,
       { url },
       { cause: e },
     );

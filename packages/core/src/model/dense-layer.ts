@@ -158,6 +158,7 @@ export function activate(a: Activation, x: number): number {
     case 'tanh':
       return Math.tanh(x);
     case 'relu':
+      // biome-ignore lint/complexity/useMathMinMax: kept as written: NaN maps to 0 here, Math.max would return NaN
       return x > 0 ? x : 0;
     case 'sigmoid':
       return 1 / (1 + Math.exp(-x));

@@ -244,7 +244,8 @@ export async function readEncoderWeights(spec: ModelSpec, backendName: string): 
   if (!arch)
     throw new TesseraError(
       'INVALID_MODEL',
-      `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`,
+      `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ` +
+        `${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`,
       { field: 'model_type' },
     );
   const table = arch === 'distilbert' ? DISTILBERT : arch === 'modernbert' ? MODERNBERT : BERT;

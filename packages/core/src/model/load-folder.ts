@@ -145,7 +145,8 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
       else if (m.role === 'multi-vector-mask') mask = m;
       else if (m.role === 'token-pooling')
         throw invalid(
-          `${join(dir, 'modules.json')}: the ${m.type} module (token pooling baked into the checkpoint) is not supported; Tessera returns every scored token row`,
+          `${join(dir, 'modules.json')}: the ${m.type} module (token pooling baked into the checkpoint) is not ` +
+            `supported; Tessera returns every scored token row`,
           { file: join(dir, 'modules.json'), field: m.type },
         );
     }
@@ -159,7 +160,8 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     const archs = Array.isArray(cfg.architectures) ? cfg.architectures : [];
     if (!archs.includes('HF_ColBERT')) {
       throw invalid(
-        `${dir}: config.json has architectures ${JSON.stringify(archs)} and there is no modules.json; expected a Stanford ColBERT (HF_ColBERT) or a sentence-transformers / PyLate folder`,
+        `${dir}: config.json has architectures ${JSON.stringify(archs)} and there is no modules.json; expected ` +
+          `a Stanford ColBERT (HF_ColBERT) or a sentence-transformers / PyLate folder`,
         { file: join(dir, 'config.json'), field: 'architectures' },
       );
     }

@@ -58,7 +58,10 @@ export interface ColbertSettings {
   queryExpansion: QueryExpansion | null;
   /** Token strings whose rows are not scored. */
   skiplistWords: string[];
-  /** How a skiplist word that is not one token resolves: PyLate's unknown token, colbert-ai's first id of the word alone, or dropped (sentence-transformers 6). */
+  /**
+   * How a skiplist word that is not one token resolves: PyLate's unknown token, colbert-ai's first
+   * id of the word alone, or dropped (sentence-transformers 6).
+   */
   skiplistUnknown: 'unk' | 'encode' | 'drop';
   /** Roles the skiplist applies to. */
   skiplistRoles: EncodeRoleName[];

@@ -74,6 +74,7 @@ function maxSimUnchecked(qd: Float32Array, qRows: number, dd: Float32Array, dRow
       for (; k < dim; k++) s0 += qd[qOff + k]! * dd[dOff + k]!;
       const s = s0 + s1 + s2 + s3;
       // NaN wins, as in the SIMD kernel's f32.max and torch.max.
+      // biome-ignore lint/suspicious/noSelfCompare: a NaN test in the hot loop
       if (s > best[i]! || s !== s) best[i] = s;
     }
   }

@@ -53,6 +53,7 @@ function int16Query(q: ScorerDocument): Int16Query {
     let max = 0;
     for (let j = 0; j < q.dim; j++) max = Math.max(max, Math.abs(m.data[r * q.dim + j]!));
     // NaN rows stay NaN: the scale carries it into the score, as the float kernels do.
+    // biome-ignore lint/suspicious/noSelfCompare: a NaN test
     const scale = max !== max ? NaN : max / 16383;
     scales[r] = scale;
     if (scale > 0) for (let j = 0; j < q.dim; j++) data[r * q.dim + j] = Math.round(m.data[r * q.dim + j]! / scale);
@@ -129,7 +130,8 @@ export class PackedDocuments {
     if (bytes > MAX_BYTES)
       throw new TesseraError(
         'INVALID_INPUT',
-        `${this.count} documents of ${this.totalRows} rows need ${(bytes / 2 ** 30).toFixed(1)} GiB packed, past the 4 GiB a WebAssembly memory holds; score them in parts (several scorers)`,
+        `${this.count} documents of ${this.totalRows} rows need ${(bytes / 2 ** 30).toFixed(1)} GiB packed, ` +
+          `past the 4 GiB a WebAssembly memory holds; score them in parts (several scorers)`,
         { bytes },
       );
     this.memory = newSharedMemory(bytes);

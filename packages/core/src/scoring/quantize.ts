@@ -76,7 +76,8 @@ function checkQuantized(e: QuantizedEmbeddings, what: string): void {
   if (e.kind === 'int8' && !(e.scales instanceof Float32Array && e.scales.length >= e.rows))
     throw new TesseraError(
       'INVALID_INPUT',
-      `the ${what} is int8 but has ${e.scales ? `${e.scales.length} scales` : 'no scales'} for ${e.rows} rows; int8 embeddings need one scale a row (quantize() writes them)`,
+      `the ${what} is int8 but has ${e.scales ? `${e.scales.length} scales` : 'no scales'} for ${e.rows} rows; ` +
+        `int8 embeddings need one scale a row (quantize() writes them)`,
       { what, field: 'scales' },
     );
 }

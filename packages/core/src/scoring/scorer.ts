@@ -146,6 +146,7 @@ export class DocumentScorer {
 }
 
 function hasNaN(a: Float32Array): boolean {
+  // biome-ignore lint/suspicious/noSelfCompare: a NaN test in the hot loop
   for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
   return false;
 }

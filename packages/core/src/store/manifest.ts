@@ -37,7 +37,9 @@ export function checkManifest(store: Store, have: IndexManifest, want: IndexMani
         : `${want.model} (dimension ${want.dimension})`;
   throw new TesseraError(
     'INDEX_MISMATCH',
-    `${store.location} was built with ${have.model} (dimension ${have.dimension}); this run uses ${run}. Vectors from two models or dimensions cannot share an index: index into a new folder, or use ${have.model} at dimension ${have.dimension}`,
+    `${store.location} was built with ${have.model} (dimension ${have.dimension}); this run uses ${run}. ` +
+      `Vectors from two models or dimensions cannot share an index: index into a new folder, or use ` +
+      `${have.model} at dimension ${have.dimension}`,
     {
       location: store.location,
       index: { model: have.model, dimension: have.dimension },

@@ -88,15 +88,13 @@ export async function startFakeHub(repos: FakeHubRepo[]): Promise<FakeHub> {
       return;
     }
     if (api) {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            id: repo.id,
-            sha: repo.commit,
-            siblings: [...repo.files, ...(b.extraSiblings ?? [])].map((rfilename) => ({ rfilename })),
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: repo.id,
+          sha: repo.commit,
+          siblings: [...repo.files, ...(b.extraSiblings ?? [])].map((rfilename) => ({ rfilename })),
+        }),
+      );
       return;
     }
     const file = resolve?.[3] ?? blobs.get(cdn![1]!)!.file;

@@ -31,7 +31,8 @@ export function openaiRoutes(app: FastifyInstance, service: Service): void {
     if (m.tessera.kind === 'colbert') {
       if (!b.return_multivector)
         throw badRequest(
-          `model "${m.name}" is a ColBERT (multi-vector) model: its embeddings are one vector per token. Use POST /v1/multi-vector, or pass return_multivector: true to get them under "embeddings"`,
+          `model "${m.name}" is a ColBERT (multi-vector) model: its embeddings are one vector per token. Use ` +
+            `POST /v1/multi-vector, or pass return_multivector: true to get them under "embeddings"`,
           'return_multivector',
         );
       const out = await service.encode<TokenEmbeddings>(req, reply, {
