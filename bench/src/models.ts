@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveModel } from '@tessera/core';
+import { resolveModel, safetensorsWeights } from '@tessera/core';
+import { graphFiles } from '@tessera/backend-onnx';
 import { SYNTHETIC_SHAPES, writeSyntheticColbert } from '@tessera/core/testing';
 import { fixtures } from '@tessera/fixtures';
 import { bertOnnx } from './onnx-bert.js';
@@ -39,7 +40,8 @@ export async function benchModel(name: string): Promise<BenchModel> {
     };
   if (name === 'small' || name === 'base')
     return { name, dir: synthesize(name), description: SYNTHETIC_SHAPES[name].description };
-  const r = await resolveModel(name, { backend: 'onnx' });
+  // The bench runs every backend on the same folder: the ONNX graph and the safetensors weights.
+  const r = await resolveModel(name, { files: (repo) => [...graphFiles(repo), ...safetensorsWeights(repo)] });
   return {
     name,
     dir: r.dir,

@@ -1,3 +1,4 @@
+import { BACKEND_CONTRACT } from '@tessera/core';
 import type { Backend, LoadedModel } from '@tessera/core';
 import { TesseraError } from '@tessera/core';
 import { TsBert } from './bert.js';
@@ -12,8 +13,14 @@ let liveModels = 0;
 export const backend: Backend = {
   name: 'js',
   priority: 1,
+  contract: BACKEND_CONTRACT,
   async devices() {
     return [{ id: 'cpu', kind: 'cpu', available: true, detail: 'plain TypeScript on the JS thread' }];
+  },
+  // The files it loads from a hub repo, beside the configs, tokenizer and projection layers that
+  // core fetches for every backend: the transformer's safetensors (never the repo's ONNX graphs).
+  files(repo) {
+    return [`${repo.transformerDir}model.safetensors`].filter((f) => repo.files.includes(f));
   },
   // Lets the conformance suite check that dispose() releases the model.
   resources() {

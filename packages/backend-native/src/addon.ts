@@ -54,9 +54,9 @@ let cached: { addon?: Addon; error?: string } | undefined;
 
 /**
  * OpenBLAS picks its kernels by CPU model and falls back to old SSE3 ("Prescott") kernels on
- * CPUs it does not know, several times slower (seen on a 2-core Xeon with AVX-512 and AMX:
- * 3.6 vs 11.9 docs/s). Unless the user chose a core type, name the kernel family that the
- * CPU's flags support; this must happen before the addon loads libopenblas.
+ * CPUs it does not know, several times slower (bench/decisions.md#openblas-core-type-backend-native).
+ * Unless the user chose a core type, name the kernel family that the CPU's flags support; this
+ * must happen before the addon loads libopenblas.
  */
 export function chooseOpenBlasCore(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): string | undefined {
   if (

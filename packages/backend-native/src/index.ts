@@ -10,6 +10,7 @@ import {
   type EngineScorer,
   type LoadedModel,
   type PackedRows,
+  BACKEND_CONTRACT,
 } from '@tessera/core';
 import { INSTALL_HINT, loadAddon, openBlasCore, type Addon, type NativeScorerHandle } from './addon.js';
 
@@ -46,6 +47,7 @@ function listDevices(): DeviceInfo[] {
 export const backend: Backend = {
   name: 'native',
   priority: 20,
+  contract: BACKEND_CONTRACT,
   async devices() {
     return listDevices();
   },

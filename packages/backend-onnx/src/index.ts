@@ -1,11 +1,14 @@
+import { BACKEND_CONTRACT } from '@tessera/core';
 import type { Backend } from '@tessera/core';
 import { listDevices } from './devices.js';
+import { graphFiles } from './graph-names.js';
 import { OnnxModel, liveSessionCount, ort } from './onnx-model.js';
 
 export { readGraphInfo, readGraphInfoOf, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
 export { projectionPatch } from './projection-graph.js';
 export { Writer, Reader, fields } from './protobuf.js';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';
+export { GRAPHS, graphFiles } from './graph-names.js';
 export { listDevices, cudaProviderLibrary } from './devices.js';
 
 // The engine loads with the package, so a broken onnxruntime-node install fails here and the registry
@@ -16,12 +19,14 @@ ort();
 export const backend: Backend = {
   name: 'onnx',
   priority: 30,
+  contract: BACKEND_CONTRACT,
   async devices() {
     return listDevices();
   },
   load(spec, options) {
     return OnnxModel.load(spec, options);
   },
+  files: graphFiles,
   resources() {
     return { sessions: liveSessionCount() };
   },

@@ -17,6 +17,7 @@ import {
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';
+import { graphNames } from './graph-names.js';
 import { maxSimGraph } from './maxsim-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';
 import { projectionPatch } from './projection-graph.js';
@@ -43,17 +44,6 @@ const BACKBONE_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_state
 export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): string {
   const explicit = options.extra?.onnxFile;
   const dtype = options.dtype ?? 'fp32';
-  const variants: Record<string, string[]> = {
-    fp32: ['onnx/model.onnx', 'model.onnx'],
-    q8: ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx'],
-    int8: ['onnx/model_int8.onnx', 'onnx/model_quantized.onnx'],
-    fp16: ['onnx/model_fp16.onnx'],
-    // transformers.js's names for the other variants Hugging Face repos ship.
-    uint8: ['onnx/model_uint8.onnx', 'onnx/model_quint8_avx2.onnx'],
-    q4: ['onnx/model_q4.onnx'],
-    q4f16: ['onnx/model_q4f16.onnx'],
-    bnb4: ['onnx/model_bnb4.onnx'],
-  };
   if (typeof explicit === 'string') {
     if (!existsSync(join(spec.dir, explicit)))
       throw new TesseraError(
@@ -63,13 +53,7 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
       );
     return explicit;
   }
-  const wanted = variants[dtype];
-  if (!wanted)
-    throw new TesseraError(
-      'INVALID_OPTION',
-      `unknown dtype "${dtype}" for the ONNX backend (expected ${Object.keys(variants).join(', ')})`,
-      { field: 'dtype' },
-    );
+  const wanted = graphNames(dtype);
   const rel = spec.transformerDir.slice(spec.dir.length).replace(/^\/+/, '');
   const candidates = wanted.flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
   const found = candidates.find((c) => spec.onnxFiles.includes(c));

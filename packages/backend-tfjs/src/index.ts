@@ -5,6 +5,7 @@ import {
   type DeviceInfo,
   type LoadedModel,
   type PackedRows,
+  BACKEND_CONTRACT,
 } from '@tessera/core';
 import { engineOrder, loadEngine, type Engine, type EngineName } from './engine.js';
 import { TfjsEncoder, type TfjsModel } from './encoder.js';
@@ -24,6 +25,7 @@ const usedEngines = new Set<Engine['tf']>();
 export const backend: Backend = {
   name: 'tfjs',
   priority: 10,
+  contract: BACKEND_CONTRACT,
   resources() {
     let tensors = 0;
     for (const tf of usedEngines) tensors += tf.memory().numTensors;
@@ -99,8 +101,8 @@ export const backend: Backend = {
         disposed = true;
         encoder.dispose();
       },
-      // Only native TensorFlow scores faster than core's kernel: on the WASM engine a matMul
-      // scorer measured 610 ms for 1 x 1000 documents against core's 47 ms, so there core scores.
+      // Only native TensorFlow scores faster than core's kernel; on the WASM engine core scores
+      // (bench/decisions.md#the-tfjs-scorer-backend-tfjs).
       ...(engine.name === 'tfjs-node' || engine.name === 'tfjs-node-gpu'
         ? {
             async createScorer(docs: PackedRows) {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseRecord } from '@tessera/core';
+import { corpusFormat, parseRecord } from '@tessera/core';
 import { UsageError } from './errors.js';
 
 export interface InputText {
@@ -15,9 +15,8 @@ export interface InputProblem {
 }
 
 /**
- * Parses input lines: JSONL (a "text" string and an optional "id") when the file ends in
- * .jsonl / .ndjson or every non-blank line starts with "{", else one text per line.
- * Blank lines are skipped.
+ * Parses input lines: JSONL (a "text" string and an optional "id") or one text per line, decided
+ * by core's corpusFormat, the rule `tessera index` reads a corpus by. Blank lines are skipped.
  */
 export function parseLines(
   content: string,
@@ -25,11 +24,8 @@ export function parseLines(
   forceJsonl = false,
 ): { items: InputText[]; problems: InputProblem[] } {
   const lines = content.split(/\r?\n/);
-  const nonBlank = lines.filter((l) => l.trim());
-  const jsonl =
-    forceJsonl ||
-    /\.(jsonl|ndjson)$/i.test(source) ||
-    (nonBlank.length > 0 && nonBlank.every((l) => l.trimStart().startsWith('{')));
+  const first = lines.find((l) => l.trim()) ?? '';
+  const jsonl = forceJsonl || corpusFormat(source === 'stdin' ? undefined : source, first) === 'jsonl';
   const items: InputText[] = [];
   const problems: InputProblem[] = [];
   lines.forEach((raw, i) => {

@@ -1,3 +1,4 @@
+import { BACKEND_CONTRACT } from '@tessera/core';
 // The ONNX backend behind a gate the test drives through files, for tests that must stop the CLI
 // while it is mid-run, whatever the machine's speed. Named on the command line by its path
 // (`--backend /abs/path/gated-backend.mjs`). In TESSERA_TEST_GATE (a folder):
@@ -25,6 +26,7 @@ async function gate(batchSize) {
 export const backend = {
   name: 'gated',
   priority: 0,
+  contract: BACKEND_CONTRACT,
   devices: () => onnx.devices(),
   async load(spec, options) {
     const m = await onnx.load(spec, options);

@@ -61,7 +61,7 @@ describe('tessera pull and hub models end to end', () => {
     const home = mkdtempSync(join(tmpdir(), 'tessera-home-'));
     const denied = await run(['pull', 'tessera-test/gated'], { HF_HOME: home });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/gated or private: set HF_TOKEN/);
+    expect(denied.stderr).toMatch(/gated or private: accept its terms on huggingface.co and set HF_TOKEN/);
     const ok = await run(['pull', 'tessera-test/gated'], { HF_HOME: home, HF_TOKEN: 'hf_x' });
     expect(ok.code).toBe(0);
   });

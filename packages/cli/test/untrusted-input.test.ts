@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
+import { openCorpus } from '@tessera/core';
 import { assertProperty } from '@tessera/fixtures/property';
 import { describe, expect, it } from 'vitest';
 import { parseLines } from '../src/input.js';
@@ -41,6 +45,46 @@ describe('JSONL and text input', () => {
       ),
       { minRuns: 100, maxRuns: 500, seconds: 5 },
     );
+  });
+});
+
+describe('one corpus-format rule for every command', () => {
+  it('reads any file as `tessera index` reads it: the same texts, lines and bad lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-format-'));
+    const line = fc.oneof(
+      fc.constantFrom(
+        'plain words',
+        '  indented text',
+        '',
+        '{not json',
+        '{"text": "a record"}',
+        '  {"text": "spaced"}',
+      ),
+      fc.string({ maxLength: 12 }).map((t) => JSON.stringify({ text: t })),
+      fc.string({ maxLength: 12 }),
+    );
+    try {
+      await assertProperty(
+        fc.asyncProperty(
+          fc.array(line, { maxLength: 8 }),
+          fc.constantFrom('x.dat', 'x.jsonl', 'x.txt'),
+          async (lines, name) => {
+            const path = join(dir, name);
+            writeFileSync(path, lines.join('\n'));
+            const encode = parseLines(lines.join('\n'), path);
+            const skipped: number[] = [];
+            const corpus = await openCorpus(path, { skipInvalid: true, onSkip: (p) => skipped.push(p.line) });
+            const indexed: Array<{ text: string; line: number }> = [];
+            for await (const d of corpus.documents) indexed.push({ text: d.text, line: d.seq });
+            expect(encode.items.map((it) => ({ text: it.text, line: it.line }))).toEqual(indexed);
+            expect(encode.problems.map((p) => p.line)).toEqual(skipped);
+          },
+        ),
+        { minRuns: 50, maxRuns: 300, seconds: 10, label: 'encode and index read a file alike' },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 import type { LoadedModel, PaddedBatch, ForwardOutput } from './backend/types.js';
 import { planBatches, padBatch, type BatchLimits, type PlannedItem } from './batching/plan.js';
+import { runDeviceLoops } from './batching/device-loops.js';
 import {
   buildColbert,
   buildPlain,
@@ -13,6 +14,7 @@ import { TesseraError } from './errors.js';
 import { applyDenseLayers } from './model/dense-layer.js';
 import type { ModelSpec } from './model/spec.js';
 import { poolRows } from './postprocess/pooling.js';
+import { projectRows } from './postprocess/project.js';
 import { extractRows, normalizeRows } from './postprocess/rows.js';
 import type { TextTokenizer } from './tokenizer/types.js';
 import type { DenseEmbedding, EncodeRole, ProgressEvent, TokenEmbeddings } from './types.js';
@@ -398,24 +400,19 @@ export class Encoder {
     options: Pick<EncodeCallOptions, 'normalize'>,
     emit: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void,
     onBatch?: (stats: BatchStats) => void,
+    onBatchError?: (error: unknown, items: PlannedItem[]) => void,
   ): Promise<void> {
-    // One loop per device, all pulling from the same queue; each keeps its engine busy while it
-    // post-processes the batch before.
-    let failed = false;
-    const pull = async () => (failed ? undefined : next());
-    const loop = async (model: LoadedModel) => {
-      const start = (batch: PlannedItem[] | undefined) => {
-        if (!batch?.length) return undefined;
-        const t0 = performance.now();
+    await runDeviceLoops({
+      devices: this.models,
+      next: async () => {
+        const batch = await next();
+        return batch?.length ? batch : undefined;
+      },
+      start: async (model, batch) => {
         const splits = { n: 0 };
-        return { t0, splits, ran: this.forwardSplitting(model, batch, splits) };
-      };
-      let current = start(await pull());
-      while (current) {
-        const ran = await current.ran;
-        const forwardMs = performance.now() - current.t0;
-        const finished = current;
-        current = start(await pull());
+        return { ran: await this.forwardSplitting(model, batch, splits), splits: splits.n };
+      },
+      finish: (model, _batch, { ran, splits }, forwardMs) => {
         for (const r of ran)
           r.items.forEach((it, i) => emit(this.postprocess(r.out, i, it, kind, dim, !!options.normalize), it));
         const all = ran.flatMap((r) => r.items);
@@ -425,19 +422,11 @@ export class Encoder {
           paddedTokens: ran.reduce((s, r) => s + r.padded.batchSize * r.padded.seqLen, 0),
           forwardMs,
           device: model.device,
-          splits: finished.splits.n,
+          splits,
         });
-      }
-    };
-    // The first failure wins; the other devices stop pulling at their next batch.
-    await Promise.all(
-      this.models.map((m) =>
-        loop(m).catch((e) => {
-          failed = true;
-          throw e;
-        }),
-      ),
-    );
+      },
+      onError: onBatchError,
+    });
   }
 
   /**
@@ -474,7 +463,17 @@ export class Encoder {
   }
 
   private async forward(model: LoadedModel, batch: PaddedBatch): Promise<ForwardOutput> {
-    const out = await model.forward(batch);
+    let out = await model.forward(batch);
+    if (model.projected === false) {
+      if (out.dim !== this.spec.hiddenSize)
+        throw new TesseraError(
+          'BACKEND_FAILED',
+          `backend returned rows of dim ${out.dim} with projected: false; the backbone's rows have the hidden size ` +
+            `${this.spec.hiddenSize}`,
+          {},
+        );
+      out = projectRows(this.spec.projection, out);
+    }
     const expected = batch.batchSize * batch.seqLen * out.dim;
     if (
       out.batchSize !== batch.batchSize ||

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './types.js';
 export * from './backend/types.js';
+export { BACKEND_CONTRACT } from './backend/contract.js';
 export {
   registerBackend,
   unregisterBackend,
@@ -95,7 +96,13 @@ export {
 export { listModels, findModel, defaultModel, parseRegistry, type ModelEntry } from './registry/index.js';
 export { hubSettings, type HubSettings } from './hub/env.js';
 export { snapshotDownload, cachedSnapshot, type DownloadProgress, type SnapshotRequest } from './hub/download.js';
-export { resolveModel, selectFiles, type ResolvedModel, type ResolveOptions } from './hub/resolve-model.js';
+export {
+  resolveModel,
+  safetensorsWeights,
+  selectFiles,
+  type ResolvedModel,
+  type ResolveOptions,
+} from './hub/resolve-model.js';
 export { repoFolderName, safeJoin } from './hub/paths.js';
 export { Tessera, defaultBatchLimits, type CreateOptions, type RerankResult } from './tessera.js';
 export type {
@@ -122,6 +129,7 @@ export { modelFingerprint } from './model/fingerprint.js';
 export {
   openCorpus,
   formatByName,
+  corpusFormat,
   TEXT_EXTENSIONS,
   type Corpus,
   type CorpusOptions,

@@ -12,6 +12,7 @@ import { TesseraError } from './errors.js';
 import type { DownloadProgress } from './hub/download.js';
 import type { HubSettings } from './hub/env.js';
 import { resolveModel } from './hub/resolve-model.js';
+import { checkContract } from './backend/contract.js';
 import type { ColbertOverrides } from './model/colbert-settings.js';
 import { loadModelSpec } from './model/load-folder.js';
 import type { ModelSpec } from './model/spec.js';
@@ -66,14 +67,11 @@ export interface RerankResult {
 }
 
 /**
- * Chosen from bench/ measurements. CPU (2 cores, answerai-colbert-small shape, mixed corpus):
- * length-sorted batches under a 1024-token budget (4 long documents, 16 short texts) beat both
- * one at a time and big batches (about 28 vs 20 vs 16 docs/s at batch 32). GPU (H200, native,
- * bench/results/gpu): batches of 64 were the fastest or within 2% in fp32, fp16 and bf16 on both
- * real shapes; 256 was 10-40% slower. On CPU, padding is pure waste (a padded position costs
- * what a real one does and batching saves nothing per token), so a batch also stops where its
- * padding would pass 5%: no change offline, where sorting the whole input leaves little padding,
- * and 14 -> 23 docs/s for a server's small mixed queues at 16 concurrent requests.
+ * Chosen by measurement (bench/decisions.md#default-batch-limits-core): on CPU, length-sorted
+ * batches under a 1024-token budget beat both one at a time and big batches; on a GPU, batches of
+ * 64. On CPU, padding is pure waste (a padded position costs what a real one does and batching
+ * saves nothing per token), so a batch also stops where its padding would pass 5%, which matters
+ * for a server's small mixed queues.
  */
 export function defaultBatchLimits(device: string): BatchLimits {
   if (device === 'cpu') return { maxBatchSize: 16, maxTokens: 1024, sortByLength: true, maxPaddingShare: 0.05 };
@@ -149,13 +147,9 @@ export class Tessera extends EventEmitter {
     };
     const backend = await chooseBackend(options.backend, warn);
     const request = parseDevice(options.device ?? 'auto');
-    const onnxFile =
-      options.dtype && options.dtype !== 'fp32'
-        ? `onnx/model_${options.dtype === 'q8' ? 'quantized' : options.dtype}.onnx`
-        : undefined;
     const resolved = await resolveModel(options.model, {
-      backend: backend.name,
-      onnxFile,
+      files: backend.files?.bind(backend),
+      dtype: options.dtype,
       revision: options.revision,
       hub: options.hub,
       onProgress: options.onDownloadProgress,
@@ -168,6 +162,7 @@ export class Tessera extends EventEmitter {
       options.tokenizer ??
       (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
     for (const note of spec.notes) warn(note);
+    checkContract(backend, spec);
 
     const load = (dev: string): Promise<LoadedModel> =>
       backend.load(spec, {
@@ -329,11 +324,17 @@ export class Tessera extends EventEmitter {
     next: () => PlannedItem[] | undefined | Promise<PlannedItem[] | undefined>,
     as: 'query' | 'document' | 'dense',
     onResult: (r: TokenEmbeddings | DenseEmbedding, item: PlannedItem) => void,
-    options: Pick<EncodeCallOptions, 'dimension' | 'normalize' | 'onBatch'> = {},
+    options: Pick<EncodeCallOptions, 'dimension' | 'normalize' | 'onBatch'> & {
+      /**
+       * A batch's failure goes here with that batch's items, and the batches after it still run
+       * (on every device of a pool); without it, the first failure stops the run and is thrown.
+       */
+      onBatchError?: (error: unknown, items: PlannedItem[]) => void;
+    } = {},
   ): Promise<void> {
     const enc = this.live();
     const dim = enc.resolveDimension(options.dimension ?? this.dimension);
-    return enc.runBatches(next, as, dim, options, onResult, options.onBatch);
+    return enc.runBatches(next, as, dim, options, onResult, options.onBatch, options.onBatchError);
   }
 
   /**

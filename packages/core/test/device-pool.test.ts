@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import { Tessera, type Backend, type BatchStats } from '../src/index.js';
+import { Tessera, type BatchStats } from '../src/index.js';
+import { fakeDevicesBackend } from '../src/testing/index.js';
 import { errorOf } from './helpers.js';
 
 /** Two fake accelerators: rows depend on the tokens only, and each forward takes a moment, as on a GPU. */
-const twoGpus: Backend = {
-  name: 'two-gpus',
-  priority: 0,
-  devices: async () => [
-    { id: 'cpu', kind: 'cpu', available: true },
-    { id: 'cuda:0', kind: 'cuda', available: true },
-    { id: 'cuda:1', kind: 'cuda', available: true },
-  ],
-  load: async (spec, o) => ({
-    device: o.device,
-    engine: `fake ${o.device}`,
-    forward: async (b) => {
-      await new Promise((r) => setTimeout(r, 5));
-      const dim = spec.outputDim;
-      const data = new Float32Array(b.batchSize * b.seqLen * dim);
-      for (let i = 0; i < b.batchSize * b.seqLen; i++)
-        for (let c = 0; c < dim; c++) data[i * dim + c] = Math.cos(b.inputIds[i]! * 0.7 + c);
-      return { data, batchSize: b.batchSize, seqLen: b.seqLen, dim };
-    },
-    dispose: async () => undefined,
-  }),
-};
+const twoGpus = fakeDevicesBackend('two-gpus');
 
 const texts = Array.from({ length: 64 }, (_, i) => `text number ${i} ${'word '.repeat(i % 7)}`);
 

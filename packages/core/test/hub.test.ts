@@ -15,8 +15,11 @@ import {
 import { readGolden, type ColbertGolden } from '../src/conformance/golden.js';
 import { startFakeHub, type FakeHub } from '../src/testing/index.js';
 import { fixtures } from '@tessera/fixtures';
-import type { Backend } from '../src/index.js';
+import type { Backend, RepoFiles } from '../src/index.js';
 import { errorOf } from './helpers.js';
+
+/** What the ONNX backend's files() names for fp32: the graph (core's tests stay below the backends). */
+const onnxGraph = (r: RepoFiles) => r.files.filter((f) => f === 'onnx/model.onnx');
 
 /** Rows of zeros: enough to see that the downloaded folder loads and tokenizes right. */
 const zeros: Backend = {
@@ -100,7 +103,7 @@ describe('Hugging Face hub downloads', () => {
 
   it('fetches only what the ONNX backend needs, and reuses the cache', async () => {
     const dir = cache();
-    const r = await resolveModel('tessera-test/colbert-pylate', { backend: 'onnx', hub: settings(dir) });
+    const r = await resolveModel('tessera-test/colbert-pylate', { files: onnxGraph, hub: settings(dir) });
     expect(existsSync(join(r.dir, 'onnx', 'model.onnx'))).toBe(true);
     expect(existsSync(join(r.dir, '1_Dense', 'model.safetensors'))).toBe(true);
     for (const skipped of [
@@ -111,12 +114,12 @@ describe('Hugging Face hub downloads', () => {
     ])
       expect(existsSync(join(r.dir, skipped)), skipped).toBe(false);
     const again = hub.log.length;
-    await resolveModel('tessera-test/colbert-pylate', { backend: 'onnx', hub: settings(dir) });
+    await resolveModel('tessera-test/colbert-pylate', { files: onnxGraph, hub: settings(dir) });
     expect(hub.log.slice(again).filter((l) => l.startsWith('GET') && !l.includes('/api/'))).toEqual([]);
     // Offline, the cached snapshot is used without the network.
     const offline = hub.log.length;
     const o = await resolveModel('tessera-test/colbert-pylate', {
-      backend: 'onnx',
+      files: onnxGraph,
       hub: settings(dir, { offline: true }),
     });
     expect(o.dir).toBe(r.dir);
@@ -164,7 +167,7 @@ describe('Hugging Face hub downloads', () => {
     expect(e.code).toBe('HUB_ERROR');
     expect(e.message).toMatch(/gated or private.*HF_TOKEN/);
     const ok = await resolveModel('tessera-test/gated', {
-      backend: 'onnx',
+      files: onnxGraph,
       hub: settings(cache(), { token: 'hf_secret' }),
     });
     expect(existsSync(join(ok.dir, 'config.json'))).toBe(true);
@@ -180,29 +183,29 @@ describe('Hugging Face hub downloads', () => {
 
   it('waits as a 429 asks (Retry-After) and then downloads', async () => {
     const t0 = Date.now();
-    const ok = await resolveModel('tessera-test/limited', { backend: 'onnx', hub: settings(cache()) });
+    const ok = await resolveModel('tessera-test/limited', { files: onnxGraph, hub: settings(cache()) });
     expect(existsSync(join(ok.dir, 'onnx', 'model.onnx'))).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
     const e = await errorOf(
-      resolveModel('tessera-test/limited-again', { backend: 'onnx', hub: settings(cache(), { retries: 0 }) }),
+      resolveModel('tessera-test/limited-again', { files: onnxGraph, hub: settings(cache(), { retries: 0 }) }),
     );
     expect(e.message).toMatch(/rate-limiting requests \(HTTP 429\)/);
   });
 
   it('takes a revision option, and refuses one that contradicts "org/name@rev"', async () => {
     const ok = await resolveModel('tessera-test/colbert-stanford', {
-      backend: 'onnx',
+      files: onnxGraph,
       revision: 'main',
       hub: settings(cache()),
     });
     expect(ok.revision).toBe('main');
     const e = await errorOf(
-      resolveModel('tessera-test/colbert-stanford@main', { backend: 'onnx', revision: 'v2', hub: settings(cache()) }),
+      resolveModel('tessera-test/colbert-stanford@main', { files: onnxGraph, revision: 'v2', hub: settings(cache()) }),
     );
     expect(e.message).toMatch(/names revision main but the revision option says v2/);
     const missing = await errorOf(
       resolveModel('tessera-test/colbert-stanford', {
-        backend: 'onnx',
+        files: onnxGraph,
         revision: 'no-such-rev',
         hub: settings(cache()),
       }),
@@ -211,9 +214,9 @@ describe('Hugging Face hub downloads', () => {
   });
 
   it('retries a passing 500 and reports a lasting one', async () => {
-    const ok = await resolveModel('tessera-test/flaky', { backend: 'onnx', hub: settings(cache()) });
+    const ok = await resolveModel('tessera-test/flaky', { files: onnxGraph, hub: settings(cache()) });
     expect(existsSync(join(ok.dir, 'onnx', 'model.onnx'))).toBe(true);
-    const e = await errorOf(resolveModel('tessera-test/broken', { backend: 'onnx', hub: settings(cache()) }));
+    const e = await errorOf(resolveModel('tessera-test/broken', { files: onnxGraph, hub: settings(cache()) }));
     expect(e.code).toBe('HUB_ERROR');
     expect(e.message).toMatch(/HTTP 500/);
   });
@@ -221,7 +224,7 @@ describe('Hugging Face hub downloads', () => {
   it('resumes a download whose connection was cut mid-file', async () => {
     const dir = cache();
     const before = hub.log.length;
-    const r = await resolveModel('tessera-test/cut', { backend: 'onnx', hub: settings(dir) });
+    const r = await resolveModel('tessera-test/cut', { files: onnxGraph, hub: settings(dir) });
     const resumed = hub.log.slice(before).filter((l) => l.startsWith('GET /cdn/') && l.includes('bytes='));
     expect(resumed.length).toBe(1);
     expect(
@@ -231,7 +234,7 @@ describe('Hugging Face hub downloads', () => {
 
   it('rejects a body whose sha256 does not match and leaves no file under the final name', async () => {
     const dir = cache();
-    const e = await errorOf(resolveModel('tessera-test/badhash', { backend: 'onnx', hub: settings(dir) }));
+    const e = await errorOf(resolveModel('tessera-test/badhash', { files: onnxGraph, hub: settings(dir) }));
     expect(e.message).toMatch(/model\.safetensors: sha256 [0-9a-f]{64} does not match/);
     const blobs = join(dir, repoFolderName('tessera-test/badhash'), 'blobs');
     expect(

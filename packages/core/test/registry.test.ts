@@ -12,6 +12,7 @@ import {
   unregisterBackend,
   selectFiles,
 } from '../src/index.js';
+import type { RepoFiles } from '../src/backend/types.js';
 import { errorOf } from './helpers.js';
 
 describe('model registry', () => {
@@ -143,7 +144,9 @@ describe('hub file selection', () => {
     'config_sentence_transformers.json',
   ];
   it('takes the configs, tokenizer, projection and only the weights the backend needs', () => {
-    expect(selectFiles(repo, 'onnx')).toEqual([
+    // A backend that loads a graph names it; core adds what every backend needs.
+    const onnx = (r: RepoFiles) => [r.dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'];
+    expect(selectFiles(repo, onnx)).toEqual([
       '1_Dense/config.json',
       '1_Dense/model.safetensors',
       'config.json',
@@ -153,8 +156,15 @@ describe('hub file selection', () => {
       'tokenizer.json',
       'vocab.txt',
     ]);
-    expect(selectFiles(repo, 'native')).toContain('model.safetensors');
-    expect(selectFiles(repo, 'native')).not.toContain('onnx/model.onnx');
-    expect(selectFiles(repo, 'onnx', 'onnx/model_quantized.onnx')).toContain('onnx/model_quantized.onnx');
+    // A backend without files() gets the safetensors weights.
+    expect(selectFiles(repo)).toContain('model.safetensors');
+    expect(selectFiles(repo)).not.toContain('onnx/model.onnx');
+    expect(selectFiles(repo, onnx, 'q8')).toContain('onnx/model_quantized.onnx');
+    expect(selectFiles(repo, onnx, 'q8')).not.toContain('onnx/model.onnx');
+    // A backend's own format, and a file the repo lacks named in the error.
+    expect(selectFiles([...repo, 'weights.custom'], () => ['weights.custom'])).toContain('weights.custom');
+    expect(() => selectFiles(repo, () => ['weights.custom'])).toThrow(
+      /asked for weights.custom, which the repo does not have/,
+    );
   });
 });

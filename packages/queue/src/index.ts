@@ -4,3 +4,4 @@ export { processShard } from './shard.js';
 export { findDuplicateLines, type DuplicateLines } from './duplicates.js';
 export { connectRedis, redisOptions } from './redis.js';
 export { QUEUE_NAME, runKey, type ShardJob, type ShardResult } from './run.js';
+export { DEFAULT_STORE, openStoreWith, type StorePackage } from './store.js';

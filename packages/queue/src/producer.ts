@@ -1,18 +1,23 @@
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { TesseraError, openManifest, planShards, type Tessera } from '@tessera/core';
-import { LanceDbStore } from '@tessera/store-lancedb';
 import { findDuplicateLines } from './duplicates.js';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKey, runKeyName, type ShardJob, type ShardResult } from './run.js';
+import { DEFAULT_STORE, openStoreWith } from './store.js';
 
 export interface EnqueueOptions {
   /** redis://host:port of the queue. */
   queue: string;
   /** The corpus file (JSONL or text), at a path every worker can read. */
   input: string;
-  /** The index folder (or a URI LanceDB opens), reachable from every worker. */
+  /** The index folder (or a URI its store opens), reachable from every worker. */
   to: string;
+  /**
+   * The store package every worker writes with (a package name, or a module path), exporting
+   * openStore(location); default @tessera/store-lancedb.
+   */
+  store?: string;
   /** Lines per shard (default 1000). */
   shardSize?: number;
   textField?: string;
@@ -67,7 +72,8 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
   const input = resolve(o.input);
   const to = /^[a-z][a-z0-9+.-]*:\/\//i.test(o.to) ? o.to : resolve(o.to);
   const shardSize = o.shardSize ?? 1000;
-  const store = await LanceDbStore.open(to);
+  const storePackage = o.store ?? DEFAULT_STORE;
+  const store = await openStoreWith(storePackage, to);
   let fingerprint: string;
   try {
     fingerprint = (await openManifest(t, store)).modelFingerprint;
@@ -92,6 +98,8 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
     ids: plan.ids,
     keepText,
     skipInvalid,
+    // The default store keeps the run keys of runs queued before stores were pluggable.
+    ...(storePackage !== DEFAULT_STORE ? { store: storePackage } : {}),
   });
   const redis = await connectRedis(o.queue);
   const queue = new Queue<ShardJob, ShardResult>(QUEUE_NAME, { connection: redisOptions(o.queue) });
@@ -122,6 +130,7 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
         ids: plan.ids,
         textField,
         to,
+        store: storePackage,
         model: t.modelRef,
         dimension: t.dimension,
         fingerprint,

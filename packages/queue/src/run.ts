@@ -17,6 +17,8 @@ export interface ShardJob {
   ids: IdRule;
   textField: string;
   to: string;
+  /** The store package that opens `to` (see store.ts); LanceDB when absent. */
+  store?: string;
   model: string;
   dimension: number;
   fingerprint: string;
@@ -50,6 +52,7 @@ export function runKey(parts: {
   ids: IdRule;
   keepText: boolean;
   skipInvalid: boolean;
+  store?: string;
 }): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { openCorpus, type IndexDocument, type StoreRecord, type Tessera } from '@tessera/core';
-import type { LanceDbStore } from '@tessera/store-lancedb';
+import { openCorpus, type IndexDocument, type Store, type StoreRecord, type Tessera } from '@tessera/core';
 import type { ShardJob, ShardResult } from './run.js';
 
 /**
@@ -10,7 +9,7 @@ import type { ShardJob, ShardResult } from './run.js';
  */
 export async function processShard(
   t: Tessera,
-  store: LanceDbStore,
+  store: Store,
   job: ShardJob,
   onProgress: (encoded: number) => void,
 ): Promise<ShardResult> {

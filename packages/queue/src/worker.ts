@@ -1,9 +1,9 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
-import { Tessera, isTesseraError, manifestFor, resolveBackend, type Backend } from '@tessera/core';
-import { LanceDbStore } from '@tessera/store-lancedb';
+import { Tessera, isTesseraError, manifestFor, resolveBackend, type Backend, type Store } from '@tessera/core';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKeyName, type ShardJob, type ShardResult } from './run.js';
 import { processShard } from './shard.js';
+import { DEFAULT_STORE, openStoreWith } from './store.js';
 
 export interface WorkerOptions {
   /** redis://host:port of the queue. */
@@ -55,14 +55,15 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
   const redis = await connectRedis(o.queue);
   const backend = await resolveBackend(o.backend ?? 'auto');
   const devices = await devicesFor(backend, o.device ?? 'cpu');
-  const stores = new Map<string, Promise<LanceDbStore>>();
-  const store = (to: string) => {
-    let s = stores.get(to);
+  const stores = new Map<string, Promise<Store>>();
+  const store = (to: string, pkg = DEFAULT_STORE) => {
+    const key = `${pkg}\u0000${to}`;
+    let s = stores.get(key);
     if (!s) {
-      s = LanceDbStore.open(to);
-      stores.set(to, s);
+      s = openStoreWith(pkg, to);
+      stores.set(key, s);
       // A store that failed to open is opened again for the next shard, not failed for good.
-      s.catch(() => stores.delete(to));
+      s.catch(() => stores.delete(key));
     }
     return s;
   };
@@ -103,7 +104,12 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
             `${fingerprint}, the index has ${job.data.fingerprint}): the files differ between machines`,
         );
       try {
-        return await processShard(t, await store(job.data.to), job.data, (n) => void job.updateProgress(n));
+        return await processShard(
+          t,
+          await store(job.data.to, job.data.store),
+          job.data,
+          (n) => void job.updateProgress(n),
+        );
       } catch (e) {
         // A bad line stays bad however often it is read.
         if (isTesseraError(e, 'INVALID_INPUT') || isTesseraError(e, 'OUT_OF_MEMORY'))

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { bearerCheck } from './auth.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -10,6 +11,19 @@ import { jinaRoutes } from './routes/jina.js';
 import { openaiRoutes } from './routes/openai.js';
 import { teiRoutes } from './routes/tei.js';
 import { CancelledError, Service } from './service.js';
+import { type SchemaError, refuseTokenIds, schemaMessage } from './validation.js';
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Fastify's logger (pino) for ServerOptions.log: off, JSON lines, or pino-pretty's lines. */
+function logger(log: ServerOptions['log']): FastifyServerOptions['logger'] {
+  if (!log) return false;
+  if (log === 'json') return { level: 'info' };
+  return {
+    level: 'info',
+    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+  };
+}
 
 const OPEN = new Set(['/health']);
 const QUEUED = new Set(['/v1/embeddings', '/v1/multi-vector', '/embed', '/embed_all', '/rerank']);
@@ -43,9 +57,17 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
   const service = new Service(options, limits, metrics, pool);
   // Fastify parses and validates bodies (with their size limited before parsing); no hand-written HTTP.
   const app = Fastify({
-    logger: false,
+    logger: logger(options.log),
     bodyLimit: limits.payloadLimit,
-    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    // verbose: each error carries the value it read, for messages that say what came instead.
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, verbose: true } },
+    schemaErrorFormatter: (errors) => {
+      const { message, field } = schemaMessage(errors as unknown as SchemaError[]);
+      return new HttpError(422, 'validation', message, field);
+    },
+    // A "__proto__" key is valid JSON: it is dropped (never merged into a prototype), not refused.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     forceCloseConnections: 'idle',
   });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
@@ -75,6 +97,8 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
       });
     }
   });
+  // Before the schema: token ids where text belongs get a message that says what to send instead.
+  app.addHook('preValidation', async (req) => refuseTokenIds(req.routeOptions.url ?? '', req.body));
   let shuttingDown = false;
   // While closing, each answer ends its connection, so that keep-alive clients do not hold the close up.
   app.addHook('onSend', async (_req, reply) => {
@@ -92,10 +116,10 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
       metrics.failures.inc({ kind: 'cancelled' });
       return reply.code(499).send({ error: e.message, error_type: 'cancelled' });
     }
-    let h = toHttpError(e);
-    if ((e as { validation?: unknown }).validation)
-      h = new HttpError(422, 'validation', `invalid request: ${(e as Error).message.replace(/^body\//, '')}`);
+    const h = toHttpError(e);
     metrics.failures.inc({ kind: h.type });
+    if (h.status >= 500) req.log.error({ err: e }, h.message);
+    else req.log.info({ status: h.status, error_type: h.type }, h.message);
     const path = req.routeOptions.url ?? '';
     // OpenAI's clients read error.message; TEI's and Jina's read error as a string.
     const body = path.startsWith('/v1/embeddings')
@@ -117,7 +141,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/info', async () => ({
-    version: '0.1.0',
+    version: VERSION,
     models: service.models.map((m) => ({
       name: m.name,
       kind: m.tessera.kind,

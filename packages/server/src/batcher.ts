@@ -56,7 +56,6 @@ export class Batcher {
   private readonly owners = new Map<number, JobState>();
   private running = false;
   private seq = 0;
-  private lastBatch: PlannedItem[] = [];
   private touched = new Set<JobState>();
 
   constructor(private readonly c: BatcherConfig) {}
@@ -153,7 +152,6 @@ export class Batcher {
           this.c.metrics.queueDuration.observe(this.labels, job.queueMs / 1000);
         }
       }
-      this.lastBatch = batch;
       return batch;
     }
   };
@@ -179,44 +177,44 @@ export class Batcher {
     this.touched.clear();
   };
 
+  /** A batch failed (on any device): exactly its requests fail with its error; the queue goes on. */
+  private onBatchError = (e: unknown, items: PlannedItem[]): void => {
+    for (const it of items) {
+      const job = this.owners.get(it.index);
+      this.owners.delete(it.index);
+      if (job && !job.cancelled && job.remaining > 0) {
+        job.cancelled = true;
+        job.reject(e);
+      }
+    }
+  };
+
   private async run(): Promise<void> {
     this.running = true;
     try {
       if (this.c.waitMs > 0) await new Promise((r) => setTimeout(r, this.c.waitMs));
-      for (;;) {
-        try {
-          this.lastBatch = [];
-          await this.c.tessera.encodeBatches(this.next, this.c.kind, this.onResult, {
-            dimension: this.c.dimension,
-            normalize: this.c.normalize,
-            onBatch: this.onBatch,
-          });
-          return;
-        } catch (e) {
-          // The batch that failed takes its requests down and the rest of the queue goes on; an
-          // error before any batch (a disposed model) fails everything that waits.
-          const batchFailure = this.lastBatch.length > 0;
-          const failed = batchFailure ? this.lastBatch : [...this.round.flat(), ...this.pending.map((p) => p.item)];
-          if (!batchFailure) {
-            this.round = [];
-            this.pending = [];
-          }
-          for (const it of failed) {
-            const job = this.owners.get(it.index);
-            // A failed batch's texts already left the queue; the others still wait in it.
-            if (batchFailure) this.owners.delete(it.index);
-            else this.forget(it);
-            if (job && !job.cancelled) {
-              job.cancelled = true;
-              job.reject(e);
-            }
-          }
-          this.lastBatch = [];
-          this.touched.clear();
-          if (!batchFailure) return;
+      await this.c.tessera.encodeBatches(this.next, this.c.kind, this.onResult, {
+        dimension: this.c.dimension,
+        normalize: this.c.normalize,
+        onBatch: this.onBatch,
+        onBatchError: this.onBatchError,
+      });
+    } catch (e) {
+      // Not a batch's failure (those are routed above) but the run's: a disposed model fails
+      // everything that waits.
+      const waiting = [...this.round.flat(), ...this.pending.map((p) => p.item)];
+      this.round = [];
+      this.pending = [];
+      for (const it of waiting) {
+        const job = this.owners.get(it.index);
+        this.forget(it);
+        if (job && !job.cancelled) {
+          job.cancelled = true;
+          job.reject(e);
         }
       }
     } finally {
+      this.touched.clear();
       this.running = false;
       // Texts that arrived as the last batch finished.
       if (this.pending.length) void this.run();

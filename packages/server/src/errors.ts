@@ -12,6 +12,18 @@ export class HttpError extends Error {
   }
 }
 
+/** A request that waited past limits.requestTimeoutMs: answered 504, its slot freed. */
+export class RequestTimeoutError extends HttpError {
+  constructor(timeoutMs: number) {
+    super(
+      504,
+      'timeout',
+      `no embeddings within the server's request timeout (${timeoutMs / 1000} s, --request-timeout); the ` +
+        'engine is busy or stuck: retry later',
+    );
+  }
+}
+
 export const validation = (message: string, param?: string) => new HttpError(422, 'validation', message, param);
 export const badRequest = (message: string, param?: string) => new HttpError(400, 'validation', message, param);
 

@@ -2,10 +2,9 @@
  * Float32 values as JSON numbers: the shortest decimal that reads back as the same float32, as
  * text-embeddings-inference (Rust, serde_json) and numpy's float32 repr print them. Hand-written
  * because JSON.stringify sees a float32 widened to a double and writes up to 17 digits
- * (0.10000000149011612 for 0.1f): twice the bytes, and on ~10k numbers a document it was the
- * server's largest cost after the forward pass (measured on a 10.6k-number document of the
- * small model: JSON.stringify 2.7 ms, this 1.0 ms, and 127 KB against 219 KB). I found no npm
- * library that writes float32's shortest form (Ryu, behind TEI's serde_json, is C and Rust).
+ * (0.10000000149011612 for 0.1f): about twice the bytes, and on ~10k numbers a document it was
+ * the server's largest cost after the forward pass (bench/decisions.md#float32-json-server). No npm
+ * library writes float32's shortest form (Ryu, behind TEI's serde_json, is C and Rust).
  */
 
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);

@@ -27,11 +27,9 @@ const WORKER_FILE = existsSync(fileURLToPath(BESIDE)) ? BESIDE : new URL('../dis
 
 /**
  * Response bodies written as JSON on worker threads. On a GPU the engine leaves the CPU idle and
- * the server's one main thread becomes the limit: measured on an H200 host (bench/results/gpu),
- * writing JSON float rows cost ~1.2 ms of main-thread time a document and held the server to
- * 0.28x offline encodeDocuments at concurrency 16-64 (base64 rows 0.64x). On a CPU-only machine
- * the engine's threads already use every core, so the server starts no pool there (measured on
- * 2 cores: a second thread pool beside the engine halves throughput).
+ * the server's one main thread becomes the limit: writing JSON float rows held it well under
+ * offline encodeDocuments at high concurrency. On a CPU-only machine the engine's threads already
+ * use every core, so the server starts no pool there (bench/decisions.md#formatting-threads-server).
  */
 export class FormatPool {
   private readonly threads: PoolThread[] = [];

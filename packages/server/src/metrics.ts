@@ -62,7 +62,7 @@ export class ServerMetrics {
   });
   readonly failures = new Counter({
     name: 'tessera_failures_total',
-    help: 'Requests that failed, by kind (validation, payload, overloaded, unauthorized, not_found, backend, cancelled)',
+    help: 'Requests that failed, by kind (validation, payload, overloaded, unauthorized, not_found, backend, timeout, cancelled)',
     labelNames: ['kind'],
     registers: [this.registry],
   });

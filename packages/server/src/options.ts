@@ -25,6 +25,13 @@ export interface ServerLimits {
   batchWaitMs: number;
   /** How long shutdown waits for accepted requests (ms). */
   shutdownTimeoutMs: number;
+  /**
+   * How long a request may wait for its embeddings (ms) before it is answered 504 and its slot
+   * freed; its texts still waiting are dropped (--request-timeout; 0: no limit, as TEI). Default
+   * 120 s: past any request a healthy queue holds, and before OpenAI's clients give up (600 s),
+   * so that a hung engine answers instead of holding every slot.
+   */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -36,6 +43,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   autoTruncate: true,
   batchWaitMs: 0,
   shutdownTimeoutMs: 30_000,
+  requestTimeoutMs: 120_000,
 };
 
 /** A loaded model and the name clients use for it (the request's "model" field). */
@@ -61,6 +69,11 @@ export interface ServerOptions {
    * the cores), else a quarter of the cores, 1 to 4.
    */
   formatThreads?: number;
+  /**
+   * Request logging through Fastify's logger (pino): 'json' writes pino's JSON lines, 'pretty'
+   * readable lines (pino-pretty), to stdout. Off by default.
+   */
+  log?: 'json' | 'pretty' | false;
 }
 
 /** The default formatThreads for these models on a machine with this many cores. */

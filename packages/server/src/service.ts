@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { DenseEmbedding, Tessera, TokenEmbeddings } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Batcher, type Job, type Kind } from './batcher.js';
-import { HttpError, badRequest, validation } from './errors.js';
+import { HttpError, RequestTimeoutError, badRequest, validation } from './errors.js';
 import type { FormatPool } from './format-pool.js';
 import { JSON_TYPE, floatArrays, jsonBody, replyJson } from './json-body.js';
 import type { ServerMetrics } from './metrics.js';
@@ -123,7 +123,7 @@ export class Service {
 
   /** Validates, tokenizes, queues and waits; sets the timing headers. */
   async encode<T extends TokenEmbeddings | DenseEmbedding>(
-    _req: FastifyRequest,
+    req: FastifyRequest,
     reply: FastifyReply,
     r: EncodeRequest,
   ): Promise<EncodeOutcome<T>> {
@@ -165,10 +165,22 @@ export class Service {
       if (!reply.raw.writableEnded) batcher.cancel(job, new CancelledError('the client closed the connection'));
     };
     reply.raw.once('close', onClose);
+    // Counted from the request's arrival: a request whose texts sit behind a stuck forward pass is
+    // answered 504, and its texts still waiting leave the queue.
+    const timeoutMs = this.limits.requestTimeoutMs;
+    const arrived = (req as { startedAt?: number }).startedAt ?? started;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(
+            () => batcher.cancel(job, new RequestTimeoutError(timeoutMs)),
+            Math.max(0, timeoutMs - (performance.now() - arrived)),
+          )
+        : undefined;
     let finished: Job;
     try {
       finished = await done;
     } finally {
+      clearTimeout(timer);
       reply.raw.off('close', onClose);
     }
     const tokens = items.reduce((s, it) => s + it.ids.length, 0);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { Tessera, type Backend, type PaddedBatch } from '@tessera/core';
+import { BACKEND_CONTRACT, Tessera, type Backend, type PaddedBatch } from '@tessera/core';
 import { backend as onnx } from '@tessera/backend-onnx';
 import { createServer, type ServerOptions, type TesseraServer } from '../src/index.js';
 
@@ -26,6 +26,7 @@ export function testBackend(name: string) {
   const backend: Backend = {
     name,
     priority: 0,
+    contract: BACKEND_CONTRACT,
     devices: () => onnx.devices(),
     async load(spec, options) {
       const m = await onnx.load(spec, options);

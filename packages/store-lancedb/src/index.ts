@@ -9,3 +9,8 @@ import { LanceDbStore } from './lancedb-store.js';
 export function openLanceDbStore(dir: string): Promise<LanceDbStore> {
   return LanceDbStore.open(dir);
 }
+
+/** The store-package entry the queue's workers open an index with (see @tessera/queue). */
+export function openStore(location: string): Promise<LanceDbStore> {
+  return LanceDbStore.open(location);
+}

@@ -12,7 +12,8 @@ export const encodeHelp = `Usage: tessera encode [TEXT...] [options]
 
 Encode texts into ColBERT token embeddings (or dense vectors for dense models).
 Texts come from arguments, --input FILE (one text per line, or JSONL with "text"
-and optional "id"), or stdin. Output: NDJSON on stdout, one line per input, in order:
+and optional "id": a .jsonl/.ndjson name, or a first line that starts with "{", as
+tessera index decides), or stdin. Output: NDJSON on stdout, one line per input, in order:
   {"index": 0, "id": ..., "tokens": 12, "dim": 96, "embeddings": [[...], ...]}
 
 Options:

@@ -1,4 +1,12 @@
-import { backendStatus, cachedSnapshot, hubSettings, listModels, resolveModel } from '@tessera/core';
+import {
+  backendStatus,
+  cachedSnapshot,
+  getBackend,
+  hubSettings,
+  listModels,
+  resolveAutoBackend,
+  resolveModel,
+} from '@tessera/core';
 import { MODEL_OPTIONS, parse, printHelp } from '../args.js';
 import { installAdvice } from '../install-advice.js';
 import { UsageError } from '../errors.js';
@@ -96,9 +104,12 @@ export async function pullCommand(argv: string[]): Promise<number> {
   if (values.help) return printHelp(pullHelp);
   if (positionals.length !== 1) throw new UsageError('give exactly one model to pull', 'see `tessera pull --help`');
   const quiet = !!values.quiet;
+  // The backend names the weight files it loads (its files()); the others are the same for all.
+  const name = (values.backend as string | undefined) ?? 'onnx';
+  const backend = name === 'auto' ? (await resolveAutoBackend()).backend : await getBackend(name);
   const r = await resolveModel(positionals[0], {
-    backend: (values.backend as string | undefined) ?? 'onnx',
-    onnxFile: values.dtype === 'q8' ? 'onnx/model_quantized.onnx' : undefined,
+    files: backend.files?.bind(backend),
+    dtype: values.dtype as string | undefined,
     onProgress: (p) => {
       if (quiet) return;
       if (process.stderr.isTTY)

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Tessera } from '@tessera/core';
 import type { ServerLimits } from '@tessera/server';
-import { intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
+import { choice, intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 
@@ -32,6 +32,9 @@ Options:
       --api-key KEY           Bearer token for every route but /health (or TESSERA_API_KEY)
       --cors ORIGINS          allow cross-origin calls from these origins (comma-separated; * for any)
       --shutdown-timeout S    seconds to finish accepted requests on SIGTERM/SIGINT (default 30)
+      --request-timeout S     answer 504 to a request still waiting after S seconds and free its
+                              slot (default 120; 0: no limit)
+      --log-format F          log each request through Fastify's logger: json or pretty (default: off)
       --format-threads N      threads that write JSON float rows while the main thread serves
                               others (default: 0 on CPU, a quarter of the cores (1-4) on a GPU)
 
@@ -73,6 +76,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'api-key': { type: 'string' },
     cors: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
+    'request-timeout': { type: 'string' },
+    'log-format': { type: 'string' },
     'format-threads': { type: 'string' },
   });
   if (values.help) return printHelp(serveHelp);
@@ -88,7 +93,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     batchWaitMs: intOption(values, 'batch-wait', 0),
     shutdownTimeoutMs:
       values['shutdown-timeout'] === undefined ? undefined : intOption(values, 'shutdown-timeout', 0)! * 1000,
+    requestTimeoutMs:
+      values['request-timeout'] === undefined ? undefined : intOption(values, 'request-timeout', 0)! * 1000,
   };
+  const logFormat = choice(values, 'log-format', ['json', 'pretty'] as const);
   for (const k of Object.keys(limits) as Array<keyof ServerLimits>) if (limits[k] === undefined) delete limits[k];
   const port = intOption(values, 'port', 0) ?? 3000;
   const quiet = !!values.quiet;
@@ -124,6 +132,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     cors,
     disposeModels: true,
     formatThreads: intOption(values, 'format-threads', 0),
+    log: logFormat ?? false,
   });
   const address = await server.listen({ host: (values.host as string | undefined) ?? '127.0.0.1', port });
   say(

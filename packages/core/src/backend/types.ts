@@ -9,7 +9,10 @@ export interface PaddedBatch {
   tokenTypeIds: Int32Array;
 }
 
-/** Token rows for every position of the batch: batchSize x seqLen x dim, after the projection, not normalized. */
+/**
+ * Token rows for every position of the batch: batchSize x seqLen x dim, not normalized; after the
+ * projection unless the loaded model says `projected: false`.
+ */
 export interface ForwardOutput {
   data: Float32Array;
   batchSize: number;
@@ -54,6 +57,11 @@ export interface LoadedModel {
   /** Frees what load() took; later forward() calls throw a TesseraError (code DISPOSED). */
   dispose(): Promise<void>;
   /**
+   * Contract 2: false when forward() returns the backbone's rows (dim = the hidden size) and core
+   * is to apply the projection (spec.projection); default true: the rows are projected already.
+   */
+  readonly projected?: boolean;
+  /**
    * Optional: MaxSim through the engine (its GEMM), for `t.scorer()`. Takes documents packed
    * row-major, keeps them (as a tensor) between calls, and scores a query against all of them.
    * Core uses it for float32 documents when present and falls back to its own kernel; the
@@ -88,8 +96,23 @@ export interface EngineScorer {
  * A backend: list devices, load a model folder for a device, run a padded batch forward,
  * dispose. Tokenization, batching, post-processing and scoring belong to core.
  */
+/** A hub repo's file listing, as a backend reads it to say which weight files it needs. */
+export interface RepoFiles {
+  /** Every file in the repo, as paths ("onnx/model.onnx"). */
+  files: readonly string[];
+  /** The folder of the transformer's config and weights: '' at the root, or e.g. '0_Transformer/'. */
+  transformerDir: string;
+  /** The dtype asked for (CreateOptions.dtype), if any. */
+  dtype?: string;
+}
+
 export interface Backend {
   readonly name: string;
+  /**
+   * The backend contract it was written for (core's BACKEND_CONTRACT when written; see
+   * backend/contract.ts for what changed). Undefined means 1, the first guide's.
+   */
+  readonly contract?: number;
   /** Higher wins for backend: 'auto'. */
   readonly priority: number;
   devices(): Promise<DeviceInfo[]>;
@@ -99,6 +122,12 @@ export interface Backend {
    * code INVALID_MODEL for an architecture or file the backend does not run.
    */
   load(spec: ModelSpec, options: BackendLoadOptions): Promise<LoadedModel>;
+  /**
+   * Optional: which weight files of a hub repo this backend loads (an ONNX graph for a dtype, a
+   * format of its own). Core fetches them beside what every backend gets (configs, tokenizer,
+   * projection layers); without this method it fetches the transformer's model.safetensors.
+   */
+  files?(repo: RepoFiles): string[];
   /**
    * Optional: counts of what the backend holds right now (sessions, native encoders, tensors).
    * Core's conformance suite loads a model, disposes it, and checks that every count is back

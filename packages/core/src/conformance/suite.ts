@@ -7,6 +7,7 @@ import { colbertCases } from './colbert-cases.js';
 import type { CaseContext, TestHarness } from './context.js';
 import { denseCases } from './dense-cases.js';
 import { forwardCases } from './forward-cases.js';
+import { hubCases } from './hub-cases.js';
 import { memoryCases } from './memory-cases.js';
 import { scorerCases } from './scorer-cases.js';
 
@@ -46,7 +47,10 @@ export type LegacyFixtureMap = {
 export interface ConformanceOptions {
   /** The backend under test. */
   backend: Backend;
-  /** Fixtures to run: @tessera/fixtures' fixtureList (all of them), or the legacy object. */
+  /**
+   * Fixtures to run: @tessera/fixtures' fixtureList (all of them). The legacy object is refused
+   * by a failing test that says what to write instead.
+   */
   fixtures: readonly ConformanceFixture[] | LegacyFixtureMap;
   /**
    * Architectures the backend does not run, with the reason. Their fixtures are not skipped: the
@@ -63,18 +67,16 @@ export interface ConformanceOptions {
   batchTolerance?: number;
 }
 
-function normalizeFixtures(f: ConformanceOptions['fixtures']): ConformanceFixture[] {
-  if (Array.isArray(f)) return f as ConformanceFixture[];
-  const m = f as LegacyFixtureMap;
-  const out: ConformanceFixture[] = [
-    { name: 'stanford', dir: m.stanford, kind: 'colbert', architecture: 'bert' },
-    { name: 'pylate', dir: m.pylate, kind: 'colbert', architecture: 'bert' },
-  ];
-  if (m.dense) out.push({ name: 'dense', dir: m.dense, kind: 'dense', architecture: 'bert' });
-  if (m.distilbert) out.push({ name: 'distilbert', dir: m.distilbert, kind: 'colbert', architecture: 'distilbert' });
-  if (m.roberta) out.push({ name: 'roberta', dir: m.roberta, kind: 'colbert', architecture: 'roberta' });
-  return out;
-}
+/**
+ * The legacy map names 5 of the fixtures (no ModernBERT, XLM-R, settings variants): a suite run on
+ * it passed while a backend returned wrong rows for the others, so it is refused, with the line to
+ * write instead, rather than run in part.
+ */
+const LEGACY_MAP =
+  'fixtures: the fixture map of earlier releases ({ stanford, pylate, ... }) names 5 of the fixtures and ' +
+  "misses ModernBERT, XLM-RoBERTa and every settings variant. Write `import { fixtureList } from '@tessera/fixtures'` " +
+  'and `runConformanceSuite({ backend, fixtures: fixtureList, unsupported: { ... } })`; declare the ' +
+  'architectures your backend does not run in `unsupported`, and the suite checks that it refuses them';
 
 /**
  * The shared test cases every backend package runs in its own test suite: for each fixture,
@@ -98,7 +100,13 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
     batchTol: options.batchTolerance ?? 1e-5,
     create: (dir) => Tessera.create({ model: dir, backend: options.backend, device, ...options.createOptions }),
   };
-  const fixtures = normalizeFixtures(options.fixtures);
+  if (!Array.isArray(options.fixtures)) {
+    describe(`${name} conformance: fixtures`, () => {
+      it('runs every fixture (the legacy fixture map is refused)', () => fail(LEGACY_MAP));
+    });
+    return;
+  }
+  const fixtures = options.fixtures as readonly ConformanceFixture[];
   const unsupported = options.unsupported ?? {};
 
   for (const f of fixtures) {
@@ -132,6 +140,7 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
     if (f.name === 'pylate') {
       memoryCases(c, f);
       scorerCases(c, f);
+      hubCases(c, f);
     }
   }
 

@@ -86,9 +86,18 @@ async function openFolder(dir: string): Promise<Corpus> {
   };
 }
 
-/** JSONL by name (.jsonl / .ndjson), text by name (.txt), else decided by the first line. */
+/** JSONL by name (.jsonl / .ndjson), text by name (.txt), else undefined: the first line decides. */
 export function formatByName(path: string): 'jsonl' | 'text' | undefined {
   return /\.(jsonl|ndjson)$/i.test(path) ? 'jsonl' : /\.txt$/i.test(path) ? 'text' : undefined;
+}
+
+/**
+ * The one rule every command reads a corpus or an input file by: JSONL or text by the file's
+ * name (formatByName); otherwise JSONL when the first non-blank line starts with "{", else text.
+ * After that every line is read as that format: a line that does not fit is a problem naming it.
+ */
+export function corpusFormat(path: string | undefined, firstLine: string): 'jsonl' | 'text' {
+  return (path && formatByName(path)) || (firstLine.trimStart().startsWith('{') ? 'jsonl' : 'text');
 }
 
 /**
@@ -138,7 +147,7 @@ export async function openCorpus(path: string, o: CorpusOptions = {}): Promise<C
       for await (const raw of lines) {
         line++;
         if (!raw.trim()) continue;
-        format ??= raw.trimStart().startsWith('{') ? 'jsonl' : 'text';
+        format ??= corpusFormat(undefined, raw);
         if (format === 'text') {
           yield { id: String(line), text: raw, seq: line };
           continue;

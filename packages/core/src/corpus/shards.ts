@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { TesseraError } from '../errors.js';
 import { parseRecord } from './parse-record.js';
-import { formatByName, type IdRule } from './read-corpus.js';
+import { corpusFormat, type IdRule } from './read-corpus.js';
 
 /** A piece of a corpus file: a byte range of whole lines, and the line number it starts at. */
 export interface Shard {
@@ -89,7 +89,7 @@ export async function planShards(
   if (inShard > 0)
     shards.push({ index: shards.length, start: shardStart, end: offset, firstLine: shardFirstLine, lines: inShard });
   const head = await firstRecord(path);
-  const format = formatByName(path) ?? (head.trimStart().startsWith('{') ? 'jsonl' : 'text');
+  const format = corpusFormat(path, head);
   let ids: IdRule = 'lines';
   if (format === 'jsonl') {
     if (o.idField !== undefined) ids = { field: o.idField };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   lstat,
   mkdir,
@@ -42,13 +43,16 @@ interface FileMeta {
   url: string;
 }
 
+/** Sent as the user agent, as huggingface_hub sends its own name and version. */
+const USER_AGENT = `tessera/${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}`;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Request headers; the token goes only to the hub itself, never to a CDN it redirects to. */
 function headers(s: HubSettings, url: string, extra: Record<string, string> = {}): Record<string, string> {
   const sameHost = new URL(url).origin === new URL(s.endpoint).origin;
   return {
-    'user-agent': 'tessera/0.1',
+    'user-agent': USER_AGENT,
     ...(s.token && sameHost ? { authorization: `Bearer ${s.token}` } : {}),
     ...extra,
   };
@@ -114,6 +118,22 @@ async function withRetries<T>(s: HubSettings, fn: () => Promise<T>): Promise<T> 
       await sleep(status === 429 && after > 0 ? Math.min(after, 60) * 1000 : 200 * 2 ** attempt);
     }
   }
+}
+
+/**
+ * GET of a hub API path's JSON, with the client's headers, timeout, retries (5xx, network, 429
+ * after Retry-After) and status errors: the one HTTP client for everything core asks the hub.
+ */
+export async function hubJson(s: HubSettings, path: string, what: string, repo: string): Promise<unknown> {
+  const url = `${s.endpoint}${path}`;
+  return withRetries(s, async () => {
+    const res = await request(url, { headers: headers(s, url) }, s, what);
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw statusError(res.status, what, repo, res.headers.get('retry-after'));
+    }
+    return res.json();
+  });
 }
 
 async function fileMeta(s: HubSettings, repo: string, revision: string, file: string): Promise<FileMeta> {

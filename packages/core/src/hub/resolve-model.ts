@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { defaultModel, findModel, type ModelEntry } from '../registry/index.js';
-import { snapshotDownload, type DownloadProgress } from './download.js';
+import type { RepoFiles } from '../backend/types.js';
+import { hubJson, snapshotDownload, type DownloadProgress } from './download.js';
 import { hubSettings, type HubSettings } from './env.js';
 import { checkRepoId } from './paths.js';
 
@@ -16,11 +17,12 @@ export interface ResolvedModel {
 }
 
 export interface ResolveOptions {
-  backend?: string;
+  /** The weight files to fetch from a hub repo (a backend's files()); default: the safetensors weights. */
+  files?: (repo: RepoFiles) => string[];
+  /** The dtype asked for, passed to `files`. */
+  dtype?: string;
   /** Branch, tag or commit of a hub model (as transformers.js's `revision`); "org/name@rev" says the same. */
   revision?: string;
-  /** ONNX weight variant: picks onnx/model_<dtype>.onnx. */
-  onnxFile?: string;
   hub?: Partial<HubSettings>;
   onProgress?: (p: DownloadProgress) => void;
 }
@@ -44,48 +46,29 @@ const CONFIG_FILE = new RegExp(
 
 /** The repo's file list from the hub API. */
 async function listRepoFiles(s: HubSettings, repo: string, revision: string): Promise<string[]> {
-  const url = `${s.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
-  let res: Response;
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), s.timeoutMs);
-  try {
-    res = await fetch(url, { headers: s.token ? { authorization: `Bearer ${s.token}` } : {}, signal: ctrl.signal });
-  } catch (e) {
-    throw new TesseraError(
-      'HUB_ERROR',
-      `cannot reach the Hugging Face hub at ${s.endpoint} ` +
-        `(${ctrl.signal.aborted ? `no answer within ${s.timeoutMs} ms` : ((e as { cause?: Error }).cause?.message ?? (e as Error).message)})`,
-      { url },
-      { cause: e },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-  if (res.status === 401 || res.status === 403)
-    throw new TesseraError(
-      'HUB_ERROR',
-      `${repo}: access denied (HTTP ${res.status}); the repo may be gated or private: set HF_TOKEN`,
-      { status: res.status, repo },
-    );
-  if (res.status === 404)
-    throw new TesseraError('MODEL_NOT_FOUND', `${repo}@${revision} was not found on the hub (HTTP 404)`, {
-      status: 404,
-      repo,
-    });
-  if (!res.ok)
-    throw new TesseraError('HUB_ERROR', `${repo}: the hub answered HTTP ${res.status} when listing files`, {
-      status: res.status,
-      repo,
-    });
-  const body = (await res.json()) as { siblings?: Array<{ rfilename?: unknown }> };
+  const body = (await hubJson(
+    s,
+    `/api/models/${repo}/revision/${encodeURIComponent(revision)}`,
+    `${repo}@${revision} (listing its files)`,
+    repo,
+  )) as { siblings?: Array<{ rfilename?: unknown }> };
   return (body.siblings ?? []).map((x) => x.rfilename).filter((x): x is string => typeof x === 'string');
 }
 
-/** Chooses the files one backend needs: configs and tokenizer, projection layers, and the backend's weights. */
+/** Without a backend's own choice: the transformer's safetensors weights. */
+export function safetensorsWeights(repo: RepoFiles): string[] {
+  const weights = `${repo.transformerDir}model.safetensors`;
+  return repo.files.includes(weights) ? [weights] : [];
+}
+
+/**
+ * Chooses the files to fetch: what every backend needs (configs, tokenizer, projection layers),
+ * and the weights the backend names (its files() method; the safetensors weights otherwise).
+ */
 export function selectFiles(
   files: readonly string[],
-  backend: string | undefined,
-  onnxFile = 'onnx/model.onnx',
+  weights: (repo: RepoFiles) => string[] = safetensorsWeights,
+  dtype?: string,
 ): string[] {
   const has = new Set(files);
   const out = new Set<string>();
@@ -94,23 +77,15 @@ export function selectFiles(
     if (CONFIG_FILE.test(f)) out.add(f);
     if (/^\d+_Dense\/model\.safetensors$/.test(f)) out.add(f);
   }
-  // Stanford checkpoints keep the projection inside the root model.safetensors.
-  const stanford = has.has('artifact.metadata') && !has.has('modules.json');
+  // Stanford checkpoints keep the projection inside the root model.safetensors: core reads it.
+  if (has.has('artifact.metadata') && !has.has('modules.json') && has.has('model.safetensors'))
+    out.add('model.safetensors');
   const transformerDir =
     [...out].find((f) => /^\d+_Transformer\/config\.json$/.test(f))?.replace(/config\.json$/, '') ?? '';
-  const wantsOnnx = backend === 'onnx' || backend === undefined || backend === 'auto';
-  if (wantsOnnx) {
-    const candidates = [onnxFile, `${transformerDir}${onnxFile}`, 'model.onnx'];
-    const graph = candidates.find((c) => has.has(c));
-    if (graph) {
-      out.add(graph);
-      for (const extra of [`${graph}_data`, `${graph}.data`, graph.replace(/\.onnx$/, '.onnx_data')])
-        if (has.has(extra)) out.add(extra);
-    }
-  }
-  if (!wantsOnnx || stanford || ![...out].some((f) => f.endsWith('.onnx'))) {
-    const weights = `${transformerDir}model.safetensors`;
-    if (has.has(weights)) out.add(weights);
+  for (const f of weights({ files, transformerDir, dtype })) {
+    if (!has.has(f))
+      throw new TesseraError('INVALID_MODEL', `the backend asked for ${f}, which the repo does not have`, { file: f });
+    out.add(f);
   }
   return [...out].sort();
 }
@@ -163,7 +138,7 @@ export async function resolveModel(model: string | undefined, options: ResolveOp
   if (s.offline) {
     files = [];
   } else {
-    files = selectFiles(await listRepoFiles(s, repo, revision), options.backend, options.onnxFile);
+    files = selectFiles(await listRepoFiles(s, repo, revision), options.files, options.dtype);
     if (!files.length)
       throw new TesseraError('INVALID_MODEL', `${repo}@${revision} has no files Tessera can load`, { repo });
   }

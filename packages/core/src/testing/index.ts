@@ -2,3 +2,4 @@ export { startFakeHub, type FakeHub, type FakeHubRepo, type FakeRepoBehaviour } 
 export { writeSyntheticColbert, SYNTHETIC_SHAPES, type SyntheticShape, type BertWeights } from './synthetic.js';
 export { collectOutcomes, type SuiteOutcome } from './harness.js';
 export { emptyProject, installFromTarballs, packTarballs } from './install.js';
+export { fakeDevicesBackend, type FakeDevicesOptions } from './fake-devices.js';
