@@ -3,7 +3,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SafetensorsFile, TesseraError, decodeNpy } from '@tessera/core';
+import { TesseraError, decodeNpy } from '@tessera/core';
+import { SafetensorsFile } from '@tessera/core/backend';
 import { readGraphInfoOf } from '@tessera/backend-onnx';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-fuzz-'));

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveModel, safetensorsWeights } from '@tessera/core';
+import { resolveModel } from '@tessera/core';
+import { safetensorsWeights } from '@tessera/core/backend';
 import { graphFiles } from '@tessera/backend-onnx';
 import { SYNTHETIC_SHAPES, writeSyntheticColbert } from '@tessera/core/testing';
 import { fixtures } from '@tessera/fixtures';

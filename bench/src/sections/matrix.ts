@@ -1,4 +1,5 @@
-import { paddingShare, planBatches, type Tessera } from '@tessera/core';
+import type { Tessera } from '@tessera/core';
+import { paddingShare, planBatches } from '@tessera/core/backend';
 import { median, percentile, round, withPeakRss } from '../measure.js';
 import type { Workload } from '../workloads.js';
 

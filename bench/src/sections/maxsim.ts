@@ -8,7 +8,7 @@ import {
   type RowMatrix,
   type ScorerDocument,
 } from '@tessera/core';
-import { ElemType, Writer } from '@tessera/backend-onnx';
+import { OnnxGraph } from '@tessera/backend-onnx';
 import { median, round } from '../measure.js';
 
 /** One way of scoring: an engine's GEMM, core's kernel on some threads, int8 or binary. */
@@ -115,24 +115,9 @@ async function gemmRate(threads: number): Promise<number | undefined> {
     return undefined;
   }
   const [M, K, N] = [4096, 512, 512];
-  const value = (name: string, dims: number[]) => {
-    const shape = new Writer();
-    for (const d of dims) shape.message(1, new Writer().varint(1, d));
-    return new Writer()
-      .string(1, name)
-      .message(2, new Writer().message(1, new Writer().varint(1, ElemType.FLOAT).message(2, shape)));
-  };
-  const graph = new Writer()
-    .message(1, new Writer().string(1, 'a').string(1, 'b').string(2, 'c').string(3, 'mm').string(4, 'MatMul'))
-    .string(2, 'gemm')
-    .message(11, value('a', [M, K]))
-    .message(11, value('b', [K, N]))
-    .message(12, value('c', [M, N]));
-  const model = new Writer()
-    .varint(1, 7)
-    .message(7, graph)
-    .message(8, new Writer().string(1, '').varint(2, 13))
-    .finish();
+  const g = new OnnxGraph('gemm', 13).input('a', 'float32', [M, K]).input('b', 'float32', [K, N]);
+  g.node('MatMul', ['a', 'b'], {}, ['c']);
+  const model = g.output('c', 'float32', [M, N]).toBytes();
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
   const feeds = {
     a: new ort.Tensor('float32', new Float32Array(M * K).fill(0.5), [M, K]),

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { padBatch, planBatches, type PlannedItem } from '@tessera/core';
+import type { PlannedItem } from '@tessera/core';
+import { padBatch, planBatches } from '@tessera/core/backend';
 import { median, round } from '../measure.js';
 
 type Ort = typeof import('onnxruntime-node');

@@ -1,13 +1,12 @@
 import {
   TesseraError,
-  activate,
-  readEncoderWeights,
   type BertFamilyConfig,
   type DenseLayer,
   type EncoderDescription,
   type ModelSpec,
   type PaddedBatch,
 } from '@tessera/core';
+import { activate, readEncoderWeights } from '@tessera/core/backend';
 
 /** y[n, out] = x[n, in] W^T + b, with W stored [out, in] as in PyTorch. */
 function linear(

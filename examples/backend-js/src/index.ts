@@ -1,4 +1,4 @@
-import { BACKEND_CONTRACT } from '@tessera/core';
+import { BACKEND_CONTRACT } from '@tessera/core/backend';
 import type { Backend, LoadedModel } from '@tessera/core';
 import { TesseraError } from '@tessera/core';
 import { TsBert } from './bert.js';

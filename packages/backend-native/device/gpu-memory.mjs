@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tessera, bytesPerToken } from '@tessera/core';
+import { Tessera } from '@tessera/core';
+import { bytesPerToken } from '@tessera/core/backend';
 import { SYNTHETIC_SHAPES, writeSyntheticColbert } from '@tessera/core/testing';
 import { backend } from '@tessera/backend-native';
 

@@ -1,17 +1,13 @@
 import { availableParallelism } from 'node:os';
 import {
   TesseraError,
-  lengthChunks,
-  queryGroups,
-  scatterScores,
-  readEncoderWeights,
   type Backend,
   type DeviceInfo,
   type EngineScorer,
   type LoadedModel,
   type PackedRows,
-  BACKEND_CONTRACT,
 } from '@tessera/core';
+import { lengthChunks, queryGroups, scatterScores, readEncoderWeights, BACKEND_CONTRACT } from '@tessera/core/backend';
 import { INSTALL_HINT, loadAddon, openBlasCore, type Addon, type NativeScorerHandle } from './addon.js';
 
 export { loadAddon, ADDON_PATH, chooseOpenBlasCore } from './addon.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Tessera, loadModelSpec, readEncoderWeights } from '@tessera/core';
+import { Tessera, loadModelSpec } from '@tessera/core';
+import { readEncoderWeights } from '@tessera/core/backend';
 import { maxAbsDiffArrays, readGolden, type ColbertGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
 import { backend, loadAddon } from '../src/index.js';

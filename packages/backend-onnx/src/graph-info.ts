@@ -2,7 +2,7 @@ import { TesseraError } from '@tessera/core';
 import { fields } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values we meet at a text encoder's boundary. */
-export const ElemType = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
+export const ElemType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
 export interface ValueInfo {
   name: string;

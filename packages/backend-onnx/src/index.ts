@@ -1,4 +1,4 @@
-import { BACKEND_CONTRACT } from '@tessera/core';
+import { BACKEND_CONTRACT } from '@tessera/core/backend';
 import type { Backend } from '@tessera/core';
 import { listDevices } from './devices.js';
 import { graphFiles } from './graph-names.js';
@@ -6,7 +6,7 @@ import { OnnxModel, liveSessionCount, ort } from './onnx-model.js';
 
 export { readGraphInfo, readGraphInfoOf, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
 export { projectionPatch } from './projection-graph.js';
-export { Writer, Reader, fields } from './protobuf.js';
+export { elemType, OnnxGraph, type Attribute, type Dim, type TensorData, type TensorType } from './graph-builder.js';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';
 export { GRAPHS, graphFiles } from './graph-names.js';
 export { listDevices, cudaProviderLibrary } from './devices.js';

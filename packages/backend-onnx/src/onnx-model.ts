@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
   TesseraError,
-  decodeF16,
   type BackendLoadOptions,
   type EngineScorer,
   type ForwardOutput,
@@ -14,6 +13,7 @@ import {
   type PackedRows,
   type PaddedBatch,
 } from '@tessera/core';
+import { decodeF16 } from '@tessera/core/backend';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';

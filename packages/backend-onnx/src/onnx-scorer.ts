@@ -1,11 +1,5 @@
-import {
-  TesseraError,
-  lengthChunks,
-  queryGroups,
-  scatterScores,
-  type EngineScorer,
-  type PackedRows,
-} from '@tessera/core';
+import { TesseraError, type EngineScorer, type PackedRows } from '@tessera/core';
+import { lengthChunks, queryGroups, scatterScores } from '@tessera/core/backend';
 import type { Tensor } from 'onnxruntime-node';
 
 type Session = import('onnxruntime-node').InferenceSession;

@@ -1,12 +1,5 @@
-import {
-  TesseraError,
-  readEncoderWeights,
-  type Backend,
-  type DeviceInfo,
-  type LoadedModel,
-  type PackedRows,
-  BACKEND_CONTRACT,
-} from '@tessera/core';
+import { TesseraError, type Backend, type DeviceInfo, type LoadedModel, type PackedRows } from '@tessera/core';
+import { readEncoderWeights, BACKEND_CONTRACT } from '@tessera/core/backend';
 import { engineOrder, loadEngine, type Engine, type EngineName } from './engine.js';
 import { TfjsEncoder, type TfjsModel } from './encoder.js';
 import { TfjsModernBert } from './modernbert.js';

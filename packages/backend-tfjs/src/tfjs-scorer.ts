@@ -1,11 +1,5 @@
-import {
-  TesseraError,
-  lengthChunks,
-  queryGroups,
-  scatterScores,
-  type EngineScorer,
-  type PackedRows,
-} from '@tessera/core';
+import { TesseraError, type EngineScorer, type PackedRows } from '@tessera/core';
+import { lengthChunks, queryGroups, scatterScores } from '@tessera/core/backend';
 import type { Tf } from './engine.js';
 
 type Query = { rows: number; dim: number; data: Float32Array };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxSim, rowMajor, type RowMatrix } from '@tessera/core';
+import { maxSim, type RowMatrix } from '@tessera/core';
+import { rowMajor } from '@tessera/core/backend';
 import { loadEngine, tfjsScorer } from '../src/index.js';
 
 function rows(seed: number, n: number, dim: number): RowMatrix {

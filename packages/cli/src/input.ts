@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { corpusFormat, parseRecord } from '@tessera/core';
+import { corpusFormat } from '@tessera/core';
+import { parseRecord } from '@tessera/core/store';
 import { UsageError } from './errors.js';
 
 export interface InputText {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SafetensorsFile } from '@tessera/core';
+import { SafetensorsFile } from '@tessera/core/backend';
 import { readGolden, type ColbertGolden, type DenseGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
 

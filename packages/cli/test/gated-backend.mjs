@@ -1,4 +1,4 @@
-import { BACKEND_CONTRACT } from '@tessera/core';
+import { BACKEND_CONTRACT } from '@tessera/core/backend';
 // The ONNX backend behind a gate the test drives through files, for tests that must stop the CLI
 // while it is mid-run, whatever the machine's speed. Named on the command line by its path
 // (`--backend /abs/path/gated-backend.mjs`). In TESSERA_TEST_GATE (a folder):

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { padBatch, paddingShare, planBatches, type PlannedItem } from '../src/index.js';
+import type { PlannedItem } from '../src/index.js';
+import { padBatch, paddingShare, planBatches } from '../src/backend-kit.js';
 
 const item = (index: number, len: number): PlannedItem => ({
   index,

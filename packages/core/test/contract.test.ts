@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureList, fixtures } from '@tessera/fixtures';
 import { defineConformanceSuite } from '../src/conformance/suite.js';
-import { BACKEND_CONTRACT, Tessera, type Backend } from '../src/index.js';
+import { Tessera, type Backend } from '../src/index.js';
+import { BACKEND_CONTRACT } from '../src/backend-kit.js';
 import { collectOutcomes, fakeDevicesBackend } from '../src/testing/index.js';
 import { errorOf } from './helpers.js';
 

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCorpus, planShards, type IndexDocument } from '../src/index.js';
+import { openCorpus, type IndexDocument } from '../src/index.js';
+import { planShards } from '../src/store-kit.js';
 
 const file = (name: string, content: string) => {
   const p = join(mkdtempSync(join(tmpdir(), 'tessera-corpus-')), name);

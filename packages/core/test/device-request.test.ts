@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDevice, pickDevice, type Backend } from '../src/index.js';
+import { parseDevice, type Backend } from '../src/index.js';
+import { pickDevice } from '../src/backend-kit.js';
 
 const backend = (devices: Awaited<ReturnType<Backend['devices']>>): Backend => ({
   name: 'b',

@@ -3,15 +3,8 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Tessera,
-  hubSettings,
-  registerBackend,
-  repoFolderName,
-  resolveModel,
-  snapshotDownload,
-  safeJoin,
-} from '../src/index.js';
+import { Tessera, hubSettings, registerBackend, repoFolderName, resolveModel, snapshotDownload } from '../src/index.js';
+import { safeJoin } from '../src/backend-kit.js';
 import { readGolden, type ColbertGolden } from '../src/conformance/golden.js';
 import { startFakeHub, type FakeHub } from '../src/testing/index.js';
 import { fixtures } from '@tessera/fixtures';

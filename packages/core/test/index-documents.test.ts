@@ -4,11 +4,11 @@ import {
   MemoryStore,
   Tessera,
   registerBackend,
-  storeError,
   type Backend,
   type IndexDocument,
   type StoreRecord,
 } from '../src/index.js';
+import { storeError } from '../src/store-kit.js';
 import { errorOf } from './helpers.js';
 
 /** Rows that depend on each token and its position: distinct texts get distinct vectors. */

@@ -1,7 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ASCII_PUNCTUATION, encodeSafetensors, loadModelSpec } from '../src/index.js';
+import { encodeSafetensors, loadModelSpec } from '../src/index.js';
+import { ASCII_PUNCTUATION } from '../src/backend-kit.js';
 import { fixtures, variants } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 

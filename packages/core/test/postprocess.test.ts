@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractRows, normalizeRows, poolRows, type ForwardOutput } from '../src/index.js';
+import type { ForwardOutput } from '../src/index.js';
+import { extractRows, normalizeRows, poolRows } from '../src/backend-kit.js';
 
 // Two items, three positions, dim 2.
 const out: ForwardOutput = {

@@ -4,14 +4,13 @@ import {
   findModel,
   listModels,
   loadBackends,
-  parseRegistry,
   registerBackend,
   getBackend,
   resolveAutoBackend,
   resolveBackend,
   unregisterBackend,
-  selectFiles,
 } from '../src/index.js';
+import { parseRegistry, selectFiles } from '../src/backend-kit.js';
 import type { RepoFiles } from '../src/backend/types.js';
 import { errorOf } from './helpers.js';
 

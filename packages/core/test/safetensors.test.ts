@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SafetensorsFile, encodeSafetensors, halfToFloat, decodeBF16 } from '../src/index.js';
+import { encodeSafetensors } from '../src/index.js';
+import { SafetensorsFile, halfToFloat, decodeBF16 } from '../src/backend-kit.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 

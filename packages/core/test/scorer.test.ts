@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   DocumentScorer,
   maxSim,
-  maxSimScalar,
   quantizeBinary,
   quantizeInt8,
   maxSimBinary,
   maxSimInt8,
   type RowMatrix,
 } from '../src/index.js';
+import { maxSimScalar } from '../src/backend-kit.js';
 import { errorOf } from './helpers.js';
 
 function rng(seed: number) {

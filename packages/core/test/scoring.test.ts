@@ -7,12 +7,12 @@ import {
   maxSimBinary,
   maxSimInt8,
   maxSimMany,
-  maxSimScalar,
   quantizeBinary,
   quantizeInt8,
   topK,
   type RowMatrix,
 } from '../src/index.js';
+import { maxSimScalar } from '../src/backend-kit.js';
 import { errorOf } from './helpers.js';
 
 const m = (rows: number[][]): RowMatrix => ({

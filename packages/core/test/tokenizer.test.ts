@@ -1,15 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  HfTextTokenizer,
-  buildColbert,
-  loadModelSpec,
-  resolveColbertTokens,
-  roleText,
-  type ColbertSettings,
-  type TextTokenizer,
-} from '../src/index.js';
+import { HfTextTokenizer, loadModelSpec, type ColbertSettings, type TextTokenizer } from '../src/index.js';
+import { buildColbert, resolveColbertTokens, roleText } from '../src/backend-kit.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
 

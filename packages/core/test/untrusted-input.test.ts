@@ -7,15 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import {
   HfTextTokenizer,
-  SafetensorsFile,
   TesseraError,
   decodeNpy,
   encodeNpy,
   encodeSafetensors,
   loadModelSpec,
-  readEncoderWeights,
   type TensorToWrite,
 } from '../src/index.js';
+import { SafetensorsFile, readEncoderWeights } from '../src/backend-kit.js';
 
 /**
  * Every parser of untrusted input either returns a valid result or throws a TesseraError that

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseRecord, type IdRule } from '@tessera/core';
+import type { IdRule } from '@tessera/core';
+import { parseRecord } from '@tessera/core/store';
 
 export interface DuplicateLines {
   /** Lines whose id occurs again later: they are skipped, so the last occurrence wins. */

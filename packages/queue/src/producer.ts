@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { TesseraError, openManifest, planShards, type Tessera } from '@tessera/core';
+import { TesseraError, type Tessera } from '@tessera/core';
+import { openManifest, planShards } from '@tessera/core/store';
 import { findDuplicateLines } from './duplicates.js';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKey, runKeyName, type ShardJob, type ShardResult } from './run.js';

@@ -1,5 +1,6 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
-import { Tessera, isTesseraError, manifestFor, resolveBackend, type Backend, type Store } from '@tessera/core';
+import { Tessera, isTesseraError, resolveBackend, type Backend, type Store } from '@tessera/core';
+import { manifestFor } from '@tessera/core/store';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKeyName, type ShardJob, type ShardResult } from './run.js';
 import { processShard } from './shard.js';

@@ -1,11 +1,5 @@
-import {
-  planBatches,
-  type BatchStats,
-  type DenseEmbedding,
-  type PlannedItem,
-  type Tessera,
-  type TokenEmbeddings,
-} from '@tessera/core';
+import type { BatchStats, DenseEmbedding, PlannedItem, Tessera, TokenEmbeddings } from '@tessera/core';
+import { planBatches } from '@tessera/core/backend';
 import type { ServerMetrics } from './metrics.js';
 
 export type Result = TokenEmbeddings | DenseEmbedding;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { BACKEND_CONTRACT, Tessera, type Backend, type PaddedBatch } from '@tessera/core';
+import { Tessera, type Backend, type PaddedBatch } from '@tessera/core';
+import { BACKEND_CONTRACT } from '@tessera/core/backend';
 import { backend as onnx } from '@tessera/backend-onnx';
 import { createServer, type ServerOptions, type TesseraServer } from '../src/index.js';
 

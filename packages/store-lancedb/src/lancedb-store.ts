@@ -4,9 +4,7 @@ import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import {
   TesseraError,
-  checkRecord,
   maxSimMany,
-  storeError,
   topK,
   type IndexManifest,
   type RowMatrix,
@@ -17,6 +15,7 @@ import {
   type StoreSearchOptions,
   type UpsertOptions,
 } from '@tessera/core';
+import { checkRecord, storeError } from '@tessera/core/store';
 import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
