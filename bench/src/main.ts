@@ -11,7 +11,8 @@ import { benchModel, type BenchModel } from './models.js';
 import { chart, markdown, type BenchResults } from './report.js';
 import { BenchProgress } from './progress.js';
 import { updateReadme } from './readme.js';
-import { batchingEffects, ensureQuantized, quantizedComparison } from './sections/extras.js';
+import { batchingEffects } from './sections/extras.js';
+import { exportBench } from './sections/export.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench, type MaxSimResult } from './sections/maxsim.js';
 import {
@@ -27,12 +28,12 @@ import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
-const SECTIONS = ['matrix', 'peers', 'quantized', 'maxsim', 'serving', 'indexing', 'queue'];
+const SECTIONS = ['matrix', 'peers', 'export', 'maxsim', 'serving', 'indexing', 'queue'];
 /** Seconds per section of a full run on 2 cores, for the first estimate; later runs use the last run's. */
 const DEFAULT_SECONDS: Record<string, number> = {
   matrix: 420,
   peers: 300,
-  quantized: 60,
+  export: 240,
   maxsim: 150,
   serving: 480,
   indexing: 720,
@@ -60,7 +61,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 
 Runs the matrix (installed backends x devices x batch sizes 1/8/32/128 x workloads), the
 peers (bare onnxruntime-node, transformers.js, the PyTorch reference when Python has torch),
-batching effects, the quantized graph, MaxSim scoring and serving (HTTP on loopback); writes
+batching effects, tessera export (fp32 and q8 against torch.onnx.export and quantize_dynamic), MaxSim scoring and serving (HTTP on loopback); writes
 results/<date>-<machine>.json, .md and .svg. --only runs the sections named. --quick finishes in
 under two minutes (tiny model, smaller workloads) for CI.
 `);
@@ -231,20 +232,22 @@ under two minutes (tiny model, smaller workloads) for CI.
     progress.end();
   }
 
-  let quantized: BenchResults['quantized'];
-  if (want('quantized')) progress.begin('quantized');
-  if (!quick && want('quantized') && ensureQuantized(python, peerModel.dir)) {
-    const mixed = corpus()
-      .map((p) => p.text)
-      .slice(0, 160);
+  let exported: BenchResults['export'];
+  if (want('export')) {
+    progress.begin('export');
+    // The two shapes the export targets name (answerai-colbert-small, colbertv2.0), or the tiny fixture when quick.
+    const shapes = await Promise.all((quick ? ['tiny'] : ['small', 'base']).map(benchModel));
+    const texts = stratified(
+      corpus().map((p) => p.text),
+      quick ? 16 : 160,
+    );
     const queries = workloads()
       .find((w) => w.name === 'queries')!
-      .texts.slice(0, 16);
-    quantized = { model: peerModel.name, ...(await quantizedComparison(peerModel.dir, mixed, queries, threads)) };
-    log(`quantized: ${JSON.stringify(quantized)}`);
-  } else if (!quick && want('quantized'))
-    notes.push('quantized graph not measured: onnxruntime.quantization (Python) is needed to make it');
-  progress.end();
+      .texts.slice(0, quick ? 4 : 16);
+    exported = await exportBench(shapes, { python, texts, queries, threads, rounds: quick ? 1 : reps }, notes);
+    log(`export: ${JSON.stringify(exported)}`);
+    progress.end();
+  }
 
   let maxsim: MaxSimResult | undefined;
   if (want('maxsim')) {
@@ -382,6 +385,50 @@ under two minutes (tiny model, smaller workloads) for CI.
     add('ONNX backend >= 3x transformers.js', ratio(tjs), 3, '');
     add('ONNX backend >= 2x the PyTorch reference', ratio(pt), 2, '');
   }
+  if (exported && !quick) {
+    const pass = (r: number | undefined, goal: number) => (r === undefined ? undefined : r >= goal);
+    for (const x of exported.shapes) {
+      const q8 = x.graphs.find((g) => g.maker.startsWith('tessera') && g.graph === 'q8')!;
+      const peerQ8 = x.graphs.find((g) => g.maker.startsWith('quantize_dynamic'));
+      targets.push(
+        {
+          target: `Export (${x.model}): Tessera's fp32 graph >= 0.98x torch.onnx.export's docs/s`,
+          measured: x.ratios.fp32VsTorch === undefined ? 'not measured (no Python peer)' : `${x.ratios.fp32VsTorch}x`,
+          met: pass(x.ratios.fp32VsTorch, 0.98),
+          note: '',
+        },
+        {
+          target: `Export (${x.model}): Tessera's q8 >= 1.0x quantize_dynamic's docs/s, agreement at least as close to fp32`,
+          measured:
+            x.ratios.q8VsQuantizeDynamic === undefined || !peerQ8
+              ? 'not measured (no Python peer)'
+              : `${x.ratios.q8VsQuantizeDynamic}x; row cosine ${q8.meanRowCosine} vs ${peerQ8.meanRowCosine}, ` +
+                `top-10 ${q8.top10Overlap} vs ${peerQ8.top10Overlap}`,
+          met:
+            x.ratios.q8VsQuantizeDynamic === undefined || !peerQ8
+              ? undefined
+              : x.ratios.q8VsQuantizeDynamic >= 1 &&
+                q8.meanRowCosine! >= peerQ8.meanRowCosine! &&
+                q8.top10Overlap! >= peerQ8.top10Overlap!,
+          note: '',
+        },
+        {
+          target: `Export (${x.model}): q8 >= 1.4x fp32, row cosine >= 0.999, MaxSim top-10 overlap >= 0.98`,
+          measured: `${x.ratios.q8VsFp32}x; row cosine ${q8.meanRowCosine}; top-10 ${q8.top10Overlap}`,
+          met: x.ratios.q8VsFp32 >= 1.4 && q8.meanRowCosine! >= 0.999 && q8.top10Overlap! >= 0.98,
+          note: '',
+        },
+      );
+    }
+    const base = exported.shapes.find((x) => x.model === 'base');
+    if (base)
+      targets.push({
+        target: 'Export: the base shape (colbertv2.0) in < 10 s',
+        measured: `${base.exportSeconds.fp32} s fp32, ${base.exportSeconds.q8} s q8`,
+        met: base.exportSeconds.fp32 < 10 && base.exportSeconds.q8 < 10,
+        note: '',
+      });
+  }
   if (maxsim && !quick) {
     const m = maxsim;
     targets.push({
@@ -422,7 +469,7 @@ under two minutes (tiny model, smaller workloads) for CI.
     defaults,
     peers,
     batching,
-    quantized,
+    export: exported,
     maxsim,
     serving,
     indexing,

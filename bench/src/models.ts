@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveModel } from '@tessera/core';
 import { safetensorsWeights } from '@tessera/core/backend';
-import { graphFiles } from '@tessera/backend-onnx';
+import { exportOnnx, graphFiles } from '@tessera/backend-onnx';
 import { SYNTHETIC_SHAPES, writeSyntheticColbert } from '@tessera/core/testing';
 import { fixtures } from '@tessera/fixtures';
-import { bertOnnx } from './onnx-bert.js';
 
 export interface BenchModel {
   name: string;
@@ -17,17 +16,13 @@ export interface BenchModel {
 
 export const CACHE = fileURLToPath(new URL('../cache/', import.meta.url));
 
-/** Writes a synthetic Stanford ColBERT checkpoint (safetensors and ONNX) unless it is cached. */
-function synthesize(name: keyof typeof SYNTHETIC_SHAPES): string {
+/** Writes a synthetic Stanford ColBERT checkpoint (safetensors, and its ONNX graph by Tessera's exporter) unless it is cached. */
+async function synthesize(name: keyof typeof SYNTHETIC_SHAPES): Promise<string> {
   const s = SYNTHETIC_SHAPES[name];
   const dir = join(CACHE, `synthetic-${name}`);
   if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
-  const weights = writeSyntheticColbert(dir, s, { tokenizerDir: fixtures.stanford });
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
-  writeFileSync(
-    join(dir, 'onnx', 'model.onnx'),
-    bertOnnx(weights, { hidden: s.hidden, layers: s.layers, heads: s.heads, eps: 1e-12 }),
-  );
+  writeSyntheticColbert(dir, s, { tokenizerDir: fixtures.stanford });
+  await exportOnnx(dir, join(dir, 'onnx'), { force: true });
   return dir;
 }
 
@@ -40,7 +35,7 @@ export async function benchModel(name: string): Promise<BenchModel> {
       description: 'the tiny Stanford fixture (hidden 32, 2 layers, 24-dim projection)',
     };
   if (name === 'small' || name === 'base')
-    return { name, dir: synthesize(name), description: SYNTHETIC_SHAPES[name].description };
+    return { name, dir: await synthesize(name), description: SYNTHETIC_SHAPES[name].description };
   // The bench runs every backend on the same folder: the ONNX graph and the safetensors weights.
   const r = await resolveModel(name, { files: (repo) => [...graphFiles(repo), ...safetensorsWeights(repo)] });
   return {

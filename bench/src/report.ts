@@ -1,3 +1,4 @@
+import type { ExportResults } from './sections/export.js';
 import type { MaxSimResult } from './sections/maxsim.js';
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
@@ -17,7 +18,9 @@ export interface BenchResults {
   defaults: { backend: string; device: string; model: string; docsPerSec: number; config: string } | undefined;
   peers: { model: string; results: PeerResult[] } | undefined;
   batching: Array<Record<string, unknown>>;
-  quantized: Record<string, unknown> | undefined;
+  /** Results files before the export section hold `quantized` (the Python-made int8 graph against fp32). */
+  quantized?: Record<string, unknown> | undefined;
+  export?: ExportResults | undefined;
   maxsim: MaxSimResult | undefined;
   serving?: ServingResults | undefined;
   indexing?: IndexingResults | undefined;
@@ -97,6 +100,34 @@ export function markdown(r: BenchResults): string {
         `cosine of rows ${q.meanRowCosine}; MaxSim top-10 overlap ${q.top10Overlap}.`,
       '',
     );
+  }
+  if (r.export) {
+    lines.push(
+      '## tessera export: ONNX graphs from safetensors, fp32 and q8',
+      '',
+      `Docs/s of each graph through the same ONNX backend path (${r.export.texts} passages, length-sorted batches, ` +
+        `alternating rounds); agreement against Tessera's fp32 graph (mean and smallest row cosine, MaxSim top-10 ` +
+        `overlap over ${r.export.queries} queries).`,
+      '',
+    );
+    for (const x of r.export.shapes) {
+      lines.push(
+        `### ${x.model}`,
+        '',
+        `Export: fp32 ${x.exportSeconds.fp32} s, q8 ${x.exportSeconds.q8} s` +
+          (x.peerSeconds
+            ? ` (torch.onnx.export ${x.peerSeconds.torchExport} s, quantize_dynamic ${x.peerSeconds.quantizeDynamic} s).`
+            : '.'),
+        '',
+        '| graph | made by | docs/s | mean row cosine | min row cosine | top-10 overlap |',
+        '|---|---|---:|---:|---:|---:|',
+        ...x.graphs.map(
+          (g) =>
+            `| ${g.graph} | ${g.maker} | ${fmt(g.docsPerSec)} | ${g.meanRowCosine ?? '-'} | ${g.minRowCosine ?? '-'} | ${g.top10Overlap ?? '-'} |`,
+        ),
+        '',
+      );
+    }
   }
   if (r.maxsim) {
     const m = r.maxsim;

@@ -52,12 +52,16 @@ function attribute(name: string, a: Attribute): Writer {
   return w.varint(ATTR.type, ATTR_TYPE.FLOATS);
 }
 
-function valueInfo(name: string, type: TensorType, dims: readonly Dim[]): Writer {
-  const shape = new Writer();
-  // TensorShapeProto.dim = 1; Dimension.dim_value = 1, dim_param = 2.
-  for (const d of dims) shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().string(2, d));
-  // TypeProto.tensor_type = 1; TypeProto.Tensor.elem_type = 1, shape = 2.
-  const tensorType = new Writer().varint(1, ELEM[type]).message(2, shape);
+function valueInfo(name: string, type: TensorType, dims: readonly Dim[] | undefined): Writer {
+  // TypeProto.tensor_type = 1; TypeProto.Tensor.elem_type = 1, shape = 2 (left out: shape unknown).
+  const tensorType = new Writer().varint(1, ELEM[type]);
+  if (dims) {
+    const shape = new Writer();
+    // TensorShapeProto.dim = 1; Dimension.dim_value = 1, dim_param = 2.
+    for (const d of dims)
+      shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().string(2, d));
+    tensorType.message(2, shape);
+  }
   return new Writer().string(VALUE.name, name).message(VALUE.type, new Writer().message(1, tensorType));
 }
 
@@ -71,12 +75,14 @@ export class OnnxGraph {
   private readonly graph = new Writer();
   private count = 0;
 
+  /** A graph without a name is a patch: see toPatch(). Names made by node() start with `prefix`. */
   constructor(
-    name: string,
-    private readonly opset = 17,
+    name: string | undefined,
+    readonly opset = 17,
     private readonly producer = 'tessera',
+    private readonly prefix = '',
   ) {
-    this.graph.string(GRAPH.name, name);
+    if (name !== undefined) this.graph.string(GRAPH.name, name);
   }
 
   /** A graph input. */
@@ -85,8 +91,8 @@ export class OnnxGraph {
     return this;
   }
 
-  /** A graph output. */
-  output(name: string, type: TensorType, dims: readonly Dim[]): this {
+  /** A graph output; without dims its shape is left unknown. */
+  output(name: string, type: TensorType, dims?: readonly Dim[]): this {
     this.graph.message(GRAPH.output, valueInfo(name, type, dims));
     return this;
   }
@@ -109,14 +115,23 @@ export class OnnxGraph {
    * ("matmul_3"), which is what a chain of nodes needs.
    */
   node(op: string, inputs: readonly string[], attributes: Record<string, Attribute> = {}, outputs?: string[]): string {
-    const outs = outputs ?? [`${op.toLowerCase()}_${this.count}`];
+    const outs = outputs ?? [`${this.prefix}${op.toLowerCase()}_${this.count}`];
     const w = new Writer();
     for (const i of inputs) w.string(NODE.input, i);
     for (const o of outs) w.string(NODE.output, o);
-    w.string(NODE.name, `${op}_${this.count++}`).string(NODE.opType, op);
+    w.string(NODE.name, `${this.prefix}${op}_${this.count++}`).string(NODE.opType, op);
     for (const [k, v] of Object.entries(attributes)) w.message(NODE.attribute, attribute(k, v));
     this.graph.message(GRAPH.node, w);
     return outs[0]!;
+  }
+
+  /**
+   * ModelProto bytes holding only this graph's additions: appended to another model's bytes, its
+   * nodes, initializers and outputs join that model's graph (protobuf merges repeated fields of an
+   * embedded message).
+   */
+  toPatch(): Uint8Array {
+    return new Writer().message(MODEL.graph, this.graph).finish();
   }
 
   /** The serialized ModelProto (IR version 8, the default ONNX domain at this graph's opset). */

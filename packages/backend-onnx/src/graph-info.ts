@@ -19,6 +19,8 @@ export interface GraphInfo {
   opsetVersion: number | undefined;
   /** The model stores weights in an external file. */
   externalData: boolean;
+  /** How many nodes of each operator the graph has ("DynamicQuantizeMatMul": 12). */
+  ops: Record<string, number>;
 }
 
 const text = new TextDecoder();
@@ -58,6 +60,7 @@ export function readGraphInfo(model: Uint8Array): GraphInfo {
     initializers: new Set(),
     opsetVersion: undefined,
     externalData: false,
+    ops: {},
   };
   let sawGraph = false;
   for (const f of fields(model)) {
@@ -76,6 +79,14 @@ export function readGraphInfo(model: Uint8Array): GraphInfo {
     for (const g of fields(f.value)) {
       if (g.num === 11 && g.value instanceof Uint8Array) info.inputs.push(valueInfo(g.value));
       if (g.num === 12 && g.value instanceof Uint8Array) info.outputs.push(valueInfo(g.value));
+      if (g.num === 1 && g.value instanceof Uint8Array) {
+        // NodeProto.op_type = 4.
+        for (const nf of fields(g.value))
+          if (nf.num === 4 && nf.value instanceof Uint8Array) {
+            const op = text.decode(nf.value);
+            info.ops[op] = (info.ops[op] ?? 0) + 1;
+          }
+      }
       if (g.num === 5 && g.value instanceof Uint8Array) {
         for (const t of fields(g.value)) {
           if (t.num === 8 && t.value instanceof Uint8Array) info.initializers.add(text.decode(t.value));

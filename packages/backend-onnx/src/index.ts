@@ -9,6 +9,17 @@ export { projectionPatch } from './projection-graph.js';
 export { elemType, OnnxGraph, type Attribute, type Dim, type TensorData, type TensorType } from './graph-builder.js';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';
 export { GRAPHS, graphFiles } from './graph-names.js';
+export {
+  exportOnnx,
+  EXPORT_FILES,
+  EXPORTER_VERSION,
+  type ExportManifest,
+  type ExportOptions,
+  type ExportResult,
+} from './export/export-model.js';
+export { cachedGraph, exportCacheDir, exportCacheRoot } from './export/export-cache.js';
+export { EXPORTABLE, MIN_OPSET, MAX_OPSET } from './export/encoder-graph.js';
+export type { ExportDtype } from './export/layers.js';
 export { listDevices, cudaProviderLibrary } from './devices.js';
 
 // The engine loads with the package, so a broken onnxruntime-node install fails here and the registry

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
   TesseraError,
@@ -13,10 +13,13 @@ import {
   type PackedRows,
   type PaddedBatch,
 } from '@tessera/core';
-import { decodeF16 } from '@tessera/core/backend';
+import { architectureOf, decodeF16 } from '@tessera/core/backend';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';
+import { cachedGraph } from './export/export-cache.js';
+import { EXPORT_FILES } from './export/export-model.js';
+import type { ExportDtype } from './export/layers.js';
 import { graphNames } from './graph-names.js';
 import { maxSimGraph } from './maxsim-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';
@@ -40,10 +43,9 @@ export function liveSessionCount(): number {
 }
 const BACKBONE_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states', 'output_0'];
 
-/** Which graph file to load: an explicit file, the dtype's variant, or onnx/model.onnx. */
-export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): string {
+/** The folder's graph for the options (an explicit file or the dtype's names), or undefined when it has none. */
+export function findGraph(spec: ModelSpec, options: BackendLoadOptions): string | undefined {
   const explicit = options.extra?.onnxFile;
-  const dtype = options.dtype ?? 'fp32';
   if (typeof explicit === 'string') {
     if (!existsSync(join(spec.dir, explicit)))
       throw new TesseraError(
@@ -53,18 +55,45 @@ export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): strin
       );
     return explicit;
   }
-  const wanted = graphNames(dtype);
+  return graphCandidates(spec, options.dtype ?? 'fp32').find((c) => spec.onnxFiles.includes(c));
+}
+
+function graphCandidates(spec: ModelSpec, dtype: string): string[] {
   const rel = spec.transformerDir.slice(spec.dir.length).replace(/^\/+/, '');
-  const candidates = wanted.flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
-  const found = candidates.find((c) => spec.onnxFiles.includes(c));
-  if (!found)
-    throw new TesseraError(
-      'INVALID_MODEL',
-      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${candidates.join(', ')}; found: ` +
-        `${spec.onnxFiles.join(', ') || 'none'}). Export one with optimum, or use another backend`,
-      { dir: spec.dir },
-    );
-  return found;
+  return graphNames(dtype).flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
+}
+
+/** Which graph file to load: an explicit file, the dtype's variant, or onnx/model.onnx; refused when the folder has none. */
+export function chooseGraph(spec: ModelSpec, options: BackendLoadOptions): string {
+  const found = findGraph(spec, options);
+  if (found) return found;
+  const dtype = options.dtype ?? 'fp32';
+  const why = !spec.weightsFile
+    ? 'and no model.safetensors to export one from'
+    : !(dtype in EXPORT_FILES)
+      ? `and Tessera exports ${Object.keys(EXPORT_FILES).join(', ')} graphs, not ${dtype}`
+      : 'and it cannot be exported';
+  throw new TesseraError(
+    'INVALID_MODEL',
+    `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${graphCandidates(spec, dtype).join(', ')}; found: ` +
+      `${spec.onnxFiles.join(', ') || 'none'}) ${why}`,
+    { dir: spec.dir },
+  );
+}
+
+/**
+ * The graph to load: the folder's, or one Tessera exports from the safetensors weights into its
+ * cache (on the first load; later loads find it there).
+ */
+async function locateGraph(spec: ModelSpec, options: BackendLoadOptions): Promise<{ file: string; label: string }> {
+  const found = findGraph(spec, options);
+  if (found) return { file: join(spec.dir, found), label: found };
+  const dtype = options.dtype ?? 'fp32';
+  if (spec.weightsFile && dtype in EXPORT_FILES && architectureOf(spec.modelType)) {
+    const file = await cachedGraph(spec, dtype as ExportDtype, options.onWarning);
+    return { file, label: `exported ${basename(file)}` };
+  }
+  return { file: join(spec.dir, chooseGraph(spec, options)), label: '' };
 }
 
 /**
@@ -233,8 +262,7 @@ export class OnnxModel implements LoadedModel {
 
   static async load(spec: ModelSpec, options: BackendLoadOptions): Promise<OnnxModel> {
     checkCommandLine();
-    const rel = chooseGraph(spec, options);
-    const file = join(spec.dir, rel);
+    const { file, label } = await locateGraph(spec, options);
     const bytes = new Uint8Array(await readFile(file));
     const info = readGraphInfoOf(bytes, file);
     checkInputs(info, file);
@@ -290,7 +318,7 @@ export class OnnxModel implements LoadedModel {
     const engine =
       `onnxruntime-node ${version} ` +
       `(${options.device.startsWith('cuda') ? 'cuda' : options.device}, ${threads} threads, ` +
-      `${rel}${project ? ' + projection' : ''})`;
+      `${label}${project ? ' + projection' : ''})`;
     return new OnnxModel(
       session,
       options.device,

@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tessera } from '@tessera/core';
 import { startFakeHub, type FakeHub } from '@tessera/core/testing';
@@ -8,8 +8,14 @@ import { fixtures } from '@tessera/fixtures';
 import { backend, graphFiles } from '../src/index.js';
 
 let hub: FakeHub;
+// A repo as colbertv2.0 is published: safetensors weights and no ONNX graph.
+const noGraph = mkdtempSync(join(tmpdir(), 'tessera-no-graph-'));
+cpSync(fixtures.stanford, noGraph, { recursive: true, filter: (src) => basename(src) !== 'onnx' });
 beforeAll(async () => {
-  hub = await startFakeHub([{ id: 'tessera-test/pylate', dir: fixtures.pylate }]);
+  hub = await startFakeHub([
+    { id: 'tessera-test/pylate', dir: fixtures.pylate },
+    { id: 'tessera-test/no-graph', dir: noGraph },
+  ]);
 });
 afterAll(() => hub?.close());
 
@@ -56,5 +62,31 @@ describe("the ONNX backend's files()", () => {
       expect((await t.encodeQueries(['hello']))[0]!.dim).toBe(t.dimension);
       await t.dispose();
     }
+  });
+
+  it('a repo without a graph: fetches the safetensors weights, exports on load, and encodes as the graph does', async () => {
+    process.env.TESSERA_CACHE = mkdtempSync(join(tmpdir(), 'tessera-export-cache-'));
+    const from = hub.log.length;
+    const warnings: string[] = [];
+    const t = await Tessera.create({
+      model: 'tessera-test/no-graph',
+      backend,
+      device: 'cpu',
+      hub: { endpoint: hub.endpoint, cacheDir: mkdtempSync(join(tmpdir(), 'tessera-hub-')) },
+      onWarning: (m) => warnings.push(m),
+    });
+    const got = hub.log
+      .slice(from)
+      .map((l) => /^HEAD \/tessera-test\/no-graph\/resolve\/[^/]+\/(\S+)/.exec(l)?.[1])
+      .filter(Boolean);
+    expect(got).toContain('model.safetensors');
+    expect(warnings.join('\n')).toMatch(/exported one from its safetensors weights/);
+    const reference = await Tessera.create({ model: fixtures.stanford, backend, device: 'cpu' });
+    const [a] = await t.encodeDocuments(['a passage about the sea']);
+    const [b] = await reference.encodeDocuments(['a passage about the sea']);
+    expect(a!.rows).toBe(b!.rows);
+    for (let k = 0; k < a!.data.length; k++) expect(Math.abs(a!.data[k]! - b!.data[k]!)).toBeLessThan(1e-4);
+    await t.dispose();
+    await reference.dispose();
   });
 });

@@ -92,12 +92,16 @@ describe('ONNX graph handling', () => {
 });
 
 describe('ONNX errors', () => {
-  it('names the folder when there is no ONNX graph', async () => {
+  it('names the folder when there is no ONNX graph and no weights to export one from', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-noonnx-'));
-    cpSync(fixtures.stanford, dir, { recursive: true, filter: (src) => !src.includes('onnx') });
+    cpSync(fixtures.distilbert, dir, {
+      recursive: true,
+      filter: (src) => !src.includes('onnx') && !src.endsWith(`${fixtures.distilbert}/model.safetensors`),
+    });
     const e = await errorOf(create(dir));
     expect(e.code).toBe('INVALID_MODEL');
-    expect(e.message).toMatch(/no ONNX graph/);
+    expect(e.message).toContain(dir);
+    expect(e.message).toMatch(/no ONNX graph for dtype fp32 .*no model\.safetensors to export one from/);
   });
 
   it('reports a corrupt graph file as CORRUPT_FILE', async () => {

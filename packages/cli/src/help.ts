@@ -14,6 +14,7 @@ Commands:
   models     the model registry and what is cached
   backends   installed backends, their devices, and how to install the rest
   pull       download a model into the Hugging Face cache
+  export     write a model's encoder as an ONNX graph (fp32, q8, fp16) from its weights
   demo       encode and score a few texts on the default model
   bench      run the benchmark matrix (in a clone of the repository only)
 

@@ -4,6 +4,7 @@ import { isTesseraError } from '@tessera/core';
 import { backendsCommand, modelsCommand, pullCommand } from './commands/info.js';
 import { demoCommand } from './commands/demo.js';
 import { encodeCommand } from './commands/encode.js';
+import { exportCommand } from './commands/export.js';
 import { rerankCommand, scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { indexCommand } from './commands/index-corpus.js';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   models: modelsCommand,
   backends: backendsCommand,
   pull: pullCommand,
+  export: exportCommand,
   demo: demoCommand,
   bench: async (argv) => {
     let mod: { main?: (argv: string[]) => Promise<number> };
@@ -54,6 +56,7 @@ const HINTS: Record<string, string> = {
   INDEX_MISMATCH: 'index into a new folder with --to, or use the model the index was built with',
   NOT_AN_INDEX: 'give --to / --index a new or empty folder, or one `tessera index` built',
   STORE_FAILED: 'free disk space or fix permissions, then rerun the same command: it continues',
+  WRITE_FAILED: 'free disk space or fix permissions, then rerun the command',
 };
 
 export async function main(argv: string[]): Promise<number> {

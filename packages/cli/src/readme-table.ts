@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { demoHelp } from './commands/demo.js';
 import { encodeHelp } from './commands/encode.js';
+import { exportHelp } from './commands/export.js';
 import { indexHelp } from './commands/index-corpus.js';
 import { backendsHelp, modelsHelp, pullHelp } from './commands/info.js';
 import { rerankHelp, scoreHelp } from './commands/score.js';
@@ -21,6 +22,7 @@ const USAGE: Record<string, string> = {
   models: modelsHelp,
   backends: backendsHelp,
   pull: pullHelp,
+  export: exportHelp,
   demo: demoHelp,
   bench: 'Usage: tessera bench [options]',
 };

@@ -255,6 +255,13 @@ describe('tessera score, rerank, models, backends, pull', () => {
     const m = run(['models']);
     expect(m.code).toBe(0);
     expect(m.stdout).toMatch(/answerai-colbert-small-v1 \(default\)/);
+    // The default backend runs every registry model: from the repo's graph, or one exported on first use.
+    const models = JSON.parse(run(['models', '--json']).stdout) as Array<{
+      id: string;
+      backends: Record<string, string[]>;
+    }>;
+    for (const model of models) expect(Object.keys(model.backends), model.id).toContain('onnx');
+    expect(m.stdout).toMatch(/colbertv2\.0 +colbert +128 +onnx,native,tfjs/);
     const b = run(['backends', '--json']);
     const status = JSON.parse(b.stdout) as Array<{ name: string; installed: boolean; packageName: string }>;
     expect(status.find((s) => s.name === 'onnx')!.installed).toBe(true);
@@ -270,7 +277,7 @@ describe('tessera score, rerank, models, backends, pull', () => {
 
   it('prints help with examples for every command', () => {
     expect(run(['--help']).stdout).toMatch(/Commands:/);
-    for (const c of ['encode', 'score', 'rerank', 'models', 'backends', 'pull', 'demo', 'serve']) {
+    for (const c of ['encode', 'score', 'rerank', 'models', 'backends', 'pull', 'export', 'demo', 'serve']) {
       const r = run([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(/Usage: tessera/);

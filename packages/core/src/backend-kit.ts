@@ -8,7 +8,8 @@ export { Encoder, checkTexts } from './encoder.js';
 export { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 export { cudaMemory, cudaTokenBudget, bytesPerToken } from './backend/gpu-memory.js';
 export { SafetensorsFile, bytesToFloat32 } from './io/safetensors.js';
-export { decodeF16, decodeBF16, halfToFloat } from './io/half.js';
+export { decodeF16, decodeBF16, encodeF16, halfToFloat } from './io/half.js';
+export { writeFailureReason } from './io/write-failure.js';
 export {
   resolveColbertSettings,
   STANFORD_DEFAULTS,

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'INDEX_MISMATCH'
   | 'NOT_AN_INDEX'
   | 'STORE_FAILED'
+  | 'WRITE_FAILED'
   | 'OUT_OF_MEMORY';
 
 export class TesseraError extends Error {

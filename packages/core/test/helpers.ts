@@ -9,13 +9,4 @@ export function copyFixture(src: string, filter?: (path: string) => boolean): st
   return dir;
 }
 
-export async function errorOf(
-  p: Promise<unknown> | (() => unknown),
-): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error');
-}
+export { errorOf } from '../src/testing/errors.js';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { encodeNpy, encodeSafetensors, quantize, type DenseEmbedding, type TokenEmbeddings } from '@tessera/core';
+import { writeFailureReason } from '@tessera/core/backend';
 import { choice, intOption, MODEL_OPTIONS, parse } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readInputs, type InputText } from '../input.js';
@@ -70,16 +71,7 @@ async function resumePoint(partial: string): Promise<number> {
 
 /** A write that failed (disk full, file size limit, permissions) as a runtime error that says what is where. */
 function writeFailed(file: string, e: unknown, next: string): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOSPC'
-      ? 'no space left on the device'
-      : code === 'EFBIG'
-        ? 'the file size limit was reached'
-        : code === 'EDQUOT'
-          ? 'the disk quota was reached'
-          : (e as Error).message;
-  return new Error(`cannot write ${file}: ${why} (${code ?? 'error'}); ${next}`, { cause: e });
+  return new Error(`cannot write ${file}: ${writeFailureReason(e)}; ${next}`, { cause: e });
 }
 
 export async function encodeCommand(argv: string[]): Promise<number> {

@@ -3,3 +3,4 @@ export { writeSyntheticColbert, SYNTHETIC_SHAPES, type SyntheticShape, type Bert
 export { collectOutcomes, type SuiteOutcome } from './harness.js';
 export { emptyProject, installFromTarballs, packTarballs } from './install.js';
 export { fakeDevicesBackend, type FakeDevicesOptions } from './fake-devices.js';
+export { errorOf } from './errors.js';
