@@ -15,6 +15,7 @@ import { batchingEffects } from './sections/extras.js';
 import { exportBench } from './sections/export.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench, type MaxSimResult } from './sections/maxsim.js';
+import { searchBench } from './sections/search.js';
 import {
   bareOnnxRuntime,
   findPython,
@@ -28,13 +29,14 @@ import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
-const SECTIONS = ['matrix', 'peers', 'export', 'maxsim', 'serving', 'indexing', 'queue'];
+const SECTIONS = ['matrix', 'peers', 'export', 'maxsim', 'search', 'serving', 'indexing', 'queue'];
 /** Seconds per section of a full run on 2 cores, for the first estimate; later runs use the last run's. */
 const DEFAULT_SECONDS: Record<string, number> = {
   matrix: 420,
   peers: 300,
   export: 240,
   maxsim: 150,
+  search: 300,
   serving: 480,
   indexing: 720,
   queue: 180,
@@ -51,6 +53,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       out: { type: 'string' },
       repetitions: { type: 'string' },
       'no-peers': { type: 'boolean' },
+      'search-docs': { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -303,6 +306,20 @@ under two minutes (tiny model, smaller workloads) for CI.
     progress.end();
   }
 
+  let search: BenchResults['search'];
+  if (want('search')) {
+    progress.begin('search');
+    search = await searchBench({
+      sizes: values['search-docs'] ? values['search-docs'].split(',').map(Number) : quick ? [300] : [10_000],
+      dim: 96,
+      queries: quick ? 5 : 50,
+      threads,
+      engineModel: models[0]!.dir,
+      log,
+    });
+    progress.end();
+  }
+
   let queue: BenchResults['queue'];
   if (want('queue')) {
     progress.begin('queue');
@@ -429,6 +446,38 @@ under two minutes (tiny model, smaller workloads) for CI.
         note: '',
       });
   }
+  if (search && !quick) {
+    for (const x of search.scales) {
+      const at = (path: 'index' | 'exact', k: number) => x.paths.find((p) => p.path === path && p.k === k)!;
+      const speedup = at('exact', 10).p50Ms / at('index', 10).p50Ms;
+      targets.push(
+        {
+          target: `Search (${x.documents} documents): recall@10 >= ${x.documents >= 100_000 ? 0.95 : 0.98} through the compressed index`,
+          measured: `${at('index', 10).recall} (recall@100 ${at('index', 100).recall})`,
+          met: at('index', 10).recall >= (x.documents >= 100_000 ? 0.95 : 0.98),
+          note: '',
+        },
+        {
+          target: `Search (${x.documents} documents): p50 <= 25 ms at k = 10, >= 100x the exact scan`,
+          measured: `${at('index', 10).p50Ms} ms (exact ${at('exact', 10).p50Ms} ms, ${speedup.toFixed(1)}x)`,
+          met: at('index', 10).p50Ms <= 25 && speedup >= 100,
+          note: x.documents < 100_000 ? 'the target is set at 100k documents' : '',
+        },
+        {
+          target: `Search (${x.documents} documents): index <= 40 bytes a token at the default nbits`,
+          measured: `${x.bytesPerToken} bytes (nbits ${x.nbits}, dim ${x.dim})`,
+          met: x.bytesPerToken <= 40,
+          note: '',
+        },
+        {
+          target: `Search (${x.documents} documents): build <= 1 s per 10k token rows`,
+          measured: `${x.buildPer10kRows} s (${x.buildSeconds} s for ${x.rows} rows, ${x.centroids} centroids)`,
+          met: x.buildPer10kRows <= 1,
+          note: '',
+        },
+      );
+    }
+  }
   if (maxsim && !quick) {
     const m = maxsim;
     targets.push({
@@ -471,6 +520,7 @@ under two minutes (tiny model, smaller workloads) for CI.
     batching,
     export: exported,
     maxsim,
+    search,
     serving,
     indexing,
     queue,

@@ -1,5 +1,6 @@
 import type { ExportResults } from './sections/export.js';
 import type { MaxSimResult } from './sections/maxsim.js';
+import type { SearchResults } from './sections/search.js';
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
 import type { IndexingResults } from './sections/indexing.js';
@@ -22,6 +23,7 @@ export interface BenchResults {
   quantized?: Record<string, unknown> | undefined;
   export?: ExportResults | undefined;
   maxsim: MaxSimResult | undefined;
+  search?: SearchResults | undefined;
   serving?: ServingResults | undefined;
   indexing?: IndexingResults | undefined;
   queue?: QueueResults | undefined;
@@ -128,6 +130,25 @@ export function markdown(r: BenchResults): string {
         '',
       );
     }
+  }
+  if (r.search) {
+    lines.push(
+      '## Search: the compressed index against the exact scan',
+      '',
+      `${r.search.corpus}; ${r.search.queries} queries; the index built through the engine's GEMM; latency is the ` +
+        'search alone (the query rows given), recall against exact MaxSim.',
+      '',
+      '| documents | token rows | centroids | bytes/token | build s (per 10k rows) | RSS MiB | path | k | p50 ms | p95 ms | recall |',
+      '|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
+      ...r.search.scales.flatMap((x) =>
+        x.paths.map(
+          (p) =>
+            `| ${x.documents} | ${x.rows} | ${x.centroids} | ${x.bytesPerToken} | ${x.buildSeconds} (${x.buildPer10kRows}) | ` +
+            `${x.rssMiB} | ${p.path} | ${p.k} | ${p.p50Ms} | ${p.p95Ms} | ${p.recall} |`,
+        ),
+      ),
+      '',
+    );
   }
   if (r.maxsim) {
     const m = r.maxsim;

@@ -40,5 +40,7 @@ try {
       expect(out.engine).toMatch(/^libtorch/);
       expect(out.score).toBeCloseTo(golden.maxsim[0]![0]!, 3);
     } else expect(out.message).toMatch(/native addon is not built/);
-  }, 600_000);
+    // A limit for a hang, not a speed check: compiling against libtorch took 5 minutes on 2 cores
+    // and passed 10 on one core shared with the other packages' tests.
+  }, 1_800_000);
 });

@@ -22,6 +22,7 @@ import { EXPORT_FILES } from './export/export-model.js';
 import type { ExportDtype } from './export/layers.js';
 import { graphNames } from './graph-names.js';
 import { maxSimGraph } from './maxsim-graph.js';
+import { nearestGraph } from './nearest-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';
 import { projectionPatch } from './projection-graph.js';
 
@@ -239,6 +240,8 @@ export class OnnxModel implements LoadedModel {
   private readonly threads: number;
   // The MaxSim graph's session, made on the first createScorer() and shared by every scorer.
   private scoring: Promise<Session> | undefined;
+  // The nearest-row graph's session, made on the first nearestRows().
+  private nearest: Promise<Session> | undefined;
 
   private constructor(
     session: Session,
@@ -361,14 +364,7 @@ export class OnnxModel implements LoadedModel {
    */
   async createScorer(docs: PackedRows): Promise<EngineScorer> {
     if (this.released) throw new TesseraError('DISPOSED', 'the ONNX model was disposed', {});
-    this.scoring ??= ort().InferenceSession.create(maxSimGraph(), {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      // Idle scoring threads must not spin beside the encoding session's threads.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    this.scoring ??= this.helperSession(maxSimGraph());
     const session = await this.scoring;
     return OnnxScorer.create(
       ort(),
@@ -378,12 +374,48 @@ export class OnnxModel implements LoadedModel {
     );
   }
 
+  /**
+   * For each row of a, its best row of b by dot product, through ONNX Runtime's Gemm and ArgMax
+   * (the compressed index's k-means and encoding). Rows go in blocks that keep the [block, k]
+   * score matrix near 64 MB.
+   */
+  async nearestRows(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number): Promise<Int32Array> {
+    if (this.released) throw new TesseraError('DISPOSED', 'the ONNX model was disposed', {});
+    this.nearest ??= this.helperSession(nearestGraph());
+    const session = await this.nearest;
+    const { Tensor } = ort();
+    const out = new Int32Array(aRows);
+    const centroids = new Tensor('float32', b.subarray(0, bRows * dim), [bRows, dim]);
+    const block = Math.max(1, Math.min(aRows, Math.floor((64 << 20) / (4 * Math.max(1, bRows)))));
+    for (let start = 0; start < aRows; start += block) {
+      const n = Math.min(block, aRows - start);
+      const rows = new Tensor('float32', a.subarray(start * dim, (start + n) * dim), [n, dim]);
+      const r = await session.run({ a: rows, b: centroids });
+      const best = r.nearest!.data as BigInt64Array;
+      for (let i = 0; i < n; i++) out[start + i] = Number(best[i]);
+    }
+    return out;
+  }
+
+  /** A session for one of Tessera's own small graphs, on the CPU with the model's thread count. */
+  private helperSession(graph: Uint8Array): Promise<Session> {
+    return ort().InferenceSession.create(graph, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // Idle helper threads must not spin beside the encoding session's threads.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  }
+
   private released = false;
 
   async dispose(): Promise<void> {
     if (this.released) return;
     this.released = true;
     if (this.scoring) await (await this.scoring.catch(() => undefined))?.release();
+    if (this.nearest) await (await this.nearest.catch(() => undefined))?.release();
     await this.session.release();
     liveSessions--;
   }

@@ -1,32 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
 import { LanceDbStore } from '@tessera/store-lancedb';
+import { CLI, passages, runCli } from './run-cli.js';
 import { waitFor } from './wait.js';
 
-const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const GATED = fileURLToPath(new URL('./gated-backend.mjs', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../../../bench/corpus/passages.jsonl', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-index-'));
 
-function run(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1' },
-    timeout: 600_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const passages = readFileSync(CORPUS, 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => (JSON.parse(l) as { text: string }).text);
+const run = runCli;
 
 /** A JSONL corpus: ids p0.., real passages, a title field that becomes metadata. */
 function corpus(n: number, extra: string[] = []): string {

@@ -64,6 +64,7 @@ export type {
   StoreRecord,
   StoredEntry,
   StoreHit,
+  StoreArtifacts,
   StoreSearchOptions,
   UpsertOptions,
   IndexManifest,
@@ -76,7 +77,9 @@ export {
   type IndexProgress,
   type IndexSummary,
 } from './store/index-documents.js';
-export { searchIndex, type SearchOptions, type SearchResult } from './store/search-index.js';
+export { searchIndex, type SearchOptions, type SearchReport, type SearchResult } from './store/search-index.js';
+export type { LateIndexOptions, LateIndexSummary } from './store/late-index.js';
+export type { PlaidKnobs } from './plaid/search.js';
 
 export {
   openCorpus,

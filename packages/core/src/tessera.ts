@@ -5,7 +5,8 @@ import { resolveAutoBackend, resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexSummary } from './store/index-documents.js';
-import { searchIndex, type SearchOptions, type SearchResult } from './store/search-index.js';
+import { buildLateIndex, type LateIndexOptions, type LateIndexSummary } from './store/late-index.js';
+import { searchIndex, type SearchOptions, type SearchReport, type SearchResult } from './store/search-index.js';
 import type { Store } from './store/types.js';
 import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
 import { TesseraError } from './errors.js';
@@ -353,7 +354,26 @@ export class Tessera extends EventEmitter {
   /** The store's best documents for a query, scored by MaxSim (see searchIndex). */
   async search(store: Store, query: string, options?: SearchOptions): Promise<SearchResult[]> {
     this.live();
+    return (await searchIndex(this, store, query, options)).results;
+  }
+
+  /** search() with how it was answered: the path (compressed index or exact scan) and its time. */
+  async searchReport(store: Store, query: string, options?: SearchOptions): Promise<SearchReport> {
+    this.live();
     return searchIndex(this, store, query, options);
+  }
+
+  /**
+   * Builds the store's compressed late-interaction index (PLAID: centroids, packed residuals,
+   * inverted lists) from every document it holds; search then goes through it while the store
+   * is unchanged. Rebuild after writes (tessera index does at the end of each run).
+   */
+  async buildSearchIndex(store: Store, options?: LateIndexOptions): Promise<LateIndexSummary> {
+    this.live();
+    // The engine's GEMM assigns rows to centroids where the backend offers it.
+    const model = this.encoder.primaryModel;
+    const nearest = model.nearestRows?.bind(model);
+    return buildLateIndex(store, { ...(nearest ? { nearest } : {}), ...options });
   }
 
   /**

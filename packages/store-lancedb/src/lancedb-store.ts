@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import {
@@ -10,12 +10,14 @@ import {
   type RowMatrix,
   type Store,
   type StoredEntry,
+  type StoreArtifacts,
   type StoreHit,
   type StoreRecord,
   type StoreSearchOptions,
   type UpsertOptions,
 } from '@tessera/core';
 import { checkRecord, storeError } from '@tessera/core/store';
+import { safeJoin } from '@tessera/core/backend';
 import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
@@ -367,6 +369,75 @@ export class LanceDbStore implements Store {
     };
     return existsSync(this.location) ? walk(this.location) : 0;
   }
+
+  /** Every document with its rows, in the table's order (stable while nothing is written). */
+  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
+    this.live();
+    if (!this.table) return;
+    const dim = this.dimension!;
+    for await (const batch of this.table.query().select(['id', 'vectors'])) {
+      const ids = batch.getChild('id')!;
+      const rows = columnRows(batch.getChild('vectors')!, dim);
+      for (let i = 0; i < batch.numRows; i++) yield { id: ids.get(i) as string, vectors: rows[i]! };
+    }
+  }
+
+  /** These documents with their rows, text and metadata (unknown ids are left out). */
+  async fetch(ids: readonly string[]): Promise<StoreHit[]> {
+    this.live();
+    if (!this.table || !ids.length) return [];
+    const quoted = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(', ');
+    const rows = await this.table
+      .query()
+      .where(`id IN (${quoted})`)
+      .select(['id', 'vectors', 'text', 'metadata'])
+      .toArray();
+    return rows.map((r) => this.hit(r, 0, this.dimension!));
+  }
+
+  /** The table's version: LanceDB commits a new one with every write. */
+  async version(): Promise<string> {
+    this.live();
+    return this.table ? String(await this.table.version()) : '0';
+  }
+
+  /**
+   * Named file sets in folders beside the table. A set is written into a new folder and swapped
+   * in by renames, so a crash leaves the old set, the new one, or (between the two renames) none,
+   * which readers take as no index: never a mix.
+   */
+  readonly artifacts: StoreArtifacts = {
+    read: async (set, file) => {
+      this.live();
+      try {
+        return new Uint8Array(await readFile(safeJoin(join(this.location, set), file)));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw storeError(this, `reading ${set}/${file}`, e);
+      }
+    },
+    write: async (set, files) => {
+      this.live();
+      const dir = safeJoin(this.location, set);
+      const fresh = `${dir}.new-${process.pid}`;
+      const old = `${dir}.old-${process.pid}`;
+      try {
+        await rm(fresh, { recursive: true, force: true });
+        await mkdir(fresh, { recursive: true });
+        for (const [name, bytes] of Object.entries(files)) await writeFile(safeJoin(fresh, name), bytes);
+        if (existsSync(dir)) await rename(dir, old);
+        await rename(fresh, dir);
+        await rm(old, { recursive: true, force: true });
+      } catch (e) {
+        await rm(fresh, { recursive: true, force: true }).catch(() => undefined);
+        throw storeError(this, `writing ${set}`, e);
+      }
+    },
+    remove: async (set) => {
+      this.live();
+      await rm(safeJoin(this.location, set), { recursive: true, force: true });
+    },
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;

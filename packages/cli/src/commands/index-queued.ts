@@ -2,6 +2,7 @@ import type { RunStatus } from '@tessera/queue';
 import { intOption } from '../args.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
+import { buildOptions, buildWithProgress, describeSearchIndex } from './search-index-build.js';
 
 /** One line of a run's state. */
 function describe(s: RunStatus): string {
@@ -101,6 +102,8 @@ export async function queuedIndex(
     const store = await openLanceDbStore(s.to);
     try {
       await store.optimize();
+      if (!values['no-search-index'])
+        say(describeSearchIndex(await buildWithProgress(store, buildOptions(values), quiet, say)));
     } finally {
       await store.close();
     }

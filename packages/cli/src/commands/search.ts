@@ -4,15 +4,21 @@ import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 import { clip, table } from '../table.js';
 
-export const searchHelp = `Usage: tessera search --index DIR "query" [--top-k N] [--json]
+export const searchHelp = `Usage: tessera search --index DIR "query" [--top-k N] [--exact] [--json]
 
 Encodes the query with the model the index was built with and prints the best
-documents with their MaxSim scores (exact unless the index has an ANN index).
+documents with their MaxSim scores. The candidates come from the compressed index
+(tessera index builds it) while it matches the documents; their stored rows are then
+rescored exactly, so the scores are exact MaxSim. --exact scores every document.
 
 Options:
       --index DIR         the index folder (from \`tessera index\`)
   -k, --top-k N           results (default 10)
-      --json              one JSON object: {query, results: [{rank, id, score, text?, metadata?}]}
+      --exact             scan every document (the ground truth) instead of the compressed index
+      --ncells N  --ndocs N  --centroid-score-threshold X
+                          the compressed index's knobs (defaults by top-k, as colbert-ai's)
+      --json              one JSON object: {query, results: [{rank, id, score, text?, metadata?}],
+                          path: "index" | "exact", took_ms, note?}
   -b, --backend NAME  -d, --device DEV  --threads N  --strict  --offline
 
 Examples:
@@ -24,6 +30,10 @@ export async function searchCommand(argv: string[]): Promise<number> {
     ...MODEL_OPTIONS,
     index: { type: 'string' },
     'top-k': { type: 'string', short: 'k' },
+    exact: { type: 'boolean' },
+    ncells: { type: 'string' },
+    ndocs: { type: 'string' },
+    'centroid-score-threshold': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) return printHelp(searchHelp);
@@ -39,6 +49,14 @@ export async function searchCommand(argv: string[]): Promise<number> {
   if (values.model || values.dim)
     throw new UsageError('search uses the model and dimension the index was built with; drop --model and --dim');
   const topK = intOption(values, 'top-k') ?? 10;
+  const threshold = values['centroid-score-threshold'];
+  if (threshold !== undefined && !Number.isFinite(Number(threshold)))
+    throw new UsageError(`--centroid-score-threshold must be a number (got ${JSON.stringify(threshold)})`);
+  const knobs = {
+    ...(values.ncells !== undefined ? { ncells: intOption(values, 'ncells')! } : {}),
+    ...(values.ndocs !== undefined ? { ndocs: intOption(values, 'ndocs')! } : {}),
+    ...(threshold !== undefined ? { centroidScoreThreshold: Number(threshold) } : {}),
+  };
   const { openLanceDbStore } = await import('@tessera/store-lancedb');
   const store = await openLanceDbStore(String(values.index));
   try {
@@ -63,12 +81,24 @@ export async function searchCommand(argv: string[]): Promise<number> {
       throw e;
     }
     try {
-      const results = await t.search(store, positionals[0]!, { topK });
+      const report = await t.searchReport(store, positionals[0]!, { topK, exact: !!values.exact, knobs });
+      const { results } = report;
       if (values.json) {
         process.stdout.write(
-          `${JSON.stringify({ query: positionals[0], results: results.map((r, i) => ({ rank: i + 1, ...r })) })}\n`,
+          `${JSON.stringify({
+            query: positionals[0],
+            results: results.map((r, i) => ({ rank: i + 1, ...r })),
+            path: report.path,
+            took_ms: Math.round(report.tookMs * 100) / 100,
+            ...(report.note ? { note: report.note } : {}),
+          })}\n`,
         );
       } else {
+        if (!values.quiet)
+          process.stderr.write(
+            `${report.path === 'index' ? 'through the compressed index' : 'exact scan'} in ${report.tookMs.toFixed(1)} ms` +
+              `${report.note ? ` (${report.note})` : ''}\n`,
+          );
         process.stdout.write(
           table(
             ['#', 'score', 'id', 'text'],

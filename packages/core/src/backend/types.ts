@@ -68,6 +68,13 @@ export interface LoadedModel {
    * conformance suite checks it against the reference MaxSim.
    */
   createScorer?(docs: PackedRows): Promise<EngineScorer>;
+  /**
+   * Optional: for each of the `aRows` rows of a, the index of the row of b with the highest dot
+   * product, through the engine's GEMM. The compressed index's k-means and encoding assign every
+   * token row to a centroid with it; core's kernel does it otherwise. The conformance suite checks
+   * the choice against core's (a tie may go either way).
+   */
+  nearestRows?(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number): Promise<Int32Array>;
 }
 
 /** Documents packed row-major: document d's rows are rows offsets[d] .. offsets[d + 1] - 1 of data. */

@@ -1,4 +1,6 @@
 import { isTesseraError } from '../errors.js';
+import { loadModelSpec } from '../model/load-folder.js';
+import { dotScoresJs } from '../plaid/dot-scores.js';
 import { maxSim, topK, type RowMatrix } from '../scoring/maxsim.js';
 import type { DocumentScorer } from '../scoring/scorer.js';
 import { expect, expectRejection, fail } from './check.js';
@@ -97,6 +99,33 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
         close(many[0]!, docs, rows(5, 3, DIM), `${s.engine}, scoreMany query 0`);
         close(many[1]!, docs, rows(6, 9, DIM), `${s.engine}, scoreMany query 1`);
       });
+    });
+
+    it('assigns rows to their best row of another set as core does, when it offers nearestRows', async () => {
+      const model = await c.backend.load(await loadModelSpec(fixture.dir), {
+        device: c.device,
+        threads: 2,
+        onWarning: () => {},
+      });
+      try {
+        if (!model.nearestRows) return;
+        // More rows than one block of many engines, a centroid count that is not a power of two.
+        const a = rows(31, 700, DIM);
+        const b = rows(32, 37, DIM);
+        const got = await model.nearestRows(a.data, a.rows, b.data, b.rows, DIM);
+        const scores = dotScoresJs(a.data, a.rows, b.data, b.rows, DIM);
+        if (got.length !== a.rows) fail(`nearestRows: ${got.length} answers for ${a.rows} rows`);
+        for (let i = 0; i < a.rows; i++) {
+          let best = -Infinity;
+          for (let j = 0; j < b.rows; j++) best = Math.max(best, scores[i * b.rows + j]!);
+          const chosen = scores[i * b.rows + got[i]!];
+          // A tie may go either way; anything else is a wrong row.
+          if (chosen === undefined || !(best - chosen <= 1e-4 * Math.max(1, Math.abs(best))))
+            fail(`nearestRows: row ${i} got ${got[i]} (dot ${chosen}), the best dot is ${best}`);
+        }
+      } finally {
+        await model.dispose();
+      }
     });
 
     it('gives each of several concurrent queries its own scores', async () => {

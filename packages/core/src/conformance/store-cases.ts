@@ -1,4 +1,5 @@
 import { isTesseraError } from '../errors.js';
+import { seeded } from '../random.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
 import type { IndexManifest, Store, StoreRecord } from '../store/types.js';
 import { expect, fail } from './check.js';
@@ -18,16 +19,7 @@ export interface StoreConformanceOptions {
 const DIM = 16;
 
 /** A seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seeded;
 
 /** Unit rows, as ColBERT models write them. */
 function rows(n: number, random: () => number, dim = DIM): RowMatrix {
@@ -269,6 +261,63 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
       await s.close();
       await rejects(s.count(), 'count() after close');
     });
+
+    it('for a compressed index, when it offers one (documents, fetch, version, artifacts): all or none of them', () =>
+      withStore(async (s) => {
+        const offered = [s.documents, s.fetch, s.version, s.artifacts].filter(Boolean).length;
+        if (offered !== 0 && offered !== 4)
+          fail(
+            `the store offers ${offered} of documents(), fetch(), version() and artifacts; a compressed index needs all four`,
+          );
+      }));
+
+    it('lists every document with its rows, fetches by id, and moves its version with every write', () =>
+      withStore(async (s) => {
+        if (!s.documents || !s.fetch || !s.version) return;
+        await s.writeManifest(manifest);
+        const docs = corpus(30, 13);
+        const before = await s.version();
+        await s.add(docs);
+        const after = await s.version();
+        if (after === before) fail(`version() stayed ${JSON.stringify(before)} across a write`);
+        const seen = new Map<string, RowMatrix>();
+        for await (const d of s.documents()) seen.set(d.id, d.vectors);
+        expect(seen.size, 'documents()').toBe(30);
+        for (const d of docs) sameRows(seen.get(d.id), d.vectors, `documents() ${d.id}`);
+        const order = async () => {
+          const ids: string[] = [];
+          for await (const d of s.documents!()) ids.push(d.id);
+          return ids.join();
+        };
+        expect(await order(), 'the same order twice').toBe(await order());
+        const fetched = await s.fetch(['doc-3', 'missing', 'doc-17']);
+        expect(fetched.map((h) => h.id).sort(), 'fetch ids').toEqual(['doc-17', 'doc-3']);
+        for (const h of fetched) {
+          const d = docs.find((x) => x.id === h.id)!;
+          if (!h.vectors) fail(`fetch ${h.id}: no rows (an index rescores its candidates from them)`);
+          sameRows(h.vectors, d.vectors, `fetch ${h.id}`);
+          expect(h.text, `fetch ${h.id} text`).toBe(d.text);
+          expect(h.metadata, `fetch ${h.id} metadata`).toEqual(d.metadata);
+        }
+        await s.upsert([{ ...docs[0]!, seq: 99 }]);
+        if ((await s.version()) === after) fail('version() stayed the same across an upsert');
+      }));
+
+    it('keeps named sets of files and replaces a set whole', () =>
+      withStore(async (s) => {
+        if (!s.artifacts) return;
+        await s.writeManifest(manifest);
+        await s.add(corpus(3, 14));
+        const a = s.artifacts;
+        expect(await a.read('plaid', 'x.bin'), 'a set never written').toBe(undefined);
+        await a.write('plaid', { 'x.bin': Uint8Array.of(1, 2, 3), 'y.json': new TextEncoder().encode('{}') });
+        expect(Array.from((await a.read('plaid', 'x.bin')) ?? []), 'x.bin').toEqual([1, 2, 3]);
+        await a.write('plaid', { 'z.bin': Uint8Array.of(9) });
+        expect(await a.read('plaid', 'x.bin'), 'a file of the replaced set').toBe(undefined);
+        expect(Array.from((await a.read('plaid', 'z.bin')) ?? []), 'z.bin').toEqual([9]);
+        await a.remove('plaid');
+        expect(await a.read('plaid', 'z.bin'), 'after remove').toBe(undefined);
+      }));
 
     if (options.reopen) {
       it('holds its documents and manifest after close and reopen', async () => {

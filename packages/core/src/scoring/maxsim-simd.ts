@@ -1,14 +1,5 @@
 import { MAXSIM_WASM } from './maxsim-wasm.js';
-
-// The few WebAssembly declarations used here (core compiles without the DOM library).
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-};
+import { instantiateKernel, type WasmMemory } from './wasm-kernel.js';
 
 /** The 128-bit SIMD MaxSim kernel (wasm/maxsim.wat), or undefined where WebAssembly SIMD is missing. */
 interface Kernel {
@@ -19,13 +10,7 @@ interface Kernel {
 let kernel: Kernel | null | undefined;
 
 function load(): Kernel | null {
-  if (kernel !== undefined) return kernel;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(MAXSIM_WASM, 'base64')));
-    kernel = instance.exports as unknown as Kernel;
-  } catch {
-    kernel = null;
-  }
+  if (kernel === undefined) kernel = instantiateKernel<Kernel>(MAXSIM_WASM);
   return kernel;
 }
 

@@ -6,6 +6,7 @@ import type {
   StoredEntry,
   StoreHit,
   StoreRecord,
+  StoreArtifacts,
   StoreSearchOptions,
   UpsertOptions,
 } from './types.js';
@@ -19,6 +20,23 @@ export class MemoryStore implements Store {
   private manifest: IndexManifest | undefined;
   private readonly rows = new Map<string, StoreRecord>();
   private closed = false;
+  // A true private field: a subclass's own counters cannot collide with it.
+  #generation = 0;
+  private readonly sets = new Map<string, Map<string, Uint8Array>>();
+  readonly artifacts: StoreArtifacts = {
+    read: async (set, file) => {
+      this.live();
+      return this.sets.get(set)?.get(file)?.slice();
+    },
+    write: async (set, files) => {
+      this.live();
+      this.sets.set(set, new Map(Object.entries(files).map(([n, b]) => [n, b.slice()])));
+    },
+    remove: async (set) => {
+      this.live();
+      this.sets.delete(set);
+    },
+  };
 
   private live(): void {
     if (this.closed) throw new TesseraError('DISPOSED', 'the memory store was closed', {});
@@ -39,6 +57,7 @@ export class MemoryStore implements Store {
     // Checked before anything is stored: a bad record fails the whole write.
     records.forEach((r, i) => checkRecord(r, i, this.manifest?.dimension));
     for (const r of records) this.rows.set(r.id, copy(r));
+    if (records.length) this.#generation++;
   }
 
   async upsert(records: readonly StoreRecord[], options: UpsertOptions = {}): Promise<{ replaced: number }> {
@@ -51,6 +70,7 @@ export class MemoryStore implements Store {
       if (old) replaced++;
       this.rows.set(r.id, copy(r));
     }
+    if (records.length) this.#generation++;
     return { replaced };
   }
 
@@ -82,6 +102,33 @@ export class MemoryStore implements Store {
         ...(d.metadata ? { metadata: d.metadata } : {}),
       };
     });
+  }
+
+  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
+    this.live();
+    for (const r of [...this.rows.values()]) yield { id: r.id, vectors: r.vectors };
+  }
+
+  async fetch(ids: readonly string[]): Promise<StoreHit[]> {
+    this.live();
+    return ids.flatMap((id) => {
+      const d = this.rows.get(id);
+      if (!d) return [];
+      return [
+        {
+          id: d.id,
+          score: 0,
+          vectors: d.vectors,
+          ...(d.text !== undefined ? { text: d.text } : {}),
+          ...(d.metadata ? { metadata: d.metadata } : {}),
+        },
+      ];
+    });
+  }
+
+  async version(): Promise<string> {
+    this.live();
+    return String(this.#generation);
   }
 
   async close(): Promise<void> {

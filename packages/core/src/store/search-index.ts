@@ -1,13 +1,30 @@
 import { TesseraError } from '../errors.js';
-import { maxSim } from '../scoring/maxsim.js';
+import { defaultKnobs, type PlaidKnobs, searchPlaid } from '../plaid/search.js';
+import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
 import type { Tessera } from '../tessera.js';
 import { storeError } from './index-documents.js';
+import { loadLateIndex } from './late-index.js';
 import { checkManifest, manifestFor } from './manifest.js';
-import type { Store } from './types.js';
+import type { Store, StoreHit } from './types.js';
 
 export interface SearchOptions {
   /** Results to return (default 10). */
   topK?: number;
+  /** Scan every document (the ground truth) even when a compressed index exists. */
+  exact?: boolean;
+  /** The compressed index's knobs (default colbert-ai's for the topK asked). */
+  knobs?: Partial<PlaidKnobs>;
+}
+
+/** A search with how it was answered. */
+export interface SearchReport {
+  results: SearchResult[];
+  /** "index": the compressed index chose the candidates; "exact": every document was scored. */
+  path: 'index' | 'exact';
+  /** Milliseconds from encoding the query to the ranked results (model loading not included). */
+  tookMs: number;
+  /** Why the exact path answered when not asked to (no index, or one older than the store). */
+  note?: string;
 }
 
 export interface SearchResult {
@@ -19,16 +36,17 @@ export interface SearchResult {
 }
 
 /**
- * Encodes the query and asks the store for its best documents. Hits that come with their rows
- * are rescored with core's MaxSim, so scores equal `t.score(query, document)` whatever the
- * store's own arithmetic (LanceDB's cosine, an approximate index's estimate).
+ * Encodes the query and finds the best documents: through the store's compressed index when it
+ * has a fresh one (candidates by PLAID's stages, then the winners' stored rows rescored), else by
+ * the store's own search. Hits that come with their rows are rescored with core's MaxSim, so
+ * scores equal `t.score(query, document)` whatever path or store arithmetic found them.
  */
 export async function searchIndex(
   t: Tessera,
   store: Store,
   query: string,
   options: SearchOptions = {},
-): Promise<SearchResult[]> {
+): Promise<SearchReport> {
   const topK = options.topK ?? 10;
   if (!Number.isInteger(topK) || topK < 1)
     throw new TesseraError('INVALID_OPTION', `topK must be a positive integer (got ${topK})`, { field: 'topK' });
@@ -51,19 +69,57 @@ export async function searchIndex(
       { location: store.location },
     );
   checkManifest(store, manifest, await manifestFor(t));
+  const started = performance.now();
   const [q] = await t.encodeQueries([query]);
-  let hits;
+  const report = await searchStore(store, q!, { ...options, topK });
+  return { ...report, tookMs: performance.now() - started };
+}
+
+/**
+ * The search itself, for query rows already encoded: through the store's compressed index when
+ * it has a fresh one, else the store's own search; hits with rows rescored by core's MaxSim.
+ */
+export async function searchStore(store: Store, q: RowMatrix, options: SearchOptions = {}): Promise<SearchReport> {
+  const topK = options.topK ?? 10;
+  const started = performance.now();
+  let path: SearchReport['path'] = 'exact';
+  let note: string | undefined;
+  let hits: StoreHit[];
   try {
-    hits = await store.search(q!, { limit: topK });
+    const late = options.exact ? undefined : await loadLateIndex(store);
+    if (late?.fresh) {
+      path = 'index';
+      hits = await indexCandidates(store, late.index, q, topK, options.knobs);
+    } else {
+      if (!options.exact)
+        note = late
+          ? 'the compressed index is older than the documents (written since it was built): rebuild it to search through it'
+          : 'no compressed index: every document was scored';
+      hits = await store.search(q, { limit: topK });
+    }
   } catch (e) {
     throw storeError(store, 'searching', e);
   }
   const results = hits.map((h) => ({
     id: h.id,
-    score: h.vectors ? maxSim(q!, h.vectors) : h.score,
+    score: h.vectors ? maxSim(q, h.vectors) : h.score,
     ...(h.text !== undefined ? { text: h.text } : {}),
     ...(h.metadata ? { metadata: h.metadata } : {}),
   }));
   results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return results.slice(0, topK);
+  return { results: results.slice(0, topK), path, tookMs: performance.now() - started, ...(note ? { note } : {}) };
+}
+
+/** The compressed index's best documents, fetched from the store with their rows. */
+async function indexCandidates(
+  store: Store,
+  index: import('../plaid/plaid-index.js').PlaidIndex,
+  q: RowMatrix,
+  topK: number,
+  knobs: Partial<PlaidKnobs> | undefined,
+): Promise<StoreHit[]> {
+  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK), ...knobs });
+  const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
+  const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));
+  return fetched.map((h) => ({ ...h, score: approx.get(h.id) ?? h.score }));
 }

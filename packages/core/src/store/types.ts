@@ -82,4 +82,26 @@ export interface Store {
   close(): Promise<void>;
   /** Optional: compact storage after a long run of writes. */
   optimize?(): Promise<void>;
+  /**
+   * Optional, with fetch(), version() and artifacts: what a compressed late-interaction index
+   * (t.buildSearchIndex) needs. Every document with its rows, in the same order on every call
+   * while nothing is written.
+   */
+  documents?(): AsyncIterable<{ id: string; vectors: RowMatrix }>;
+  /** Optional: these documents with their rows, text and metadata (an index's candidates, rescored exactly). */
+  fetch?(ids: readonly string[]): Promise<StoreHit[]>;
+  /** Optional: a token that changes with every write, so an index built from an earlier state is known stale. */
+  version?(): Promise<string>;
+  /** Optional: named sets of files kept with the documents (the compressed index). */
+  readonly artifacts?: StoreArtifacts;
+}
+
+/** Named sets of files a store keeps beside its documents. */
+export interface StoreArtifacts {
+  /** One file of a set, or undefined when the set or the file does not exist. */
+  read(set: string, file: string): Promise<Uint8Array | undefined>;
+  /** Replaces a set's files all at once: a crash leaves the old set or the new one, never a mix. */
+  write(set: string, files: Record<string, Uint8Array>): Promise<void>;
+  /** Removes a set (nothing when it does not exist). */
+  remove(set: string): Promise<void>;
 }

@@ -4,3 +4,4 @@ export { collectOutcomes, type SuiteOutcome } from './harness.js';
 export { emptyProject, installFromTarballs, packTarballs } from './install.js';
 export { fakeDevicesBackend, type FakeDevicesOptions } from './fake-devices.js';
 export { errorOf } from './errors.js';
+export { syntheticColbertCorpus, type SyntheticCorpus, type SyntheticCorpusOptions } from './synthetic-corpus.js';

@@ -1,0 +1,109 @@
+import { MemoryStore, Tessera } from '@tessera/core';
+import { searchStore } from '@tessera/core/store';
+import { syntheticColbertCorpus } from '@tessera/core/testing';
+import { percentile, round } from '../measure.js';
+
+export interface SearchPathResult {
+  path: 'index' | 'exact';
+  k: number;
+  p50Ms: number;
+  p95Ms: number;
+  /** Share of the exact top k the path returned, over every query. */
+  recall: number;
+}
+
+export interface SearchScaleResult {
+  documents: number;
+  rows: number;
+  dim: number;
+  nbits: number;
+  centroids: number;
+  buildSeconds: number;
+  /** Seconds per 10,000 token rows. */
+  buildPer10kRows: number;
+  bytesPerToken: number;
+  rssMiB: number;
+  paths: SearchPathResult[];
+}
+
+export interface SearchResults {
+  corpus: string;
+  queries: number;
+  scales: SearchScaleResult[];
+}
+
+/**
+ * The compressed index against the exact scan, at each corpus size: build time (k-means and
+ * encoding through the engine's GEMM), bytes per token, latency at k = 10 and 100, and recall
+ * against exact MaxSim. The corpus is synthetic with ColBERT's structure (rows clustered by
+ * token, Zipf token frequencies): the bench's models have random weights, whose rows carry no
+ * such structure, so a ranking of their encodings says nothing about an index's recall.
+ */
+export async function searchBench(options: {
+  sizes: number[];
+  dim: number;
+  queries: number;
+  threads: number;
+  engineModel: string;
+  log: (m: string) => void;
+}): Promise<SearchResults> {
+  const t = await Tessera.create({
+    model: options.engineModel,
+    backend: 'onnx',
+    device: 'cpu',
+    threads: options.threads,
+  });
+  const scales: SearchScaleResult[] = [];
+  try {
+    for (const documents of options.sizes) {
+      const corpus = syntheticColbertCorpus({ documents, queries: options.queries, dim: options.dim, seed: documents });
+      const store = new MemoryStore();
+      await store.add(corpus.docs.map((vectors, i) => ({ id: `d${i}`, vectors, source: 'bench', seq: i })));
+      const built = await t.buildSearchIndex(store);
+      options.log(`search ${documents} documents: built ${JSON.stringify(built)}`);
+      const paths: SearchPathResult[] = [];
+      for (const k of [10, 100]) {
+        const times = { index: [] as number[], exact: [] as number[] };
+        let shared = 0;
+        for (const q of corpus.queries) {
+          const exact = await searchStore(store, q, { topK: k, exact: true });
+          const viaIndex = await searchStore(store, q, { topK: k });
+          if (viaIndex.path !== 'index') throw new Error(`the index did not answer: ${viaIndex.note}`);
+          times.exact.push(exact.tookMs);
+          times.index.push(viaIndex.tookMs);
+          const truth = new Set(exact.results.map((r) => r.id));
+          shared += viaIndex.results.filter((r) => truth.has(r.id)).length;
+        }
+        for (const path of ['index', 'exact'] as const)
+          paths.push({
+            path,
+            k,
+            p50Ms: round(percentile(times[path], 50), 2),
+            p95Ms: round(percentile(times[path], 95), 2),
+            recall: path === 'exact' ? 1 : round(shared / (k * corpus.queries.length), 4),
+          });
+      }
+      scales.push({
+        documents,
+        rows: built.rows,
+        dim: options.dim,
+        nbits: built.nbits,
+        centroids: built.centroids,
+        buildSeconds: round(built.seconds, 2),
+        buildPer10kRows: round(built.seconds / (built.rows / 1e4), 3),
+        bytesPerToken: built.bytesPerToken,
+        rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+        paths,
+      });
+      options.log(`search ${documents} documents: ${JSON.stringify(scales.at(-1))}`);
+      await store.close();
+    }
+  } finally {
+    await t.dispose();
+  }
+  return {
+    corpus: `syntheticColbertCorpus (dimension ${options.dim}, 20 to 120 rows a document, 32-row queries)`,
+    queries: options.queries,
+    scales,
+  };
+}

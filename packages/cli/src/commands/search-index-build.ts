@@ -1,0 +1,51 @@
+import type { LateIndexOptions, LateIndexSummary, Store } from '@tessera/core';
+import { buildLateIndex } from '@tessera/core/store';
+import { choice, intOption } from '../args.js';
+import { ProgressBar } from '../progress.js';
+
+/** --nbits and --centroids as build options (usage errors when they are not valid). */
+export function buildOptions(values: Record<string, unknown>): LateIndexOptions {
+  const nbits = choice(values, 'nbits', ['1', '2', '4'] as const);
+  return {
+    nbits: nbits === undefined ? undefined : (Number(nbits) as 1 | 2 | 4),
+    centroids: intOption(values, 'centroids'),
+  };
+}
+
+export const describeSearchIndex = (s: LateIndexSummary) =>
+  `compressed search index: ${s.documents} documents, ${s.rows} token rows, ${s.centroids} centroids, ` +
+  `${s.nbits}-bit residuals, ${s.bytesPerToken} bytes a token, built in ${s.seconds.toFixed(1)} s`;
+
+/** Builds the compressed index with a progress bar per stage. */
+export async function buildWithProgress(
+  store: Store,
+  options: LateIndexOptions,
+  quiet: boolean,
+  say: (m: string) => void,
+  build: (store: Store, options: LateIndexOptions) => Promise<LateIndexSummary> = buildLateIndex,
+): Promise<LateIndexSummary> {
+  say('building the compressed search index (PLAID: centroids, packed residuals, inverted lists)');
+  let bar: ProgressBar | undefined;
+  let stage = '';
+  try {
+    return await build(store, {
+      ...options,
+      onProgress: (p) => {
+        if (p.stage !== stage) {
+          bar?.done();
+          stage = p.stage;
+          bar = new ProgressBar(
+            stage,
+            undefined,
+            quiet,
+            process.stderr,
+            `${stage.padEnd(9)} {bar} {percentage}% | {done} of {of}`,
+          );
+        }
+        bar!.track(p.done / Math.max(1, p.total), { done: p.done, of: p.total });
+      },
+    });
+  } finally {
+    bar?.done();
+  }
+}

@@ -1,0 +1,97 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixtures } from '@tessera/fixtures';
+import { passages, runCli } from './run-cli.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-search-index-'));
+const MODEL = ['--model', fixtures.pylate, '--backend', 'onnx', '--quiet'];
+const run = runCli;
+
+function corpus(ids: number[]): string {
+  const file = join(tmp(), 'corpus.jsonl');
+  writeFileSync(file, `${ids.map((i) => JSON.stringify({ id: `p${i}`, text: passages[i] })).join('\n')}\n`);
+  return file;
+}
+
+interface SearchJson {
+  results: Array<{ rank: number; id: string; score: number }>;
+  path: 'index' | 'exact';
+  took_ms: number;
+  note?: string;
+}
+const search = (index: string, query: string, ...extra: string[]): SearchJson => {
+  const r = run(['search', '--index', index, query, '--json', ...extra]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as SearchJson;
+};
+
+describe('the compressed search index behind tessera index and tessera search', () => {
+  it('is built by every index run and answers search with the exact scores; --exact scans', () => {
+    const to = join(tmp(), 'idx');
+    const first = run(['index', ...MODEL, '--input', corpus([...Array(200).keys()]), '--to', to, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary.searchIndex).toMatchObject({ documents: 200, nbits: 2 });
+    expect(existsSync(join(to, 'plaid', 'plaid.json'))).toBe(true);
+
+    const query = passages[17]!.split(' ').slice(2, 12).join(' ');
+    const viaIndex = search(to, query, '-k', '5');
+    const exact = search(to, query, '-k', '5', '--exact');
+    expect(viaIndex.path).toBe('index');
+    expect(exact.path).toBe('exact');
+    expect(exact.note).toBeUndefined();
+    expect(viaIndex.took_ms).toBeGreaterThan(0);
+    // Whatever found them, the scores are exact MaxSim: a document both return scores the same.
+    const exactScores = new Map(exact.results.map((r) => [r.id, r.score]));
+    const shared = viaIndex.results.filter((r) => exactScores.has(r.id));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const r of shared) expect(r.score).toBeCloseTo(exactScores.get(r.id)!, 5);
+
+    // A second run adds documents and rebuilds: the new ones are searchable through the index.
+    const second = run(['index', ...MODEL, '--input', corpus([300, 301, 302]), '--to', to, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).searchIndex.documents).toBe(203);
+    const added = search(to, passages[301]!, '-k', '3', '--ncells', '4');
+    expect(added.path).toBe('index');
+    expect(added.results.map((r) => r.id)).toContain('p301');
+  });
+
+  it('--no-search-index leaves search exact (saying so); --rebuild builds it later; bad options are usage errors', () => {
+    const to = join(tmp(), 'idx');
+    expect(run(['index', ...MODEL, '--input', corpus([1, 2, 3, 4, 5]), '--to', to, '--no-search-index']).code).toBe(0);
+    expect(existsSync(join(to, 'plaid'))).toBe(false);
+    const before = search(to, passages[3]!);
+    expect(before.path).toBe('exact');
+    expect(before.note).toMatch(/no compressed index/);
+    const rebuilt = run(['index', '--to', to, '--rebuild', '--nbits', '4', '--centroids', '8', '--json', '-q']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ documents: 5, nbits: 4, centroids: 8 });
+    expect(search(to, passages[3]!).path).toBe('index');
+
+    const nbits = run(['index', '--to', to, '--rebuild', '--nbits', '3']);
+    expect(nbits.code).toBe(2);
+    expect(nbits.stderr).toMatch(/--nbits must be one of 1, 2, 4 \(got "3"\)/);
+    const threshold = run(['search', '--index', to, 'x', '--centroid-score-threshold', 'high']);
+    expect(threshold.code).toBe(2);
+    expect(threshold.stderr).toMatch(/--centroid-score-threshold must be a number/);
+  });
+
+  it('names a damaged index file instead of answering from it', () => {
+    const to = join(tmp(), 'idx');
+    expect(run(['index', ...MODEL, '--input', corpus([...Array(30).keys()]), '--to', to]).code).toBe(0);
+    const file = join(to, 'plaid', 'residuals.u8');
+    const bytes = readFileSync(file);
+    bytes[3] ^= 0xff;
+    writeFileSync(file, bytes);
+    const r = run(['search', '--index', to, 'anything']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/plaid\/residuals\.u8: its checksum does not match .*rebuild the index/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // --exact does not read the compressed index, and a rebuild repairs it.
+    expect(search(to, 'anything', '--exact').path).toBe('exact');
+    expect(run(['index', '--to', to, '--rebuild', '-q']).code).toBe(0);
+    expect(search(to, 'anything').path).toBe('index');
+  });
+});

@@ -1,0 +1,203 @@
+import { TesseraError } from '../errors.js';
+import type { RowMatrix } from '../scoring/maxsim.js';
+import { decodeRow, residualBytes } from './codec.js';
+import { dotScores } from './dot-scores.js';
+import type { PlaidIndex } from './plaid-index.js';
+
+/** PLAID's search knobs. */
+export interface PlaidKnobs {
+  /** Centroids probed per query row to gather candidates. */
+  ncells: number;
+  /** Centroids scoring below this for every query row are skipped in the first ranking. */
+  centroidScoreThreshold: number;
+  /** Candidates kept by the pruned centroid ranking; a quarter of them are decoded and scored. */
+  ndocs: number;
+  /** The best decoded candidates whose stored rows are rescored exactly (at least k). */
+  rescore: number;
+}
+
+/**
+ * The knobs by k: colbert-ai's table (k ≤ 10, ≤ 100, beyond), except ncells one step higher for
+ * k ≤ 100, where candidate generation cost the most recall in bench/ (--only search).
+ */
+export function defaultKnobs(k: number): PlaidKnobs {
+  if (k <= 10) return { ncells: 2, centroidScoreThreshold: 0.5, ndocs: 256, rescore: 64 };
+  if (k <= 100) return { ncells: 4, centroidScoreThreshold: 0.45, ndocs: 1024, rescore: 256 };
+  const ndocs = Math.max(k * 4, 4096);
+  return { ncells: 4, centroidScoreThreshold: 0.4, ndocs, rescore: Math.max(k, ndocs / 4) };
+}
+
+export interface PlaidHit {
+  /** Document number in the index. */
+  doc: number;
+  /** MaxSim against the decoded rows. */
+  score: number;
+}
+
+/** The positions of the n largest of values[from .. from + length), largest first (n is small: a scan per pick). */
+function bestOf(values: Float32Array, from: number, length: number, n: number): number[] {
+  const picked: number[] = [];
+  for (let p = 0; p < n; p++) {
+    let arg = -1;
+    let max = -Infinity;
+    for (let i = 0; i < length; i++) {
+      const v = values[from + i]!;
+      if (v > max && !picked.includes(i)) {
+        max = v;
+        arg = i;
+      }
+    }
+    if (arg < 0) break;
+    picked.push(arg);
+  }
+  return picked;
+}
+
+/** The n largest values' positions (or their labels), largest first; ties go to the lower position. */
+function topIndices(values: ArrayLike<number>, n: number, labels?: Uint32Array): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i);
+  idx.sort((a, b) => values[b]! - values[a]! || a - b);
+  const top = idx.slice(0, n);
+  return labels ? top.map((i) => labels[i]!) : top;
+}
+
+/** Each document's distinct centroids (the inverted lists read the other way), made once per loaded index. */
+const distinct = new WeakMap<PlaidIndex, { offsets: Uint32Array; codes: Uint32Array }>();
+
+function documentCentroids(index: PlaidIndex): { offsets: Uint32Array; codes: Uint32Array } {
+  let lists = distinct.get(index);
+  if (!lists) {
+    const docs = index.ids.length;
+    const offsets = new Uint32Array(docs + 1);
+    for (let i = 0; i < index.ivfDocs.length; i++) offsets[index.ivfDocs[i]! + 1]!++;
+    for (let d = 0; d < docs; d++) offsets[d + 1]! += offsets[d]!;
+    const codes = new Uint32Array(index.ivfDocs.length);
+    const fill = offsets.slice(0, docs);
+    for (let c = 0; c < index.k; c++)
+      for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) codes[fill[index.ivfDocs[i]!]!++] = c;
+    lists = { offsets, codes };
+    distinct.set(index, lists);
+  }
+  return lists;
+}
+
+/**
+ * Centroid interaction: each candidate's score with every row replaced by its centroid, the
+ * best centroid score per query row summed. `allowed` skips pruned centroids (PLAID's stage 2).
+ * A centroid counts once per document however many of its rows share it, so the loop runs over
+ * each document's distinct centroids.
+ */
+function centroidInteraction(
+  index: PlaidIndex,
+  scoresT: Float32Array,
+  qRows: number,
+  docs: Uint32Array,
+  allowed: Uint8Array | undefined,
+): Float32Array {
+  const out = new Float32Array(docs.length);
+  const best = new Float32Array(qRows);
+  const lists = documentCentroids(index);
+  for (let j = 0; j < docs.length; j++) {
+    const d = docs[j]!;
+    best.fill(-Infinity);
+    for (let r = lists.offsets[d]!; r < lists.offsets[d + 1]!; r++) {
+      const c = lists.codes[r]!;
+      if (allowed && !allowed[c]) continue;
+      const o = c * qRows;
+      for (let q = 0; q < qRows; q++) if (scoresT[o + q]! > best[q]!) best[q] = scoresT[o + q]!;
+    }
+    let s = 0;
+    for (let q = 0; q < qRows; q++) if (best[q]! > -Infinity) s += best[q]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+/**
+ * Searches in PLAID's stages: query rows against centroids; candidates from the inverted lists
+ * of each query row's ncells best centroids; a pruned centroid ranking keeps ndocs; a full one
+ * keeps ndocs / 4; those are decoded and scored by MaxSim. Returns the best max(k, rescore) by
+ * that score, for the caller to rescore from the stored rows.
+ */
+export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knobs = defaultKnobs(k)): PlaidHit[] {
+  if (query.dim !== index.dim)
+    throw new TesseraError('DIMENSION_MISMATCH', `the query has rows of ${query.dim}, the index ${index.dim}`, {
+      expected: index.dim,
+      actual: query.dim,
+    });
+  const qRows = query.rows;
+  const docsTotal = index.ids.length;
+  if (qRows === 0 || docsTotal === 0) return [];
+  // Centroid scores [qRows, k], and transposed [k, qRows] so one centroid's scores sit together.
+  const scores = dotScores(query.data, qRows, index.centroids, index.k, index.dim, undefined, true);
+  const scoresT = new Float32Array(index.k * qRows);
+  for (let q = 0; q < qRows; q++) for (let c = 0; c < index.k; c++) scoresT[c * qRows + q] = scores[q * index.k + c]!;
+
+  // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
+  // larger than ndocs, every document (the ranking stages below cost little there).
+  let docs: Uint32Array;
+  if (docsTotal <= knobs.ndocs) docs = Uint32Array.from({ length: docsTotal }, (_, d) => d);
+  else {
+    const cells = Math.min(knobs.ncells, index.k);
+    const marked = new Uint8Array(docsTotal);
+    const candidates: number[] = [];
+    for (let q = 0; q < qRows; q++) {
+      for (const c of bestOf(scores, q * index.k, index.k, cells))
+        for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) {
+          const d = index.ivfDocs[i]!;
+          if (!marked[d]) {
+            marked[d] = 1;
+            candidates.push(d);
+          }
+        }
+    }
+    docs = Uint32Array.from(candidates);
+  }
+
+  // Stage 2: centroid interaction over the centroids some query row scores well.
+  if (docs.length > knobs.ndocs) {
+    const allowed = new Uint8Array(index.k);
+    for (let c = 0; c < index.k; c++) {
+      let max = -Infinity;
+      for (let q = 0; q < qRows; q++) max = Math.max(max, scoresT[c * qRows + q]!);
+      allowed[c] = max >= knobs.centroidScoreThreshold ? 1 : 0;
+    }
+    const pruned = centroidInteraction(index, scoresT, qRows, docs, allowed);
+    docs = Uint32Array.from(topIndices(pruned, knobs.ndocs, docs));
+  }
+  // Stage 3: full centroid interaction, a quarter kept.
+  const keep = Math.max(k, Math.floor(knobs.ndocs / 4));
+  if (docs.length > keep) {
+    const full = centroidInteraction(index, scoresT, qRows, docs, undefined);
+    docs = Uint32Array.from(topIndices(full, keep, docs));
+  }
+  // Stage 4: decode the survivors' rows and score them by MaxSim (one kernel call for all of them).
+  const rb = residualBytes(index.dim, index.codec.nbits);
+  let total = 0;
+  for (const d of docs) total += index.docOffsets[d + 1]! - index.docOffsets[d]!;
+  const decoded = new Float32Array(total * index.dim);
+  const row = new Float32Array(index.dim);
+  let at = 0;
+  for (const d of docs)
+    for (let r = index.docOffsets[d]!; r < index.docOffsets[d + 1]!; r++, at++) {
+      decodeRow(index.codec, index.centroids, index.codes[r]! * index.dim, index.residuals, r * rb, row);
+      decoded.set(row, at * index.dim);
+    }
+  const rowScores = dotScores(query.data, qRows, decoded, total, index.dim);
+  const hits: PlaidHit[] = [];
+  let first = 0;
+  for (const d of docs) {
+    const n = index.docOffsets[d + 1]! - index.docOffsets[d]!;
+    let score = 0;
+    for (let q = 0; q < qRows; q++) {
+      let best = -Infinity;
+      const o = q * total + first;
+      for (let r = 0; r < n; r++) if (rowScores[o + r]! > best) best = rowScores[o + r]!;
+      if (best > -Infinity) score += best;
+    }
+    hits.push({ doc: d, score });
+    first += n;
+  }
+  hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
+  return hits.slice(0, Math.max(k, knobs.rescore));
+}

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { maxSim, MemoryStore, type RowMatrix } from '../src/index.js';
+import {
+  buildLateIndex,
+  buildPlaidIndex,
+  kmeans,
+  loadLateIndex,
+  parsePlaidFiles,
+  plaidCentroidCount,
+  plaidFiles,
+  searchStore,
+} from '../src/store-kit.js';
+import { decodeRow, encodeResidual, fitCodec, residualBytes } from '../src/plaid/codec.js';
+import { dotScores, dotScoresJs } from '../src/plaid/dot-scores.js';
+import { syntheticColbertCorpus } from '../src/testing/synthetic-corpus.js';
+import { errorOf } from './helpers.js';
+
+const DIM = 32;
+const corpus = syntheticColbertCorpus({ documents: 1500, queries: 40, dim: DIM, docRows: [10, 60] });
+
+async function storeOf(docs: RowMatrix[]): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  await store.add(docs.map((vectors, i) => ({ id: `d${i}`, vectors, source: 'synthetic', seq: i })));
+  return store;
+}
+
+const cosine = (a: Float32Array, b: Float32Array) => {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return d / Math.sqrt(na * nb);
+};
+
+describe('compressed index kernels', () => {
+  it("scores row sets in the SIMD kernel as plain loops do, for any row counts and PLAID's centroid count", () => {
+    const a = corpus.docs[0]!;
+    const b = corpus.docs[1]!;
+    const simd = dotScores(a.data, a.rows, b.data, b.rows, DIM);
+    const js = dotScoresJs(a.data, a.rows, b.data, b.rows, DIM);
+    for (let i = 0; i < js.length; i++) expect(simd[i]).toBeCloseTo(js[i]!, 5);
+    expect([1000, 14_000, 11_700_000].map(plaidCentroidCount)).toEqual([256, 1024, 32768]);
+  });
+
+  it('k-means puts the rows of well separated clusters under one centroid each, one cluster a centroid', async () => {
+    // Eight orthogonal directions (unit axes), forty noisy copies of each.
+    const dim = 16;
+    const rows = new Float32Array(8 * 40 * dim);
+    for (let c = 0; c < 8; c++)
+      for (let j = 0; j < 40; j++) {
+        const o = (c * 40 + j) * dim;
+        for (let d = 0; d < dim; d++) rows[o + d] = 0.05 * Math.sin(7 * j + 3 * d + c);
+        rows[o + 2 * c] = 1;
+      }
+    // More centroids than clusters (random starts may split a cluster), none mixing two.
+    const k = 16;
+    const centroids = await kmeans(rows, 320, dim, k, { iterations: 6, seed: 3 });
+    const scores = dotScores(rows, 320, centroids, k, dim);
+    for (let i = 0; i < 320; i++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (scores[i * k + c]! > scores[i * k + best]!) best = c;
+      // The row's own axis dominates its centroid.
+      expect(centroids[best * dim + 2 * Math.floor(i / 40)]).toBeGreaterThan(0.9);
+    }
+    for (let c = 0; c < k; c++)
+      expect(
+        cosine(centroids.subarray(c * dim, (c + 1) * dim), centroids.subarray(c * dim, (c + 1) * dim)),
+      ).toBeCloseTo(1, 5);
+  });
+
+  it('packs residuals in nbits per value and decodes closer to the original rows as nbits grows', async () => {
+    const rows = corpus.docs.slice(0, 200);
+    const all = new Float32Array(rows.reduce((n, r) => n + r.rows, 0) * DIM);
+    let at = 0;
+    for (const r of rows) {
+      all.set(r.data, at);
+      at += r.data.length;
+    }
+    const n = all.length / DIM;
+    const centroids = await kmeans(all, n, DIM, 64, { iterations: 4 });
+    const codes = new Int32Array(n);
+    const s = dotScores(all, n, centroids, 64, DIM);
+    for (let i = 0; i < n; i++) for (let c = 1; c < 64; c++) if (s[i * 64 + c]! > s[i * 64 + codes[i]!]!) codes[i] = c;
+    const residuals = Float32Array.from(all, (v, j) => v - centroids[codes[Math.floor(j / DIM)]! * DIM + (j % DIM)]!);
+    const meanCosine = (nbits: 1 | 2 | 4) => {
+      const codec = fitCodec(residuals, n, DIM, nbits);
+      const packed = new Uint8Array(n * residualBytes(DIM, nbits));
+      const out = new Float32Array(DIM);
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        encodeResidual(codec, residuals.subarray(i * DIM, (i + 1) * DIM), packed, i * residualBytes(DIM, nbits));
+        decodeRow(codec, centroids, codes[i]! * DIM, packed, i * residualBytes(DIM, nbits), out);
+        sum += cosine(out, all.subarray(i * DIM, (i + 1) * DIM));
+      }
+      return sum / n;
+    };
+    const [one, two, four] = [meanCosine(1), meanCosine(2), meanCosine(4)];
+    expect(residualBytes(96, 2)).toBe(24);
+    expect(two).toBeGreaterThan(0.9);
+    expect(one).toBeLessThan(two);
+    expect(two).toBeLessThan(four);
+  });
+});
+
+describe('search through the compressed index', () => {
+  it('returns the exact top 10 for at least 95% of results, with the exact MaxSim scores', async () => {
+    const store = await storeOf(corpus.docs);
+    const built = await buildLateIndex(store, { centroids: 1024 });
+    expect(built).toMatchObject({ documents: 1500, centroids: 1024, nbits: 2 });
+    let shared = 0;
+    for (const q of corpus.queries) {
+      const approx = await searchStore(store, q, { topK: 10 });
+      const exact = await searchStore(store, q, { topK: 10, exact: true });
+      expect(approx.path).toBe('index');
+      expect(exact.path).toBe('exact');
+      const truth = new Map(exact.results.map((r) => [r.id, r.score]));
+      for (const r of approx.results) {
+        // Every score is exact MaxSim against the stored rows, whichever path found the document.
+        expect(r.score).toBeCloseTo(maxSim(q, corpus.docs[Number(r.id.slice(1))]!), 5);
+        if (truth.has(r.id)) shared++;
+      }
+    }
+    const recall = shared / (10 * corpus.queries.length);
+    expect(recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('goes back to the exact scan, saying why, once the store changes; a rebuild covers the new document', async () => {
+    const store = await storeOf(corpus.docs.slice(0, 300));
+    expect((await searchStore(store, corpus.queries[0]!, { topK: 3 })).note).toMatch(/no compressed index/);
+    await buildLateIndex(store, { centroids: 256 });
+    const q = corpus.queries[0]!;
+    // A new document that is the query itself: the best possible match.
+    await store.add([{ id: 'new', vectors: q, source: 'later', seq: 0 }]);
+    const stale = await searchStore(store, q, { topK: 3 });
+    expect(stale.path).toBe('exact');
+    expect(stale.note).toMatch(/older than the documents/);
+    expect(stale.results[0]!.id).toBe('new');
+    await buildLateIndex(store, { centroids: 256 });
+    const fresh = await searchStore(store, q, { topK: 3 });
+    expect(fresh.path).toBe('index');
+    expect(fresh.results[0]!.id).toBe('new');
+  });
+
+  it('builds the same index from the same store and seed', async () => {
+    const store = await storeOf(corpus.docs.slice(0, 200));
+    const source = { count: 200, version: '1', documents: () => store.documents() };
+    const a = plaidFiles(await buildPlaidIndex(source, { centroids: 128, seed: 9 }));
+    const b = plaidFiles(await buildPlaidIndex(source, { centroids: 128, seed: 9 }));
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    for (const name of Object.keys(a)) expect(Buffer.from(a[name]!).equals(Buffer.from(b[name]!)), name).toBe(true);
+  });
+
+  it('refuses bad build options and an empty store by name', async () => {
+    const store = await storeOf(corpus.docs.slice(0, 10));
+    expect((await errorOf(buildLateIndex(store, { nbits: 3 as never }))).message).toMatch(/nbits must be 1, 2 or 4/);
+    expect((await errorOf(buildLateIndex(new MemoryStore()))).message).toMatch(/holds no documents/);
+  });
+});
+
+describe('index files', () => {
+  const files = async () => {
+    const store = await storeOf(corpus.docs.slice(0, 100));
+    await buildLateIndex(store, { centroids: 64 });
+    return plaidFiles((await loadLateIndex(store))!.index);
+  };
+
+  it('read back to the same index', async () => {
+    const f = await files();
+    const again = plaidFiles(parsePlaidFiles(f, 'idx/plaid'));
+    for (const name of Object.keys(f)) expect(Buffer.from(again[name]!).equals(Buffer.from(f[name]!)), name).toBe(true);
+  });
+
+  it('name the file that is missing, cut or changed, and refuse another format version', async () => {
+    const f = await files();
+    const fail = async (changed: Record<string, Uint8Array | undefined>) =>
+      errorOf(() => parsePlaidFiles({ ...f, ...changed }, 'idx/plaid'));
+    const missing = await fail({ 'codes.u32': undefined });
+    expect(missing.code).toBe('CORRUPT_FILE');
+    expect(missing.message).toMatch(/idx\/plaid\/codes\.u32: missing/);
+    const cut = await fail({ 'residuals.u8': f['residuals.u8']!.subarray(0, 100) });
+    expect(cut.message).toMatch(/idx\/plaid\/residuals\.u8: 100 bytes, plaid\.json says \d+ \(cut or replaced\)/);
+    for (const name of ['centroids.f32', 'ivf-docs.u32', 'ids.json', 'doc-offsets.u32']) {
+      const changed = f[name]!.slice();
+      changed[Math.floor(changed.length / 2)]! ^= 0x5a;
+      expect((await fail({ [name]: changed })).message).toContain(`idx/plaid/${name}: its checksum does not match`);
+    }
+    const meta = JSON.parse(new TextDecoder().decode(f['plaid.json']));
+    const future = await fail({ 'plaid.json': new TextEncoder().encode(JSON.stringify({ ...meta, format: 2 })) });
+    expect(future.code).toBe('INDEX_MISMATCH');
+    expect(future.message).toMatch(/format 2, this Tessera reads format 1; rebuild it/);
+    expect((await fail({ 'plaid.json': new TextEncoder().encode('{"format": 1') })).message).toMatch(
+      /plaid\.json: not valid JSON/,
+    );
+  });
+
+  it('name a damaged index when a search loads it', async () => {
+    const f = await files();
+    // The same documents in a new store, with the index files copied over and one of them changed.
+    const store = await storeOf(corpus.docs.slice(0, 100));
+    const codes = f['codes.u32']!.slice();
+    codes[5]! ^= 0xff;
+    await store.artifacts.write('plaid', { ...f, 'codes.u32': codes });
+    const e = await errorOf(searchStore(store, corpus.queries[0]!, { topK: 3 }));
+    expect(e.message).toMatch(/memory\/plaid\/codes\.u32: its checksum does not match/);
+  });
+});
