@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import { passages, runCli } from './run-cli.js';
+import { CLI, passages, runCli } from './run-cli.js';
+import { waitFor } from './wait.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-search-index-'));
 const MODEL = ['--model', fixtures.pylate, '--backend', 'onnx', '--quiet'];
@@ -93,5 +95,49 @@ describe('the compressed search index behind tessera index and tessera search', 
     expect(search(to, 'anything', '--exact').path).toBe('exact');
     expect(run(['index', '--to', to, '--rebuild', '-q']).code).toBe(0);
     expect(search(to, 'anything').path).toBe('index');
+  });
+
+  it('tessera serve --index NAME=DIR answers POST /v1/search from it; an index of another model stops startup', async () => {
+    const to = join(tmp(), 'idx');
+    expect(run(['index', ...MODEL, '--input', corpus([...Array(40).keys()]), '--to', to, '--keep-text']).code).toBe(0);
+    const serve = (model: string) => [
+      'serve',
+      '--model',
+      model,
+      '--backend',
+      'onnx',
+      '--index',
+      `notes=${to}`,
+      '--port',
+      '0',
+    ];
+    const child = spawn(process.execPath, [CLI, ...serve(`colbert=${fixtures.pylate}`), '--threads', '1'], {
+      env: { ...process.env, HF_HUB_OFFLINE: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await waitFor('the server listening', () => /listening on http/.test(stderr), { child, stderr: () => stderr });
+      const base = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+      const query = passages[7]!.split(' ').slice(0, 10).join(' ');
+      const r = await fetch(`${base}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ index: 'notes', query, top_k: 3 }),
+      });
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as SearchJson & { index: string };
+      expect(body.index).toBe('notes');
+      expect(body.path).toBe('index');
+      const cli = search(to, query, '-k', '3');
+      expect(body.results.map((x) => x.id)).toEqual(cli.results.map((x) => x.id));
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    const wrong = run(serve(fixtures.stanford));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/colbert-pylate[\s\S]*colbert-stanford|colbert-stanford[\s\S]*colbert-pylate/);
   });
 });

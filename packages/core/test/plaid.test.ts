@@ -12,6 +12,7 @@ import {
 } from '../src/store-kit.js';
 import { decodeRow, encodeResidual, fitCodec, residualBytes } from '../src/plaid/codec.js';
 import { dotScores, dotScoresJs } from '../src/plaid/dot-scores.js';
+import { centroidInteraction, documentCentroids, interactionJs, paddedRows } from '../src/plaid/interaction.js';
 import { syntheticColbertCorpus } from '../src/testing/synthetic-corpus.js';
 import { errorOf } from './helpers.js';
 
@@ -103,6 +104,28 @@ describe('compressed index kernels', () => {
     expect(two).toBeGreaterThan(0.9);
     expect(one).toBeLessThan(two);
     expect(two).toBeLessThan(four);
+  });
+});
+
+describe('centroid interaction', () => {
+  it('scores documents in the SIMD kernel as plain loops do, pruned or not, for query lengths off the SIMD width', async () => {
+    const store = await storeOf(corpus.docs.slice(0, 400));
+    await buildLateIndex(store, { centroids: 128 });
+    const { index } = (await loadLateIndex(store))!;
+    const docs = Uint32Array.from({ length: 150 }, (_, i) => (i * 7) % 400);
+    for (const qRows of [32, 5, 1]) {
+      const qPad = paddedRows(qRows);
+      const scoresT = new Float32Array(index.k * qPad).fill(-Infinity);
+      for (let c = 0; c < index.k; c++)
+        for (let q = 0; q < qRows; q++) scoresT[c * qPad + q] = Math.sin(c * 31 + q * 7);
+      const allowed = Uint8Array.from({ length: index.k }, (_, c) => (c % 3 ? 1 : 0));
+      for (const mask of [undefined, allowed]) {
+        const simd = centroidInteraction(index, scoresT, qPad, docs, mask);
+        const js = interactionJs(documentCentroids(index), scoresT, qPad, docs, mask);
+        for (let j = 0; j < docs.length; j++)
+          expect(simd[j], `query of ${qRows} rows, document ${docs[j]}`).toBeCloseTo(js[j]!, 4);
+      }
+    }
   });
 });
 

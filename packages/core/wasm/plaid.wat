@@ -65,4 +65,58 @@
         (br $ones)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rows))))
+;; Centroid interaction (PLAID's stages 2 and 3): for each listed document, the best score of
+  ;; its distinct centroids per query row, summed over the rows. scoresT holds [k, qPad] scores
+  ;; (qPad a multiple of 4, padding lanes -inf); lists/offsets are each document's distinct
+  ;; centroids; allowed (k bytes, or 0 for none) skips pruned centroids; best is qPad floats of
+  ;; scratch; out gets one score a document.
+  (func (export "centroid_interaction") (param $scoresT i32) (param $qPad i32) (param $lists i32)
+        (param $offsets i32) (param $docs i32) (param $n i32) (param $allowed i32) (param $best i32)
+        (param $out i32)
+    (local $j i32) (local $d i32) (local $r i32) (local $end i32) (local $c i32) (local $q i32)
+    (local $stride i32) (local $row i32) (local $acc v128) (local $v v128)
+    (local.set $stride (i32.shl (local.get $qPad) (i32.const 2)))
+    (block $docs_done (loop $each_doc
+      (br_if $docs_done (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $d (i32.load (i32.add (local.get $docs) (i32.shl (local.get $j) (i32.const 2)))))
+      ;; best = -inf
+      (local.set $q (i32.const 0))
+      (block $f_done (loop $f
+        (br_if $f_done (i32.ge_u (local.get $q) (local.get $stride)))
+        (v128.store (i32.add (local.get $best) (local.get $q)) (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $f)))
+      (local.set $r (i32.load (i32.add (local.get $offsets) (i32.shl (local.get $d) (i32.const 2)))))
+      (local.set $end (i32.load (i32.add (local.get $offsets) (i32.shl (i32.add (local.get $d) (i32.const 1)) (i32.const 2)))))
+      (block $codes_done (loop $codes
+        (br_if $codes_done (i32.ge_u (local.get $r) (local.get $end)))
+        (local.set $c (i32.load (i32.add (local.get $lists) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (if (i32.or (i32.eqz (local.get $allowed)) (i32.load8_u (i32.add (local.get $allowed) (local.get $c))))
+          (then
+            (local.set $row (i32.add (local.get $scoresT) (i32.mul (local.get $c) (local.get $stride))))
+            (local.set $q (i32.const 0))
+            (block $m_done (loop $m
+              (br_if $m_done (i32.ge_u (local.get $q) (local.get $stride)))
+              (v128.store (i32.add (local.get $best) (local.get $q))
+                (f32x4.max (v128.load (i32.add (local.get $best) (local.get $q)))
+                           (v128.load (i32.add (local.get $row) (local.get $q)))))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (br $m)))))
+        (br $codes)))
+      ;; Sum the lanes that found a centroid (-inf lanes count 0).
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $q (i32.const 0))
+      (block $s_done (loop $s
+        (br_if $s_done (i32.ge_u (local.get $q) (local.get $stride)))
+        (local.set $v (v128.load (i32.add (local.get $best) (local.get $q))))
+        (local.set $acc (f32x4.add (local.get $acc)
+          (v128.bitselect (local.get $v) (v128.const f32x4 0 0 0 0)
+            (f32x4.gt (local.get $v) (v128.const f32x4 -inf -inf -inf -inf)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $s)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (call $hsum (local.get $acc)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each_doc)))
+  )
 )

@@ -9,6 +9,7 @@ import { FormatPool } from './format-pool.js';
 import { DEFAULT_LIMITS, defaultFormatThreads, type ServerLimits, type ServerOptions } from './options.js';
 import { jinaRoutes } from './routes/jina.js';
 import { openaiRoutes } from './routes/openai.js';
+import { searchRoutes, servedIndexes } from './routes/search.js';
 import { teiRoutes } from './routes/tei.js';
 import { CancelledError, Service } from './service.js';
 import { type SchemaError, refuseTokenIds, schemaMessage } from './validation.js';
@@ -26,7 +27,7 @@ function logger(log: ServerOptions['log']): FastifyServerOptions['logger'] {
 }
 
 const OPEN = new Set(['/health']);
-const QUEUED = new Set(['/v1/embeddings', '/v1/multi-vector', '/embed', '/embed_all', '/rerank']);
+const QUEUED = new Set(['/v1/embeddings', '/v1/multi-vector', '/embed', '/embed_all', '/rerank', '/v1/search']);
 
 export interface TesseraServer {
   /** The Fastify instance, to add routes or inject requests. */
@@ -55,6 +56,10 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
     throw new Error(`formatThreads must be a non-negative integer (got ${threads})`);
   const pool = threads > 0 ? new FormatPool(threads) : undefined;
   const service = new Service(options, limits, metrics, pool);
+  const indexes = await servedIndexes(options.indexes ?? {}, service.models).catch(async (e: unknown) => {
+    await pool?.close();
+    throw e;
+  });
   // Fastify parses and validates bodies (with their size limited before parsing); no hand-written HTTP.
   const app = Fastify({
     logger: logger(options.log),
@@ -161,6 +166,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
     payload_limit: limits.payloadLimit,
     auto_truncate: limits.autoTruncate,
     format_threads: threads,
+    indexes: indexes.map((i) => ({ name: i.name, location: i.store.location, model: i.model.name })),
   }));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -169,6 +175,7 @@ export async function createServer(options: ServerOptions): Promise<TesseraServe
   openaiRoutes(app, service);
   jinaRoutes(app, service);
   teiRoutes(app, service);
+  searchRoutes(app, service, indexes);
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,4 @@
-import type { Tessera } from '@tessera/core';
+import type { Store, Tessera } from '@tessera/core';
 
 /** Limits, with text-embeddings-inference's names and defaults where it has them. */
 export interface ServerLimits {
@@ -74,6 +74,11 @@ export interface ServerOptions {
    * readable lines (pino-pretty), to stdout. Off by default.
    */
   log?: 'json' | 'pretty' | false;
+  /**
+   * Indexes POST /v1/search answers from, by name (built by tessera index / t.index with one of
+   * the served models; checked at startup). The server does not close them.
+   */
+  indexes?: Record<string, Store>;
 }
 
 /** The default formatThreads for these models on a machine with this many cores. */

@@ -127,6 +127,20 @@ export class LanceDbStore implements Store {
     return this.db;
   }
 
+  /**
+   * The table, opened now if another process has created it since this store was opened (a
+   * search opened before the first write, a queue's workers): readers never stay blind to it.
+   */
+  private async current(): Promise<lancedb.Table | undefined> {
+    if (this.table || !existsSync(this.location)) return this.table;
+    const db = await this.connection();
+    if ((await db.tableNames()).includes(TABLE)) {
+      this.table = await openCommitted(db, this.location);
+      this.dimension ??= (await this.readManifest())?.dimension;
+    }
+    return this.table;
+  }
+
   private live(): void {
     if (this.closed)
       throw new TesseraError('DISPOSED', `the index at ${this.location} was closed`, { location: this.location });
@@ -241,8 +255,8 @@ export class LanceDbStore implements Store {
 
   async *entries(): AsyncIterable<StoredEntry> {
     this.live();
-    if (!this.table) return;
-    for await (const batch of this.table.query().select(['id', 'source', 'seq'])) {
+    if (!(await this.current())) return;
+    for await (const batch of this.table!.query().select(['id', 'source', 'seq'])) {
       const ids = batch.getChild('id')!;
       const sources = batch.getChild('source')!;
       const seqs = batch.getChild('seq')!;
@@ -253,18 +267,20 @@ export class LanceDbStore implements Store {
 
   async count(): Promise<number> {
     this.live();
-    return this.table ? this.table.countRows() : 0;
+    const table = await this.current();
+    return table ? table.countRows() : 0;
   }
 
   /** True once createAnnIndex() has built an approximate index. */
   async hasAnnIndex(): Promise<boolean> {
     this.live();
-    return !!this.table && (await this.table.listIndices()).some((i) => i.columns.includes('vectors'));
+    const table = await this.current();
+    return !!table && (await table.listIndices()).some((i) => i.columns.includes('vectors'));
   }
 
   async search(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
     this.live();
-    if (!this.table || query.rows === 0) return [];
+    if (!(await this.current()) || query.rows === 0) return [];
     return (await this.hasAnnIndex()) ? this.searchAnn(query, options) : this.searchExact(query, options);
   }
 
@@ -373,9 +389,9 @@ export class LanceDbStore implements Store {
   /** Every document with its rows, in the table's order (stable while nothing is written). */
   async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
     this.live();
-    if (!this.table) return;
+    if (!(await this.current())) return;
     const dim = this.dimension!;
-    for await (const batch of this.table.query().select(['id', 'vectors'])) {
+    for await (const batch of this.table!.query().select(['id', 'vectors'])) {
       const ids = batch.getChild('id')!;
       const rows = columnRows(batch.getChild('vectors')!, dim);
       for (let i = 0; i < batch.numRows; i++) yield { id: ids.get(i) as string, vectors: rows[i]! };
@@ -385,10 +401,9 @@ export class LanceDbStore implements Store {
   /** These documents with their rows, text and metadata (unknown ids are left out). */
   async fetch(ids: readonly string[]): Promise<StoreHit[]> {
     this.live();
-    if (!this.table || !ids.length) return [];
+    if (!(await this.current()) || !ids.length) return [];
     const quoted = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(', ');
-    const rows = await this.table
-      .query()
+    const rows = await this.table!.query()
       .where(`id IN (${quoted})`)
       .select(['id', 'vectors', 'text', 'metadata'])
       .toArray();
@@ -398,7 +413,8 @@ export class LanceDbStore implements Store {
   /** The table's version: LanceDB commits a new one with every write. */
   async version(): Promise<string> {
     this.live();
-    return this.table ? String(await this.table.version()) : '0';
+    const table = await this.current();
+    return table ? String(await table.version()) : '0';
   }
 
   /**

@@ -67,6 +67,24 @@ describe('the LanceDB store', () => {
     expect(e?.message).toMatch(/"documents" table is listed but cannot be opened after 5 s/);
   });
 
+  it('sees a table another store created after it was opened (a reader opened before the first write)', async () => {
+    const dir = folder();
+    const writer = await LanceDbStore.open(dir);
+    await writer.writeManifest(manifest(4));
+    const reader = await LanceDbStore.open(dir);
+    expect(await reader.count()).toBe(0);
+    await writer.add([
+      { id: 'x', source: 's', seq: 0, vectors: { rows: 1, dim: 4, data: Float32Array.of(1, 0, 0, 0) } },
+    ]);
+    expect(await reader.count()).toBe(1);
+    expect((await reader.search({ rows: 1, dim: 4, data: Float32Array.of(1, 0, 0, 0) }, { limit: 1 }))[0]?.id).toBe(
+      'x',
+    );
+    expect(await reader.version()).toBe(await writer.version());
+    await reader.close();
+    await writer.close();
+  });
+
   it('searches exactly (flat) until an ANN index is built, then approximately, with recall measured against exact MaxSim', async () => {
     const dim = 32;
     const { docs } = clustered(1500, dim);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Tessera } from '@tessera/core';
+import type { Store, Tessera } from '@tessera/core';
 import type { ServerLimits } from '@tessera/server';
 import { choice, intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -14,11 +14,14 @@ Routes:
   POST /v1/embeddings     OpenAI-compatible (dense models; ColBERT with return_multivector)
   POST /v1/multi-vector   Jina-compatible token vectors (input_type, embedding_type, dimensions)
   POST /embed  /embed_all  /rerank   text-embeddings-inference-compatible
+  POST /v1/search         a query's best documents of an --index: {index, query, top_k?, exact?}
   GET  /health  /info  /metrics (Prometheus)
 
 Options:
   -m, --model M               model to serve (repeatable); NAME=M serves it as NAME
   -b, --backend NAME  -d, --device DEV  --threads N  --dtype D  --strict  --offline
+      --index NAME=DIR        serve a tessera index folder as NAME on /v1/search (repeatable; it
+                              must be built with one of the served models)
       --host HOST             address to bind (default 127.0.0.1)
       --port N                port (default 3000; 0 picks a free one)
       --max-batch-tokens N    ceiling on padded tokens per forward pass (default 16384;
@@ -41,7 +44,10 @@ Options:
 Example:
   tessera serve --model answerai-colbert-small-v1 --port 8080
   curl -s localhost:8080/v1/multi-vector -H 'content-type: application/json' \\
-    -d '{"input": ["what is colbert?"], "input_type": "query"}'`;
+    -d '{"input": ["what is colbert?"], "input_type": "query"}'
+  tessera serve --model answerai-colbert-small-v1 --index notes=./notes-index
+  curl -s localhost:3000/v1/search -H 'content-type: application/json' \\
+    -d '{"index": "notes", "query": "how do I rotate the API keys?", "top_k": 5}'`;
 
 function size(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -63,6 +69,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse('serve', argv, {
     ...MODEL_OPTIONS,
     model: { type: 'string', short: 'm', multiple: true },
+    index: { type: 'string', multiple: true },
     host: { type: 'string' },
     port: { type: 'string' },
     'max-batch-tokens': { type: 'string' },
@@ -123,9 +130,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
         : String(values.cors)
             .split(',')
             .map((x) => x.trim());
+  const indexes: Record<string, Store> = {};
+  const { openLanceDbStore } = await import('@tessera/store-lancedb');
+  for (const spec of (values.index as unknown as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq < 1) throw new UsageError(`--index takes NAME=DIR (got ${JSON.stringify(spec)})`);
+    const name = spec.slice(0, eq);
+    if (indexes[name]) throw new UsageError(`--index: two indexes are named "${name}"`);
+    indexes[name] = await openLanceDbStore(spec.slice(eq + 1));
+  }
   // Loaded here, not at the top: the other commands need no HTTP framework.
   const { createServer } = await import('@tessera/server');
   const server = await createServer({
+    indexes,
     models,
     limits,
     apiKey: (values['api-key'] as string | undefined) ?? process.env.TESSERA_API_KEY,
@@ -133,6 +150,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     disposeModels: true,
     formatThreads: intOption(values, 'format-threads', 0),
     log: logFormat ?? false,
+  }).catch(async (e: unknown) => {
+    for (const m of models) await m.tessera.dispose();
+    for (const store of Object.values(indexes)) await store.close();
+    throw e;
   });
   const address = await server.listen({ host: (values.host as string | undefined) ?? '127.0.0.1', port });
   say(
@@ -148,6 +169,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  for (const store of Object.values(indexes)) await store.close();
   say('stopped');
   return 0;
 }

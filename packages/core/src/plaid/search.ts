@@ -2,6 +2,7 @@ import { TesseraError } from '../errors.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
 import { decodeRow, residualBytes } from './codec.js';
 import { dotScores } from './dot-scores.js';
+import { centroidInteraction, paddedRows } from './interaction.js';
 import type { PlaidIndex } from './plaid-index.js';
 
 /** PLAID's search knobs. */
@@ -61,58 +62,6 @@ function topIndices(values: ArrayLike<number>, n: number, labels?: Uint32Array):
   return labels ? top.map((i) => labels[i]!) : top;
 }
 
-/** Each document's distinct centroids (the inverted lists read the other way), made once per loaded index. */
-const distinct = new WeakMap<PlaidIndex, { offsets: Uint32Array; codes: Uint32Array }>();
-
-function documentCentroids(index: PlaidIndex): { offsets: Uint32Array; codes: Uint32Array } {
-  let lists = distinct.get(index);
-  if (!lists) {
-    const docs = index.ids.length;
-    const offsets = new Uint32Array(docs + 1);
-    for (let i = 0; i < index.ivfDocs.length; i++) offsets[index.ivfDocs[i]! + 1]!++;
-    for (let d = 0; d < docs; d++) offsets[d + 1]! += offsets[d]!;
-    const codes = new Uint32Array(index.ivfDocs.length);
-    const fill = offsets.slice(0, docs);
-    for (let c = 0; c < index.k; c++)
-      for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) codes[fill[index.ivfDocs[i]!]!++] = c;
-    lists = { offsets, codes };
-    distinct.set(index, lists);
-  }
-  return lists;
-}
-
-/**
- * Centroid interaction: each candidate's score with every row replaced by its centroid, the
- * best centroid score per query row summed. `allowed` skips pruned centroids (PLAID's stage 2).
- * A centroid counts once per document however many of its rows share it, so the loop runs over
- * each document's distinct centroids.
- */
-function centroidInteraction(
-  index: PlaidIndex,
-  scoresT: Float32Array,
-  qRows: number,
-  docs: Uint32Array,
-  allowed: Uint8Array | undefined,
-): Float32Array {
-  const out = new Float32Array(docs.length);
-  const best = new Float32Array(qRows);
-  const lists = documentCentroids(index);
-  for (let j = 0; j < docs.length; j++) {
-    const d = docs[j]!;
-    best.fill(-Infinity);
-    for (let r = lists.offsets[d]!; r < lists.offsets[d + 1]!; r++) {
-      const c = lists.codes[r]!;
-      if (allowed && !allowed[c]) continue;
-      const o = c * qRows;
-      for (let q = 0; q < qRows; q++) if (scoresT[o + q]! > best[q]!) best[q] = scoresT[o + q]!;
-    }
-    let s = 0;
-    for (let q = 0; q < qRows; q++) if (best[q]! > -Infinity) s += best[q]!;
-    out[j] = s;
-  }
-  return out;
-}
-
 /**
  * Searches in PLAID's stages: query rows against centroids; candidates from the inverted lists
  * of each query row's ncells best centroids; a pruned centroid ranking keeps ndocs; a full one
@@ -128,10 +77,19 @@ export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knob
   const qRows = query.rows;
   const docsTotal = index.ids.length;
   if (qRows === 0 || docsTotal === 0) return [];
-  // Centroid scores [qRows, k], and transposed [k, qRows] so one centroid's scores sit together.
+  // Centroid scores [qRows, k], and transposed [k, qPad] so one centroid's scores sit together
+  // (qPad: qRows rounded up to the SIMD width, the extra lanes -inf).
   const scores = dotScores(query.data, qRows, index.centroids, index.k, index.dim, undefined, true);
-  const scoresT = new Float32Array(index.k * qRows);
-  for (let q = 0; q < qRows; q++) for (let c = 0; c < index.k; c++) scoresT[c * qRows + q] = scores[q * index.k + c]!;
+  const qPad = paddedRows(qRows);
+  const scoresT = new Float32Array(index.k * qPad).fill(-Infinity);
+  // Each centroid's best score over the query rows, for stage 2's pruning, in the same pass.
+  const centroidMax = new Float32Array(index.k).fill(-Infinity);
+  for (let q = 0; q < qRows; q++)
+    for (let c = 0, o = q * index.k; c < index.k; c++) {
+      const v = scores[o + c]!;
+      scoresT[c * qPad + q] = v;
+      if (v > centroidMax[c]!) centroidMax[c] = v;
+    }
 
   // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
   // larger than ndocs, every document (the ranking stages below cost little there).
@@ -157,18 +115,14 @@ export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knob
   // Stage 2: centroid interaction over the centroids some query row scores well.
   if (docs.length > knobs.ndocs) {
     const allowed = new Uint8Array(index.k);
-    for (let c = 0; c < index.k; c++) {
-      let max = -Infinity;
-      for (let q = 0; q < qRows; q++) max = Math.max(max, scoresT[c * qRows + q]!);
-      allowed[c] = max >= knobs.centroidScoreThreshold ? 1 : 0;
-    }
-    const pruned = centroidInteraction(index, scoresT, qRows, docs, allowed);
+    for (let c = 0; c < index.k; c++) allowed[c] = centroidMax[c]! >= knobs.centroidScoreThreshold ? 1 : 0;
+    const pruned = centroidInteraction(index, scoresT, qPad, docs, allowed);
     docs = Uint32Array.from(topIndices(pruned, knobs.ndocs, docs));
   }
   // Stage 3: full centroid interaction, a quarter kept.
   const keep = Math.max(k, Math.floor(knobs.ndocs / 4));
   if (docs.length > keep) {
-    const full = centroidInteraction(index, scoresT, qRows, docs, undefined);
+    const full = centroidInteraction(index, scoresT, qPad, docs, undefined);
     docs = Uint32Array.from(topIndices(full, keep, docs));
   }
   // Stage 4: decode the survivors' rows and score them by MaxSim (one kernel call for all of them).
