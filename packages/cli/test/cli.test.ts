@@ -1,31 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '@tessera/core/backend';
 import { readGolden, type ColbertGolden, type DenseGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
+import { jsonLines, runCli } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 
-function run(args: string[], input?: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1', ...env },
-    timeout: 600_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = runCli;
 
-const lines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = jsonLines;
 
 describe('tessera encode', () => {
   for (const [layout, dir] of [
@@ -293,73 +279,4 @@ describe('tessera score, rerank, models, backends, pull', () => {
     expect(r.stdout).toMatch(/bundled test checkpoint/);
     expect(r.stdout).toMatch(/\*\d+\.\d\d/);
   });
-});
-
-describe('every installed backend', () => {
-  const b = spawnSync(process.execPath, [CLI, 'backends', '--json'], { encoding: 'utf8' });
-  const installed = (
-    JSON.parse(b.stdout) as Array<{
-      name: string;
-      installed: boolean;
-      devices?: Array<{ id: string; available: boolean }>;
-    }>
-  )
-    .filter((x) => x.installed && x.devices?.some((d) => d.id === 'cpu' && d.available))
-    .map((x) => x.name);
-
-  it('finds the ONNX backend and, where libtorch is installed, the native one', () => {
-    expect(installed).toContain('onnx');
-    if (process.env.CI) expect(installed).toContain('native');
-  });
-
-  for (const name of ['onnx', 'native', 'tfjs']) {
-    for (const [layout, dir] of [
-      ['stanford', fixtures.stanford],
-      ['pylate', fixtures.pylate],
-      ['ModernBERT PyLate', fixtures.modernbert],
-      ['XLM-RoBERTa multi-vector', fixtures.xlmr],
-    ] as const) {
-      it.runIf(installed.includes(name))(
-        `encode --backend ${name} matches the reference on the ${layout} layout`,
-        () => {
-          const golden = readGolden<ColbertGolden>(dir);
-          const r = run([
-            'encode',
-            '--model',
-            dir,
-            '--backend',
-            name,
-            '--device',
-            'cpu',
-            '--as',
-            'query',
-            '--quiet',
-            golden.queries[0]!.text,
-          ]);
-          expect(r.stderr).toBe('');
-          const out = lines(r.stdout);
-          expect(out.length).toBe(1);
-          const rows = out[0]!.embeddings as number[][];
-          expect(rows.length).toBe(golden.queries[0]!.embeddings.length);
-          rows.forEach((row, k) =>
-            row.forEach((v, j) => expect(Math.abs(v - golden.queries[0]!.embeddings[k]![j]!)).toBeLessThan(1e-4)),
-          );
-          const s = run([
-            'score',
-            '--model',
-            dir,
-            '--backend',
-            name,
-            '--device',
-            'cpu',
-            '--json',
-            '--query',
-            golden.queries[1]!.text,
-            golden.documents[2]!.text,
-          ]);
-          expect(JSON.parse(s.stdout).scores[0].score).toBeCloseTo(golden.maxsim[1]![2]!, 3);
-        },
-      );
-    }
-  }
 });
