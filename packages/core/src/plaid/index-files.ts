@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { NBITS, residualBytes } from './codec.js';
-import type { PlaidIndex } from './plaid-index.js';
+import { type PlaidIndex, rowCount } from './plaid-index.js';
 
 /** The format of the files below; a folder written by another version is refused (rebuild it). */
 export const PLAID_FORMAT = 1;
@@ -70,7 +70,7 @@ export function plaidFiles(index: PlaidIndex): Record<string, Uint8Array> {
     nbits: index.codec.nbits,
     k: index.k,
     docs: index.ids.length,
-    rows: index.docOffsets[index.ids.length]!,
+    rows: rowCount(index),
     storeVersion: index.storeVersion,
     poolFactor: index.poolFactor,
     files: Object.fromEntries(Object.entries(files).map(([n, b]) => [n, { bytes: b.length, crc32: crc32(b) }])),

@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { buildPlaidIndex, type PlaidBuildOptions } from '../plaid/build.js';
 import { crc32, PLAID_FILES, PLAID_META, parsePlaidFiles, plaidFiles } from '../plaid/index-files.js';
-import type { PlaidIndex } from '../plaid/plaid-index.js';
+import { type PlaidIndex, rowCount } from '../plaid/plaid-index.js';
 import { storeError } from './index-documents.js';
 import type { Store } from './types.js';
 
@@ -61,7 +61,7 @@ export async function buildLateIndex(store: Store, options: LateIndexOptions = {
   } catch (e) {
     throw storeError(store, 'writing the compressed index', e);
   }
-  const rows = index.docOffsets[index.ids.length]!;
+  const rows = rowCount(index);
   const bytes = Object.values(files).reduce((n, f) => n + f.length, 0);
   return {
     documents: index.ids.length,
