@@ -138,12 +138,12 @@ export function markdown(r: BenchResults): string {
       `${r.search.corpus}; ${r.search.queries} queries; the index built through the engine's GEMM; latency is the ` +
         'search alone (the query rows given), recall against exact MaxSim.',
       '',
-      '| documents | token rows | centroids | bytes/token | build s (per 10k rows) | RSS MiB | path | k | p50 ms | p95 ms | recall |',
-      '|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
+      '| documents | pooling | index rows | centroids | bytes/row | build s (per 10k rows) | RSS MiB | path | k | p50 ms | p95 ms | recall |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
       ...r.search.scales.flatMap((x) =>
         x.paths.map(
           (p) =>
-            `| ${x.documents} | ${x.rows} | ${x.centroids} | ${x.bytesPerToken} | ${x.buildSeconds} (${x.buildPer10kRows}) | ` +
+            `| ${x.documents} | ${x.poolFactor ?? 1} | ${x.rows} | ${x.centroids} | ${x.bytesPerToken} | ${x.buildSeconds} (${x.buildPer10kRows}) | ` +
             `${x.rssMiB} | ${p.path} | ${p.k} | ${p.p50Ms} | ${p.p95Ms} | ${p.recall} |`,
         ),
       ),

@@ -14,6 +14,8 @@ export interface SearchPathResult {
 
 export interface SearchScaleResult {
   documents: number;
+  /** Token pooling of the index (1: none); `rows` counts the index's rows. */
+  poolFactor: number;
   rows: number;
   dim: number;
   nbits: number;
@@ -33,9 +35,9 @@ export interface SearchResults {
 }
 
 /**
- * The compressed index against the exact scan, at each corpus size: build time (k-means and
- * encoding through the engine's GEMM), bytes per token, latency at k = 10 and 100, and recall
- * against exact MaxSim. The corpus is synthetic with ColBERT's structure (rows clustered by
+ * The compressed index against the exact scan, at each corpus size, without and with token
+ * pooling (factor 2): build time (k-means and encoding through the engine's GEMM), bytes per
+ * index row, latency at k = 10 and 100, and recall against exact MaxSim. The corpus is synthetic with ColBERT's structure (rows clustered by
  * token, Zipf token frequencies): the bench's models have random weights, whose rows carry no
  * such structure, so a ranking of their encodings says nothing about an index's recall.
  */
@@ -59,43 +61,55 @@ export async function searchBench(options: {
       const corpus = syntheticColbertCorpus({ documents, queries: options.queries, dim: options.dim, seed: documents });
       const store = new MemoryStore();
       await store.add(corpus.docs.map((vectors, i) => ({ id: `d${i}`, vectors, source: 'bench', seq: i })));
-      const built = await t.buildSearchIndex(store);
-      options.log(`search ${documents} documents: built ${JSON.stringify(built)}`);
-      const paths: SearchPathResult[] = [];
+      // The exact scan once per k: the ground truth and the baseline every index is read against.
+      const exact = new Map<number, { truth: Set<string>[]; times: number[] }>();
       for (const k of [10, 100]) {
-        const times = { index: [] as number[], exact: [] as number[] };
-        let shared = 0;
+        const e = { truth: [] as Set<string>[], times: [] as number[] };
         for (const q of corpus.queries) {
-          const exact = await searchStore(store, q, { topK: k, exact: true });
-          const viaIndex = await searchStore(store, q, { topK: k });
-          if (viaIndex.path !== 'index') throw new Error(`the index did not answer: ${viaIndex.note}`);
-          times.exact.push(exact.tookMs);
-          times.index.push(viaIndex.tookMs);
-          const truth = new Set(exact.results.map((r) => r.id));
-          shared += viaIndex.results.filter((r) => truth.has(r.id)).length;
+          const r = await searchStore(store, q, { topK: k, exact: true });
+          e.truth.push(new Set(r.results.map((x) => x.id)));
+          e.times.push(r.tookMs);
         }
-        for (const path of ['index', 'exact'] as const)
-          paths.push({
+        exact.set(k, e);
+      }
+      for (const poolFactor of [1, 2]) {
+        const built = await t.buildSearchIndex(store, { poolFactor });
+        options.log(`search ${documents} documents: built ${JSON.stringify(built)}`);
+        const paths: SearchPathResult[] = [];
+        for (const k of [10, 100]) {
+          const times: number[] = [];
+          let shared = 0;
+          for (const [i, q] of corpus.queries.entries()) {
+            const viaIndex = await searchStore(store, q, { topK: k });
+            if (viaIndex.path !== 'index') throw new Error(`the index did not answer: ${viaIndex.note}`);
+            times.push(viaIndex.tookMs);
+            shared += viaIndex.results.filter((r) => exact.get(k)!.truth[i]!.has(r.id)).length;
+          }
+          const stat = (path: 'index' | 'exact', ms: number[], recall: number) => ({
             path,
             k,
-            p50Ms: round(percentile(times[path], 50), 2),
-            p95Ms: round(percentile(times[path], 95), 2),
-            recall: path === 'exact' ? 1 : round(shared / (k * corpus.queries.length), 4),
+            p50Ms: round(percentile(ms, 50), 2),
+            p95Ms: round(percentile(ms, 95), 2),
+            recall,
           });
+          paths.push(stat('index', times, round(shared / (k * corpus.queries.length), 4)));
+          paths.push(stat('exact', exact.get(k)!.times, 1));
+        }
+        scales.push({
+          documents,
+          poolFactor,
+          rows: built.rows,
+          dim: options.dim,
+          nbits: built.nbits,
+          centroids: built.centroids,
+          buildSeconds: round(built.seconds, 2),
+          buildPer10kRows: round(built.seconds / (built.rows / 1e4), 3),
+          bytesPerToken: built.bytesPerToken,
+          rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+          paths,
+        });
+        options.log(`search ${documents} documents: ${JSON.stringify(scales.at(-1))}`);
       }
-      scales.push({
-        documents,
-        rows: built.rows,
-        dim: options.dim,
-        nbits: built.nbits,
-        centroids: built.centroids,
-        buildSeconds: round(built.seconds, 2),
-        buildPer10kRows: round(built.seconds / (built.rows / 1e4), 3),
-        bytesPerToken: built.bytesPerToken,
-        rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-        paths,
-      });
-      options.log(`search ${documents} documents: ${JSON.stringify(scales.at(-1))}`);
       await store.close();
     }
   } finally {

@@ -36,8 +36,10 @@ describe('tessera index and tessera search', () => {
   it('index a corpus, then search it: the same top documents and scores as tessera score', () => {
     const input = corpus(40);
     const to = join(tmp(), 'idx');
+    // tessera score encodes each text whole (cut at the document length); --no-split indexes them so.
     const r = run([
       'index',
+      '--no-split',
       '--model',
       fixtures.pylate,
       '--backend',
@@ -114,6 +116,8 @@ describe('tessera index and tessera search', () => {
         to,
         '--window',
         '32',
+        // The gate counts texts through the engine: one text a document.
+        '--no-split',
       ],
       { env: { ...process.env, HF_HUB_OFFLINE: '1', TESSERA_TEST_GATE: gate } },
     );
@@ -142,7 +146,19 @@ describe('tessera index and tessera search', () => {
     expect(partial.length).toBeLessThan(n);
     expect(partial.length % 32, 'whole windows only').toBe(0);
 
-    const r = run(['index', '--input', input, '--to', to, '--backend', 'onnx', '--json', '--window', '32']);
+    const r = run([
+      'index',
+      '--input',
+      input,
+      '--to',
+      to,
+      '--backend',
+      'onnx',
+      '--json',
+      '--window',
+      '32',
+      '--no-split',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.alreadyIndexed).toBe(partial.length);

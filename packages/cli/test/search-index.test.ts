@@ -51,13 +51,28 @@ describe('the compressed search index behind tessera index and tessera search', 
     expect(shared.length).toBeGreaterThan(0);
     for (const r of shared) expect(r.score).toBeCloseTo(exactScores.get(r.id)!, 5);
 
-    // A second run adds documents and rebuilds: the new ones are searchable through the index.
-    const second = run(['index', ...MODEL, '--input', corpus([300, 301, 302]), '--to', to, '--json']);
+    // A second run adds documents to the trained centroids (no rebuild): the new ones are searchable.
+    const loud = MODEL.filter((a) => a !== '--quiet');
+    const second = run(['index', ...loud, '--input', corpus([300, 301, 302]), '--to', to, '--json']);
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout).searchIndex.documents).toBe(203);
+    const built = summary.searchIndex;
+    expect(JSON.parse(second.stdout).searchIndex).toMatchObject({
+      mode: 'updated',
+      added: 3,
+      removed: 0,
+      documents: 203,
+      centroids: built.centroids,
+    });
+    expect(second.stderr).toMatch(
+      /updated in [\d.]+ s \(3 documents encoded against its centroids, 0 old versions dropped\)/,
+    );
     const added = search(to, passages[301]!, '-k', '3', '--ncells', '4');
     expect(added.path).toBe('index');
     expect(added.results.map((r) => r.id)).toContain('p301');
+    // --rebuild with --input retrains at the end of the run.
+    const third = run(['index', ...MODEL, '--input', corpus([303]), '--to', to, '--json', '--rebuild']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(JSON.parse(third.stdout).searchIndex).toMatchObject({ mode: 'built', added: 204, documents: 204 });
   });
 
   it('--no-search-index leaves search exact (saying so); --rebuild builds it later; bad options are usage errors', () => {
@@ -72,6 +87,15 @@ describe('the compressed search index behind tessera index and tessera search', 
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ documents: 5, nbits: 4, centroids: 8 });
     expect(search(to, passages[3]!).path).toBe('index');
 
+    const pooled = run(['index', '--to', to, '--rebuild', '--pool-factor', '2', '--json', '-q']);
+    expect(pooled.code, pooled.stderr).toBe(0);
+    expect(JSON.parse(pooled.stdout)).toMatchObject({ documents: 5, poolFactor: 2 });
+    expect(search(to, passages[3]!).results[0]!.id).toBe('p3');
+    for (const bad of ['0', '1.5', 'two']) {
+      const r = run(['index', '--to', to, '--rebuild', '--pool-factor', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`--pool-factor must be an integer >= 1 \\(got "${bad}"\\)`));
+    }
     const nbits = run(['index', '--to', to, '--rebuild', '--nbits', '3']);
     expect(nbits.code).toBe(2);
     expect(nbits.stderr).toMatch(/--nbits must be one of 1, 2, 4 \(got "3"\)/);

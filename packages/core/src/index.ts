@@ -39,6 +39,8 @@ export type * from './model/spec.js';
 export type { EncoderDescription, BertFamilyConfig, ModernBertConfig, Tensor32 } from './model/encoder-weights.js';
 
 export { maxSim, maxSimMany, topK, type RowMatrix, type Ranked } from './scoring/maxsim.js';
+export type { PassageDocument, PassageSpan } from './scoring/passages.js';
+export { splitPassages, type PassageOptions, type TextSpan } from './corpus/passages.js';
 export type { PackedKind, ScorerDocument } from './scoring/packed.js';
 export { DocumentScorer, type ScorerOptions } from './scoring/scorer.js';
 export { toRows } from './scoring/to-rows.js';
@@ -77,6 +79,7 @@ export {
   type IndexProgress,
   type IndexSummary,
 } from './store/index-documents.js';
+export type { Encoded, PassagePlanner, PassageSetting } from './store/passage-plan.js';
 export { searchIndex, type SearchOptions, type SearchReport, type SearchResult } from './store/search-index.js';
 export type { LateIndexOptions, LateIndexSummary } from './store/late-index.js';
 export type { PlaidKnobs } from './plaid/search.js';

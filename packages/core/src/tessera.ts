@@ -5,7 +5,7 @@ import { resolveAutoBackend, resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexSummary } from './store/index-documents.js';
-import { buildLateIndex, type LateIndexOptions, type LateIndexSummary } from './store/late-index.js';
+import { buildLateIndex, updateLateIndex, type LateIndexOptions, type LateIndexSummary } from './store/late-index.js';
 import { searchIndex, type SearchOptions, type SearchReport, type SearchResult } from './store/search-index.js';
 import type { Store } from './store/types.js';
 import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
@@ -366,14 +366,28 @@ export class Tessera extends EventEmitter {
   /**
    * Builds the store's compressed late-interaction index (PLAID: centroids, packed residuals,
    * inverted lists) from every document it holds; search then goes through it while the store
-   * is unchanged. Rebuild after writes (tessera index does at the end of each run).
+   * is unchanged. After writes, updateSearchIndex adds the changes without retraining.
    */
   async buildSearchIndex(store: Store, options?: LateIndexOptions): Promise<LateIndexSummary> {
     this.live();
-    // The engine's GEMM assigns rows to centroids where the backend offers it.
+    return buildLateIndex(store, { ...this.nearestOption(), ...options });
+  }
+
+  /**
+   * Brings the store's compressed index up to date after writes: new and replaced documents are
+   * encoded against the existing centroids, removed ones dropped (see updateLateIndex); builds
+   * where there is none. The summary says when the corpus has grown enough that a rebuild pays.
+   */
+  async updateSearchIndex(store: Store, options?: LateIndexOptions): Promise<LateIndexSummary> {
+    this.live();
+    return updateLateIndex(store, { ...this.nearestOption(), ...options });
+  }
+
+  /** The engine's GEMM assigns rows to centroids where the backend offers it. */
+  private nearestOption(): Pick<LateIndexOptions, 'nearest'> {
     const model = this.encoder.primaryModel;
     const nearest = model.nearestRows?.bind(model);
-    return buildLateIndex(store, { ...(nearest ? { nearest } : {}), ...options });
+    return nearest ? { nearest } : {};
   }
 
   /**

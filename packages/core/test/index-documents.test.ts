@@ -1,36 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '@tessera/fixtures';
-import {
-  MemoryStore,
-  Tessera,
-  registerBackend,
-  type Backend,
-  type IndexDocument,
-  type StoreRecord,
-} from '../src/index.js';
+import { MemoryStore, Tessera, registerBackend, type IndexDocument, type StoreRecord } from '../src/index.js';
 import { storeError } from '../src/store-kit.js';
-import { errorOf } from './helpers.js';
-
-/** Rows that depend on each token and its position: distinct texts get distinct vectors. */
-const hashed: Backend = {
-  name: 'hashed',
-  priority: 0,
-  devices: async () => [{ id: 'cpu', kind: 'cpu', available: true }],
-  load: async (spec) => ({
-    device: 'cpu',
-    engine: 'hashed',
-    forward: async (b) => {
-      const dim = spec.outputDim;
-      const data = new Float32Array(b.batchSize * b.seqLen * dim);
-      for (let i = 0; i < b.batchSize * b.seqLen; i++) {
-        const id = b.inputIds[i]!;
-        for (let c = 0; c < dim; c++) data[i * dim + c] = Math.sin(id * 12.9898 + c * 78.233 + (i % b.seqLen) * 0.37);
-      }
-      return { data, batchSize: b.batchSize, seqLen: b.seqLen, dim };
-    },
-    dispose: async () => undefined,
-  }),
-};
+import { errorOf, hashed } from './helpers.js';
 
 const words = [
   'paris',

@@ -206,15 +206,15 @@ describe('index files', () => {
     expect(missing.message).toMatch(/idx\/plaid\/codes\.u32: missing/);
     const cut = await fail({ 'residuals.u8': f['residuals.u8']!.subarray(0, 100) });
     expect(cut.message).toMatch(/idx\/plaid\/residuals\.u8: 100 bytes, plaid\.json says \d+ \(cut or replaced\)/);
-    for (const name of ['centroids.f32', 'ivf-docs.u32', 'ids.json', 'doc-offsets.u32']) {
+    for (const name of ['centroids.f32', 'ivf-docs.u32', 'ids.json', 'doc-offsets.u32', 'doc-origins.u32']) {
       const changed = f[name]!.slice();
       changed[Math.floor(changed.length / 2)]! ^= 0x5a;
       expect((await fail({ [name]: changed })).message).toContain(`idx/plaid/${name}: its checksum does not match`);
     }
     const meta = JSON.parse(new TextDecoder().decode(f['plaid.json']));
-    const future = await fail({ 'plaid.json': new TextEncoder().encode(JSON.stringify({ ...meta, format: 2 })) });
+    const future = await fail({ 'plaid.json': new TextEncoder().encode(JSON.stringify({ ...meta, format: 3 })) });
     expect(future.code).toBe('INDEX_MISMATCH');
-    expect(future.message).toMatch(/format 2, this Tessera reads format 1; rebuild it/);
+    expect(future.message).toMatch(/format 3, this Tessera reads format 2; rebuild it/);
     expect((await fail({ 'plaid.json': new TextEncoder().encode('{"format": 1') })).message).toMatch(
       /plaid\.json: not valid JSON/,
     );

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { TesseraError, type Tessera } from '@tessera/core';
-import { openManifest, planShards } from '@tessera/core/store';
+import { TesseraError, type PassageSetting, type Tessera } from '@tessera/core';
+import { openManifest, passagePlanner, planShards } from '@tessera/core/store';
 import { findDuplicateLines } from './duplicates.js';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKey, runKeyName, type ShardJob, type ShardResult } from './run.js';
@@ -25,6 +25,8 @@ export interface EnqueueOptions {
   idField?: string;
   keepText?: boolean;
   skipInvalid?: boolean;
+  /** How long texts are split into passages (IndexOptions.passages); checked against the model here. */
+  passages?: PassageSetting;
   /** Tries per shard before it fails for good (default 3, with exponential backoff from 2 s). */
   attempts?: number;
 }
@@ -55,6 +57,9 @@ export interface RunStatus {
   tokens: number;
   skippedLines: number;
   duplicates: number;
+  /** Documents split into passages, and passages still cut at the document length. */
+  split: number;
+  cut: number;
   /** Documents encoded in shards still running. */
   inFlight: number;
   startedAt: number;
@@ -81,6 +86,8 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
   } finally {
     await store.close();
   }
+  // Impossible passage sizes are refused here, not by every worker.
+  await passagePlanner(t, o.passages);
   const plan = await planShards(input, shardSize, { textField: o.textField, idField: o.idField });
   if (!plan.shards.length) throw new TesseraError('INVALID_INPUT', `${input} holds no documents`, { file: input });
   const textField = o.textField ?? 'text';
@@ -101,6 +108,7 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
     skipInvalid,
     // The default store keeps the run keys of runs queued before stores were pluggable.
     ...(storePackage !== DEFAULT_STORE ? { store: storePackage } : {}),
+    ...(o.passages !== undefined ? { passages: o.passages } : {}),
   });
   const redis = await connectRedis(o.queue);
   const queue = new Queue<ShardJob, ShardResult>(QUEUE_NAME, { connection: redisOptions(o.queue) });
@@ -137,6 +145,7 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
         fingerprint,
         keepText,
         skipInvalid,
+        ...(o.passages !== undefined ? { passages: o.passages } : {}),
       };
       return {
         name: 'shard',
@@ -216,6 +225,8 @@ export async function runStatus(queueUrl: string, runOrIndex: { run: string } | 
       tokens: n('tokens'),
       skippedLines: n('skippedLines'),
       duplicates: n('duplicates'),
+      split: n('split'),
+      cut: n('cut'),
       inFlight: active.reduce((s, j) => s + (typeof j.progress === 'number' ? j.progress : 0), 0),
       startedAt: n('startedAt'),
       lastDoneAt: h.lastDoneAt ? Number(h.lastDoneAt) : undefined,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IdRule } from '@tessera/core';
+import type { IdRule, PassageSetting } from '@tessera/core';
 
 /** The queue every run shares; a run's jobs are `<run key>-<shard>`. */
 export const QUEUE_NAME = 'tessera-index';
@@ -24,11 +24,17 @@ export interface ShardJob {
   fingerprint: string;
   keepText: boolean;
   skipInvalid: boolean;
+  /** How long texts are split (see IndexOptions.passages); absent: the default split. */
+  passages?: PassageSetting;
 }
 
 export interface ShardResult {
   written: number;
   tokens: number;
+  /** Passages encoded, documents split into several, passages still cut at the document length. */
+  passages?: number;
+  split?: number;
+  cut?: number;
   skippedLines: number;
   encodeMs: number;
   writeMs: number;
@@ -53,6 +59,7 @@ export function runKey(parts: {
   keepText: boolean;
   skipInvalid: boolean;
   store?: string;
+  passages?: PassageSetting;
 }): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { openCorpus, type IndexDocument, type Store, type StoreRecord, type Tessera } from '@tessera/core';
+import { encodeInPassages, passagePlanner } from '@tessera/core/store';
 import type { ShardJob, ShardResult } from './run.js';
 
 /**
@@ -31,26 +32,33 @@ export async function processShard(
   }
   const list = [...docs.values()];
   const t0 = performance.now();
-  const rows = await t.encodeDocuments(
+  const planner = await passagePlanner(t, job.passages);
+  const { encoded, tokens, passages, split, cut } = await encodeInPassages(
+    t,
     list.map((d) => d.text),
-    { onProgress: (p) => onProgress(p.done) },
+    planner,
+    onProgress,
   );
   const encodeMs = performance.now() - t0;
   const records = list.map(
     (d, i): StoreRecord => ({
       id: d.id,
-      vectors: rows[i]!,
+      vectors: encoded[i]!.vectors,
       source: job.input,
       seq: d.seq!,
       ...(job.keepText ? { text: d.text } : {}),
       ...(d.metadata ? { metadata: d.metadata } : {}),
+      ...(encoded[i]!.passages ? { passages: encoded[i]!.passages } : {}),
     }),
   );
   const t1 = performance.now();
   if (records.length) await store.upsert(records, { keepLater: true });
   return {
     written: records.length,
-    tokens: rows.reduce((s, r) => s + r.tokens, 0),
+    tokens,
+    passages,
+    split,
+    cut,
     skippedLines,
     encodeMs,
     writeMs: performance.now() - t1,

@@ -133,6 +133,8 @@ export async function startWorkers(o: WorkerOptions): Promise<RunningWorkers> {
         .hincrby(runKeyName(job.data.run), 'written', result.written)
         .hincrby(runKeyName(job.data.run), 'tokens', result.tokens)
         .hincrby(runKeyName(job.data.run), 'skippedLines', result.skippedLines)
+        .hincrby(runKeyName(job.data.run), 'split', result.split ?? 0)
+        .hincrby(runKeyName(job.data.run), 'cut', result.cut ?? 0)
         .hset(runKeyName(job.data.run), 'lastDoneAt', Date.now())
         .exec();
       o.onEvent?.({ type: 'completed', device, shard: job.id!, result });

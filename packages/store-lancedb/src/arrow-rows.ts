@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Arrow from 'apache-arrow';
 import type { Data, List, Schema, Table } from 'apache-arrow';
-import type { RowMatrix, StoreRecord } from '@tessera/core';
+import type { PassageSpan, RowMatrix, StoreRecord } from '@tessera/core';
 
 // LanceDB requires apache-arrow's CommonJS build and checks tables with instanceof; an ESM import
 // would load the other build, whose tables it does not recognize. So: the same build it uses.
@@ -33,7 +33,21 @@ export function tableSchema(dim: number): Schema {
     new Field('seq', new Uint32(), false),
     new Field('text', new Utf8(), true),
     new Field('metadata', new Utf8(), true),
+    passagesField(),
   ]);
+}
+
+/** Passage spans of a document stored as several passages: JSON [[start, end, rows], ...], null otherwise. Added to older tables on their first write. */
+export const passagesField = () => new Field('passages', new Utf8(), true);
+
+/** A passages cell back as spans (undefined for a document stored whole). */
+export function cellToPassages(cell: unknown): PassageSpan[] | undefined {
+  if (cell == null) return undefined;
+  return (JSON.parse(cell as string) as Array<[number, number, number]>).map(([start, end, rows]) => ({
+    start,
+    end,
+    rows,
+  }));
 }
 
 /**
@@ -75,6 +89,7 @@ export function recordsToTable(records: readonly StoreRecord[], dim: number): Ta
     }),
     column(records.map((r) => r.text ?? null)),
     column(records.map((r) => (r.metadata ? JSON.stringify(r.metadata) : null))),
+    column(records.map((r) => (r.passages ? JSON.stringify(r.passages.map((p) => [p.start, p.end, p.rows])) : null))),
   ];
   const struct = makeData({ type: new Struct(schema.fields), length: records.length, nullCount: 0, children });
   return new TableType(schema, [new RecordBatch(schema, struct)]);

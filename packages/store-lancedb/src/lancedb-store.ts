@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import {
   TesseraError,
-  maxSimMany,
   topK,
   type IndexManifest,
   type RowMatrix,
@@ -16,9 +15,9 @@ import {
   type StoreSearchOptions,
   type UpsertOptions,
 } from '@tessera/core';
-import { checkRecord, storeError } from '@tessera/core/store';
+import { bestPassageScores, checkRecord, storeError } from '@tessera/core/store';
 import { safeJoin } from '@tessera/core/backend';
-import { cellToRows, columnRows, recordsToTable, tableSchema } from './arrow-rows.js';
+import { cellToPassages, cellToRows, columnRows, passagesField, recordsToTable, tableSchema } from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
 export const MANIFEST_FILE = 'tessera-index.json';
@@ -84,6 +83,8 @@ export class LanceDbStore implements Store {
   private table: lancedb.Table | undefined;
   private closed = false;
   private dimension: number | undefined;
+  /** Known to have the passages column (checked once it does; see hasPassagesColumn). */
+  private passagesColumn = false;
   tuning: LanceDbSearchTuning = {};
 
   private db: lancedb.Connection | undefined;
@@ -209,6 +210,7 @@ export class LanceDbStore implements Store {
     const data = recordsToTable(records, dim);
     await this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
+      await this.addPassagesColumn();
       await this.table.add(data);
     });
   }
@@ -220,6 +222,7 @@ export class LanceDbStore implements Store {
     const data = recordsToTable(records, dim);
     return this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
+      await this.addPassagesColumn();
       // One commit: the matched rows are rewritten and the new ones inserted together. keepLater
       // leaves a row of the same source at a later line (its id's last occurrence).
       const when = options.keepLater
@@ -228,6 +231,26 @@ export class LanceDbStore implements Store {
       const r = await this.table.mergeInsert('id').whenMatchedUpdateAll(when).whenNotMatchedInsertAll().execute(data);
       return { replaced: r.numUpdatedRows };
     });
+  }
+
+  /** Whether the table has the passages column (tables written before passages existed lack it). */
+  private async hasPassagesColumn(): Promise<boolean> {
+    if (this.passagesColumn) return true;
+    this.passagesColumn = (await this.table!.schema()).fields.some((f) => f.name === 'passages');
+    return this.passagesColumn;
+  }
+
+  /** Gives an older table the passages column (all null) before its first write here. */
+  private async addPassagesColumn(): Promise<void> {
+    if (!(await this.hasPassagesColumn())) {
+      await this.table!.addColumns(passagesField());
+      this.passagesColumn = true;
+    }
+  }
+
+  /** The columns a hit is read from. */
+  private async hitColumns(): Promise<string[]> {
+    return ['id', 'vectors', 'text', 'metadata', ...((await this.hasPassagesColumn()) ? ['passages'] : [])];
   }
 
   /** The table: created empty (or found, when another process created it first). */
@@ -291,9 +314,15 @@ export class LanceDbStore implements Store {
    */
   private async searchExact(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
     const best: Array<{ id: string; score: number }> = [];
-    for await (const batch of this.table!.query().select(['id', 'vectors'])) {
+    const withPassages = await this.hasPassagesColumn();
+    for await (const batch of this.table!.query().select(['id', 'vectors', ...(withPassages ? ['passages'] : [])])) {
       const ids = batch.getChild('id')!;
-      const scores = maxSimMany(query, columnRows(batch.getChild('vectors')!, query.dim));
+      const passages = withPassages ? batch.getChild('passages')! : undefined;
+      const docs = columnRows(batch.getChild('vectors')!, query.dim).map((vectors, i) => {
+        const spans = passages ? cellToPassages(passages.get(i)) : undefined;
+        return spans ? { vectors, passages: spans } : { vectors };
+      });
+      const { scores } = bestPassageScores(query, docs);
       for (const { index, score } of topK(scores, Math.min(options.limit, scores.length)))
         best.push({ id: ids.get(index) as string, score });
       best.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
@@ -303,7 +332,7 @@ export class LanceDbStore implements Store {
     const quoted = best.map((b) => `'${b.id.replaceAll("'", "''")}'`).join(', ');
     const rows = await this.table!.query()
       .where(`id IN (${quoted})`)
-      .select(['id', 'vectors', 'text', 'metadata'])
+      .select(await this.hitColumns())
       .toArray();
     const byId = new Map(rows.map((r) => [r.id as string, r]));
     return best.map((b) => this.hit(byId.get(b.id)!, b.score, query.dim));
@@ -319,7 +348,7 @@ export class LanceDbStore implements Store {
       .limit(options.limit)
       .nprobes(this.tuning.nprobes ?? 50)
       .refineFactor(this.tuning.refineFactor ?? 200);
-    const rows = await q.select(['id', 'vectors', 'text', 'metadata', '_distance']).toArray();
+    const rows = await q.select([...(await this.hitColumns()), '_distance']).toArray();
     // LanceDB's multivector distance is 1 - (sum over query rows of the best cosine).
     return rows.map((r) => this.hit(r, 1 - (r._distance as number), dim));
   }
@@ -331,6 +360,7 @@ export class LanceDbStore implements Store {
       vectors: cellToRows(r.vectors, dim),
       ...(r.text != null ? { text: r.text as string } : {}),
       ...(r.metadata != null ? { metadata: JSON.parse(r.metadata as string) as Record<string, unknown> } : {}),
+      ...(r.passages != null ? { passages: cellToPassages(r.passages)! } : {}),
     };
   }
 
@@ -405,7 +435,7 @@ export class LanceDbStore implements Store {
     const quoted = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(', ');
     const rows = await this.table!.query()
       .where(`id IN (${quoted})`)
-      .select(['id', 'vectors', 'text', 'metadata'])
+      .select(await this.hitColumns())
       .toArray();
     return rows.map((r) => this.hit(r, 0, this.dimension!));
   }

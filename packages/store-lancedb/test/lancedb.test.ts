@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxSim, type RowMatrix, type StoreRecord } from '@tessera/core';
+import * as lancedb from '@lancedb/lancedb';
 import { LanceDbStore } from '../src/index.js';
 
 const folder = () => join(mkdtempSync(join(tmpdir(), 'tessera-lancedb-')), 'index');
@@ -155,5 +156,36 @@ describe('the LanceDB store', () => {
     expect(await s.search({ rows: 1, dim: 4, data: new Float32Array([1, 0, 0, 0]) }, { limit: 3 })).toEqual([]);
     await s.close();
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('reads a table written before passages existed, and gives it the passages column on its next write', async () => {
+    const dir = folder();
+    const { docs } = clustered(6, 8);
+    const old = await LanceDbStore.open(dir);
+    await old.writeManifest(manifest(8));
+    await old.add(docs.slice(0, 4));
+    await old.close();
+    // The table as an earlier Tessera wrote it: no passages column.
+    const db = await lancedb.connect(dir);
+    const table = await db.openTable('documents');
+    await table.dropColumns(['passages']);
+    expect((await table.schema()).fields.map((f) => f.name)).not.toContain('passages');
+    const s = await LanceDbStore.open(dir);
+    expect((await s.search(docs[1]!.vectors, { limit: 1 }))[0]!.id).toBe('d1');
+    const [a, b] = [docs[4]!, docs[5]!];
+    const split: StoreRecord = {
+      ...a,
+      passages: [
+        { start: 0, end: 5, rows: 3 },
+        { start: 4, end: 9, rows: a.vectors.rows - 3 },
+      ],
+    };
+    await s.add([split, b]);
+    expect((await (await db.openTable('documents')).schema()).fields.map((f) => f.name)).toContain('passages');
+    const [got] = await s.fetch(['d4']);
+    expect(got!.passages).toEqual(split.passages);
+    expect((await s.fetch(['d0']))[0]!.passages).toBeUndefined();
+    expect(await s.count()).toBe(6);
+    await s.close();
   });
 });

@@ -7,12 +7,14 @@ import {
   type LateIndexOptions,
   type LateIndexSummary,
 } from '@tessera/core';
+import { buildLateIndex } from '@tessera/core/store';
 import { intOption, MODEL_OPTIONS, parse, printHelp } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
 import { queuedIndex, queuedStatus } from './index-queued.js';
 import { buildOptions, buildWithProgress, describeSearchIndex } from './search-index-build.js';
+import { passageSetting } from './passage-setting.js';
 
 export const indexHelp = `Usage: tessera index --input PATH --to DIR [--model M] [options]
 
@@ -33,12 +35,24 @@ Options:
       --keep-text         store each text beside its vectors (search then prints it)
       --skip-invalid      skip bad lines (counted) instead of stopping at the first
       --window N          documents encoded together and written as one commit (default 512)
+      --passage-tokens N  a text longer than the model's document is split into passages
+                          of N tokens (default: all the document length leaves for text),
+                          ending at paragraph or sentence breaks where one is near; a
+                          document scores as its best passage and search names it
+      --overlap N         tokens a passage repeats from the one before (default N/8)
+      --no-split          encode every text whole, cut at the document length (counted)
       --nbits N           bits per residual value in the compressed search index: 1, 2
                           (default) or 4
       --centroids N       its centroid count (default 2^floor(log2(16 sqrt(token rows))))
+      --pool-factor N     pool each document's rows about N to 1 in the compressed index
+                          (PyLate's hierarchical pooling; the stored rows stay whole, so
+                          scores stay exact); default 1, none
       --no-search-index   skip the compressed index (search then scans every document)
-      --rebuild           with --to and no --input: build the compressed index of an
-                          existing index (after a queued run, or --no-search-index)
+      --rebuild           retrain the compressed index on the whole corpus: at the end
+                          of this run, or with --to and no --input, now. Without it a
+                          run into an existing index encodes only the new and changed
+                          documents against its centroids (the summary says when the
+                          corpus has grown enough that a rebuild pays)
       --ann               build LanceDB's approximate (IVF-PQ) index instead, which search
                           uses only where there is no compressed index
       --json              print the summary as JSON on stdout
@@ -95,6 +109,10 @@ export async function indexCommand(argv: string[]): Promise<number> {
     nbits: { type: 'string' },
     centroids: { type: 'string' },
     'no-search-index': { type: 'boolean' },
+    'pool-factor': { type: 'string' },
+    'passage-tokens': { type: 'string' },
+    overlap: { type: 'string' },
+    'no-split': { type: 'boolean' },
     rebuild: { type: 'boolean' },
     json: { type: 'boolean' },
     queue: { type: 'string' },
@@ -120,6 +138,7 @@ export async function indexCommand(argv: string[]): Promise<number> {
     throw new UsageError('--input is required (a .jsonl or .txt corpus, or - for stdin)', 'see `tessera index --help`');
   if (!values.to) throw new UsageError('--to is required (the index folder)', 'see `tessera index --help`');
   const windowSize = intOption(values, 'window');
+  const passages = passageSetting(values);
   if (values.queue) {
     if (values.input === '-')
       throw new UsageError('a queued run reads its input from a file every worker can reach, not stdin');
@@ -191,6 +210,7 @@ export async function indexCommand(argv: string[]): Promise<number> {
             source: values.input === '-' ? 'stdin' : resolve(String(values.input)),
             keepText: !!values['keep-text'],
             windowSize,
+            passages,
             signal: stop.signal,
             onProgress: show,
           }),
@@ -205,7 +225,7 @@ export async function indexCommand(argv: string[]): Promise<number> {
       }
       if (!values['no-search-index'] && !summary.stopped && summary.total > 0)
         searchIndex = await buildWithProgress(store, searchIndexOptions, quiet, say, (st, o) =>
-          t.buildSearchIndex(st, o),
+          values.rebuild ? t.buildSearchIndex(st, o) : t.updateSearchIndex(st, o),
         );
     } finally {
       await t.dispose();
@@ -236,6 +256,13 @@ export async function indexCommand(argv: string[]): Promise<number> {
           `(${summary.duplicateIds.slice(0, 5).join(', ')}${summary.duplicateIds.length > 5 ? ', ...' : ''})`
         : '',
       summary.replaced ? `${summary.replaced} replaced documents from another input` : '',
+      summary.split ? `${summary.split} long documents split, ${summary.passages} passages in all` : '',
+      summary.cut
+        ? `${summary.cut} ${values['no-split'] ? 'documents' : 'passages'} cut at the model's document length` +
+          (values['no-split']
+            ? ' (drop --no-split to index them whole as passages)'
+            : ' (a single word longer than a passage)')
+        : '',
       skipped ? `${skipped} bad lines skipped` : '',
       `${summary.tokens} tokens in ${secs.toFixed(1)} s (${out.docsPerSec} docs/s)`,
       searchIndex ? describeSearchIndex(searchIndex) : '',
@@ -265,7 +292,7 @@ async function rebuildSearchIndex(
           location: store.location,
         },
       );
-    const s = await buildWithProgress(store, options, quiet, say);
+    const s = await buildWithProgress(store, options, quiet, say, buildLateIndex);
     if (json) process.stdout.write(`${JSON.stringify(s)}\n`);
     say(describeSearchIndex(s));
   } finally {

@@ -1,8 +1,10 @@
+import { buildLateIndex } from '@tessera/core/store';
 import type { RunStatus } from '@tessera/queue';
 import { intOption } from '../args.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
 import { buildOptions, buildWithProgress, describeSearchIndex } from './search-index-build.js';
+import { passageSetting } from './passage-setting.js';
 
 /** One line of a run's state. */
 function describe(s: RunStatus): string {
@@ -11,7 +13,8 @@ function describe(s: RunStatus): string {
   return (
     `run ${s.run}: ${s.done}/${s.shards} shards done, ${s.failed} failed, ${s.active} running, ` +
     `${s.waiting} waiting; ${s.written} of ${s.lines} documents written (${rate.toFixed(1)} docs/s across ` +
-    `workers)${s.duplicates ? `; ${s.duplicates} earlier duplicate lines skipped` : ''}${s.skippedLines ? `; ${s.skippedLines} bad lines skipped` : ''}`
+    `workers)${s.duplicates ? `; ${s.duplicates} earlier duplicate lines skipped` : ''}${s.skippedLines ? `; ${s.skippedLines} bad lines skipped` : ''}` +
+    `${s.split ? `; ${s.split} long documents split into passages` : ''}${s.cut ? `; ${s.cut} passages cut at the document length` : ''}`
   );
 }
 
@@ -40,6 +43,7 @@ export async function queuedIndex(
   quiet: boolean,
 ): Promise<number> {
   const { enqueueIndex, runStatus } = await import('@tessera/queue');
+  const passages = passageSetting(values);
   const t = await openModel({ ...values, device: 'cpu' });
   let info;
   try {
@@ -53,6 +57,7 @@ export async function queuedIndex(
       keepText: !!values['keep-text'],
       skipInvalid: !!values['skip-invalid'],
       attempts: intOption(values, 'attempts'),
+      ...(passages !== undefined ? { passages } : {}),
     });
   } finally {
     await t.dispose();
@@ -103,7 +108,17 @@ export async function queuedIndex(
     try {
       await store.optimize();
       if (!values['no-search-index'])
-        say(describeSearchIndex(await buildWithProgress(store, buildOptions(values), quiet, say)));
+        say(
+          describeSearchIndex(
+            await buildWithProgress(
+              store,
+              buildOptions(values),
+              quiet,
+              say,
+              values.rebuild ? buildLateIndex : undefined,
+            ),
+          ),
+        );
     } finally {
       await store.close();
     }

@@ -1,5 +1,5 @@
 import type { LateIndexOptions, LateIndexSummary, Store } from '@tessera/core';
-import { buildLateIndex } from '@tessera/core/store';
+import { updateLateIndex } from '@tessera/core/store';
 import { choice, intOption } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -9,12 +9,19 @@ export function buildOptions(values: Record<string, unknown>): LateIndexOptions 
   return {
     nbits: nbits === undefined ? undefined : (Number(nbits) as 1 | 2 | 4),
     centroids: intOption(values, 'centroids'),
+    poolFactor: intOption(values, 'pool-factor'),
   };
 }
 
 export const describeSearchIndex = (s: LateIndexSummary) =>
   `compressed search index: ${s.documents} documents, ${s.rows} token rows, ${s.centroids} centroids, ` +
-  `${s.nbits}-bit residuals, ${s.bytesPerToken} bytes a token, built in ${s.seconds.toFixed(1)} s`;
+  `${s.nbits}-bit residuals${s.poolFactor > 1 ? `, rows pooled by ${s.poolFactor}` : ''}, ${s.bytesPerToken} bytes a row, ` +
+  (s.mode === 'built'
+    ? `built in ${s.seconds.toFixed(1)} s${s.rebuiltBecause ? ` (rebuilt: ${s.rebuiltBecause})` : ''}`
+    : s.mode === 'updated'
+      ? `updated in ${s.seconds.toFixed(1)} s (${s.added} documents encoded against its centroids, ${s.removed} old versions dropped)`
+      : 'already up to date') +
+  (s.advice ? `; ${s.advice}` : '');
 
 /** Builds the compressed index with a progress bar per stage. */
 export async function buildWithProgress(
@@ -22,9 +29,9 @@ export async function buildWithProgress(
   options: LateIndexOptions,
   quiet: boolean,
   say: (m: string) => void,
-  build: (store: Store, options: LateIndexOptions) => Promise<LateIndexSummary> = buildLateIndex,
+  build: (store: Store, options: LateIndexOptions) => Promise<LateIndexSummary> = updateLateIndex,
 ): Promise<LateIndexSummary> {
-  say('building the compressed search index (PLAID: centroids, packed residuals, inverted lists)');
+  say('compressed search index (PLAID: centroids, packed residuals, inverted lists)');
   let bar: ProgressBar | undefined;
   let stage = '';
   try {

@@ -102,7 +102,12 @@ export async function searchCommand(argv: string[]): Promise<number> {
         process.stdout.write(
           table(
             ['#', 'score', 'id', 'text'],
-            results.map((r, i) => [String(i + 1), r.score.toFixed(4), r.id, r.text === undefined ? '' : clip(r.text)]),
+            results.map((r, i) => [
+              String(i + 1),
+              r.score.toFixed(4),
+              r.passage ? `${r.id} (passage ${r.passage.index + 1} of ${r.passage.of})` : r.id,
+              r.text === undefined ? '' : clip(r.passage ? r.text.slice(r.passage.start, r.passage.end) : r.text),
+            ]),
           ),
         );
       }

@@ -1,6 +1,7 @@
 import { isTesseraError } from '../errors.js';
 import { seeded } from '../random.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
+import { bestPassageScores } from '../scoring/passages.js';
 import type { IndexManifest, Store, StoreRecord } from '../store/types.js';
 import { expect, fail } from './check.js';
 import type { TestHarness } from './context.js';
@@ -31,6 +32,17 @@ function rows(n: number, random: () => number, dim = DIM): RowMatrix {
     for (let c = 0; c < dim; c++) data[r * dim + c]! /= norm;
   }
   return { rows: n, dim, data };
+}
+
+/** A record as `parts` passages: its rows divided in order, with spans of its text. */
+function split(d: StoreRecord, parts: number): StoreRecord {
+  const n = Math.min(parts, d.vectors.rows);
+  const passages = Array.from({ length: n }, (_, k) => {
+    const from = Math.floor((k * d.vectors.rows) / n);
+    const to = Math.floor(((k + 1) * d.vectors.rows) / n);
+    return { start: k * 10, end: k * 10 + 12, rows: to - from };
+  });
+  return n > 1 ? { ...d, passages } : d;
 }
 
 function corpus(n: number, seed: number): StoreRecord[] {
@@ -161,6 +173,42 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
         }
         expect((await s.search(rows(4, random), { limit: 500 })).length, 'a limit past the count').toBe(200);
         expect((await s.search(rows(4, random), { limit: 1 })).length, 'limit 1').toBe(1);
+      }));
+
+    it('keeps the passages of split documents and ranks every document by its best passage', () =>
+      withStore(async (s) => {
+        await s.writeManifest(manifest);
+        const docs = corpus(90, 12).map((d, i) => (i % 3 ? d : split(d, 2 + (i % 4))));
+        await s.add(docs);
+        const random = rng(13);
+        for (let q = 0; q < 4; q++) {
+          const query = rows(6, random);
+          const { scores } = bestPassageScores(query, docs);
+          const want = docs
+            .map((d, i) => ({ id: d.id, score: scores[i]! }))
+            .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+            .slice(0, 8);
+          const hits = await s.search(query, { limit: 8 });
+          hits.forEach((h, i) => {
+            if (h.id !== want[i]!.id)
+              fail(`query ${q}, rank ${i}: ${h.id}; ranked by the best passage's MaxSim, ${want[i]!.id} is there`);
+            if (!(Math.abs(h.score - want[i]!.score) <= tol))
+              fail(`query ${q}, ${h.id}: score ${h.score}, its best passage's MaxSim ${want[i]!.score}`);
+            expect(h.passages, `${h.id} passages`).toEqual(docs.find((d) => d.id === h.id)!.passages);
+          });
+        }
+        if (s.fetch) {
+          const [got] = await s.fetch(['doc-3']);
+          expect(got?.passages, 'fetched passages').toEqual(docs[3]!.passages);
+        }
+        // Replaced by a version encoded whole: no passages are left behind.
+        await s.upsert([{ ...corpus(1, 14)[0]!, id: 'doc-3', seq: 3 }]);
+        const again = s.fetch ? (await s.fetch(['doc-3']))[0] : undefined;
+        if (again) expect(again.passages, 'passages after an upsert without them').toBe(undefined);
+        const bad = { ...split(corpus(2, 15)[1]!, 2), id: 'bad' };
+        bad.passages![0]!.rows += 1;
+        const e = await rejects(s.add([bad]), 'passages whose rows do not add up to the vectors');
+        if (!isTesseraError(e)) fail(`a bad passages field should be a TesseraError, got ${String(e)}`);
       }));
 
     it('upserts by id: replaces what is there, adds what is not, and says how many it replaced', () =>

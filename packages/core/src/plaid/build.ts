@@ -1,9 +1,11 @@
 import { TesseraError } from '../errors.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
-import { encodeResidual, fitCodec, NBITS, residualBytes } from './codec.js';
+import { fitCodec, NBITS } from './codec.js';
+import { RowCompressor } from './compress.js';
+import { poolRows } from './pooling.js';
 import { seeded } from '../random.js';
 import { coreNearest, kmeans, type NearestCentroids, plaidCentroidCount } from './kmeans.js';
-import type { PlaidIndex } from './plaid-index.js';
+import { type Origin, originsOf, type PlaidIndex } from './plaid-index.js';
 
 export type { NearestCentroids };
 
@@ -12,6 +14,12 @@ export interface PlaidBuildOptions {
   nbits?: 1 | 2 | 4;
   /** Centroid count (default PLAID's 2^floor(log2(16·√rows))). */
   centroids?: number;
+  /**
+   * Token pooling before compression (PyLate's hierarchical pooling, see poolRows): each
+   * document's rows clustered to about 1/poolFactor of them. 1 (default): none. The stored float
+   * rows are not pooled: the best candidates are still rescored exactly from them.
+   */
+  poolFactor?: number;
   /** k-means iterations (default 4, colbert-ai's). */
   iterations?: number;
   seed?: number;
@@ -26,12 +34,12 @@ export interface PlaidSource {
   documents: () => AsyncIterable<{ id: string; vectors: RowMatrix }>;
   /** What the index records, so that a later change to the store shows. */
   version: string;
+  /** Each document's source and position in the store, by id (updates compare them). */
+  origins?: ReadonlyMap<string, Origin>;
 }
 
 /** Rows kept per centroid for training (faiss keeps up to 256): the build time, against recall measured in bench/. */
 const TRAIN_ROWS_PER_CENTROID = 32;
-/** Rows encoded per call to `nearest`. */
-const ASSIGN_BLOCK = 1 << 15;
 
 /**
  * Builds a compressed index from a store's documents in two passes: a sample of documents
@@ -45,6 +53,16 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
       field: 'nbits',
     });
   if (source.count === 0) throw new TesseraError('INVALID_INPUT', 'the store holds no documents: nothing to index', {});
+  const poolFactor = options.poolFactor ?? 1;
+  if (!Number.isInteger(poolFactor) || poolFactor < 1)
+    throw new TesseraError(
+      'INVALID_OPTION',
+      `poolFactor must be a positive integer (got ${JSON.stringify(poolFactor)})`,
+      {
+        field: 'poolFactor',
+      },
+    );
+  const pooled = (v: RowMatrix) => (poolFactor > 1 ? poolRows(v, poolFactor) : v);
   const random = seeded(options.seed ?? 12345);
   const nearest = options.nearest ?? coreNearest;
 
@@ -58,9 +76,10 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
   let seen = 0;
   for await (const doc of source.documents()) {
     if (chosen.has(seen)) {
-      dim = doc.vectors.dim;
-      sample.push(doc.vectors.data.slice(0, doc.vectors.rows * dim));
-      sampleRows += doc.vectors.rows;
+      const v = pooled(doc.vectors);
+      dim = v.dim;
+      sample.push(v.data.slice(0, v.rows * dim));
+      sampleRows += v.rows;
     }
     seen++;
     if (seen % 1000 === 0) options.onProgress?.({ stage: 'sampling', done: seen, total: source.count });
@@ -109,55 +128,21 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
   const codec = fitCodec(held, heldout, dim, nbits);
 
   // Pass 2: every row's centroid and residual.
-  const rb = residualBytes(dim, nbits);
   const ids: string[] = [];
   const lengths: number[] = [];
-  const codeChunks: Uint32Array[] = [];
-  const residualChunks: Uint8Array[] = [];
-  let block = new Float32Array(ASSIGN_BLOCK * dim);
-  let blockRows = 0;
-  const flush = async () => {
-    if (blockRows === 0) return;
-    const rows = block.subarray(0, blockRows * dim);
-    const codes = await nearest(rows, blockRows, centroids, k, dim);
-    const packed = new Uint8Array(blockRows * rb);
-    const residual = new Float32Array(dim);
-    for (let i = 0; i < blockRows; i++) {
-      const c = codes[i]! * dim;
-      for (let d = 0; d < dim; d++) residual[d] = rows[i * dim + d]! - centroids[c + d]!;
-      encodeResidual(codec, residual, packed, i * rb);
-    }
-    codeChunks.push(Uint32Array.from(codes));
-    residualChunks.push(packed);
-    blockRows = 0;
-  };
+  const compressor = new RowCompressor(centroids, k, codec, nearest);
   for await (const doc of source.documents()) {
-    const v = doc.vectors;
-    if (v.dim !== dim)
-      throw new TesseraError(
-        'DIMENSION_MISMATCH',
-        `document ${JSON.stringify(doc.id)} has rows of ${v.dim}, the index ${dim}`,
-        {
-          id: doc.id,
-        },
-      );
+    const v = pooled(doc.vectors);
+    await compressor.push(doc.id, v);
     ids.push(doc.id);
     lengths.push(v.rows);
-    for (let r = 0; r < v.rows; r++) {
-      if (blockRows * dim >= block.length) await flush();
-      block.set(v.data.subarray(r * dim, (r + 1) * dim), blockRows * dim);
-      blockRows++;
-    }
     if (ids.length % 1000 === 0) options.onProgress?.({ stage: 'encoding', done: ids.length, total: source.count });
   }
-  await flush();
-  block = new Float32Array(0);
+  const { codes, residuals } = await compressor.finish();
   options.onProgress?.({ stage: 'encoding', done: ids.length, total: ids.length });
 
   const docOffsets = new Uint32Array(ids.length + 1);
   for (let d = 0; d < ids.length; d++) docOffsets[d + 1] = docOffsets[d]! + lengths[d]!;
-  const codes = concat(codeChunks, Uint32Array, docOffsets[ids.length]!);
-  const residuals = concat(residualChunks, Uint8Array, docOffsets[ids.length]! * rb);
   const { ivfOffsets, ivfDocs } = invertedLists(codes, docOffsets, k);
   return {
     dim,
@@ -171,18 +156,10 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
     ivfOffsets,
     ivfDocs,
     storeVersion: source.version,
-    poolFactor: 1,
+    poolFactor,
+    origins: originsOf(ids, source.origins ?? new Map()),
+    trainedRows: codes.length,
   };
-}
-
-function concat<T extends Uint32Array | Uint8Array>(chunks: T[], Kind: { new (n: number): T }, length: number): T {
-  const out = new Kind(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Centroid → the documents with a row there (each once, ascending). */

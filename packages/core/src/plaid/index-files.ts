@@ -1,9 +1,9 @@
 import { TesseraError } from '../errors.js';
 import { NBITS, residualBytes } from './codec.js';
-import { type PlaidIndex, rowCount } from './plaid-index.js';
+import { type PlaidIndex, rowCount, UNKNOWN_SOURCE } from './plaid-index.js';
 
 /** The format of the files below; a folder written by another version is refused (rebuild it). */
-export const PLAID_FORMAT = 1;
+export const PLAID_FORMAT = 2;
 export const PLAID_META = 'plaid.json';
 /** Every file of the index besides plaid.json (docs/index-format.md describes each). */
 export const PLAID_FILES = [
@@ -16,6 +16,7 @@ export const PLAID_FILES = [
   'ivf-offsets.u32',
   'ivf-docs.u32',
   'ids.json',
+  'doc-origins.u32',
 ] as const;
 
 // CRC-32 (IEEE), table-driven: a few lines here rather than a dependency, and the same in a
@@ -45,6 +46,9 @@ interface PlaidMeta {
   rows: number;
   storeVersion: string;
   poolFactor: number;
+  trainedRows: number;
+  /** The documents' sources, which doc-origins.u32 refers to by number. */
+  sources: string[];
   files: Record<string, { bytes: number; crc32: number }>;
 }
 
@@ -63,6 +67,7 @@ export function plaidFiles(index: PlaidIndex): Record<string, Uint8Array> {
     'ivf-offsets.u32': bytesOf(index.ivfOffsets),
     'ivf-docs.u32': bytesOf(index.ivfDocs),
     'ids.json': text.encode(JSON.stringify(index.ids)),
+    'doc-origins.u32': bytesOf(index.origins.refs),
   };
   const meta: PlaidMeta = {
     format: PLAID_FORMAT,
@@ -73,6 +78,8 @@ export function plaidFiles(index: PlaidIndex): Record<string, Uint8Array> {
     rows: rowCount(index),
     storeVersion: index.storeVersion,
     poolFactor: index.poolFactor,
+    trainedRows: index.trainedRows,
+    sources: index.origins.sources,
     files: Object.fromEntries(Object.entries(files).map(([n, b]) => [n, { bytes: b.length, crc32: crc32(b) }])),
   };
   return { ...files, [PLAID_META]: text.encode(`${JSON.stringify(meta, null, 2)}\n`) };
@@ -108,6 +115,9 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
     fail(PLAID_META, 'dim, nbits, k, docs or rows is missing or out of range');
   if (typeof meta.storeVersion !== 'string' || !meta.files || typeof meta.files !== 'object')
     fail(PLAID_META, 'storeVersion or files is missing');
+  if (!int(meta.poolFactor, 1)) fail(PLAID_META, 'poolFactor is missing or not a positive integer');
+  if (!int(meta.trainedRows, 0) || !Array.isArray(meta.sources) || meta.sources.some((x) => typeof x !== 'string'))
+    fail(PLAID_META, 'trainedRows or sources is missing or out of range');
   const buckets = 1 << meta.nbits;
   const expect: Record<string, number> = {
     'centroids.f32': meta.k * meta.dim * 4,
@@ -117,6 +127,7 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
     'codes.u32': meta.rows * 4,
     'residuals.u8': meta.rows * residualBytes(meta.dim, meta.nbits),
     'ivf-offsets.u32': (meta.k + 1) * 4,
+    'doc-origins.u32': meta.docs * 8,
   };
   const read = (name: string): Uint8Array => {
     const b = files[name] ?? fail(name, 'missing');
@@ -140,6 +151,7 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
   const residuals = read('residuals.u8');
   const ivfOffsets = u32('ivf-offsets.u32');
   const ivfDocs = u32('ivf-docs.u32');
+  const refs = u32('doc-origins.u32');
   let ids: unknown;
   try {
     ids = JSON.parse(new TextDecoder().decode(read('ids.json')));
@@ -161,6 +173,9 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
     if (ivfOffsets[c + 1]! < ivfOffsets[c]!) fail('ivf-offsets.u32', `offsets go down at centroid ${c}`);
   for (let i = 0; i < ivfDocs.length; i++)
     if (ivfDocs[i]! >= meta.docs) fail('ivf-docs.u32', `entry ${i} names document ${ivfDocs[i]}`);
+  for (let d = 0; d < meta.docs; d++)
+    if (refs[2 * d]! >= meta.sources.length && refs[2 * d] !== UNKNOWN_SOURCE)
+      fail('doc-origins.u32', `document ${d} names source ${refs[2 * d]} of ${meta.sources.length}`);
   return {
     dim: meta.dim,
     centroids,
@@ -173,6 +188,8 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
     ivfOffsets,
     ivfDocs,
     storeVersion: meta.storeVersion,
-    poolFactor: meta.poolFactor ?? 1,
+    poolFactor: meta.poolFactor,
+    origins: { sources: meta.sources, refs },
+    trainedRows: meta.trainedRows,
   };
 }

@@ -26,6 +26,61 @@ export interface PlaidIndex {
   storeVersion: string;
   /** Token pooling applied at build time (1: none). */
   poolFactor: number;
+  /** Where each document came from, so an update keeps the codes of documents that did not change. */
+  origins: DocOrigins;
+  /** Token rows the centroids were trained on (the corpus at the last full build). */
+  trainedRows: number;
+}
+
+/** The store's identity of a document besides its id: its source and position (what resuming compares). */
+export interface Origin {
+  source: string;
+  seq: number;
+}
+
+/**
+ * Documents' origins, compactly: document d came from sources[refs[2d]] at position refs[2d + 1];
+ * refs[2d] is UNKNOWN_SOURCE when the store did not say (such a document is re-encoded by updates).
+ */
+export interface DocOrigins {
+  sources: string[];
+  refs: Uint32Array;
+}
+
+export const UNKNOWN_SOURCE = 0xffffffff;
+
+/** Origins of `ids` from the store's entries. */
+export function originsOf(ids: readonly string[], entries: ReadonlyMap<string, Origin>): DocOrigins {
+  const sources: string[] = [];
+  const at = new Map<string, number>();
+  const refs = new Uint32Array(ids.length * 2);
+  ids.forEach((id, d) => {
+    const o = entries.get(id);
+    if (!o || !Number.isInteger(o.seq) || o.seq < 0 || o.seq >= UNKNOWN_SOURCE) {
+      refs[2 * d] = UNKNOWN_SOURCE;
+      return;
+    }
+    let s = at.get(o.source);
+    if (s === undefined) {
+      s = sources.length;
+      sources.push(o.source);
+      at.set(o.source, s);
+    }
+    refs[2 * d] = s;
+    refs[2 * d + 1] = o.seq;
+  });
+  return { sources, refs };
+}
+
+/** Whether document d of the index is the entry the store holds now under its id. */
+export function sameOrigin(index: PlaidIndex, d: number, now: Origin | undefined): boolean {
+  const s = index.origins.refs[2 * d]!;
+  return (
+    !!now &&
+    s !== UNKNOWN_SOURCE &&
+    index.origins.sources[s] === now.source &&
+    index.origins.refs[2 * d + 1] === now.seq
+  );
 }
 
 export function rowCount(index: PlaidIndex): number {

@@ -1,7 +1,7 @@
 import { TesseraError, isTesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
-import type { TokenEmbeddings } from '../types.js';
 import { openManifest } from './manifest.js';
+import { type Encoded, encodeInPassages, type PassageSetting, passagePlanner } from './passage-plan.js';
 import type { Store, StoreRecord } from './types.js';
 
 /** One document to index. */
@@ -24,6 +24,14 @@ export interface IndexOptions {
    */
   windowSize?: number;
   onProgress?: (p: IndexProgress) => void;
+  /**
+   * Texts longer than a document of the model holds are split into passages of `passageTokens`
+   * (default: all the model's document length leaves for text) overlapping by `overlap` tokens
+   * (default an eighth), ending at paragraph or sentence breaks where one is near. The passages
+   * are stored as one document (rows one after another, spans in `passages`) whose score is its
+   * best passage's. `false`: every text encoded whole, cut at the document length.
+   */
+  passages?: PassageSetting;
   /** Stops reading; the window being encoded is still written, then index() returns. */
   signal?: AbortSignal;
 }
@@ -43,6 +51,12 @@ export interface IndexProgress {
   replaced: number;
   /** Tokens encoded in this run. */
   tokens: number;
+  /** Passages encoded in this run (a document that fits is one). */
+  passages: number;
+  /** Documents of this run that were split into several passages. */
+  split: number;
+  /** Passages (or, with passages: false, documents) still cut at the model's document length. */
+  cut: number;
   elapsedMs: number;
 }
 
@@ -84,6 +98,7 @@ export async function indexDocuments(
   const started = Date.now();
   await openManifest(t, store);
   const source = options.source ?? 'api';
+  const split = await passagePlanner(t, options.passages);
   const windowSize = options.windowSize ?? 512;
   if (!Number.isInteger(windowSize) || windowSize < 1)
     throw new TesseraError('INVALID_OPTION', `windowSize must be a positive integer (got ${windowSize})`, {
@@ -112,6 +127,9 @@ export async function indexDocuments(
     duplicates: 0,
     replaced: 0,
     tokens: 0,
+    passages: 0,
+    split: 0,
+    cut: 0,
     elapsedMs: 0,
   };
   const duplicateIds: string[] = [];
@@ -126,15 +144,16 @@ export async function indexDocuments(
   let writing: Promise<void> = Promise.resolve();
   let writeFailed: unknown;
 
-  const write = async (batch: Pending[], rows: TokenEmbeddings[]) => {
+  const write = async (batch: Pending[], encoded: Encoded[]) => {
     const records = batch.map(
       (d, i): StoreRecord => ({
         id: d.id,
-        vectors: rows[i]!,
+        vectors: encoded[i]!.vectors,
         source,
         seq: d.seq,
         ...(options.keepText ? { text: d.text } : {}),
         ...(d.metadata ? { metadata: d.metadata } : {}),
+        ...(encoded[i]!.passages ? { passages: encoded[i]!.passages } : {}),
       }),
     );
     const fresh = records.filter((_, i) => !batch[i]!.replace);
@@ -155,20 +174,29 @@ export async function indexDocuments(
     window = [];
     inWindow.clear();
     const base = p.encoded;
-    const rows = await t.encodeDocuments(
+    const {
+      encoded,
+      tokens,
+      passages,
+      split: splitDocs,
+      cut,
+    } = await encodeInPassages(
+      t,
       batch.map((d) => d.text),
-      {
-        onProgress: (e) => {
-          p.encoded = base + e.done;
-          report();
-        },
+      split,
+      (done) => {
+        p.encoded = base + done;
+        report();
       },
     );
     p.encoded = base + batch.length;
-    p.tokens += rows.reduce((s, r) => s + r.tokens, 0);
+    p.tokens += tokens;
+    p.passages += passages;
+    p.split += splitDocs;
+    p.cut += cut;
     // Windows land in input order, so a later duplicate overwrites an earlier one.
     await writing;
-    writing = write(batch, rows).catch((e) => {
+    writing = write(batch, encoded).catch((e) => {
       writeFailed = e;
     });
   };

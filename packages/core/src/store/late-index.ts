@@ -1,7 +1,8 @@
-import { TesseraError } from '../errors.js';
+import { isTesseraError, TesseraError } from '../errors.js';
 import { buildPlaidIndex, type PlaidBuildOptions } from '../plaid/build.js';
 import { crc32, PLAID_FILES, PLAID_META, parsePlaidFiles, plaidFiles } from '../plaid/index-files.js';
-import { type PlaidIndex, rowCount } from '../plaid/plaid-index.js';
+import { type Origin, type PlaidIndex, rowCount } from '../plaid/plaid-index.js';
+import { updatePlaidIndex } from '../plaid/update.js';
 import { storeError } from './index-documents.js';
 import type { Store } from './types.js';
 
@@ -11,10 +12,22 @@ export const PLAID_SET = 'plaid';
 export type LateIndexOptions = PlaidBuildOptions;
 
 export interface LateIndexSummary {
+  /** "built": centroids trained on the whole store; "updated": changes encoded against the existing ones; "unchanged": it was fresh. */
+  mode: 'built' | 'updated' | 'unchanged';
+  /** Documents encoded by this run (all of them when built). */
+  added: number;
+  /** Documents dropped from the index (removed from the store, or replaced by a newer version). */
+  removed: number;
+  /** Set when a rebuild would pay: the corpus has grown well past what the centroids were trained on. */
+  advice?: string;
+  /** Why an update was not possible and the index was built instead. */
+  rebuiltBecause?: string;
   documents: number;
   rows: number;
   centroids: number;
   nbits: number;
+  /** Token pooling of the index's rows (1: none); `rows` counts pooled rows. */
+  poolFactor: number;
   /** Bytes of the index files, and per token row. */
   bytes: number;
   bytesPerToken: number;
@@ -54,20 +67,119 @@ export async function buildLateIndex(store: Store, options: LateIndexOptions = {
   } catch (e) {
     throw storeError(store, 'reading the documents', e);
   }
-  const index = await buildPlaidIndex({ count, version, documents: () => s.documents() }, options);
+  const origins = await readOrigins(s);
+  const index = await buildPlaidIndex({ count, version, documents: () => s.documents(), origins }, options);
+  return save(s, index, started, { mode: 'built', added: index.ids.length, removed: 0 });
+}
+
+/**
+ * Brings the store's compressed index up to date without retraining (see updatePlaidIndex):
+ * new and replaced documents are encoded against the existing centroids, removed ones dropped.
+ * Builds instead where there is no index, it cannot be read, or `nbits`/`centroids` ask for
+ * another shape. The summary advises a rebuild once the corpus has doubled since training.
+ */
+export async function updateLateIndex(store: Store, options: LateIndexOptions = {}): Promise<LateIndexSummary> {
+  const s = requireCapable(store);
+  const started = performance.now();
+  let existing: Awaited<ReturnType<typeof loadLateIndex>>;
+  let why: string | undefined;
+  try {
+    existing = await loadLateIndex(s);
+  } catch (e) {
+    if (!isTesseraError(e) || (e.code !== 'CORRUPT_FILE' && e.code !== 'INDEX_MISMATCH')) throw e;
+    why = e.message;
+  }
+  const old = existing?.index;
+  if (old && options.nbits !== undefined && options.nbits !== old.codec.nbits)
+    why = `nbits ${options.nbits} asked, the index has ${old.codec.nbits}`;
+  else if (old && options.centroids !== undefined && options.centroids !== old.k)
+    why = `${options.centroids} centroids asked, the index has ${old.k}`;
+  else if (old && options.poolFactor !== undefined && options.poolFactor !== old.poolFactor)
+    why = `pool factor ${options.poolFactor} asked, the index has ${old.poolFactor}`;
+  if (!old || why) {
+    const built = await buildLateIndex(s, options);
+    return { ...built, ...(why ? { rebuiltBecause: why } : {}) };
+  }
+  if (existing!.fresh) {
+    const bytes = Object.values(plaidFiles(old)).reduce((n, f) => n + f.length, 0);
+    return summarize(old, bytes, started, { mode: 'unchanged', added: 0, removed: 0 });
+  }
+  let version: string;
+  try {
+    version = await s.version();
+  } catch (e) {
+    throw storeError(store, 'reading the documents', e);
+  }
+  const entries = await readOrigins(s);
+  const update = await updatePlaidIndex(
+    old,
+    {
+      entries,
+      version,
+      fetch: async (ids) => {
+        try {
+          return await s.fetch(ids);
+        } catch (e) {
+          throw storeError(store, 'reading the documents', e);
+        }
+      },
+    },
+    options,
+  );
+  return save(s, update.index, started, { mode: 'updated', added: update.added, removed: update.removed });
+}
+
+/** Every stored document's source and position, by id. */
+async function readOrigins(store: Store): Promise<Map<string, Origin>> {
+  const out = new Map<string, Origin>();
+  try {
+    for await (const e of store.entries()) out.set(e.id, { source: e.source, seq: e.seq });
+  } catch (e) {
+    throw storeError(store, 'reading the documents', e);
+  }
+  return out;
+}
+
+type Change = Pick<LateIndexSummary, 'mode' | 'added' | 'removed'>;
+
+async function save(
+  store: CapableStore,
+  index: PlaidIndex,
+  started: number,
+  change: Change,
+): Promise<LateIndexSummary> {
   const files = plaidFiles(index);
   try {
-    await s.artifacts.write(PLAID_SET, files);
+    await store.artifacts.write(PLAID_SET, files);
   } catch (e) {
     throw storeError(store, 'writing the compressed index', e);
   }
+  loaded.set(store, { metaCrc: crc32(files[PLAID_META]!), index });
+  return summarize(
+    index,
+    Object.values(files).reduce((n, f) => n + f.length, 0),
+    started,
+    change,
+  );
+}
+
+function summarize(index: PlaidIndex, bytes: number, started: number, change: Change): LateIndexSummary {
   const rows = rowCount(index);
-  const bytes = Object.values(files).reduce((n, f) => n + f.length, 0);
+  const grown = rows >= 2 * index.trainedRows && index.trainedRows > 0;
   return {
+    ...change,
+    ...(grown
+      ? {
+          advice:
+            `the index has grown from ${index.trainedRows} to ${rows} token rows since its centroids were trained: ` +
+            'rebuild it (tessera index --rebuild, or t.buildSearchIndex) for the recall and speed of a fresh build',
+        }
+      : {}),
     documents: index.ids.length,
     rows,
     centroids: index.k,
     nbits: index.codec.nbits,
+    poolFactor: index.poolFactor,
     bytes,
     bytesPerToken: Math.round((bytes / Math.max(1, rows)) * 10) / 10,
     seconds: (performance.now() - started) / 1000,

@@ -1,5 +1,6 @@
 import { TesseraError } from '../errors.js';
-import { maxSimMany, topK, type RowMatrix } from '../scoring/maxsim.js';
+import { topK, type RowMatrix } from '../scoring/maxsim.js';
+import { bestPassageScores, passagesFit } from '../scoring/passages.js';
 import type {
   IndexManifest,
   Store,
@@ -88,20 +89,11 @@ export class MemoryStore implements Store {
     this.live();
     const docs = [...this.rows.values()];
     if (!docs.length) return [];
-    const scores = maxSimMany(
-      query,
-      docs.map((d) => d.vectors),
-    );
-    return topK(scores, Math.min(options.limit, docs.length)).map(({ index, score }) => {
-      const d = docs[index]!;
-      return {
-        id: d.id,
-        score,
-        vectors: d.vectors,
-        ...(d.text !== undefined ? { text: d.text } : {}),
-        ...(d.metadata ? { metadata: d.metadata } : {}),
-      };
-    });
+    const { scores } = bestPassageScores(query, docs);
+    return topK(scores, Math.min(options.limit, docs.length)).map(({ index, score }) => ({
+      ...hitOf(docs[index]!),
+      score,
+    }));
   }
 
   async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
@@ -113,16 +105,7 @@ export class MemoryStore implements Store {
     this.live();
     return ids.flatMap((id) => {
       const d = this.rows.get(id);
-      if (!d) return [];
-      return [
-        {
-          id: d.id,
-          score: 0,
-          vectors: d.vectors,
-          ...(d.text !== undefined ? { text: d.text } : {}),
-          ...(d.metadata ? { metadata: d.metadata } : {}),
-        },
-      ];
+      return d ? [hitOf(d)] : [];
     });
   }
 
@@ -166,6 +149,23 @@ export function checkRecord(r: StoreRecord, i: number, dimension: number | undef
       index: i,
       id: r.id,
     });
+  if (r.passages !== undefined && (!Array.isArray(r.passages) || !passagesFit(r.passages, v.rows)))
+    throw new TesseraError(
+      'INVALID_INPUT',
+      `${where}: passages must be { start, end, rows } spans whose rows add up to the ${v.rows} rows of vectors`,
+      { index: i, id: r.id },
+    );
+}
+
+function hitOf(d: StoreRecord): StoreHit {
+  return {
+    id: d.id,
+    score: 0,
+    vectors: d.vectors,
+    ...(d.text !== undefined ? { text: d.text } : {}),
+    ...(d.metadata ? { metadata: d.metadata } : {}),
+    ...(d.passages ? { passages: d.passages } : {}),
+  };
 }
 
 function copy(r: StoreRecord): StoreRecord {
@@ -174,5 +174,6 @@ function copy(r: StoreRecord): StoreRecord {
     ...r,
     vectors: { rows, dim, data: r.vectors.data.slice(0, rows * dim) },
     ...(r.metadata ? { metadata: structuredClone(r.metadata) } : {}),
+    ...(r.passages ? { passages: r.passages.map((p) => ({ ...p })) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { defaultKnobs, type PlaidKnobs, searchPlaid } from '../plaid/search.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
+import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
 import { storeError } from './index-documents.js';
 import { loadLateIndex } from './late-index.js';
@@ -23,16 +24,18 @@ export interface SearchReport {
   path: 'index' | 'exact';
   /** Milliseconds from encoding the query to the ranked results (model loading not included). */
   tookMs: number;
-  /** Why the exact path answered when not asked to (no index, or one older than the store). */
+  /** Why the exact path answered when not asked to (no index, or one older than the store), and a query cut at the query length. */
   note?: string;
 }
 
 export interface SearchResult {
   id: string;
-  /** MaxSim of the query against the document, as score() computes it. */
+  /** MaxSim of the query against the document (its best passage, when it was split), as score() computes it. */
   score: number;
   text?: string;
   metadata?: Record<string, unknown>;
+  /** For a document split into passages: the one that matched best (its number, of how many, and its span of text). */
+  passage?: { index: number; of: number; start: number; end: number };
 }
 
 /**
@@ -72,7 +75,12 @@ export async function searchIndex(
   const started = performance.now();
   const [q] = await t.encodeQueries([query]);
   const report = await searchStore(store, q!, { ...options, topK });
-  return { ...report, tookMs: performance.now() - started };
+  // ColBERT reads queries up to its query length; say so rather than search a cut query silently.
+  const cut = q!.truncated
+    ? `the query is longer than the model's query length: only its first ${q!.tokens} tokens were searched`
+    : undefined;
+  const note = [report.note, cut].filter(Boolean).join('; ');
+  return { ...report, tookMs: performance.now() - started, ...(note ? { note } : {}) };
 }
 
 /**
@@ -100,12 +108,17 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
   } catch (e) {
     throw storeError(store, 'searching', e);
   }
-  const results = hits.map((h) => ({
-    id: h.id,
-    score: h.vectors ? maxSim(q, h.vectors) : h.score,
-    ...(h.text !== undefined ? { text: h.text } : {}),
-    ...(h.metadata ? { metadata: h.metadata } : {}),
-  }));
+  const results = hits.map((h): SearchResult => {
+    const best = h.vectors ? bestPassage(q, h.vectors, h.passages) : undefined;
+    const span = best && h.passages && h.passages.length > 1 ? h.passages[best.index] : undefined;
+    return {
+      id: h.id,
+      score: best ? best.score : h.score,
+      ...(h.text !== undefined ? { text: h.text } : {}),
+      ...(h.metadata ? { metadata: h.metadata } : {}),
+      ...(span ? { passage: { index: best!.index, of: h.passages!.length, start: span.start, end: span.end } } : {}),
+    };
+  });
   results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { results: results.slice(0, topK), path, tookMs: performance.now() - started, ...(note ? { note } : {}) };
 }
@@ -122,4 +135,11 @@ async function indexCandidates(
   const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
   const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));
   return fetched.map((h) => ({ ...h, score: approx.get(h.id) ?? h.score }));
+}
+
+/** A document's best passage and its score (the whole document when it was not split), by maxSim as t.score() computes it. */
+function bestPassage(q: RowMatrix, vectors: RowMatrix, passages: PassageSpan[] | undefined) {
+  const scores = passageRows({ vectors, ...(passages ? { passages } : {}) }).map((rows) => maxSim(q, rows));
+  const index = scores.reduce((best, s, i) => (s > scores[best]! ? i : best), 0);
+  return { score: scores[index]!, index };
 }

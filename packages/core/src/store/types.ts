@@ -1,4 +1,7 @@
 import type { RowMatrix } from '../scoring/maxsim.js';
+import type { PassageSpan } from '../scoring/passages.js';
+
+export type { PassageSpan };
 
 /** One document as a store keeps it: its token vectors and where it came from. */
 export interface StoreRecord {
@@ -14,6 +17,12 @@ export interface StoreRecord {
   seq: number;
   text?: string;
   metadata?: Record<string, unknown>;
+  /**
+   * A document split into passages (longer than the model's document length): each passage's
+   * text span and row count, in order; `vectors` holds their rows one after another. Scores are
+   * the best passage's. Absent for a document encoded whole.
+   */
+  passages?: PassageSpan[];
 }
 
 /** What a store says about a document it holds, for resuming. */
@@ -31,6 +40,8 @@ export interface StoreHit {
   metadata?: Record<string, unknown>;
   /** The document's rows, when the store returns them (core then rescores exactly). */
   vectors?: RowMatrix;
+  /** Its passages, as written (see StoreRecord.passages). */
+  passages?: PassageSpan[];
 }
 
 export interface UpsertOptions {

@@ -1,0 +1,109 @@
+import { TesseraError } from '../errors.js';
+import type { RowMatrix } from '../scoring/maxsim.js';
+import { invertedLists } from './build.js';
+import { residualBytes } from './codec.js';
+import { RowCompressor } from './compress.js';
+import { poolRows } from './pooling.js';
+import { coreNearest, type NearestCentroids } from './kmeans.js';
+import { type Origin, originsOf, type PlaidIndex, sameOrigin } from './plaid-index.js';
+
+export interface PlaidUpdateSource {
+  /** Every document the store holds now, by id, with its source and position. */
+  entries: ReadonlyMap<string, Origin>;
+  /** These documents' rows (a document missing from the answer was removed meanwhile). */
+  fetch: (ids: readonly string[]) => Promise<Array<{ id: string; vectors?: RowMatrix }>>;
+  /** The store's version when `entries` was read. */
+  version: string;
+}
+
+export interface PlaidUpdateOptions {
+  nearest?: NearestCentroids;
+  onProgress?: (p: { stage: 'encoding'; done: number; total: number }) => void;
+}
+
+export interface PlaidUpdate {
+  index: PlaidIndex;
+  /** Documents encoded against the existing centroids (new ids and replaced ones). */
+  added: number;
+  /** Documents of the old index that are gone or were replaced (their codes dropped). */
+  removed: number;
+}
+
+/** Documents fetched from the store at a time. */
+const FETCH_BATCH = 256;
+
+/**
+ * Brings an index up to date with the store without retraining: documents whose id, source and
+ * position are unchanged keep their codes; the others (new, or replaced under their id) are
+ * assigned to the existing centroids and their residuals packed with the existing buckets;
+ * documents no longer in the store, and the replaced versions, are dropped.
+ */
+export async function updatePlaidIndex(
+  old: PlaidIndex,
+  source: PlaidUpdateSource,
+  options: PlaidUpdateOptions = {},
+): Promise<PlaidUpdate> {
+  const kept: number[] = [];
+  const keptIds = new Set<string>();
+  for (let d = 0; d < old.ids.length; d++)
+    if (sameOrigin(old, d, source.entries.get(old.ids[d]!))) {
+      kept.push(d);
+      keptIds.add(old.ids[d]!);
+    }
+  const wanted = [...source.entries.keys()].filter((id) => !keptIds.has(id));
+  if (kept.length + wanted.length === 0)
+    throw new TesseraError('INVALID_INPUT', 'the store holds no documents: nothing to index', {});
+
+  const compressor = new RowCompressor(old.centroids, old.k, old.codec, options.nearest ?? coreNearest);
+  const addedIds: string[] = [];
+  const addedLengths: number[] = [];
+  for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
+    for (const doc of await source.fetch(wanted.slice(i, i + FETCH_BATCH))) {
+      if (!doc.vectors) continue;
+      const v = old.poolFactor > 1 ? poolRows(doc.vectors, old.poolFactor) : doc.vectors;
+      await compressor.push(doc.id, v);
+      addedIds.push(doc.id);
+      addedLengths.push(v.rows);
+    }
+    options.onProgress?.({ stage: 'encoding', done: Math.min(i + FETCH_BATCH, wanted.length), total: wanted.length });
+  }
+  const fresh = await compressor.finish();
+
+  const rb = residualBytes(old.dim, old.codec.nbits);
+  const ids = [...kept.map((d) => old.ids[d]!), ...addedIds];
+  const docOffsets = new Uint32Array(ids.length + 1);
+  kept.forEach((d, i) => {
+    docOffsets[i + 1] = docOffsets[i]! + old.docOffsets[d + 1]! - old.docOffsets[d]!;
+  });
+  addedLengths.forEach((n, i) => {
+    docOffsets[kept.length + i + 1] = docOffsets[kept.length + i]! + n;
+  });
+  const rows = docOffsets[ids.length]!;
+  const codes = new Uint32Array(rows);
+  const residuals = new Uint8Array(rows * rb);
+  kept.forEach((d, i) => {
+    const from = old.docOffsets[d]!;
+    const to = old.docOffsets[d + 1]!;
+    codes.set(old.codes.subarray(from, to), docOffsets[i]!);
+    residuals.set(old.residuals.subarray(from * rb, to * rb), docOffsets[i]! * rb);
+  });
+  const at = docOffsets[kept.length]!;
+  codes.set(fresh.codes, at);
+  residuals.set(fresh.residuals, at * rb);
+  const { ivfOffsets, ivfDocs } = invertedLists(codes, docOffsets, old.k);
+  return {
+    index: {
+      ...old,
+      ids,
+      docOffsets,
+      codes,
+      residuals,
+      ivfOffsets,
+      ivfDocs,
+      storeVersion: source.version,
+      origins: originsOf(ids, source.entries),
+    },
+    added: addedIds.length,
+    removed: old.ids.length - kept.length,
+  };
+}
