@@ -36,33 +36,10 @@ export function poolRows(m: RowMatrix, factor: number, protectedRows = 1): RowMa
 
 /**
  * Ward clusters of the rows of D (D[i][k] = 1 - e_i . e_k) as points, cut to at most `t`
- * clusters; labels numbered by each cluster's first row. ||D_i - D_j||^2 = (e_i - e_j)^T G
- * (e_i - e_j) with G = E^T E, so the n x n distances cost n·dim² + n²·dim, not n³.
+ * clusters; labels numbered by each cluster's first row.
  */
 function wardClusters(e: Float32Array, n: number, dim: number, t: number): Int32Array {
-  const g = new Float64Array(dim * dim);
-  for (let i = 0; i < n; i++)
-    for (let a = 0; a < dim; a++) {
-      const x = e[i * dim + a]!;
-      for (let b = 0; b < dim; b++) g[a * dim + b]! += x * e[i * dim + b]!;
-    }
-  const f = new Float64Array(n * dim);
-  for (let i = 0; i < n; i++)
-    for (let b = 0; b < dim; b++) {
-      let s = 0;
-      for (let a = 0; a < dim; a++) s += e[i * dim + a]! * g[a * dim + b]!;
-      f[i * dim + b] = s;
-    }
-  // Squared distances; Ward's Lance-Williams update works on them.
-  const d2 = new Float64Array(n * n);
-  const self = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) self[i]! += e[i * dim + c]! * f[i * dim + c]!;
-  for (let i = 0; i < n; i++)
-    for (let j = i + 1; j < n; j++) {
-      let cross = 0;
-      for (let c = 0; c < dim; c++) cross += e[i * dim + c]! * f[j * dim + c]!;
-      d2[i * n + j] = d2[j * n + i] = Math.max(0, self[i]! + self[j]! - 2 * cross);
-    }
+  const d2 = rowDistances(e, n, dim);
   const merges = nearestNeighbourChain(d2, n);
   // fcluster(maxclust): the lowest height at which at most t clusters remain; every merge at or below it.
   merges.sort((a, b) => a.height - b.height);
@@ -132,4 +109,57 @@ function nearestNeighbourChain(d2: Float64Array, n: number): Array<{ a: number; 
     }
   }
   return merges;
+}
+
+/**
+ * Squared distances between the rows of D, the cheaper of two exact ways: through S = E E^T
+ * (D_i - D_j = S_j - S_i row-wise, n³/2 + n²·dim/2), or through G = E^T E
+ * (||D_i - D_j||² = (e_i - e_j)^T G (e_i - e_j), 2·n·dim² + n²·dim/2) when dim is small beside n.
+ */
+function rowDistances(e: Float32Array, n: number, dim: number): Float64Array {
+  const d2 = new Float64Array(n * n);
+  if (n * n <= 4 * dim * dim) {
+    const sim = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = i; j < n; j++) {
+        let dot = 0;
+        for (let c = 0; c < dim; c++) dot += e[i * dim + c]! * e[j * dim + c]!;
+        sim[i * n + j] = sim[j * n + i] = dot;
+      }
+    const norm = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += sim[i * n + k]! * sim[i * n + k]!;
+      norm[i] = s;
+    }
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        let cross = 0;
+        for (let k = 0; k < n; k++) cross += sim[i * n + k]! * sim[j * n + k]!;
+        d2[i * n + j] = d2[j * n + i] = Math.max(0, norm[i]! + norm[j]! - 2 * cross);
+      }
+    return d2;
+  }
+  const g = new Float64Array(dim * dim);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < dim; a++) {
+      const x = e[i * dim + a]!;
+      for (let b = 0; b < dim; b++) g[a * dim + b]! += x * e[i * dim + b]!;
+    }
+  const f = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++)
+    for (let b = 0; b < dim; b++) {
+      let s = 0;
+      for (let a = 0; a < dim; a++) s += e[i * dim + a]! * g[a * dim + b]!;
+      f[i * dim + b] = s;
+    }
+  const self = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) self[i]! += e[i * dim + c]! * f[i * dim + c]!;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      let cross = 0;
+      for (let c = 0; c < dim; c++) cross += e[i * dim + c]! * f[j * dim + c]!;
+      d2[i * n + j] = d2[j * n + i] = Math.max(0, self[i]! + self[j]! - 2 * cross);
+    }
+  return d2;
 }
