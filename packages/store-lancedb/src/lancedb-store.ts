@@ -242,10 +242,14 @@ export class LanceDbStore implements Store {
 
   /** Gives an older table the passages column (all null) before its first write here. */
   private async addPassagesColumn(): Promise<void> {
-    if (!(await this.hasPassagesColumn())) {
+    if (await this.hasPassagesColumn()) return;
+    try {
       await this.table!.addColumns(passagesField());
-      this.passagesColumn = true;
+    } catch (e) {
+      // Another writer (a queue worker) may have added it first.
+      if (!(await this.hasPassagesColumn())) throw e;
     }
+    this.passagesColumn = true;
   }
 
   /** The columns a hit is read from. */

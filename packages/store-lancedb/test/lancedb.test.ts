@@ -171,6 +171,7 @@ describe('the LanceDB store', () => {
     await table.dropColumns(['passages']);
     expect((await table.schema()).fields.map((f) => f.name)).not.toContain('passages');
     const s = await LanceDbStore.open(dir);
+    const other = await LanceDbStore.open(dir);
     expect((await s.search(docs[1]!.vectors, { limit: 1 }))[0]!.id).toBe('d1');
     const [a, b] = [docs[4]!, docs[5]!];
     const split: StoreRecord = {
@@ -180,7 +181,9 @@ describe('the LanceDB store', () => {
         { start: 4, end: 9, rows: a.vectors.rows - 3 },
       ],
     };
-    await s.add([split, b]);
+    // Two writers (a queue's workers) meet the old table at once: one adds the column, both write.
+    await Promise.all([s.add([split]), other.add([b])]);
+    await other.close();
     expect((await (await db.openTable('documents')).schema()).fields.map((f) => f.name)).toContain('passages');
     const [got] = await s.fetch(['d4']);
     expect(got!.passages).toEqual(split.passages);
