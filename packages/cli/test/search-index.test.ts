@@ -69,10 +69,6 @@ describe('the compressed search index behind tessera index and tessera search', 
     const added = search(to, passages[301]!, '-k', '3', '--ncells', '4');
     expect(added.path).toBe('index');
     expect(added.results.map((r) => r.id)).toContain('p301');
-    // --rebuild with --input retrains at the end of the run.
-    const third = run(['index', ...MODEL, '--input', corpus([303]), '--to', to, '--json', '--rebuild']);
-    expect(third.code, third.stderr).toBe(0);
-    expect(JSON.parse(third.stdout).searchIndex).toMatchObject({ mode: 'built', added: 204, documents: 204 });
   });
 
   it('--no-search-index leaves search exact (saying so); --rebuild builds it later; bad options are usage errors', () => {
@@ -96,6 +92,24 @@ describe('the compressed search index behind tessera index and tessera search', 
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`--pool-factor must be an integer >= 1 \\(got "${bad}"\\)`));
     }
+    // --rebuild with --input retrains at the end of the run; without it, the run updates.
+    const more = run(['index', ...MODEL, '--input', corpus([6]), '--to', to, '--json']);
+    expect(JSON.parse(more.stdout).searchIndex).toMatchObject({
+      mode: 'updated',
+      added: 1,
+      documents: 6,
+      poolFactor: 2,
+    });
+    const third = run(['index', ...MODEL, '--input', corpus([7]), '--to', to, '--json', '--rebuild']);
+    expect(third.code, third.stderr).toBe(0);
+    // A rebuild keeps the index's nbits and pooling.
+    expect(JSON.parse(third.stdout).searchIndex).toMatchObject({
+      mode: 'built',
+      added: 7,
+      documents: 7,
+      nbits: 4,
+      poolFactor: 2,
+    });
     const nbits = run(['index', '--to', to, '--rebuild', '--nbits', '3']);
     expect(nbits.code).toBe(2);
     expect(nbits.stderr).toMatch(/--nbits must be one of 1, 2, 4 \(got "3"\)/);

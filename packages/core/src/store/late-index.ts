@@ -53,7 +53,8 @@ export function requireCapable(store: Store): CapableStore {
 
 /**
  * Builds the compressed late-interaction index (PLAID) from every document in the store and
- * saves it with the store, replacing an older one. The index remembers the store's version: a
+ * saves it with the store, replacing an older one (whose nbits and pool factor it keeps unless
+ * `options` set them). The index remembers the store's version: a
  * write after the build makes it stale, and search then scans exactly until it is rebuilt.
  */
 export async function buildLateIndex(store: Store, options: LateIndexOptions = {}): Promise<LateIndexSummary> {
@@ -68,7 +69,13 @@ export async function buildLateIndex(store: Store, options: LateIndexOptions = {
     throw storeError(store, 'reading the documents', e);
   }
   const origins = await readOrigins(s);
-  const index = await buildPlaidIndex({ count, version, documents: () => s.documents(), origins }, options);
+  // A rebuild keeps the index's nbits and pooling unless asked otherwise (the centroid count follows the corpus).
+  const previous = await loadLateIndex(s).catch(() => undefined);
+  const settings = {
+    ...(previous ? { nbits: previous.index.codec.nbits, poolFactor: previous.index.poolFactor } : {}),
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
+  const index = await buildPlaidIndex({ count, version, documents: () => s.documents(), origins }, settings);
   return save(s, index, started, { mode: 'built', added: index.ids.length, removed: 0 });
 }
 
