@@ -22,6 +22,40 @@ export async function documentTextRoom(t: Tessera): Promise<number> {
   return long!.truncated ? long!.ids.length - overhead : PROBE_WORDS;
 }
 
+// Words are tokenized alone to count them, many times over a corpus: counts are cached, and the
+// tokenizer (synchronous) runs in chunks with the event loop let in between, so a queue worker's
+// lock renewals and a server's requests are not held up by a long document.
+const COUNT_CHUNK = 512;
+const CACHE_LIMIT = 200_000;
+
+const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** Token counts of pieces of text, cached by piece. */
+function cachedCounter(t: Tessera): (pieces: string[]) => Promise<number[]> {
+  const cache = new Map<string, number>();
+  return async (pieces) => {
+    const counts = new Map<string, number>();
+    const missing: string[] = [];
+    for (const p of pieces) {
+      if (counts.has(p)) continue;
+      const known = cache.get(p);
+      if (known === undefined) missing.push(p);
+      counts.set(p, known ?? -1);
+    }
+    for (let i = 0; i < missing.length; i += COUNT_CHUNK) {
+      const chunk = missing.slice(i, i + COUNT_CHUNK);
+      const ids = await t.tokenizer.encodeRaw(chunk);
+      if (cache.size + chunk.length > CACHE_LIMIT) cache.clear();
+      chunk.forEach((p, k) => {
+        counts.set(p, ids[k]!.length);
+        cache.set(p, ids[k]!.length);
+      });
+      if (i + COUNT_CHUNK < missing.length) await yieldToEventLoop();
+    }
+    return pieces.map((p) => counts.get(p)!);
+  };
+}
+
 /** Splits texts into passages: each text's spans (one span for a text that fits). */
 export type PassagePlanner = (texts: readonly string[]) => Promise<TextSpan[][]>;
 
@@ -38,15 +72,21 @@ export async function passagePlanner(
     overlap: setting?.overlap ?? Math.min(passageTokens - 1, Math.round(passageTokens / 8)),
   };
   checkPassageOptions(options, room);
-  const count = async (pieces: string[]) => (await t.tokenizer.encodeRaw(pieces)).map((ids) => ids.length);
+  const count = cachedCounter(t);
   return async (texts) => {
     // A text shorter than a quarter of the room in characters fits whatever the tokenizer (at most 4 byte tokens a character).
     const unsure = texts.map((text, i) => (text.length * 4 > passageTokens ? i : -1)).filter((i) => i >= 0);
     const whole = unsure.length ? await count(unsure.map((i) => texts[i]!)) : [];
     const long = new Set(unsure.filter((_, k) => whole[k]! > passageTokens));
     const out: TextSpan[][] = [];
-    for (let i = 0; i < texts.length; i++)
-      out.push(long.has(i) ? await splitPassages(texts[i]!, count, options) : [{ start: 0, end: texts[i]!.length }]);
+    for (let i = 0; i < texts.length; i++) {
+      if (!long.has(i)) {
+        out.push([{ start: 0, end: texts[i]!.length }]);
+        continue;
+      }
+      out.push(await splitPassages(texts[i]!, count, options));
+      await yieldToEventLoop();
+    }
     return out;
   };
 }
