@@ -202,9 +202,12 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
           expect(got?.passages, 'fetched passages').toEqual(docs[3]!.passages);
         }
         // Replaced by a version encoded whole: no passages are left behind.
-        await s.upsert([{ ...corpus(1, 14)[0]!, id: 'doc-3', seq: 3 }]);
-        const again = s.fetch ? (await s.fetch(['doc-3']))[0] : undefined;
-        if (again) expect(again.passages, 'passages after an upsert without them').toBe(undefined);
+        const whole = { ...corpus(1, 14)[0]!, id: 'doc-3', seq: 3 };
+        await s.upsert([whole]);
+        const again = (await s.search(whole.vectors, { limit: docs.length })).find((h) => h.id === 'doc-3');
+        if (!again) fail('doc-3 is missing from a search over every document after its upsert');
+        expect(again!.passages, 'passages after an upsert without them').toBe(undefined);
+        if (s.fetch) expect((await s.fetch(['doc-3']))[0]?.passages, 'fetched after the upsert').toBe(undefined);
         const bad = { ...split(corpus(2, 15)[1]!, 2), id: 'bad' };
         bad.passages![0]!.rows += 1;
         const e = await rejects(s.add([bad]), 'passages whose rows do not add up to the vectors');

@@ -85,6 +85,12 @@ export function plaidFiles(index: PlaidIndex): Record<string, Uint8Array> {
   return { ...files, [PLAID_META]: text.encode(`${JSON.stringify(meta, null, 2)}\n`) };
 }
 
+/** Bytes of the whole set as its header lists them (the header included), without reading the files. */
+export function plaidBytes(meta: Uint8Array): number {
+  const listed = (JSON.parse(new TextDecoder().decode(meta)) as PlaidMeta).files;
+  return Object.values(listed).reduce((n, f) => n + f.bytes, meta.length);
+}
+
 /**
  * Reads the files back, checking each one's size and checksum and the arrays' structure, so a
  * cut or changed file is named in an error rather than read as a wrong answer. `where` names the

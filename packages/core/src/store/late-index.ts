@@ -1,6 +1,6 @@
 import { isTesseraError, TesseraError } from '../errors.js';
 import { buildPlaidIndex, type PlaidBuildOptions } from '../plaid/build.js';
-import { crc32, PLAID_FILES, PLAID_META, parsePlaidFiles, plaidFiles } from '../plaid/index-files.js';
+import { crc32, PLAID_FILES, PLAID_META, parsePlaidFiles, plaidBytes, plaidFiles } from '../plaid/index-files.js';
 import { type Origin, type PlaidIndex, rowCount } from '../plaid/plaid-index.js';
 import { updatePlaidIndex } from '../plaid/update.js';
 import { storeError } from './index-documents.js';
@@ -108,7 +108,8 @@ export async function updateLateIndex(store: Store, options: LateIndexOptions = 
     return { ...built, ...(why ? { rebuiltBecause: why } : {}) };
   }
   if (existing!.fresh) {
-    const bytes = Object.values(plaidFiles(old)).reduce((n, f) => n + f.length, 0);
+    // The header lists every file's size: no need to serialize the index again to report it.
+    const bytes = plaidBytes((await s.artifacts.read(PLAID_SET, PLAID_META))!);
     return summarize(old, bytes, started, { mode: 'unchanged', added: 0, removed: 0 });
   }
   let version: string;

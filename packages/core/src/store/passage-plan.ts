@@ -30,29 +30,27 @@ const CACHE_LIMIT = 200_000;
 
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
-/** Token counts of pieces of text, cached by piece. */
+/** Token counts of texts, tokenized in chunks with the event loop let in between. */
+async function countTokens(t: Tessera, texts: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < texts.length; i += COUNT_CHUNK) {
+    if (i > 0) await yieldToEventLoop();
+    for (const ids of await t.tokenizer.encodeRaw(texts.slice(i, i + COUNT_CHUNK))) out.push(ids.length);
+  }
+  return out;
+}
+
+/** Token counts of words (whitespace-led pieces), cached by piece: words repeat across a corpus. */
 function cachedCounter(t: Tessera): (pieces: string[]) => Promise<number[]> {
   const cache = new Map<string, number>();
   return async (pieces) => {
-    const counts = new Map<string, number>();
-    const missing: string[] = [];
-    for (const p of pieces) {
-      if (counts.has(p)) continue;
-      const known = cache.get(p);
-      if (known === undefined) missing.push(p);
-      counts.set(p, known ?? -1);
-    }
-    for (let i = 0; i < missing.length; i += COUNT_CHUNK) {
-      const chunk = missing.slice(i, i + COUNT_CHUNK);
-      const ids = await t.tokenizer.encodeRaw(chunk);
-      if (cache.size + chunk.length > CACHE_LIMIT) cache.clear();
-      chunk.forEach((p, k) => {
-        counts.set(p, ids[k]!.length);
-        cache.set(p, ids[k]!.length);
-      });
-      if (i + COUNT_CHUNK < missing.length) await yieldToEventLoop();
-    }
-    return pieces.map((p) => counts.get(p)!);
+    const missing = [...new Set(pieces.filter((p) => !cache.has(p)))];
+    const counts = await countTokens(t, missing);
+    const fresh = new Map(missing.map((p, k) => [p, counts[k]!]));
+    const out = pieces.map((p) => fresh.get(p) ?? cache.get(p)!);
+    if (cache.size + fresh.size > CACHE_LIMIT) cache.clear();
+    for (const [p, n] of fresh) cache.set(p, n);
+    return out;
   };
 }
 
@@ -76,7 +74,11 @@ export async function passagePlanner(
   return async (texts) => {
     // A text shorter than a quarter of the room in characters fits whatever the tokenizer (at most 4 byte tokens a character).
     const unsure = texts.map((text, i) => (text.length * 4 > passageTokens ? i : -1)).filter((i) => i >= 0);
-    const whole = unsure.length ? await count(unsure.map((i) => texts[i]!)) : [];
+    // Whole texts are counted once, not cached.
+    const whole = await countTokens(
+      t,
+      unsure.map((i) => texts[i]!),
+    );
     const long = new Set(unsure.filter((_, k) => whole[k]! > passageTokens));
     const out: TextSpan[][] = [];
     for (let i = 0; i < texts.length; i++) {
@@ -130,8 +132,11 @@ function joinPassages(spans: TextSpan[][], rows: TokenEmbeddings[]): Encoded[] {
   return spans.map((list) => {
     // A passage with no scored rows (all skiplist tokens) has nothing to match: left out.
     const kept = list.map((s, k) => ({ s, r: rows[at + k]! })).filter((x, _, all) => all.length === 1 || x.r.rows > 0);
+    const first = rows[at]!;
     at += list.length;
     const parts = kept.map((x) => x.r);
+    // Nothing left to score at all: the document as its first passage's (empty) rows, which the store refuses by name.
+    if (parts.length === 0) return { vectors: first };
     if (parts.length === 1) return { vectors: parts[0]! };
     const dim = parts[0]!.dim;
     const total = parts.reduce((n, r) => n + r.rows, 0);
