@@ -85,6 +85,21 @@ describe('tessera index and tessera search', () => {
       expect(x.text).toBe(passages[want[i]!.index]);
       expect(x.metadata).toEqual({ title: `title ${want[i]!.index}` });
     });
+    // --where: the best documents among those the filter selects (metadata is JSON), through the index.
+    const where = "json_get_string(metadata, 'title') IN ('title 3', 'title 7', 'title 12', 'title 30')";
+    const filtered = run(['search', '--index', to, '--backend', 'onnx', '-k', '3', '--json', '--where', where, query]);
+    expect(filtered.code, filtered.stderr).toBe(0);
+    const allScores = (JSON.parse(scored.stdout) as { scores: Array<{ index: number; score: number }> }).scores;
+    const inFilter = allScores.filter((x) => [3, 7, 12, 30].includes(x.index)).sort((a, b) => b.score - a.score);
+    const got = JSON.parse(filtered.stdout) as { path: string; results: Array<{ id: string; score: number }> };
+    expect(got.path).toBe('index');
+    expect(got.results.map((x) => x.id)).toEqual(inFilter.slice(0, 3).map((x) => `p${x.index}`));
+    got.results.forEach((x, i) => expect(x.score).toBeCloseTo(inFilter[i]!.score, 4));
+    const refused = run(['search', '--index', to, '--backend', 'onnx', '--where', 'title = = 3', query]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/LanceDB refused the filter "title = = 3": .*sql parser error/i);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+
     const table = run(['search', '--index', to, '--backend', 'onnx', '-k', '2', query]);
     expect(table.stdout).toMatch(
       new RegExp(`^#  score +id +text\\n.*\\n1  ${want[0]!.score.toFixed(4)}  p${want[0]!.index} `),

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'OFFLINE'
   | 'INDEX_MISMATCH'
   | 'NOT_AN_INDEX'
+  | 'INVALID_FILTER'
   | 'STORE_FAILED'
   | 'WRITE_FAILED'
   | 'OUT_OF_MEMORY';

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { assertProperty } from '@tessera/fixtures/property';
 import { describe, expect, it } from 'vitest';
-import { maxSim, MemoryStore, type RowMatrix } from '../src/index.js';
+import {
+  maxSim,
+  MemoryStore,
+  type RowMatrix,
+  type StoreHit,
+  type StoreSearchOptions,
+  TesseraError,
+} from '../src/index.js';
 import {
   buildLateIndex,
   buildPlaidIndex,
@@ -168,6 +175,67 @@ describe('search through the compressed index', () => {
     const fresh = await searchStore(store, q, { topK: 3 });
     expect(fresh.path).toBe('index');
     expect(fresh.results[0]!.id).toBe('new');
+  });
+
+  it('restricts the candidates to a filter before scoring: small subsets scored whole, large ones through the stages', async () => {
+    // A store that filters in a toy language: "every N" selects the documents d0, dN, d2N, ...
+    class EveryNth extends MemoryStore {
+      private selected(where: string): Set<string> {
+        const n = Number(/^every (\d+)$/.exec(where)?.[1]);
+        if (!(n > 0)) throw new TesseraError('INVALID_FILTER', `cannot read ${where}`, { where });
+        return new Set(corpus.docs.flatMap((_, i) => (i % n ? [] : [`d${i}`])));
+      }
+      async idsWhere(where: string): Promise<string[]> {
+        return [...this.selected(where)];
+      }
+      override async search(q: RowMatrix, o: StoreSearchOptions): Promise<StoreHit[]> {
+        if (o.where === undefined) return super.search(q, o);
+        const keep = this.selected(o.where);
+        return (await super.search(q, { limit: 1e9 })).filter((h) => keep.has(h.id)).slice(0, o.limit);
+      }
+    }
+    const store = new EveryNth();
+    await store.add(corpus.docs.map((vectors, i) => ({ id: `d${i}`, vectors, source: 'synthetic', seq: i })));
+    await buildLateIndex(store, { centroids: 1024 });
+    const queries = corpus.queries.slice(0, 20);
+    const exactScores = queries.map((q) => corpus.docs.map((d) => maxSim(q, d)));
+    for (const [n, minRecall] of [
+      [50, 1],
+      [2, 0.95],
+    ] as const) {
+      let shared = 0;
+      for (const [qi, q] of queries.entries()) {
+        const truth = exactScores[qi]!.map((score, i) => ({ id: `d${i}`, score }))
+          .filter((_, i) => i % n === 0)
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 10)
+          .map((h) => h.id);
+        const got = await searchStore(store, q, { topK: 10, where: `every ${n}` });
+        expect(got.path).toBe('index');
+        expect(got.results).toHaveLength(10);
+        for (const r of got.results) {
+          expect(Number(r.id.slice(1)) % n, `${r.id} is outside the filter every ${n}`).toBe(0);
+          if (truth.includes(r.id)) shared++;
+        }
+        if (qi < 2) {
+          const exact = await searchStore(store, q, { topK: 10, where: `every ${n}`, exact: true });
+          expect(exact.results.map((r) => r.id)).toEqual(truth);
+        }
+      }
+      expect(shared / (10 * queries.length), `recall@10 within every ${n}`).toBeGreaterThanOrEqual(minRecall);
+    }
+    expect((await searchStore(store, corpus.queries[0]!, { topK: 10, where: 'every 99999' })).results).toEqual([
+      expect.objectContaining({ id: 'd0' }),
+    ]);
+    expect(await errorOf(searchStore(store, corpus.queries[0]!, { where: 'nonsense' }))).toMatchObject({
+      code: 'INVALID_FILTER',
+    });
+    // A store that cannot filter refuses the option rather than answer unfiltered.
+    const plain = await storeOf(corpus.docs.slice(0, 20));
+    expect(await errorOf(searchStore(plain, corpus.queries[0]!, { where: 'every 2' }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/cannot filter/),
+    });
   });
 
   it('builds the same index from the same store and seed', async () => {

@@ -9,6 +9,7 @@ import {
   type StoreRecord,
   type StoreSearchOptions,
 } from '../src/index.js';
+import { TesseraError } from '../src/errors.js';
 import { collectOutcomes } from '../src/testing/index.js';
 
 /**
@@ -16,7 +17,50 @@ import { collectOutcomes } from '../src/testing/index.js';
  * Each mutant is the reference store with one bug planted.
  */
 const run = (open: () => Promise<Store>) =>
-  collectOutcomes((h) => defineStoreConformanceSuite(h, { name: 'mutant', open }));
+  collectOutcomes((h) =>
+    defineStoreConformanceSuite(h, {
+      name: 'mutant',
+      open,
+      filter: { equals: (key, value) => `${key}=${value}`, invalid: 'no operator' },
+    }),
+  );
+
+/** A store that filters, in a toy language (`key=value` on metadata), as a store package's would in its own. */
+class Filtering extends MemoryStore {
+  protected selects(where: string): (h: StoreHit) => boolean {
+    const eq = where.indexOf('=');
+    if (eq < 0) throw new TesseraError('INVALID_FILTER', `cannot read the filter ${JSON.stringify(where)}`, { where });
+    const [key, value] = [where.slice(0, eq), where.slice(eq + 1)];
+    return (h) => h.metadata?.[key] === value;
+  }
+  async idsWhere(where: string): Promise<string[]> {
+    const keep = this.selects(where);
+    return (await super.search({ rows: 0, dim: 16, data: new Float32Array(0) }, { limit: 1e9 }))
+      .filter(keep)
+      .map((h) => h.id);
+  }
+  override async search(query: RowMatrix, o: StoreSearchOptions): Promise<StoreHit[]> {
+    if (o.where === undefined) return super.search(query, o);
+    const keep = this.selects(o.where);
+    return (await super.search(query, { limit: 1e9 })).filter(keep).slice(0, o.limit);
+  }
+}
+
+class FiltersAfterLimit extends Filtering {
+  // Filters the unfiltered top-k instead of taking the top k of the filtered documents.
+  override async search(query: RowMatrix, o: StoreSearchOptions): Promise<StoreHit[]> {
+    if (o.where === undefined) return super.search(query, o);
+    const keep = this.selects(o.where);
+    return (await super.search(query, { limit: o.limit })).filter(keep);
+  }
+}
+
+class IgnoresWhere extends MemoryStore {
+  // Has no filter, and answers a filtered search unfiltered.
+  override async search(query: RowMatrix, o: StoreSearchOptions): Promise<StoreHit[]> {
+    return super.search(query, { limit: o.limit });
+  }
+}
 
 class SumNotMax extends MemoryStore {
   // Sums every dot product instead of taking each query row's best.
@@ -83,6 +127,11 @@ describe('the store conformance suite', () => {
     expect(out.length).toBeGreaterThanOrEqual(8);
   });
 
+  it('passes a store that filters correctly', async () => {
+    const out = await run(async () => new Filtering());
+    expect(out.filter((o) => o.error)).toEqual([]);
+  });
+
   const cases: Array<[string, () => Store, RegExp, RegExp]> = [
     [
       'sums every dot product instead of MaxSim',
@@ -96,6 +145,8 @@ describe('the store conformance suite', () => {
     ['says it replaced nothing', () => new NoReplacedCount(), /upserts by id/, /replaced/],
     ['lists a replaced id at its old position', () => new StaleEntries(), /upserts by id/, /entry of the replaced id/],
     ['keeps answering after close', () => new OpenAfterClose(), /after close/, /should have been refused/],
+    ['filters after the limit', () => new FiltersAfterLimit(), /filters by metadata/, /filtered top 4/],
+    ['answers a filter it cannot apply', () => new IgnoresWhere(), /filters by metadata/, /should have been refused/],
   ];
   for (const [bug, make, test, message] of cases)
     it(`fails a store that ${bug}, saying why`, async () => {

@@ -38,6 +38,16 @@ export function toHttpError(e: unknown): HttpError {
       case 'UNSUPPORTED_DIMENSION':
       case 'DIMENSION_MISMATCH':
         return new HttpError(422, 'validation', e.message, field);
+      case 'INVALID_FILTER':
+        // The store's reason without its location (a path on the server).
+        return new HttpError(
+          422,
+          'validation',
+          typeof e.details.reason === 'string'
+            ? `the filter ${JSON.stringify(e.details.where)} was refused: ${e.details.reason}`
+            : e.message,
+          'where',
+        );
       case 'DISPOSED':
         return new HttpError(503, 'unavailable', 'the server is shutting down');
       default:

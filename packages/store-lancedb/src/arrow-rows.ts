@@ -22,9 +22,12 @@ const {
 
 /**
  * The table's columns. Token vectors are List<FixedSizeList<Float32, dim>>: the multivector
- * type LanceDB's MaxSim search and multivector indexes work on.
+ * type LanceDB's MaxSim search and multivector indexes work on. Metadata is JSON text marked
+ * with Arrow's JSON extension type, which Lance stores as its JSON type so that filters can use
+ * json_get_string(metadata, 'key') and the other json_* functions; `jsonMetadata: false` gives
+ * the plain text column of tables written before that (appends must match the table).
  */
-export function tableSchema(dim: number): Schema {
+export function tableSchema(dim: number, jsonMetadata = true): Schema {
   const row = new FixedSizeList(dim, new Field('item', new Float32(), true));
   return new SchemaType([
     new Field('id', new Utf8(), false),
@@ -32,9 +35,17 @@ export function tableSchema(dim: number): Schema {
     new Field('source', new Utf8(), false),
     new Field('seq', new Uint32(), false),
     new Field('text', new Utf8(), true),
-    new Field('metadata', new Utf8(), true),
+    new Field('metadata', new Utf8(), true, jsonMetadata ? JSON_EXTENSION : undefined),
     passagesField(),
   ]);
+}
+
+const JSON_EXTENSION = new Map([['ARROW:extension:name', 'arrow.json']]);
+
+/** Whether a stored table's metadata column is Lance's JSON type (else plain text, from before filtering). */
+export function hasJsonMetadata(schema: Schema): boolean {
+  const field = schema.fields.find((f) => f.name === 'metadata');
+  return !!field && field.metadata.get('ARROW:extension:name') === 'lance.json';
 }
 
 /** Passage spans of a document stored as several passages: JSON [[start, end, rows], ...], null otherwise. Added to older tables on their first write. */
@@ -54,8 +65,8 @@ export function cellToPassages(cell: unknown): PassageSpan[] | undefined {
  * Records as one Arrow table, the vectors copied once into a single Float32 buffer (building
  * them as nested JS arrays would cost a boxed number per float).
  */
-export function recordsToTable(records: readonly StoreRecord[], dim: number): Table {
-  const schema = tableSchema(dim);
+export function recordsToTable(records: readonly StoreRecord[], dim: number, jsonMetadata = true): Table {
+  const schema = tableSchema(dim, jsonMetadata);
   const total = records.reduce((s, r) => s + r.vectors.rows, 0);
   const floats = new Float32Array(total * dim);
   const offsets = new Int32Array(records.length + 1);

@@ -17,7 +17,15 @@ import {
 } from '@tessera/core';
 import { bestPassageScores, checkRecord, storeError } from '@tessera/core/store';
 import { safeJoin } from '@tessera/core/backend';
-import { cellToPassages, cellToRows, columnRows, passagesField, recordsToTable, tableSchema } from './arrow-rows.js';
+import {
+  cellToPassages,
+  cellToRows,
+  columnRows,
+  hasJsonMetadata,
+  passagesField,
+  recordsToTable,
+  tableSchema,
+} from './arrow-rows.js';
 
 /** The manifest file beside LanceDB's tables: written first, so an index without one is not Tessera's. */
 export const MANIFEST_FILE = 'tessera-index.json';
@@ -81,6 +89,7 @@ const STOPPED_WRITER = 'a writer that was creating it may have stopped; the fold
 export class LanceDbStore implements Store {
   readonly location: string;
   private table: lancedb.Table | undefined;
+  private jsonMetadata: boolean | undefined;
   private closed = false;
   private dimension: number | undefined;
   /** Known to have the passages column (checked once it does; see hasPassagesColumn). */
@@ -207,10 +216,11 @@ export class LanceDbStore implements Store {
     this.live();
     if (!records.length) return;
     const dim = this.check(records);
-    const data = recordsToTable(records, dim);
+    let data: ReturnType<typeof recordsToTable> | undefined;
     await this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
       await this.addPassagesColumn();
+      data ??= recordsToTable(records, dim, await this.hasJsonMetadata());
       await this.table.add(data);
     });
   }
@@ -219,10 +229,11 @@ export class LanceDbStore implements Store {
     this.live();
     if (!records.length) return { replaced: 0 };
     const dim = this.check(records);
-    const data = recordsToTable(records, dim);
+    let data: ReturnType<typeof recordsToTable> | undefined;
     return this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
       await this.addPassagesColumn();
+      data ??= recordsToTable(records, dim, await this.hasJsonMetadata());
       // One commit: the matched rows are rewritten and the new ones inserted together. keepLater
       // leaves a row of the same source at a later line (its id's last occurrence).
       const when = options.keepLater
@@ -238,6 +249,12 @@ export class LanceDbStore implements Store {
     if (this.passagesColumn) return true;
     this.passagesColumn = (await this.table!.schema()).fields.some((f) => f.name === 'passages');
     return this.passagesColumn;
+  }
+
+  /** Whether the table's metadata column is Lance's JSON type (tables from before filtering hold plain text). */
+  private async hasJsonMetadata(): Promise<boolean> {
+    this.jsonMetadata ??= hasJsonMetadata(await this.table!.schema());
+    return this.jsonMetadata;
   }
 
   /** Gives an older table the passages column (all null) before its first write here. */
@@ -307,8 +324,58 @@ export class LanceDbStore implements Store {
 
   async search(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
     this.live();
-    if (!(await this.current()) || query.rows === 0) return [];
+    if (!(await this.current())) return [];
+    if (options.where !== undefined) await this.checkWhere(options.where);
+    if (query.rows === 0) return [];
     return (await this.hasAnnIndex()) ? this.searchAnn(query, options) : this.searchExact(query, options);
+  }
+
+  /** The ids of the documents a filter (LanceDB SQL on id, text, source, metadata) selects. */
+  async idsWhere(where: string): Promise<string[]> {
+    this.live();
+    if (!(await this.current())) return [];
+    await this.checkWhere(where);
+    const ids: string[] = [];
+    for await (const batch of this.table!.query().where(where).select(['id'])) {
+      const col = batch.getChild('id')!;
+      for (let i = 0; i < batch.numRows; i++) ids.push(col.get(i) as string);
+    }
+    return ids;
+  }
+
+  /**
+   * Plans the filter once on a one-row query, so an expression LanceDB refuses is reported as
+   * the user's (with LanceDB's reason) rather than as a store failure in the middle of a scan.
+   */
+  private async checkWhere(where: string): Promise<void> {
+    if (typeof where !== 'string' || !where.trim())
+      throw new TesseraError(
+        'INVALID_FILTER',
+        `a filter must be a non-empty SQL expression (got ${JSON.stringify(where)})`,
+        {
+          where,
+        },
+      );
+    try {
+      await this.table!.query().where(where).select(['id']).limit(1).toArray();
+    } catch (e) {
+      const reason = String((e as Error)?.message ?? e)
+        .replace(/,?\s*\/\S+\.rs:\d+:\d+[\s\S]*$/, '')
+        .replace(/^.*?lance error: /, '')
+        .replace(/\s+/g, ' ')
+        .trim();
+      const plain =
+        /json_/i.test(where) && !(await this.hasJsonMetadata())
+          ? '; this index keeps metadata as plain text (it was written before metadata became JSON): ' +
+            'the json_* functions need an index written by this version, so re-index into a new folder'
+          : '';
+      throw new TesseraError(
+        'INVALID_FILTER',
+        `${this.location}: LanceDB refused the filter ${JSON.stringify(where)}: ${reason}${plain}`,
+        { location: this.location, where, reason: reason + plain },
+        { cause: e },
+      );
+    }
   }
 
   /**
@@ -319,7 +386,8 @@ export class LanceDbStore implements Store {
   private async searchExact(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
     const best: Array<{ id: string; score: number }> = [];
     const withPassages = await this.hasPassagesColumn();
-    for await (const batch of this.table!.query().select(['id', 'vectors', ...(withPassages ? ['passages'] : [])])) {
+    const scan = options.where !== undefined ? this.table!.query().where(options.where) : this.table!.query();
+    for await (const batch of scan.select(['id', 'vectors', ...(withPassages ? ['passages'] : [])])) {
       const ids = batch.getChild('id')!;
       const passages = withPassages ? batch.getChild('passages')! : undefined;
       const docs = columnRows(batch.getChild('vectors')!, query.dim).map((vectors, i) => {
@@ -352,6 +420,7 @@ export class LanceDbStore implements Store {
       .limit(options.limit)
       .nprobes(this.tuning.nprobes ?? 50)
       .refineFactor(this.tuning.refineFactor ?? 200);
+    if (options.where !== undefined) q = q.where(options.where);
     const rows = await q.select([...(await this.hitColumns()), '_distance']).toArray();
     // LanceDB's multivector distance is 1 - (sum over query rows of the best cosine).
     return rows.map((r) => this.hit(r, 1 - (r._distance as number), dim));

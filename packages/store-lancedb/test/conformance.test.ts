@@ -8,4 +8,5 @@ runStoreConformanceSuite({
   name: 'lancedb',
   open: () => LanceDbStore.open(join(mkdtempSync(join(tmpdir(), 'tessera-lancedb-')), 'index')),
   reopen: (closed) => LanceDbStore.open(closed.location),
+  filter: { equals: (key, value) => `json_get_string(metadata, '${key}') = '${value}'`, invalid: 'color = = red' },
 });

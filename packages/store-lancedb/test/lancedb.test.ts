@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxSim, type RowMatrix, type StoreRecord } from '@tessera/core';
 import * as lancedb from '@lancedb/lancedb';
-import { LanceDbStore } from '../src/index.js';
+import { LanceDbStore, tableSchema } from '../src/index.js';
 
 const folder = () => join(mkdtempSync(join(tmpdir(), 'tessera-lancedb-')), 'index');
 const manifest = (dimension: number) => ({
@@ -190,5 +190,39 @@ describe('the LanceDB store', () => {
     expect((await s.fetch(['d0']))[0]!.passages).toBeUndefined();
     expect(await s.count()).toBe(6);
     await s.close();
+  });
+
+  it('stores metadata as JSON that filters can reach into, and keeps writing the plain-text column of an older table', async () => {
+    const { docs } = clustered(9, 8);
+    const withMeta = docs.map((d, i) => ({
+      ...d,
+      metadata: { lang: i % 3 ? 'en' : 'fr', year: 2000 + i, tags: ['x'] },
+    }));
+    const s = await LanceDbStore.open(folder());
+    await s.writeManifest(manifest(8));
+    await s.add(withMeta);
+    expect((await s.idsWhere("json_get_int(metadata, 'year') >= 2006")).sort()).toEqual(['d6', 'd7', 'd8']);
+    expect((await s.idsWhere("json_get_string(metadata, 'lang') = 'fr'")).sort()).toEqual(['d0', 'd3', 'd6']);
+    const hits = await s.search(docs[1]!.vectors, { limit: 9, where: "json_get_string(metadata, 'lang') = 'fr'" });
+    expect(hits.map((h) => h.id).sort()).toEqual(['d0', 'd3', 'd6']);
+    expect(hits[0]!.metadata).toEqual(withMeta[Number(hits[0]!.id.slice(1))]!.metadata);
+    await s.close();
+
+    // A table an earlier Tessera wrote: metadata as plain text. Writes keep its type; json_* filters say why they fail.
+    const dir = folder();
+    const first = await LanceDbStore.open(dir);
+    await first.writeManifest(manifest(8));
+    await first.close();
+    const db = await lancedb.connect(dir);
+    await db.createEmptyTable('documents', tableSchema(8, false));
+    const old = await LanceDbStore.open(dir);
+    await old.add(withMeta.slice(0, 4));
+    await old.upsert([{ ...withMeta[1]!, metadata: { lang: 'de' } }]);
+    expect((await old.fetch(['d1']))[0]!.metadata).toEqual({ lang: 'de' });
+    expect(await old.idsWhere("id IN ('d1', 'd2')")).toHaveLength(2);
+    const refused = await old.idsWhere("json_get_string(metadata, 'lang') = 'de'").catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'INVALID_FILTER' });
+    expect((refused as Error).message).toMatch(/json_get_string\(metadata, 'lang'\) = 'de'.*plain text.*re-index/);
+    await old.close();
   });
 });

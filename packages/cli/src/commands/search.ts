@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 import { clip, table } from '../table.js';
 
-export const searchHelp = `Usage: tessera search --index DIR "query" [--top-k N] [--exact] [--json]
+export const searchHelp = `Usage: tessera search --index DIR "query" [--top-k N] [--where SQL] [--exact] [--json]
 
 Encodes the query with the model the index was built with and prints the best
 documents with their MaxSim scores. The candidates come from the compressed index
@@ -14,6 +14,9 @@ rescored exactly, so the scores are exact MaxSim. --exact scores every document.
 Options:
       --index DIR         the index folder (from \`tessera index\`)
   -k, --top-k N           results (default 10)
+      --where SQL         only documents this LanceDB SQL filter selects, before scoring; metadata
+                          (the input's other JSONL fields; a file's path) is JSON:
+                          "json_get_string(metadata, 'lang') = 'en'", "id LIKE 'faq-%'"
       --exact             scan every document (the ground truth) instead of the compressed index
       --ncells N  --ndocs N  --centroid-score-threshold X
                           the compressed index's knobs (defaults by top-k, as colbert-ai's)
@@ -23,7 +26,8 @@ Options:
 
 Examples:
   tessera search --index ./my-index "what is late interaction?"
-  tessera search --index ./my-index --top-k 3 --json "capital of france"`;
+  tessera search --index ./my-index --top-k 3 --json "capital of france"
+  tessera search --index ./my-index --where "json_get_int(metadata, 'year') >= 2020" "late interaction"`;
 
 export async function searchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('search', argv, {
@@ -34,6 +38,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     ncells: { type: 'string' },
     ndocs: { type: 'string' },
     'centroid-score-threshold': { type: 'string' },
+    where: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) return printHelp(searchHelp);
@@ -81,7 +86,13 @@ export async function searchCommand(argv: string[]): Promise<number> {
       throw e;
     }
     try {
-      const report = await t.searchReport(store, positionals[0]!, { topK, exact: !!values.exact, knobs });
+      const where = values.where;
+      const report = await t.searchReport(store, positionals[0]!, {
+        topK,
+        exact: !!values.exact,
+        knobs,
+        ...(where !== undefined ? { where: String(where) } : {}),
+      });
       const { results } = report;
       if (values.json) {
         process.stdout.write(
@@ -99,6 +110,8 @@ export async function searchCommand(argv: string[]): Promise<number> {
             `${report.path === 'index' ? 'through the compressed index' : 'exact scan'} in ${report.tookMs.toFixed(1)} ms` +
               `${report.note ? ` (${report.note})` : ''}\n`,
           );
+        if (!results.length && !values.quiet)
+          process.stderr.write(`no documents${where !== undefined ? ' match the filter' : ' in the index'}\n`);
         process.stdout.write(
           table(
             ['#', 'score', 'id', 'text'],

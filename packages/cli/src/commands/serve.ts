@@ -14,7 +14,7 @@ Routes:
   POST /v1/embeddings     OpenAI-compatible (dense models; ColBERT with return_multivector)
   POST /v1/multi-vector   Jina-compatible token vectors (input_type, embedding_type, dimensions)
   POST /embed  /embed_all  /rerank   text-embeddings-inference-compatible
-  POST /v1/search         a query's best documents of an --index: {index, query, top_k?, exact?}
+  POST /v1/search         a query's best documents of an --index: {index, query, top_k?, where?, exact?}
   GET  /health  /info  /metrics (Prometheus)
 
 Options:

@@ -15,6 +15,12 @@ export interface StoreConformanceOptions {
   reopen?: (closed: Store) => Promise<Store>;
   /** Allowed difference between a store's own score and exact MaxSim (core rescores anyway). */
   scoreTolerance?: number;
+  /**
+   * Stores that filter (idsWhere, StoreSearchOptions.where): expressions in the store's own
+   * language for the filter case. `equals(key, value)` selects documents whose metadata[key]
+   * is that string; `invalid` is one the store must refuse.
+   */
+  filter?: { equals: (key: string, value: string) => string; invalid: string };
 }
 
 const DIM = 16;
@@ -53,7 +59,7 @@ function corpus(n: number, seed: number): StoreRecord[] {
     source: 'suite',
     seq: i,
     text: `text of document ${i}`,
-    metadata: { n: i, tags: ['a', String(i % 3)] },
+    metadata: { n: i, tags: ['a', String(i % 3)], color: i % 3 === 0 ? 'red' : 'blue' },
   }));
 }
 
@@ -368,6 +374,48 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
         expect(Array.from((await a.read('plaid', 'z.bin')) ?? []), 'z.bin').toEqual([9]);
         await a.remove('plaid');
         expect(await a.read('plaid', 'z.bin'), 'after remove').toBe(undefined);
+      }));
+
+    it('filters by metadata, in idsWhere and in search, before the limit', () =>
+      withStore(async (s) => {
+        if (!s.idsWhere) {
+          // A store that cannot filter must say so, never answer unfiltered.
+          await s.add(corpus(3, 15));
+          const e = await rejects(
+            s.search(rows(2, rng(16)), { limit: 2, where: 'anything' }),
+            'where, to a store without idsWhere',
+          );
+          if (!isTesseraError(e)) fail(`refusing a filter should be a TesseraError, got ${String(e)}`);
+          return;
+        }
+        if (!options.filter) fail('the store has idsWhere: give the suite `filter` expressions in its language');
+        const { equals, invalid } = options.filter!;
+        const docs = corpus(30, 15);
+        await s.writeManifest(manifest);
+        await s.add(docs);
+        const red = docs.filter((d) => d.metadata!.color === 'red');
+        expect([...(await s.idsWhere(equals('color', 'red')))].sort(), 'idsWhere color = red').toEqual(
+          red.map((d) => d.id).sort(),
+        );
+        expect(await s.idsWhere(equals('color', 'green')), 'idsWhere selecting nothing').toEqual([]);
+        const query = rows(5, rng(16));
+        const hits = await s.search(query, { limit: 4, where: equals('color', 'red') });
+        expect(
+          hits.map((h) => h.id),
+          'the filtered top 4 (the best red documents, not the red ones among the best)',
+        ).toEqual(exactTop(query, red, 4).map((h) => h.id));
+        expect((await s.search(query, { limit: 4, where: equals('color', 'green') })).length, 'no match').toBe(0);
+        // A write changes what the filter selects.
+        await s.upsert([{ ...docs[1]!, metadata: { color: 'red' } }]);
+        if (!(await s.idsWhere(equals('color', 'red'))).includes('doc-1'))
+          fail('idsWhere color = red left out doc-1, which an upsert had just made red');
+        for (const refused of [() => s.idsWhere!(invalid), () => s.search(query, { limit: 4, where: invalid })]) {
+          const e = await rejects(refused(), `the filter ${JSON.stringify(invalid)}`);
+          if (!isTesseraError(e, 'INVALID_FILTER'))
+            fail(`a refused filter should be a TesseraError INVALID_FILTER, got ${String(e)}`);
+          if (!(e as Error).message.includes(invalid))
+            fail(`the refusal should name the filter ${JSON.stringify(invalid)}: ${(e as Error).message}`);
+        }
       }));
 
     if (options.reopen) {

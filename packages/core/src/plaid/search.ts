@@ -54,6 +54,14 @@ function bestOf(values: Float32Array, from: number, length: number, n: number): 
   return picked;
 }
 
+/** Every document's number, or a subset's. */
+function everyDocument(total: number, subset: Uint8Array | undefined): Uint32Array {
+  if (!subset) return Uint32Array.from({ length: total }, (_, d) => d);
+  const out: number[] = [];
+  for (let d = 0; d < total; d++) if (subset[d]) out.push(d);
+  return Uint32Array.from(out);
+}
+
 /** The n largest values' positions (or their labels), largest first; ties go to the lower position. */
 function topIndices(values: ArrayLike<number>, n: number, labels?: Uint32Array): number[] {
   const idx = Array.from({ length: values.length }, (_, i) => i);
@@ -67,8 +75,19 @@ function topIndices(values: ArrayLike<number>, n: number, labels?: Uint32Array):
  * of each query row's ncells best centroids; a pruned centroid ranking keeps ndocs; a full one
  * keeps ndocs / 4; those are decoded and scored by MaxSim. Returns the best max(k, rescore) by
  * that score, for the caller to rescore from the stored rows.
+ *
+ * `subset` (one byte per document, 1 = allowed) restricts the search to a filter's documents
+ * before any scoring, as fast-plaid's subset search does: a subset no larger than ndocs is
+ * scored whole (the centroid stages could miss a small subset's documents entirely), a larger
+ * one through the stages with the others left out of the candidates.
  */
-export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knobs = defaultKnobs(k)): PlaidHit[] {
+export function searchPlaid(
+  index: PlaidIndex,
+  query: RowMatrix,
+  k: number,
+  knobs = defaultKnobs(k),
+  subset?: Uint8Array,
+): PlaidHit[] {
   if (query.dim !== index.dim)
     throw new TesseraError('DIMENSION_MISMATCH', `the query has rows of ${query.dim}, the index ${index.dim}`, {
       expected: index.dim,
@@ -94,7 +113,9 @@ export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knob
   // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
   // larger than ndocs, every document (the ranking stages below cost little there).
   let docs: Uint32Array;
-  if (docsTotal <= knobs.ndocs) docs = Uint32Array.from({ length: docsTotal }, (_, d) => d);
+  const inSubset = subset ? subset.reduce((n, b) => n + b, 0) : docsTotal;
+  if (inSubset === 0) return [];
+  if (inSubset <= knobs.ndocs) docs = everyDocument(docsTotal, subset);
   else {
     const cells = Math.min(knobs.ncells, index.k);
     const marked = new Uint8Array(docsTotal);
@@ -103,7 +124,7 @@ export function searchPlaid(index: PlaidIndex, query: RowMatrix, k: number, knob
       for (const c of bestOf(scores, q * index.k, index.k, cells))
         for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) {
           const d = index.ivfDocs[i]!;
-          if (!marked[d]) {
+          if (!marked[d] && (!subset || subset[d])) {
             marked[d] = 1;
             candidates.push(d);
           }

@@ -87,6 +87,14 @@ export class MemoryStore implements Store {
 
   async search(query: RowMatrix, options: StoreSearchOptions): Promise<StoreHit[]> {
     this.live();
+    if (options.where !== undefined)
+      throw new TesseraError(
+        'INVALID_OPTION',
+        'MemoryStore cannot filter (`where`): use a store that does, such as @tessera/store-lancedb',
+        {
+          field: 'where',
+        },
+      );
     const docs = [...this.rows.values()];
     if (!docs.length) return [];
     const { scores } = bestPassageScores(query, docs);

@@ -5,6 +5,7 @@ import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
 import { storeError } from './index-documents.js';
 import { loadLateIndex } from './late-index.js';
+import type { PlaidIndex } from '../plaid/plaid-index.js';
 import { checkManifest, manifestFor } from './manifest.js';
 import type { Store, StoreHit } from './types.js';
 
@@ -15,6 +16,12 @@ export interface SearchOptions {
   exact?: boolean;
   /** The compressed index's knobs (default colbert-ai's for the topK asked). */
   knobs?: Partial<PlaidKnobs>;
+  /**
+   * Only documents this filter selects, in the store's filter language (LanceDB: SQL, e.g.
+   * `json_get_string(metadata, 'lang') = 'en'`), applied before scoring. Needs a store with
+   * idsWhere(); one the store refuses rejects with INVALID_FILTER.
+   */
+  where?: string;
 }
 
 /** A search with how it was answered. */
@@ -93,17 +100,25 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
   let path: SearchReport['path'] = 'exact';
   let note: string | undefined;
   let hits: StoreHit[];
+  const where = options.where;
+  if (where !== undefined && !store.idsWhere)
+    throw new TesseraError(
+      'INVALID_OPTION',
+      `${store.location} cannot filter (its store has no idsWhere): search it without \`where\`, or use a store that filters (@tessera/store-lancedb)`,
+      { field: 'where', location: store.location },
+    );
   try {
     const late = options.exact ? undefined : await loadLateIndex(store);
     if (late?.fresh) {
       path = 'index';
-      hits = await indexCandidates(store, late.index, q, topK, options.knobs);
+      const subset = where !== undefined ? subsetOf(late.index, await store.idsWhere!(where)) : undefined;
+      hits = await indexCandidates(store, late.index, q, topK, options.knobs, subset);
     } else {
       if (!options.exact)
         note = late
           ? 'the compressed index is older than the documents (written since it was built): rebuild it to search through it'
           : 'no compressed index: every document was scored';
-      hits = await store.search(q, { limit: topK });
+      hits = await store.search(q, { limit: topK, ...(where !== undefined ? { where } : {}) });
     }
   } catch (e) {
     throw storeError(store, 'searching', e);
@@ -126,15 +141,27 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
 /** The compressed index's best documents, fetched from the store with their rows. */
 async function indexCandidates(
   store: Store,
-  index: import('../plaid/plaid-index.js').PlaidIndex,
+  index: PlaidIndex,
   q: RowMatrix,
   topK: number,
   knobs: Partial<PlaidKnobs> | undefined,
+  subset: Uint8Array | undefined,
 ): Promise<StoreHit[]> {
-  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK), ...knobs });
+  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK), ...knobs }, subset);
+  if (!hits.length) return [];
   const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
   const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));
   return fetched.map((h) => ({ ...h, score: approx.get(h.id) ?? h.score }));
+}
+
+/** The index's documents among these ids, one byte each (ids the index does not hold are left out). */
+function subsetOf(index: PlaidIndex, ids: readonly string[]): Uint8Array {
+  const wanted = new Set(ids);
+  const subset = new Uint8Array(index.ids.length);
+  index.ids.forEach((id, d) => {
+    if (wanted.has(id)) subset[d] = 1;
+  });
+  return subset;
 }
 
 /** A document's best passage and its score (the whole document when it was not split), by maxSim as t.score() computes it. */

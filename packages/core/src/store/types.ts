@@ -51,6 +51,12 @@ export interface UpsertOptions {
 export interface StoreSearchOptions {
   /** Most hits to return, best first. */
   limit: number;
+  /**
+   * Only documents this filter selects, in the store's own filter language (LanceDB: SQL on id,
+   * text, source and metadata). Given only to stores that have idsWhere(); an expression the
+   * store refuses rejects with INVALID_FILTER, naming it.
+   */
+  where?: string;
 }
 
 /** What the index was built with; a run with another model or dimension is refused. */
@@ -101,6 +107,11 @@ export interface Store {
   documents?(): AsyncIterable<{ id: string; vectors: RowMatrix }>;
   /** Optional: these documents with their rows, text and metadata (an index's candidates, rescored exactly). */
   fetch?(ids: readonly string[]): Promise<StoreHit[]>;
+  /**
+   * Optional: the ids of the documents a filter selects (see StoreSearchOptions.where). A store
+   * with it filters searches, through the compressed index too.
+   */
+  idsWhere?(where: string): Promise<string[]>;
   /** Optional: a token that changes with every write, so an index built from an earlier state is known stale. */
   version?(): Promise<string>;
   /** Optional: named sets of files kept with the documents (the compressed index). */

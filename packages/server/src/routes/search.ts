@@ -43,6 +43,7 @@ interface Body {
   query: string;
   top_k?: number;
   exact?: boolean;
+  where?: string;
 }
 
 const schema = {
@@ -54,6 +55,7 @@ const schema = {
       query: { type: 'string' },
       top_k: { type: 'integer', minimum: 1, maximum: 1000 },
       exact: { type: 'boolean' },
+      where: { type: 'string', minLength: 1, maxLength: 4096 },
     },
   },
 };
@@ -77,7 +79,11 @@ export function searchRoutes(app: FastifyInstance, service: Service, indexes: Se
       kind: 'query',
       field: 'query',
     });
-    const report = await searchStore(index.store, out.results[0]!, { topK: b.top_k ?? 10, exact: b.exact ?? false });
+    const report = await searchStore(index.store, out.results[0]!, {
+      topK: b.top_k ?? 10,
+      exact: b.exact ?? false,
+      ...(b.where !== undefined ? { where: b.where } : {}),
+    });
     return {
       index: index.name,
       model: index.model.name,
