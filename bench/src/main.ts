@@ -281,6 +281,7 @@ under two minutes (tiny model, smaller workloads) for CI.
       seconds: quick ? 1 : 12,
       texts: quick ? texts.slice(0, 16) : texts,
       concurrencies: quick ? [1, 16] : [1, 4, 16, 64],
+      quick,
     });
     log(`serving: ${JSON.stringify(serving)}`);
 

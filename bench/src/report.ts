@@ -190,8 +190,10 @@ export function markdown(r: BenchResults): string {
       ...[
         ...s.levels.map((l) => [String(l.concurrency), l] as const),
         ['1, base64 rows', s.base64AtC1] as const,
-        ['16, base64 rows', s.base64At16] as const,
-        ['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const,
+        ...(s.base64At16 ? [['16, base64 rows', s.base64At16] as const] : []),
+        ...(s.teiBudgetAt16
+          ? [['16, TEI budget (16384 tokens, 64 texts, padding uncapped)', s.teiBudgetAt16] as const]
+          : []),
       ].map(
         ([c, l]) =>
           `| ${c} | ${fmt(l.docsPerSec)} | ${(l.ratio ?? l.docsPerSec / s.offlineDocsPerSec).toFixed(2)}x | ` +

@@ -38,7 +38,7 @@ describe('a third-party backend package, installed from tarballs', () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'contributor', private: true, type: 'module' }),
     );
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
       cwd: project,
       stdio: 'pipe',
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },

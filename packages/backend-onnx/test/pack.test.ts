@@ -46,7 +46,7 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
   it('npm, with ONNXRUNTIME_NODE_INSTALL=skip as the README says: encodes a fixture (ESM and CommonJS)', () => {
     expect(tarballs).toHaveLength(2);
     const dir = emptyProject('module');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
       cwd: dir,
       stdio: 'pipe',
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },

@@ -76,12 +76,13 @@ afterAll(() => redis?.stop());
 describe('tessera index --queue with tessera worker', () => {
   it('three workers, one killed part-way: every id once, vectors equal to a single-process index', async () => {
     const input = join(tmp(), 'corpus.jsonl');
-    const n = 2400;
-    // Ids repeat once across shards (p7 at lines 8 and 2001): the last line must win.
+    // 16 shards of 60: enough for three workers to share and one to be killed holding a shard.
+    const n = 960;
+    // Ids repeat once across shards (p7 at lines 8 and 801): the last line must win.
     const lines = Array.from({ length: n }, (_, i) =>
       JSON.stringify({
-        id: i === 2000 ? 'p7' : `p${i}`,
-        text: passages[i % passages.length]! + (i === 2000 ? ' (the later p7)' : ''),
+        id: i === 800 ? 'p7' : `p${i}`,
+        text: passages[i % passages.length]! + (i === 800 ? ' (the later p7)' : ''),
         n: i,
       }),
     );
@@ -125,7 +126,7 @@ describe('tessera index --queue with tessera worker', () => {
         '--queue',
         redis.url,
         '--shard-size',
-        '150',
+        '60',
         '--json',
       ],
       { env },
@@ -187,9 +188,9 @@ describe('tessera index --queue with tessera worker', () => {
       '--queue',
       redis.url,
       '--shard-size',
-      '150',
+      '60',
     ]);
-    expect(again.stderr).toMatch(/16 shards of 2400 documents .*\(0 queued now/);
+    expect(again.stderr).toMatch(/16 shards of 960 documents .*\(0 queued now/);
     expect(again.stderr).toMatch(/16\/16 shards done/);
   });
 

@@ -30,7 +30,7 @@ export function installFromTarballs(
 ): { project: string; tarballs: string[] } {
   const tarballs = packTarballs(dirs);
   const project = emptyProject(type);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
     cwd: project,
     stdio: 'pipe',
     env: { ...process.env, ...env },
