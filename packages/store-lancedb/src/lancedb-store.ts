@@ -478,6 +478,23 @@ export class LanceDbStore implements Store {
     } catch (e) {
       throw storeError(this, 'compacting', e);
     }
+    await this.indexIds();
+  }
+
+  /**
+   * A B-tree on `id` (once; optimize() keeps it current): fetch(), which the compressed index
+   * calls for its candidates on every search, then reads the rows it wants instead of scanning
+   * the whole id column (bench/results/*-search.md has the figures).
+   */
+  private async indexIds(): Promise<void> {
+    if ((await this.table!.listIndices()).some((i) => i.columns.length === 1 && i.columns[0] === 'id')) return;
+    try {
+      await this.table!.createIndex('id', { config: lancedb.Index.btree() });
+    } catch (e) {
+      // A concurrent writer's commit: the next optimize() builds it; anything else is a real failure.
+      if (!/conflict|concurrent|retryable|was modified|commit/i.test(String((e as Error)?.message ?? e)))
+        throw storeError(this, 'indexing the ids', e);
+    }
   }
 
   /** Bytes the folder takes on disk. */

@@ -130,8 +130,11 @@ describe('the LanceDB store', () => {
       const narrow = await recall();
       s.tuning = { nprobes: 32, refineFactor: 100 };
       const wide = await recall();
-      expect(narrow).toBeLessThan(0.9);
-      expect(wide).toBeGreaterThanOrEqual(0.9);
+      // LanceDB seeds its k-means randomly, so recall moves from run to run: the bounds sit far
+      // from the values repeated runs print, and still tell a narrow search from a wide one.
+      console.log(`IVF-PQ recall@10: nprobes 4 / refine 1 -> ${narrow}, nprobes 32 / refine 100 -> ${wide}`);
+      expect(narrow).toBeLessThan(0.5);
+      expect(wide).toBeGreaterThanOrEqual(0.8);
     } finally {
       await s.close();
     }
@@ -224,5 +227,26 @@ describe('the LanceDB store', () => {
     expect(refused).toMatchObject({ code: 'INVALID_FILTER' });
     expect((refused as Error).message).toMatch(/json_get_string\(metadata, 'lang'\) = 'de'.*plain text.*re-index/);
     await old.close();
+  });
+
+  it('indexes ids when compacting, and fetch finds rows written before and after that', async () => {
+    const { docs } = clustered(30, 8);
+    const s = await LanceDbStore.open(folder());
+    await s.writeManifest(manifest(8));
+    await s.add(docs.slice(0, 20));
+    await s.optimize();
+    const db = await lancedb.connect(s.location);
+    const indices = await (await db.openTable('documents')).listIndices();
+    expect(indices.map((i) => i.columns)).toContainEqual(['id']);
+    await s.add(docs.slice(20));
+    const got = await s.fetch(['d3', 'd25', 'nope', 'd19']);
+    expect(got.map((h) => h.id).sort()).toEqual(['d19', 'd25', 'd3']);
+    for (const h of got) expect(h.vectors!.data).toEqual(docs[Number(h.id.slice(1))]!.vectors.data);
+    await s.optimize(); // again: the index is kept, not built twice
+    expect((await (await db.openTable('documents')).listIndices()).filter((i) => i.columns[0] === 'id')).toHaveLength(
+      1,
+    );
+    expect((await s.fetch(['d25']))[0]!.id).toBe('d25');
+    await s.close();
   });
 });
