@@ -17,7 +17,8 @@ export {
   ASCII_PUNCTUATION,
 } from './model/colbert-settings.js';
 export { readModules, moduleConfig } from './model/modules.js';
-export { applyDenseLayers, activate, erf, defaultActivation } from './model/dense-layer.js';
+export { defaultActivation } from './model/dense-layer.js';
+export { applyDenseLayers, activate, erf } from './postprocess/dense-apply.js';
 export { readEncoderWeights, architectureOf } from './model/encoder-weights.js';
 export { normalizeRows, extractRows } from './postprocess/rows.js';
 export { poolRows } from './postprocess/pooling.js';

@@ -11,7 +11,7 @@ import {
   type ColbertTokens,
 } from './colbert/inputs.js';
 import { TesseraError } from './errors.js';
-import { applyDenseLayers } from './model/dense-layer.js';
+import { applyDenseLayers } from './postprocess/dense-apply.js';
 import type { ModelSpec } from './model/spec.js';
 import { poolRows } from './postprocess/pooling.js';
 import { projectRows } from './postprocess/project.js';

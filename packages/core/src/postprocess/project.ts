@@ -1,5 +1,5 @@
 import type { ForwardOutput } from '../backend/types.js';
-import { applyDenseLayers } from '../model/dense-layer.js';
+import { applyDenseLayers } from './dense-apply.js';
 import type { DenseLayer } from '../model/spec.js';
 
 /**
