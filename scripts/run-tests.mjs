@@ -3,16 +3,11 @@
 // "N passed, M failed, K skipped" (vitest's own summaries are per package).
 import { spawn } from 'node:child_process';
 
-const args = [
-  'exec',
-  'turbo',
-  'run',
-  'test',
-  '--continue',
-  '--output-logs=full',
-  '--log-order=grouped',
-  ...process.argv.slice(2),
-];
+// `--task test:install` runs the install-from-tarball tests the same way (pnpm test:install).
+const argv = process.argv.slice(2);
+const taskAt = argv.indexOf('--task');
+const task = taskAt >= 0 ? argv.splice(taskAt, 2)[1] : 'test';
+const args = ['exec', 'turbo', 'run', task, '--continue', '--output-logs=full', '--log-order=grouped', ...argv];
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0', NO_COLOR: '1' };
 const child = spawn('pnpm', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
 const started = Date.now();
@@ -23,6 +18,7 @@ const entry = (name) => {
   return packages.get(name);
 };
 let buffer = '';
+const prefix = new RegExp(`^(\\S+):${task.replace(/[^\w]/g, '\\$&')}:\\s*(.*)$`);
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 function scan(chunk) {
@@ -31,7 +27,7 @@ function scan(chunk) {
   buffer = lines.pop();
   for (const raw of lines) {
     const line = strip(raw);
-    const m = /^(\S+):test:\s*(.*)$/.exec(line);
+    const m = prefix.exec(line);
     if (!m) continue;
     const [, name, rest] = m;
     const tests = /^Tests\s+(.*\(\d+\))\s*$/.exec(rest.trim());

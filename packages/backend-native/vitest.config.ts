@@ -1,11 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { suite } from '../../vitest.shared.mjs';
 
-// test/from-source compiles the addon at install time (minutes): `pnpm test:install` runs it.
-export default defineConfig({
-  test: {
-    testTimeout: 600_000,
-    hookTimeout: 600_000,
-    pool: 'forks',
-    exclude: ['**/node_modules/**', 'test/from-source/**'],
-  },
-});
+export default defineConfig({ test: suite });

@@ -1,3 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { suite } from '../../vitest.shared.mjs';
 
-export default defineConfig({ test: { testTimeout: 600_000, hookTimeout: 600_000, pool: 'forks' } });
+export default defineConfig({ test: suite });

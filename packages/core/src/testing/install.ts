@@ -37,3 +37,33 @@ export function installFromTarballs(
   });
   return { project, tarballs };
 }
+
+/**
+ * The suite's quick form of the install tests (`pnpm test:install` installs for real): packs the
+ * package and lists what a user's install would miss. Every file its package.json names (main,
+ * types, bin, every exports target) must be in the tarball, and no dependency may keep a
+ * `workspace:` range, which a registry install cannot resolve.
+ */
+export function tarballProblems(dir: string): { problems: string[]; files: string[] } {
+  const [tarball] = packTarballs([dir]);
+  const files = execFileSync('tar', ['-tzf', tarball!], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball!, 'package/package.json'], { encoding: 'utf8' }));
+  const problems: string[] = [];
+  const named = new Set<string>();
+  const collect = (v: unknown) => {
+    if (typeof v === 'string') named.add(v.replace(/^\.\//, ''));
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
+  };
+  for (const field of ['main', 'types', 'bin', 'exports']) collect(manifest[field]);
+  const have = new Set(files);
+  for (const f of named)
+    if (!f.includes('*') && !have.has(f))
+      problems.push(`${manifest.name}: package.json names ${f}, which the tarball lacks`);
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies'])
+    for (const [dep, range] of Object.entries((manifest[field] ?? {}) as Record<string, string>))
+      if (range.startsWith('workspace:')) problems.push(`${manifest.name}: ${field}.${dep} is ${range}`);
+  return { problems, files };
+}

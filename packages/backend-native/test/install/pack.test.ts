@@ -2,15 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findLibtorch } from '../scripts/find-libtorch.mjs';
-import { installAndEncode } from './installed-project.js';
+import { findLibtorch } from '../../scripts/find-libtorch.mjs';
+import { installAndEncode } from '../installed-project.js';
 
-const workspaceAddon = fileURLToPath(new URL('../build/Release/tessera_native.node', import.meta.url));
+const workspaceAddon = fileURLToPath(new URL('../../build/Release/tessera_native.node', import.meta.url));
 
 /**
  * The tarball carries the workspace's addon as a prebuilt binary; installing where the same
  * libtorch is found uses it without compiling. Compiling at install time (no prebuilt fits) is
- * test/from-source, which CI runs beside the suite (`pnpm test:install`).
+ * from-source.test.ts beside this file; both run in `pnpm test:install`, which CI runs after the suite.
  */
 describe('installing @tessera/core and @tessera/backend-native from tarballs with npm', () => {
   it('uses the prebuilt addon where its libtorch is found, or installs cleanly and explains', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /**
  * What a contributor does outside this repository: install core, the fixtures, the CLI and their

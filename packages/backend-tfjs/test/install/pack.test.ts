@@ -7,7 +7,7 @@ import { fixtures } from '@tessera/fixtures';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
 import { installFromTarballs } from '@tessera/core/testing';
 
-const here = fileURLToPath(new URL('..', import.meta.url));
+const here = fileURLToPath(new URL('../..', import.meta.url));
 
 /** What a user does: npm-install core and this backend from their tarballs into an empty project, and encode. */
 describe('installing @tessera/core and @tessera/backend-tfjs from tarballs with npm', () => {

@@ -7,7 +7,7 @@ import { fixtures } from '@tessera/fixtures';
 import { readGolden, type ColbertGolden } from '@tessera/core/conformance';
 import { emptyProject, packTarballs } from '@tessera/core/testing';
 
-const here = fileURLToPath(new URL('..', import.meta.url));
+const here = fileURLToPath(new URL('../..', import.meta.url));
 const golden = readGolden<ColbertGolden>(fixtures.stanford);
 let tarballs: string[] = [];
 
