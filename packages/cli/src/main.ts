@@ -55,6 +55,8 @@ const HINTS: Record<string, string> = {
   UNSUPPORTED_DIMENSION: 'pick one of the supported dimensions',
   INDEX_MISMATCH: 'index into a new folder with --to, or use the model the index was built with',
   NOT_AN_INDEX: 'give --to / --index a new or empty folder, or one `tessera index` built',
+  INVALID_FILTER:
+    "--where takes LanceDB SQL on id, text, source and metadata (JSON): json_get_string(metadata, 'lang') = 'en'",
   STORE_FAILED: 'free disk space or fix permissions, then rerun the same command: it continues',
   WRITE_FAILED: 'free disk space or fix permissions, then rerun the command',
 };

@@ -98,6 +98,7 @@ describe('tessera index and tessera search', () => {
     const refused = run(['search', '--index', to, '--backend', 'onnx', '--where', 'title = = 3', query]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/LanceDB refused the filter "title = = 3": .*sql parser error/i);
+    expect(refused.stderr).toMatch(/^hint: --where takes LanceDB SQL on id, text, source and metadata \(JSON\)/m);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
 
     const table = run(['search', '--index', to, '--backend', 'onnx', '-k', '2', query]);
