@@ -7,8 +7,8 @@ interface Kernel {
 }
 
 let kernel: Kernel | null | undefined;
-// The b rows now in the kernel's memory (centroids stay there across a search's calls).
-let resident: { b: Float32Array; bytes: number } | undefined;
+// The array now at the start of the kernel's memory (a loaded index's centroids stay there across a search's calls).
+let resident: { array: Float32Array; bytes: number } | undefined;
 
 /** The SIMD kernel (wasm/plaid.wat), or null where WebAssembly SIMD is missing. */
 function load(): Kernel | null {
@@ -18,7 +18,7 @@ function load(): Kernel | null {
 
 /**
  * out[i * bRows + j] = a_i · b_j for row-major a [aRows, dim] and b [bRows, dim]: the scores of
- * query rows against centroids, and of token rows against centroids when assigning them. The
+ * centroids against query rows, and of token rows against centroids when assigning them. The
  * SIMD kernel where it runs (dim a multiple of 4), else plain loops.
  */
 export function dotScores(
@@ -28,28 +28,44 @@ export function dotScores(
   bRows: number,
   dim: number,
   out: Float32Array = new Float32Array(aRows * bRows),
-  /** b does not change between calls (a loaded index's centroids): copy it into the kernel once. */
-  constantB = false,
+  /** The side that does not change between calls (a loaded index's centroids): copied into the kernel once. */
+  constant?: 'a' | 'b',
 ): Float32Array {
   const k = dim % 4 === 0 ? load() : null;
   if (!k) return dotScoresJs(a, aRows, b, bRows, dim, out);
+  const heap = () => new Float32Array(k.memory.buffer);
+  const grow = (need: number) => {
+    if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+  };
+  const place = (array: Float32Array, bytes: number) => {
+    if (resident?.array === array && resident.bytes === bytes) return;
+    heap().set(array.subarray(0, bytes / 4), 0);
+    resident = constant ? { array, bytes } : undefined;
+  };
+  if (constant === 'a') {
+    // a stays, b and all the scores after it (one block: a is a centroid table, b a query).
+    const aBytes = aRows * dim * 4;
+    const bAt = aBytes;
+    const outAt = bAt + bRows * dim * 4;
+    grow(outAt + aRows * bRows * 4);
+    place(a, aBytes);
+    heap().set(b.subarray(0, bRows * dim), bAt / 4);
+    k.dot_scores(0, aRows, bAt, bRows, dim, outAt);
+    out.set(heap().subarray(outAt / 4, outAt / 4 + aRows * bRows));
+    return out;
+  }
   // b once, then a in blocks with their scores after it.
   const bBytes = bRows * dim * 4;
   const block = Math.max(1, Math.min(aRows, Math.floor((8 << 20) / Math.max(1, (dim + bRows) * 4))));
-  const need = bBytes + block * (dim + bRows) * 4;
-  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
-  const heap = new Float32Array(k.memory.buffer);
-  if (!constantB || resident?.b !== b || resident.bytes !== bBytes) {
-    heap.set(b.subarray(0, bRows * dim), 0);
-    resident = constantB ? { b, bytes: bBytes } : undefined;
-  }
+  grow(bBytes + block * (dim + bRows) * 4);
+  place(b, bBytes);
   const aAt = bBytes;
   const outAt = aAt + block * dim * 4;
   for (let start = 0; start < aRows; start += block) {
     const n = Math.min(block, aRows - start);
-    heap.set(a.subarray(start * dim, (start + n) * dim), aAt / 4);
+    heap().set(a.subarray(start * dim, (start + n) * dim), aAt / 4);
     k.dot_scores(aAt, n, 0, bRows, dim, outAt);
-    out.set(heap.subarray(outAt / 4, outAt / 4 + n * bRows), start * bRows);
+    out.set(heap().subarray(outAt / 4, outAt / 4 + n * bRows), start * bRows);
   }
   return out;
 }

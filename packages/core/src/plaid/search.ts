@@ -35,25 +35,6 @@ export interface PlaidHit {
   score: number;
 }
 
-/** The positions of the n largest of values[from .. from + length), largest first (n is small: a scan per pick). */
-function bestOf(values: Float32Array, from: number, length: number, n: number): number[] {
-  const picked: number[] = [];
-  for (let p = 0; p < n; p++) {
-    let arg = -1;
-    let max = -Infinity;
-    for (let i = 0; i < length; i++) {
-      const v = values[from + i]!;
-      if (v > max && !picked.includes(i)) {
-        max = v;
-        arg = i;
-      }
-    }
-    if (arg < 0) break;
-    picked.push(arg);
-  }
-  return picked;
-}
-
 /** Every document's number, or a subset's. */
 function everyDocument(total: number, subset: Uint8Array | undefined): Uint32Array {
   if (!subset) return Uint32Array.from({ length: total }, (_, d) => d);
@@ -96,19 +77,38 @@ export function searchPlaid(
   const qRows = query.rows;
   const docsTotal = index.ids.length;
   if (qRows === 0 || docsTotal === 0) return [];
-  // Centroid scores [qRows, k], and transposed [k, qPad] so one centroid's scores sit together
-  // (qPad: qRows rounded up to the SIMD width, the extra lanes -inf).
-  const scores = dotScores(query.data, qRows, index.centroids, index.k, index.dim, undefined, true);
+  // Centroid scores laid out [k, qPad], one centroid's scores together, as the interaction kernel
+  // reads them (qPad: qRows rounded up to the SIMD width). The padding rows are zero vectors: their
+  // scores are 0, which adds nothing to an interaction sum, and are left out of the maxima below.
   const qPad = paddedRows(qRows);
-  const scoresT = new Float32Array(index.k * qPad).fill(-Infinity);
-  // Each centroid's best score over the query rows, for stage 2's pruning, in the same pass.
+  const padded = qPad === qRows ? query.data : new Float32Array(qPad * index.dim);
+  if (padded !== query.data) padded.set(query.data.subarray(0, qRows * index.dim));
+  const scoresT = dotScores(index.centroids, index.k, padded, qPad, index.dim, undefined, 'a');
+  // Each centroid's best score over the query rows (stage 2's pruning) and each query row's
+  // ncells best centroids (the candidates), in one pass over the table.
   const centroidMax = new Float32Array(index.k).fill(-Infinity);
-  for (let q = 0; q < qRows; q++)
-    for (let c = 0, o = q * index.k; c < index.k; c++) {
-      const v = scores[o + c]!;
-      scoresT[c * qPad + q] = v;
-      if (v > centroidMax[c]!) centroidMax[c] = v;
+  const cells = Math.min(knobs.ncells, index.k);
+  const cellIds = new Int32Array(qRows * cells).fill(-1);
+  const cellScores = new Float32Array(qRows * cells).fill(-Infinity);
+  for (let c = 0; c < index.k; c++) {
+    const o = c * qPad;
+    let max = -Infinity;
+    for (let q = 0; q < qRows; q++) {
+      const v = scoresT[o + q]!;
+      if (v > max) max = v;
+      // Insertion into q's best list (ties keep the lower centroid, which came first).
+      let at = q * cells + cells - 1;
+      if (!(v > cellScores[at]!)) continue;
+      while (at > q * cells && v > cellScores[at - 1]!) {
+        cellScores[at] = cellScores[at - 1]!;
+        cellIds[at] = cellIds[at - 1]!;
+        at--;
+      }
+      cellScores[at] = v;
+      cellIds[at] = c;
     }
+    centroidMax[c] = max;
+  }
 
   // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
   // larger than ndocs, every document (the ranking stages below cost little there).
@@ -117,11 +117,11 @@ export function searchPlaid(
   if (inSubset === 0) return [];
   if (inSubset <= knobs.ndocs) docs = everyDocument(docsTotal, subset);
   else {
-    const cells = Math.min(knobs.ncells, index.k);
     const marked = new Uint8Array(docsTotal);
     const candidates: number[] = [];
     for (let q = 0; q < qRows; q++) {
-      for (const c of bestOf(scores, q * index.k, index.k, cells))
+      for (let j = q * cells; j < (q + 1) * cells && cellIds[j]! >= 0; j++) {
+        const c = cellIds[j]!;
         for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) {
           const d = index.ivfDocs[i]!;
           if (!marked[d] && (!subset || subset[d])) {
@@ -129,6 +129,7 @@ export function searchPlaid(
             candidates.push(d);
           }
         }
+      }
     }
     docs = Uint32Array.from(candidates);
   }
