@@ -35,9 +35,9 @@ class Filtering extends MemoryStore {
   }
   async idsWhere(where: string): Promise<string[]> {
     const keep = this.selects(where);
-    return (await super.search({ rows: 0, dim: 16, data: new Float32Array(0) }, { limit: 1e9 }))
-      .filter(keep)
-      .map((h) => h.id);
+    const ids: string[] = [];
+    for await (const e of this.entries()) ids.push(e.id);
+    return (await this.fetch(ids)).filter(keep).map((h) => h.id);
   }
   override async search(query: RowMatrix, o: StoreSearchOptions): Promise<StoreHit[]> {
     if (o.where === undefined) return super.search(query, o);

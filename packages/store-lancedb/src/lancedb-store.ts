@@ -83,6 +83,10 @@ export interface LanceDbSearchTuning {
  * multivector search ranks by cosine, so rows must be unit length (ColBERT models normalize);
  * core rescores hits with their rows.
  */
+/** Whether a LanceDB error is a commit that lost a race to another writer's (worth another try). */
+const commitConflict = (e: unknown) =>
+  /conflict|concurrent|retryable|was modified|commit/i.test(String((e as Error)?.message ?? e));
+
 /** Said when a table that is listed never commits its first version. */
 const STOPPED_WRITER = 'a writer that was creating it may have stopped; the folder needs repair or removal';
 
@@ -290,8 +294,7 @@ export class LanceDbStore implements Store {
       try {
         return await write();
       } catch (e) {
-        const conflict = /conflict|concurrent|retryable|was modified|commit/i.test(String((e as Error)?.message ?? e));
-        if (!conflict || attempt >= 8) throw storeError(this, doing, e);
+        if (!commitConflict(e) || attempt >= 8) throw storeError(this, doing, e);
         await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
       }
     }
@@ -492,8 +495,7 @@ export class LanceDbStore implements Store {
       await this.table!.createIndex('id', { config: lancedb.Index.btree() });
     } catch (e) {
       // A concurrent writer's commit: the next optimize() builds it; anything else is a real failure.
-      if (!/conflict|concurrent|retryable|was modified|commit/i.test(String((e as Error)?.message ?? e)))
-        throw storeError(this, 'indexing the ids', e);
+      if (!commitConflict(e)) throw storeError(this, 'indexing the ids', e);
     }
   }
 

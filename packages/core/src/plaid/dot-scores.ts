@@ -28,8 +28,8 @@ export function dotScores(
   bRows: number,
   dim: number,
   out: Float32Array = new Float32Array(aRows * bRows),
-  /** The side that does not change between calls (a loaded index's centroids): copied into the kernel once. */
-  constant?: 'a' | 'b',
+  /** a does not change between calls (a loaded index's centroids): copied into the kernel once. */
+  constantA = false,
 ): Float32Array {
   const k = dim % 4 === 0 ? load() : null;
   if (!k) return dotScoresJs(a, aRows, b, bRows, dim, out);
@@ -37,18 +37,16 @@ export function dotScores(
   const grow = (need: number) => {
     if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
   };
-  const place = (array: Float32Array, bytes: number) => {
-    if (resident?.array === array && resident.bytes === bytes) return;
-    heap().set(array.subarray(0, bytes / 4), 0);
-    resident = constant ? { array, bytes } : undefined;
-  };
-  if (constant === 'a') {
+  if (constantA) {
     // a stays, b and all the scores after it (one block: a is a centroid table, b a query).
     const aBytes = aRows * dim * 4;
     const bAt = aBytes;
     const outAt = bAt + bRows * dim * 4;
     grow(outAt + aRows * bRows * 4);
-    place(a, aBytes);
+    if (resident?.array !== a || resident.bytes !== aBytes) {
+      heap().set(a.subarray(0, aRows * dim), 0);
+      resident = { array: a, bytes: aBytes };
+    }
     heap().set(b.subarray(0, bRows * dim), bAt / 4);
     k.dot_scores(0, aRows, bAt, bRows, dim, outAt);
     out.set(heap().subarray(outAt / 4, outAt / 4 + aRows * bRows));
@@ -58,7 +56,8 @@ export function dotScores(
   const bBytes = bRows * dim * 4;
   const block = Math.max(1, Math.min(aRows, Math.floor((8 << 20) / Math.max(1, (dim + bRows) * 4))));
   grow(bBytes + block * (dim + bRows) * 4);
-  place(b, bBytes);
+  heap().set(b.subarray(0, bRows * dim), 0);
+  resident = undefined;
   const aAt = bBytes;
   const outAt = aAt + block * dim * 4;
   for (let start = 0; start < aRows; start += block) {

@@ -83,7 +83,7 @@ export function searchPlaid(
   const qPad = paddedRows(qRows);
   const padded = qPad === qRows ? query.data : new Float32Array(qPad * index.dim);
   if (padded !== query.data) padded.set(query.data.subarray(0, qRows * index.dim));
-  const scoresT = dotScores(index.centroids, index.k, padded, qPad, index.dim, undefined, 'a');
+  const scoresT = dotScores(index.centroids, index.k, padded, qPad, index.dim, undefined, true);
   // Each centroid's best score over the query rows (stage 2's pruning) and each query row's
   // ncells best centroids (the candidates), in one pass over the table.
   const centroidMax = new Float32Array(index.k).fill(-Infinity);
