@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { TesseraError, decodeNpy } from '@tessera/core';
 import { SafetensorsFile } from '@tessera/core/backend';
 import { readGraphInfoOf } from '@tessera/backend-onnx';
+import { nodeFiles } from '@tessera/core/backend';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-fuzz-'));
 const path = join(dir, 'input.safetensors');
@@ -19,7 +20,7 @@ export const targets = {
   async safetensors(data) {
     writeFileSync(path, data);
     try {
-      const f = await SafetensorsFile.open(path);
+      const f = await SafetensorsFile.open(path, nodeFiles);
       for (const name of f.names()) {
         const info = f.info(name);
         const bytes = await f.readBytes(name);

@@ -5,9 +5,10 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.4.2
 # System packages: libtorch and its build tools for the native backend (without them that backend
-# skips its build and the rest still works), and redis-server, which the queue tests start
-# privately on a loopback port (without it they fail, saying so).
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread cmake g++ make python3 redis-server)
+# skips its build and the rest still works), redis-server, which the queue tests start
+# privately on a loopback port, and chromium, in which the browser backend's tests run (without
+# either, those tests fail, saying so).
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread cmake g++ make python3 redis-server chromium)
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ "${TESSERA_SKIP_APT:-}" != 1 ]; then
   missing=()

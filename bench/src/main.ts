@@ -16,6 +16,7 @@ import { exportBench } from './sections/export.js';
 import { measureCell, type Cell } from './sections/matrix.js';
 import { maxSimBench, type MaxSimResult } from './sections/maxsim.js';
 import { searchBench } from './sections/search.js';
+import { browserBench } from './sections/browser.js';
 import {
   bareOnnxRuntime,
   findPython,
@@ -29,7 +30,7 @@ import { queueBench } from './sections/queue.js';
 import { servingBench } from './sections/serving.js';
 import { corpus, stratified, workloads } from './workloads.js';
 
-const SECTIONS = ['matrix', 'peers', 'export', 'maxsim', 'search', 'serving', 'indexing', 'queue'];
+const SECTIONS = ['matrix', 'peers', 'export', 'maxsim', 'search', 'serving', 'indexing', 'queue', 'browser'];
 /** Seconds per section of a full run on 2 cores, for the first estimate; later runs use the last run's. */
 const DEFAULT_SECONDS: Record<string, number> = {
   matrix: 420,
@@ -40,6 +41,7 @@ const DEFAULT_SECONDS: Record<string, number> = {
   serving: 480,
   indexing: 720,
   queue: 180,
+  browser: 620,
 };
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
@@ -336,7 +338,43 @@ under two minutes (tiny model, smaller workloads) for CI.
     progress.end();
   }
 
+  let browser: BenchResults['browser'];
+  if (want('browser')) {
+    progress.begin('browser');
+    // The answerai-colbert-small shape (the tiny fixture when quick), one text a forward.
+    const model = await benchModel(quick ? 'tiny' : 'small');
+    browser = await browserBench({
+      modelDir: model.dir,
+      modelName: model.name,
+      texts: stratified(
+        corpus().map((p) => p.text),
+        quick ? 8 : 64,
+      ),
+      // Quick: one page (the path works); full: 1 and 2 threads (the scaling target).
+      threads: quick ? [Math.min(2, threads)] : [...new Set([1, Math.min(2, threads)])],
+      rounds: quick ? 1 : 5,
+      maxsimDocuments: quick ? 100 : 1000,
+    });
+    log(`browser: ${JSON.stringify(browser)}`);
+    progress.end();
+  }
+
   const targets: BenchResults['targets'] = [];
+  if (browser && !quick) {
+    for (const r of browser.runs)
+      targets.push({
+        target: `Browser: Tessera >= 0.95x bare onnxruntime-web in the same page (${r.threads} thread${r.threads > 1 ? 's' : ''}, warm)`,
+        measured: `${r.ofBare}x (${r.tesseraDocsPerSec} vs ${r.bareDocsPerSec} docs/s)`,
+        met: r.ofBare >= 0.95,
+        note: `${r.ofNode}x @tessera/backend-onnx in Node (${r.nodeDocsPerSec} docs/s)`,
+      });
+    targets.push({
+      target: 'Browser: 2 threads >= 1.6x one thread, warm',
+      measured: browser.threadScaling === undefined ? 'not measured (one core)' : `${browser.threadScaling}x`,
+      met: browser.threadScaling === undefined ? undefined : browser.threadScaling >= 1.6,
+      note: '',
+    });
+  }
   if (indexing && !quick) {
     targets.push({
       target: 'Indexing: t.index() into LanceDB >= 0.9x plain encodeDocuments (storage under 10%)',
@@ -526,6 +564,7 @@ under two minutes (tiny model, smaller workloads) for CI.
     serving,
     indexing,
     queue,
+    browser,
     targets,
     notes,
     sectionSeconds: progress.seconds,

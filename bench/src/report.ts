@@ -1,5 +1,6 @@
 import type { ExportResults } from './sections/export.js';
 import type { MaxSimResult } from './sections/maxsim.js';
+import type { BrowserResults } from './sections/browser.js';
 import type { SearchResults } from './sections/search.js';
 import type { Cell } from './sections/matrix.js';
 import type { PeerResult } from './sections/peers.js';
@@ -27,6 +28,7 @@ export interface BenchResults {
   serving?: ServingResults | undefined;
   indexing?: IndexingResults | undefined;
   queue?: QueueResults | undefined;
+  browser?: BrowserResults | undefined;
   targets: Array<{ target: string; measured: string; met: boolean | undefined; note: string }>;
   notes: string[];
   /** Wall-clock seconds each section took. */
@@ -168,6 +170,29 @@ export function markdown(r: BenchResults): string {
       ),
       '',
       `Top-10 agreement with float32 over the ${m.queries} queries: int8 ${m.int8Top10Agreement}, binary ${m.binaryTop10Agreement}.`,
+      '',
+    );
+  }
+  if (r.browser) {
+    const b = r.browser;
+    lines.push(
+      '## In the browser (headless Chromium, WebAssembly SIMD, cross-origin isolated)',
+      '',
+      `Model \`${b.model}\`, ${b.texts} documents one at a time (batch 1), warm, ${b.chromium}. Bare onnxruntime-web runs ` +
+        "the same graph on Tessera's token inputs in the same page and engine; Node is @tessera/backend-onnx with the same threads.",
+      '',
+      '| threads | engine | Tessera docs/s | bare onnxruntime-web docs/s | ÷ bare | batched docs/s | Node docs/s | ÷ Node | first embedding ms |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...b.runs.map(
+        (x) =>
+          `| ${x.threads} | ${x.engine} | ${x.tesseraDocsPerSec} | ${x.bareDocsPerSec} | ${x.ofBare} | ` +
+          `${x.batchedDocsPerSec} | ${x.nodeDocsPerSec} | ${x.ofNode} | ${x.firstEmbeddingMs} |`,
+      ),
+      '',
+      `2 threads over 1: ${b.threadScaling ?? 'not measured'}x. MaxSim 1 x ${b.maxsim.documents} (${b.maxsim.queryRows} query rows, ` +
+        `${b.maxsim.docRows} rows a document, dim ${b.maxsim.dim}): ${b.maxsim.pageMs} ms in the page (core's kernel, calling thread), ` +
+        `${b.maxsim.nodeMs} ms in Node (${b.maxsim.nodeEngine}). Bundle: ${b.bundleKB} KB minified + gzip of Tessera ` +
+        `(core + backend-web + their JS dependencies); onnxruntime-web's own JS ${b.ortJsKB} KB, its .wasm aside.`,
       '',
     );
   }

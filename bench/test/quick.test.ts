@@ -49,6 +49,13 @@ describe('pnpm bench --quick', () => {
     expect(res.serving.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16]);
     for (const l of res.serving.levels) expect(l.ratio, JSON.stringify(l)).toBeGreaterThan(0);
     expect(res.serving.offlineRuns.length).toBe(res.serving.levels.length + 1);
+    // The browser section ran Tessera and bare onnxruntime-web in Chromium and MaxSim in both places
+    // (the section throws when the page's and Node's scores of the same rows disagree).
+    expect(res.browser.runs[0].tesseraDocsPerSec).toBeGreaterThan(0);
+    expect(res.browser.runs[0].bareDocsPerSec).toBeGreaterThan(0);
+    expect(res.browser.runs[0].isolated).toBe(true);
+    expect(res.browser.maxsim.pageMs).toBeGreaterThan(0);
+    expect(res.browser.bundleKB).toBeGreaterThan(0);
     const svg = readFileSync(join(out, json.replace('.json', '.svg')), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');

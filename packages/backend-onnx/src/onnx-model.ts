@@ -13,7 +13,7 @@ import {
   type PackedRows,
   type PaddedBatch,
 } from '@tessera/core';
-import { architectureOf, decodeF16 } from '@tessera/core/backend';
+import { architectureOf, chooseOutput as chooseGraphOutput, decodeF16 } from '@tessera/core/backend';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';
@@ -42,7 +42,6 @@ let liveSessions = 0;
 export function liveSessionCount(): number {
   return liveSessions;
 }
-const BACKBONE_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states', 'output_0'];
 
 /** The folder's graph for the options (an explicit file or the dtype's names), or undefined when it has none. */
 export function findGraph(spec: ModelSpec, options: BackendLoadOptions): string | undefined {
@@ -97,44 +96,14 @@ async function locateGraph(spec: ModelSpec, options: BackendLoadOptions): Promis
   return { file: join(spec.dir, chooseGraph(spec, options)), label: '' };
 }
 
-/**
- * Finds the output to read and whether it still needs the ColBERT projection. `widthOf` gives
- * the row width of an output whose last dimension is symbolic (measured by a probe run).
- */
-export async function chooseOutput(
+/** Which output to read (see chooseOutput in core), over this graph's outputs. */
+export function chooseOutput(
   info: GraphInfo,
   spec: ModelSpec,
   file: string,
   widthOf: (name: string) => Promise<number>,
 ): Promise<{ output: ValueInfo; project: boolean }> {
-  const candidates = info.outputs.filter((o) => o.dims.length === 3 || o.dims.length === 0);
-  const needsProjection = spec.projection.length > 0;
-  const widths = new Map<string, number>();
-  for (const o of candidates) {
-    const last = o.dims[o.dims.length - 1];
-    if (typeof last === 'number') widths.set(o.name, last);
-    else if (BACKBONE_OUTPUTS.includes(o.name)) widths.set(o.name, spec.hiddenSize);
-    else widths.set(o.name, await widthOf(o.name));
-  }
-  // A graph that already ends in the projection (Vespa-style "contextual"): its width is the output dim.
-  if (needsProjection && spec.outputDim !== spec.hiddenSize) {
-    const projected = candidates.find((o) => widths.get(o.name) === spec.outputDim);
-    if (projected) return { output: projected, project: false };
-  }
-  const backbone =
-    candidates.find((o) => BACKBONE_OUTPUTS.includes(o.name) && widths.get(o.name) === spec.hiddenSize) ??
-    candidates.find((o) => widths.get(o.name) === spec.hiddenSize);
-  if (backbone) return { output: backbone, project: needsProjection };
-  const named = info.outputs
-    .map((o) => `${o.name} [${o.dims.join(', ')}]${widths.has(o.name) ? ` (rows of ${widths.get(o.name)})` : ''}`)
-    .join('; ');
-  throw new TesseraError(
-    'INVALID_MODEL',
-    `${file}: no output fits this model (wanted [batch, sequence, ${spec.hiddenSize}] hidden ` +
-      `states${needsProjection ? ` or [batch, sequence, ${spec.outputDim}] projected rows` : ''}; the graph ` +
-      `has ${named})`,
-    { file },
-  );
+  return chooseGraphOutput(info.outputs, spec, file, widthOf);
 }
 
 function checkInputs(info: GraphInfo, file: string): void {

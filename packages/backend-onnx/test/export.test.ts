@@ -8,6 +8,7 @@ import { SafetensorsFile } from '@tessera/core/backend';
 import { errorOf } from '@tessera/core/testing';
 import { fixtures } from '@tessera/fixtures';
 import { backend, exportCacheDir, exportOnnx, readGraphInfo, type ExportManifest } from '../src/index.js';
+import { nodeFiles } from '@tessera/core/backend';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -208,7 +209,7 @@ describe('exportOnnx', () => {
   it('names a tensor the graph needs that the weights lack', async () => {
     const dir = withoutGraph(fixtures.distilbert);
     const file = join(dir, 'model.safetensors');
-    const st = await SafetensorsFile.open(file);
+    const st = await SafetensorsFile.open(file, nodeFiles);
     const keep: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
     const dropped = st.names().find((k) => k.endsWith('transformer.layer.1.ffn.lin2.weight'))!;
     for (const k of st.names())

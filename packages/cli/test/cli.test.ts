@@ -6,6 +6,7 @@ import { SafetensorsFile } from '@tessera/core/backend';
 import { readGolden, type ColbertGolden, type DenseGolden } from '@tessera/core/conformance';
 import { fixtures } from '@tessera/fixtures';
 import { jsonLines, runCli } from './run-cli.js';
+import { nodeFiles } from '@tessera/core/backend';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 
@@ -75,7 +76,7 @@ describe('tessera encode', () => {
       'a somewhat longer document text',
     ]);
     expect(r.code).toBe(0);
-    const st = await SafetensorsFile.open(out);
+    const st = await SafetensorsFile.open(out, nodeFiles);
     const offsets = new Int32Array((await st.readBytes('offsets')).slice().buffer);
     expect(offsets.length).toBe(3);
     expect(st.info('embeddings').shape).toEqual([offsets[2], 16]);

@@ -26,12 +26,15 @@ export type { ColbertTokens } from './colbert/inputs.js';
 export type { EncodeCallOptions, EncodeKind, BatchStats, BudgetChange } from './encoder.js';
 
 export type { GpuMemory } from './backend/gpu-memory.js';
-export { encodeSafetensors, writeSafetensors, type TensorInfo, type TensorToWrite } from './io/safetensors.js';
+export type { TensorInfo } from './io/safetensors.js';
+export { encodeSafetensors, writeSafetensors, type TensorToWrite } from './io/safetensors-write.js';
 export { decodeNpy, encodeNpy } from './io/npy.js';
 
 export { HfTextTokenizer, type TokenizerLoadOptions } from './tokenizer/hf-tokenizer.js';
 export type { TextTokenizer, TokenizedText } from './tokenizer/types.js';
-export { loadModelSpec, type LoadSpecOptions } from './model/load-folder.js';
+export { readModelSpec, type LoadSpecOptions } from './model/load-folder.js';
+export { loadModelSpec } from './model/load-local.js';
+export { MemoryFiles, type ModelFiles } from './io/model-files.js';
 export type { ColbertOverrides, ColbertSource } from './model/colbert-settings.js';
 export type { StModule, ModuleRole } from './model/modules.js';
 

@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from 'eventemitter3';
 import { pickDevice, parseDevice, type DeviceRequest } from './backend/device.js';
-import { cudaMemory, cudaTokenBudget } from './backend/gpu-memory.js';
-import { resolveAutoBackend, resolveBackend } from './backend/registry.js';
 import type { Backend, LoadedModel } from './backend/types.js';
 import type { BatchLimits, PlannedItem } from './batching/plan.js';
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexSummary } from './store/index-documents.js';
@@ -12,10 +10,10 @@ import { Encoder, checkTexts, type EncodeCallOptions } from './encoder.js';
 import { TesseraError } from './errors.js';
 import type { DownloadProgress } from './hub/download.js';
 import type { HubSettings } from './hub/env.js';
-import { resolveModel } from './hub/resolve-model.js';
 import { checkContract } from './backend/contract.js';
 import type { ColbertOverrides } from './model/colbert-settings.js';
-import { loadModelSpec } from './model/load-folder.js';
+import type { ModelFiles } from './io/model-files.js';
+import { platform } from './platform/node.js';
 import type { ModelSpec } from './model/spec.js';
 import { cosine } from './scoring/dense.js';
 import { maxSim, maxSimMany, topK, type RowMatrix } from './scoring/maxsim.js';
@@ -57,6 +55,11 @@ export interface CreateOptions {
   backendOptions?: Record<string, unknown>;
   onWarning?: (message: string) => void;
   onDownloadProgress?: (p: DownloadProgress) => void;
+  /**
+   * Browsers: the model's files already in memory (picked by the user, or fetched by the app),
+   * instead of fetching `model` as a URL.
+   */
+  files?: ModelFiles;
   /** Replaces the tokenizer (tests). */
   tokenizer?: TextTokenizer;
 }
@@ -146,22 +149,12 @@ export class Tessera extends EventEmitter {
       warnings.push(m);
       options.onWarning?.(m);
     };
-    const backend = await chooseBackend(options.backend, warn);
+    const backend = await platform.chooseBackend(options.backend, warn);
     const request = parseDevice(options.device ?? 'auto');
-    const resolved = await resolveModel(options.model, {
-      files: backend.files?.bind(backend),
-      dtype: options.dtype,
-      revision: options.revision,
-      hub: options.hub,
-      onProgress: options.onDownloadProgress,
-    });
-    const spec = await loadModelSpec(resolved.dir, {
-      colbert: options.colbert,
-      dimensions: options.dimensions ?? resolved.entry?.dimensions,
-    });
+    const { spec, ref: modelRef } = await platform.openModel(options, backend);
     const tokenizer =
       options.tokenizer ??
-      (await HfTextTokenizer.fromFolder(spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
+      (await HfTextTokenizer.fromFolder(spec.files, spec.transformerDir, spec.config, { lowercase: spec.lowercase }));
     for (const note of spec.notes) warn(note);
     checkContract(backend, spec);
 
@@ -203,29 +196,15 @@ export class Tessera extends EventEmitter {
         ? 'given'
         : `the ${model.device.startsWith('cuda') ? 'GPU' : model.device} default`;
     if (options.batch?.maxTokens === undefined) {
-      // On CUDA the budget comes from the free memory once the weights are loaded (the smallest of a pool's).
       const dtypeBytes = options.dtype === 'fp16' || options.dtype === 'bf16' ? 2 : 4;
-      const free: Array<{ device: string; tokens: number; freeBytes: number }> = [];
-      for (const m of models) {
-        const index = /^cuda:(\d+)$/.exec(m.device)?.[1];
-        const mem = index === undefined ? undefined : await cudaMemory(Number(index));
-        if (mem)
-          free.push({ device: m.device, tokens: cudaTokenBudget(spec, mem, dtypeBytes), freeBytes: mem.freeBytes });
-      }
-      if (free.length) {
-        const least = free.reduce((a, b) => (b.tokens < a.tokens ? b : a));
-        limits.maxTokens = least.tokens;
-        budgetNote = `${least.tokens} tokens from ${(least.freeBytes / 2 ** 30).toFixed(1)} GiB free on ${least.device}`;
+      const budget = await platform.memoryBudget(models, spec, dtypeBytes);
+      if (budget) {
+        limits.maxTokens = budget.tokens;
+        budgetNote = budget.note;
       }
     }
     const encoder = await Encoder.create(spec, tokenizer, models, limits);
     const dimension = encoder.resolveDimension(options.dimension);
-    const modelRef =
-      resolved.source === 'local'
-        ? resolved.dir
-        : resolved.entry
-          ? resolved.entry.id
-          : `${resolved.repo}${resolved.revision && resolved.revision !== 'main' ? `@${resolved.revision}` : ''}`;
     const t = new Tessera(spec, backend.name, encoder, dimension, modelRef);
     t.budgetNote = budgetNote;
     encoder.onBudgetChange = (change) => {
@@ -444,15 +423,4 @@ export class Tessera extends EventEmitter {
     this.disposed = true;
     await this.encoder.dispose();
   }
-}
-
-/** The backend asked for; with 'auto', a warning names each installed backend that failed to load and why. */
-async function chooseBackend(name: CreateOptions['backend'], warn: (m: string) => void): Promise<Backend> {
-  if (name && name !== 'auto') return resolveBackend(name);
-  const { backend, broken } = await resolveAutoBackend();
-  for (const p of broken)
-    warn(
-      `backend auto: ${p.name} (${p.packageName}) is installed but failed to load, so ${backend.name} runs instead: ${p.message}`,
-    );
-  return backend;
 }

@@ -34,6 +34,39 @@ describe('the backend contract', () => {
     expect(e.message).toMatch(/implements backend contract 3; this @tessera\/core implements 2: update @tessera\/core/);
   });
 
+  it("without the battery, keeps every fixture's parity, forward and scorer cases and drops the rest", () => {
+    const backend = fakeDevicesBackend('battery');
+    const names = (battery: boolean) => {
+      const found: string[] = [];
+      const path: string[] = [];
+      defineConformanceSuite(
+        {
+          describe: (name, fn) => {
+            path.push(name);
+            fn();
+            path.pop();
+          },
+          it: (name) => void found.push([...path, name].join(' > ')),
+          beforeAll: () => {},
+          afterAll: () => {},
+        },
+        { backend, fixtures: fixtureList, battery },
+      );
+      return found;
+    };
+    const full = names(true);
+    const quick = names(false);
+    expect(quick.every((n) => full.includes(n))).toBe(true);
+    for (const f of fixtureList)
+      expect(quick.some((n) => n.includes(`: ${f.name} (`) && /reference (query rows|ids)/.test(n))).toBe(true);
+    expect(quick.some((n) => n.includes('forward contract'))).toBe(true);
+    expect(quick.some((n) => n.includes('scorer'))).toBe(true);
+    const dropped = full.filter((n) => !quick.includes(n));
+    expect(dropped.some((n) => n.includes('100 concurrent callers'))).toBe(true);
+    expect(dropped.some((n) => n.includes('out of memory'))).toBe(true);
+    expect(dropped.every((n) => !/reference|forward contract|scorer/.test(n))).toBe(true);
+  });
+
   it('refuses the legacy fixture map with the line to write instead, and runs nothing else', async () => {
     const outcomes = await collectOutcomes((harness) =>
       defineConformanceSuite(harness, { backend: fakeDevicesBackend('legacy'), fixtures }),

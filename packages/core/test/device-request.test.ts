@@ -37,7 +37,7 @@ describe('device requests', () => {
     expect(parseDevice('coreml')).toBe('coreml');
     expect(parseDevice('dml')).toBe('dml');
     expect(() => parseDevice('tpu')).toThrow(
-      /unknown device "tpu" \(expected auto, cpu, gpu, cuda, cuda:N, mps, coreml or dml\)/,
+      /unknown device "tpu" \(expected auto, cpu, gpu, cuda, cuda:N, mps, coreml, dml, or in a page wasm or webgpu\)/,
     );
     const b = backend([{ id: 'cpu', kind: 'cpu', available: true }]);
     expect(await pickDevice(b, 'coreml')).toMatchObject({

@@ -5,6 +5,7 @@ import { encodeSafetensors } from '../src/index.js';
 import { SafetensorsFile, halfToFloat, decodeBF16 } from '../src/backend-kit.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
+import { nodeFiles } from '../src/io/node-files.js';
 
 function fileWithHeader(header: string, dataBytes = 0): string {
   const dir = copyFixture(fixtures.stanford, () => false);
@@ -17,10 +18,10 @@ function fileWithHeader(header: string, dataBytes = 0): string {
 
 describe('safetensors reader', () => {
   it('reads the fixture checkpoints (f32 and f16)', async () => {
-    const st = await SafetensorsFile.open(join(fixtures.stanford, 'model.safetensors'));
+    const st = await SafetensorsFile.open(join(fixtures.stanford, 'model.safetensors'), nodeFiles);
     expect(st.info('linear.weight').shape).toEqual([24, 32]);
     expect((await st.readFloat32('linear.weight')).length).toBe(24 * 32);
-    const f16 = await SafetensorsFile.open(join(fixtures.dense, 'model.safetensors'));
+    const f16 = await SafetensorsFile.open(join(fixtures.dense, 'model.safetensors'), nodeFiles);
     const name = f16.names().find((n) => n.endsWith('word_embeddings.weight'))!;
     expect(f16.info(name).dtype).toBe('F16');
     const w = await f16.readFloat32(name);
@@ -35,7 +36,7 @@ describe('safetensors reader', () => {
       join(dir, 'x.safetensors'),
       encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data } }, { note: 'hi' }),
     );
-    const st = await SafetensorsFile.open(join(dir, 'x.safetensors'));
+    const st = await SafetensorsFile.open(join(dir, 'x.safetensors'), nodeFiles);
     expect(st.metadata.note).toBe('hi');
     expect([...(await st.readFloat32('a'))]).toEqual([...data]);
   });
@@ -53,7 +54,7 @@ describe('safetensors reader', () => {
     const buf = readFileSync(path);
     buf.writeBigUInt64LE(10_000n, 0);
     writeFileSync(path, buf);
-    const e = await errorOf(SafetensorsFile.open(path));
+    const e = await errorOf(SafetensorsFile.open(path, nodeFiles));
     expect(e.code).toBe('CORRUPT_FILE');
     expect(e.message).toContain(path);
     expect(e.message).toMatch(/runs past the end/);
@@ -64,12 +65,12 @@ describe('safetensors reader', () => {
     const buf = readFileSync(path);
     buf.writeBigUInt64LE(2n ** 40n, 0);
     writeFileSync(path, buf);
-    expect((await errorOf(SafetensorsFile.open(path))).message).toMatch(/exceeds/);
+    expect((await errorOf(SafetensorsFile.open(path, nodeFiles))).message).toMatch(/exceeds/);
   });
 
   it('rejects offsets outside the data section, naming the tensor field', async () => {
     const path = fileWithHeader(JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }), 4);
-    const e = await errorOf(SafetensorsFile.open(path));
+    const e = await errorOf(SafetensorsFile.open(path, nodeFiles));
     expect(e.message).toMatch(/"w" data_offsets \[0, 8\] fall outside/);
     expect(e.details?.field).toBe('w.data_offsets');
   });
@@ -80,6 +81,7 @@ describe('safetensors reader', () => {
         await errorOf(
           SafetensorsFile.open(
             fileWithHeader(JSON.stringify({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), 8),
+            nodeFiles,
           ),
         )
       ).message,
@@ -89,6 +91,7 @@ describe('safetensors reader', () => {
         await errorOf(
           SafetensorsFile.open(
             fileWithHeader(JSON.stringify({ w: { dtype: 'Q4', shape: [1], data_offsets: [0, 1] } }), 1),
+            nodeFiles,
           ),
         )
       ).message,
@@ -99,17 +102,22 @@ describe('safetensors reader', () => {
         await errorOf(
           SafetensorsFile.open(
             fileWithHeader(JSON.stringify({ w: { dtype: 'toString', shape: [1], data_offsets: [0, 1] } }), 1),
+            nodeFiles,
           ),
         )
       ).message,
     ).toMatch(/unknown dtype "toString"/);
-    expect((await errorOf(SafetensorsFile.open(fileWithHeader('{"w": ', 0)))).message).toMatch(/not valid JSON/);
-    expect((await errorOf(SafetensorsFile.open('/nonexistent/model.safetensors'))).code).toBe('MODEL_NOT_FOUND');
+    expect((await errorOf(SafetensorsFile.open(fileWithHeader('{"w": ', 0), nodeFiles))).message).toMatch(
+      /not valid JSON/,
+    );
+    expect((await errorOf(SafetensorsFile.open('/nonexistent/model.safetensors', nodeFiles))).code).toBe(
+      'MODEL_NOT_FOUND',
+    );
   });
 
   it('refuses to decode integer tensors as weights', async () => {
     const path = fileWithHeader(JSON.stringify({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }), 8);
-    const st = await SafetensorsFile.open(path);
+    const st = await SafetensorsFile.open(path, nodeFiles);
     expect((await errorOf(st.readFloat32('w'))).message).toMatch(/only F32, F16 and BF16/);
   });
 });

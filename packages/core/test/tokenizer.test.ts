@@ -5,10 +5,11 @@ import { HfTextTokenizer, loadModelSpec, type ColbertSettings, type TextTokenize
 import { buildColbert, resolveColbertTokens, roleText } from '../src/backend-kit.js';
 import { fixtures } from '@tessera/fixtures';
 import { copyFixture, errorOf } from './helpers.js';
+import { nodeFiles } from '../src/io/node-files.js';
 
 describe('tokenizer', () => {
   it('loads tokenizer.json and reports the template specials and pad / mask ids', async () => {
-    const tok = await HfTextTokenizer.fromFolder(fixtures.stanford);
+    const tok = await HfTextTokenizer.fromFolder(nodeFiles, fixtures.stanford);
     expect(tok.specialPrefix).toEqual([101]);
     expect(tok.specialSuffix).toEqual([102]);
     expect(tok.padId).toBe(0);
@@ -19,8 +20,8 @@ describe('tokenizer', () => {
   it('builds the same ids from vocab.txt alone as from tokenizer.json', async () => {
     const dir = copyFixture(fixtures.stanford);
     rmSync(join(dir, 'tokenizer.json'));
-    const fromVocab = await HfTextTokenizer.fromFolder(dir);
-    const fromJson = await HfTextTokenizer.fromFolder(fixtures.stanford);
+    const fromVocab = await HfTextTokenizer.fromFolder(nodeFiles, dir);
+    const fromJson = await HfTextTokenizer.fromFolder(nodeFiles, fixtures.stanford);
     const texts = ['Crème brûlée — quick & easy!!!', '東京 tower 🚀', 'unaffable [MASK] x', ''];
     expect(await fromVocab.encodeRaw(texts)).toEqual(await fromJson.encodeRaw(texts));
     expect(fromVocab.specialPrefix).toEqual([101]);
@@ -36,15 +37,15 @@ describe('tokenizer', () => {
     lines[a] = 'constructor';
     lines[b] = '__proto__';
     writeFileSync(join(dir, 'vocab.txt'), lines.join('\n'));
-    const tok = await HfTextTokenizer.fromFolder(dir);
+    const tok = await HfTextTokenizer.fromFolder(nodeFiles, dir);
     expect(tok.tokenToId('constructor')).toBe(a);
     expect(tok.tokenToId('__proto__')).toBe(b);
     expect(await tok.encodeRaw(['constructor'])).toEqual([[a]]);
   });
 
   it('finds marker tokens whichever side has the trailing space, the config or the vocabulary', async () => {
-    const pylate = await HfTextTokenizer.fromFolder(join(fixtures.pylate, '0_Transformer'));
-    const bert = await HfTextTokenizer.fromFolder(fixtures.stanford);
+    const pylate = await HfTextTokenizer.fromFolder(nodeFiles, join(fixtures.pylate, '0_Transformer'));
+    const bert = await HfTextTokenizer.fromFolder(nodeFiles, fixtures.stanford);
     const ids = async (tok: TextTokenizer, q: string, d: string) => {
       const ct = await resolveColbertTokens(tok, {
         ...(await loadModelSpec(fixtures.pylate)).colbert!,
@@ -63,10 +64,12 @@ describe('tokenizer', () => {
 
   it('names the folder when there is no tokenizer, and the file when it is corrupt', async () => {
     const empty = copyFixture(fixtures.stanford, (p) => !/tokenizer\.json|vocab\.txt/.test(p));
-    expect((await errorOf(HfTextTokenizer.fromFolder(empty))).message).toMatch(/no tokenizer\.json or vocab\.txt/);
+    expect((await errorOf(HfTextTokenizer.fromFolder(nodeFiles, empty))).message).toMatch(
+      /no tokenizer\.json or vocab\.txt/,
+    );
     const bad = copyFixture(fixtures.stanford);
     writeFileSync(join(bad, 'tokenizer.json'), '{"not": "a tokenizer"}');
-    const e = await errorOf(HfTextTokenizer.fromFolder(bad));
+    const e = await errorOf(HfTextTokenizer.fromFolder(nodeFiles, bad));
     expect(e.code).toBe('CORRUPT_FILE');
     expect(e.message).toContain('tokenizer.json');
   });
@@ -224,7 +227,7 @@ describe('ColBERT framing rules', () => {
 
   it('keeps surrounding whitespace, as sentence-transformers 6 does (it matters to BPE tokenizers)', async () => {
     const spec = await loadModelSpec(fixtures.modernbert);
-    const tok = await HfTextTokenizer.fromFolder(spec.transformerDir);
+    const tok = await HfTextTokenizer.fromFolder(nodeFiles, spec.transformerDir);
     expect(roleText(spec.colbert!, 'query', '  padded  ')).toBe('  padded  ');
     const [spaced, bare] = await tok.encodeRaw(['  padded  ', 'padded']);
     expect(spaced).not.toEqual(bare);
@@ -232,8 +235,8 @@ describe('ColBERT framing rules', () => {
   });
 
   it('lowercases through the normalizer when sentence_bert_config.json says do_lower_case, keeping added tokens', async () => {
-    const plain = await HfTextTokenizer.fromFolder(fixtures.modernbert);
-    const lower = await HfTextTokenizer.fromFolder(fixtures.modernbert, {}, { lowercase: true });
+    const plain = await HfTextTokenizer.fromFolder(nodeFiles, fixtures.modernbert);
+    const lower = await HfTextTokenizer.fromFolder(nodeFiles, fixtures.modernbert, {}, { lowercase: true });
     const [a] = await plain.encodeRaw(['[Q] MiXeD']);
     const [b] = await lower.encodeRaw(['[Q] MiXeD']);
     const [c] = await plain.encodeRaw(['[Q] mixed']);

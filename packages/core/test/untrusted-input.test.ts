@@ -15,6 +15,7 @@ import {
   type TensorToWrite,
 } from '../src/index.js';
 import { SafetensorsFile, readEncoderWeights } from '../src/backend-kit.js';
+import { nodeFiles } from '../src/io/node-files.js';
 
 /**
  * Every parser of untrusted input either returns a valid result or throws a TesseraError that
@@ -78,7 +79,7 @@ describe('safetensors', () => {
         fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
         async (spec, meta) => {
           const tensors = Object.fromEntries(Object.entries(spec).map(([k, t]) => [k, tensorOf(t)]));
-          const f = await SafetensorsFile.open(file(encodeSafetensors(tensors, meta)));
+          const f = await SafetensorsFile.open(file(encodeSafetensors(tensors, meta)), nodeFiles);
           expect(f.names().sort()).toEqual(Object.keys(tensors).sort());
           expect(f.metadata).toEqual(meta);
           for (const [k, t] of Object.entries(tensors)) {
@@ -100,7 +101,7 @@ describe('safetensors', () => {
       ['__proto__', tensorOf({ dtype: 'F32', shape: [2], seed: 1 })],
       ['w', tensorOf({ dtype: 'I8', shape: [3], seed: 2 })],
     ]);
-    const f = await SafetensorsFile.open(file(encodeSafetensors(tensors)));
+    const f = await SafetensorsFile.open(file(encodeSafetensors(tensors)), nodeFiles);
     expect(f.names().sort()).toEqual(['__proto__', 'w']);
     expect(Buffer.from(await f.readBytes('__proto__')).equals(Buffer.from(tensors[PROTO]!.data.buffer))).toBe(true);
     expect(f.info('w').shape).toEqual([3]);
@@ -116,7 +117,7 @@ describe('safetensors', () => {
           if (len !== null && b.length >= 8) b.writeBigUInt64LE(len, 0);
           const p = file(b);
           await resultOrNamedError(p, async () => {
-            const f = await SafetensorsFile.open(p);
+            const f = await SafetensorsFile.open(p, nodeFiles);
             for (const name of f.names()) await f.readBytes(name);
           });
         },
@@ -139,7 +140,7 @@ describe('safetensors', () => {
           for (const [i, v] of edits) b[i] = v;
           const p = file(cut === null ? b : b.subarray(0, cut));
           await resultOrNamedError(p, async () => {
-            const f = await SafetensorsFile.open(p);
+            const f = await SafetensorsFile.open(p, nodeFiles);
             for (const name of f.names()) {
               const info = f.info(name);
               const bytes = await f.readBytes(name);
@@ -170,7 +171,7 @@ describe('safetensors', () => {
         async (header, dataLen) => {
           const p = 'header.safetensors';
           const got = await resultOrNamedError(p, () =>
-            SafetensorsFile.fromHeader(p, JSON.stringify(header), 8, 8 + dataLen),
+            SafetensorsFile.fromHeader(p, JSON.stringify(header), 8, 8 + dataLen, nodeFiles),
           );
           if (got instanceof SafetensorsFile)
             for (const name of got.names()) expect(got.info(name).end).toBeLessThanOrEqual(dataLen);
@@ -228,7 +229,7 @@ describe('model folders', () => {
   const load = async (d: string) => {
     const spec = await loadModelSpec(d);
     await readEncoderWeights(spec, 'test');
-    await HfTextTokenizer.fromFolder(spec.transformerDir);
+    await HfTextTokenizer.fromFolder(nodeFiles, spec.transformerDir);
   };
 
   it('loads a config.json with any field changed to any JSON value, or refuses it with a TesseraError naming a file', async () => {
@@ -275,7 +276,7 @@ describe('model folders', () => {
         async (content) => {
           writeFileSync(join(d, 'tokenizer.json'), content);
           try {
-            await HfTextTokenizer.fromFolder(d);
+            await HfTextTokenizer.fromFolder(nodeFiles, d);
           } catch (e) {
             if (!(e instanceof TesseraError))
               throw new Error(`tokenizer.json: threw ${(e as Error).constructor.name}: ${(e as Error).message}`);
@@ -308,11 +309,13 @@ describe('model folders', () => {
   it('refuses a deeply nested or oversized tokenizer.json and a huge vocabulary with a clear error', async () => {
     const d = folder();
     writeFileSync(join(d, 'tokenizer.json'), `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);
-    await expect(HfTextTokenizer.fromFolder(d)).rejects.toThrow(/tokenizer\.json: nested deeper than 64 levels/);
+    await expect(HfTextTokenizer.fromFolder(nodeFiles, d)).rejects.toThrow(
+      /tokenizer\.json: nested deeper than 64 levels/,
+    );
     const vocab: Record<string, number> = {};
     for (let i = 0; i < 2 ** 20 + 1; i++) vocab[`t${i}`] = i;
     writeFileSync(join(d, 'tokenizer.json'), JSON.stringify({ model: { type: 'WordPiece', vocab } }));
-    await expect(HfTextTokenizer.fromFolder(d)).rejects.toThrow(/a vocabulary of 1048577 entries/);
+    await expect(HfTextTokenizer.fromFolder(nodeFiles, d)).rejects.toThrow(/a vocabulary of 1048577 entries/);
   });
 
   it('refuses symlinks that leave the model folder, and keeps those of a Hugging Face cache snapshot', async () => {

@@ -1,14 +1,16 @@
 import { TesseraError } from '../errors.js';
 import type { Backend, DeviceInfo } from './types.js';
 
-export type DeviceRequest = 'auto' | 'cpu' | 'gpu' | 'cuda' | 'mps' | 'coreml' | 'dml' | `cuda:${number}`;
+export type DeviceRequest = 'auto' | 'cpu' | 'gpu' | 'cuda' | 'mps' | 'coreml' | 'dml' | 'webgpu' | `cuda:${number}`;
 
+/** A device name as asked for; 'wasm' (onnxruntime-web's name for a page's CPU path) is 'cpu'. */
 export function parseDevice(device: string): DeviceRequest {
-  if (['auto', 'cpu', 'gpu', 'cuda', 'mps', 'coreml', 'dml'].includes(device) || /^cuda:\d+$/.test(device))
+  if (device === 'wasm') return 'cpu';
+  if (['auto', 'cpu', 'gpu', 'cuda', 'mps', 'coreml', 'dml', 'webgpu'].includes(device) || /^cuda:\d+$/.test(device))
     return device as DeviceRequest;
   throw new TesseraError(
     'INVALID_OPTION',
-    `unknown device "${device}" (expected auto, cpu, gpu, cuda, cuda:N, mps, coreml or dml)`,
+    `unknown device "${device}" (expected auto, cpu, gpu, cuda, cuda:N, mps, coreml, dml, or in a page wasm or webgpu)`,
     { field: 'device' },
   );
 }
@@ -21,7 +23,8 @@ export async function pickDevice(
   if (request === 'cpu') return { device: 'cpu' };
   const devices: DeviceInfo[] = await backend.devices();
   if (request === 'auto') {
-    const accel = devices.find((d) => d.available && d.kind !== 'cpu');
+    // A software adapter (WebGPU on SwiftShader) runs when asked for by name, never by 'auto'.
+    const accel = devices.find((d) => d.available && d.kind !== 'cpu' && !d.software);
     return { device: accel?.id ?? 'cpu' };
   }
   // 'gpu' (transformers.js and onnxruntime-web's name): the backend's first accelerator, else a clear fallback.

@@ -23,8 +23,10 @@ export interface ForwardOutput {
 export interface DeviceInfo {
   /** 'cpu', 'cuda:0', 'mps'. */
   id: string;
-  kind: 'cpu' | 'cuda' | 'mps' | 'coreml' | 'dml';
+  kind: 'cpu' | 'cuda' | 'mps' | 'coreml' | 'dml' | 'webgpu';
   available: boolean;
+  /** An emulated device (a software WebGPU adapter): used when asked for by name, not by 'auto'. */
+  software?: boolean;
   /** Why it is unavailable, or what it is. */
   detail?: string;
 }

@@ -1,6 +1,6 @@
-import { AssertionError, deepStrictEqual } from 'node:assert/strict';
+import { AssertionError, deepStrictEqual } from './assertion.js';
 
-/** A small expect() on node:assert, so the suite runs under vitest, node:test or any runner. */
+/** A small expect() on node:assert (a page's own assertions in a browser bundle), so the suite runs under vitest, node:test or any runner. */
 export function expect<T>(actual: T, message?: string) {
   const fail = (what: string) => {
     throw new AssertionError({ message: `${message ? `${message}: ` : ''}${what}`, actual, stackStartFn: fail });

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { closeRows, expect, fail } from './check.js';
 import { readGolden, type ForwardGolden } from './golden.js';
 import type { CaseContext } from './context.js';
 import type { LoadedModel, PaddedBatch } from '../backend/types.js';
 import { projectRows } from '../postprocess/project.js';
-import { loadModelSpec } from '../model/load-folder.js';
+import { fixtureFileText, openFixtureSpec } from './fixture-access.js';
 import { isTesseraError } from '../errors.js';
 
 /** The golden batch; without types its token type ids are all 0; `rows` keeps the first sequences only. */
@@ -44,16 +42,15 @@ function checkRows(g: ForwardGolden, data: Float32Array, dim: number, tol: numbe
  * with token types, outputs that stay valid after later calls, overlapping calls, and dispose.
  */
 export function forwardCases(c: CaseContext, fixture: { name: string; dir: string }): void {
-  if (!existsSync(join(fixture.dir, 'forward.json'))) return;
+  if (fixtureFileText(fixture.dir, 'forward.json') === undefined) return;
   const { it, describe } = c.harness;
   const g = readGolden<ForwardGolden>(fixture.dir, 'forward.json');
-  const load = async (): Promise<LoadedModel> =>
-    c.backend.load(await loadModelSpec(fixture.dir), { device: c.device, threads: 2, onWarning: () => {} });
+  const load = async (): Promise<LoadedModel> => c.load(await openFixtureSpec(fixture.dir));
   describe(`${c.backendName} conformance: forward contract (${fixture.name})`, () => {
     it('returns the reference rows for a padded batch with token type ids', async () => {
       const m = await load();
       try {
-        const spec = await loadModelSpec(fixture.dir);
+        const spec = await openFixtureSpec(fixture.dir);
         // A model that leaves the projection to core (projected: false) is checked as core runs it.
         const raw = await m.forward(batchOf(g));
         const out = m.projected === false ? projectRows(spec.projection, raw) : raw;

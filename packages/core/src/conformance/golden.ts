@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { TesseraError } from '../errors.js';
+import { fixtureFileText } from './fixture-access.js';
 
 /** One text as the reference library framed and encoded it. */
 export interface GoldenText {
@@ -58,7 +58,9 @@ export interface ForwardGolden {
 }
 
 export function readGolden<T>(dir: string, file = 'golden.json'): T {
-  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
+  const text = fixtureFileText(dir, file);
+  if (text === undefined) throw new TesseraError('MODEL_NOT_FOUND', `${dir}: no ${file}`, { dir, file });
+  return JSON.parse(text) as T;
 }
 
 /** Largest absolute difference between two row sets (Infinity when shapes differ). */

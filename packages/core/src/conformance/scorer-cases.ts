@@ -1,5 +1,5 @@
 import { isTesseraError } from '../errors.js';
-import { loadModelSpec } from '../model/load-folder.js';
+import { openFixtureSpec } from './fixture-access.js';
 import { dotScoresJs } from '../plaid/dot-scores.js';
 import { maxSim, topK, type RowMatrix } from '../scoring/maxsim.js';
 import type { DocumentScorer } from '../scoring/scorer.js';
@@ -102,11 +102,7 @@ export function scorerCases(c: CaseContext, fixture: { name: string; dir: string
     });
 
     it('assigns rows to their best row of another set as core does, when it offers nearestRows', async () => {
-      const model = await c.backend.load(await loadModelSpec(fixture.dir), {
-        device: c.device,
-        threads: 2,
-        onWarning: () => {},
-      });
+      const model = await c.load(await openFixtureSpec(fixture.dir));
       try {
         if (!model.nearestRows) return;
         // More rows than one block of many engines, a centroid count that is not a power of two.

@@ -1,6 +1,6 @@
-import { registerBackend } from '../backend/registry.js';
 import type { Backend } from '../backend/types.js';
 import { isTesseraError } from '../errors.js';
+import { platform } from '../platform/node.js';
 import { Tessera, type CreateOptions } from '../tessera.js';
 import { expect, fail } from './check.js';
 import { colbertCases } from './colbert-cases.js';
@@ -22,6 +22,8 @@ export {
 } from './golden.js';
 export { expect as check, expectRejection, closeRows, sameIds } from './check.js';
 export type { TestHarness } from './context.js';
+export { provideFixtureFiles } from './fixture-access.js';
+export { collectOutcomes, type SuiteOutcome } from '../testing/harness.js';
 export { defineStoreConformanceSuite, type StoreConformanceOptions } from './store-cases.js';
 
 /** A fixture as @tessera/fixtures' fixtureList describes it. */
@@ -65,6 +67,13 @@ export interface ConformanceOptions {
   goldenTolerance?: number;
   /** Batched vs one-at-a-time tolerance. */
   batchTolerance?: number;
+  /**
+   * false: every fixture's golden parity (framing, rows, MaxSim, batched == alone), the forward
+   * contract and the scorer, without the battery of the main fixtures (order, empty and long
+   * inputs, concurrent and streamed calls, out-of-memory splitting): for a second device of a
+   * backend already run with the battery, on an emulated device too slow for it. Default true.
+   */
+  battery?: boolean;
 }
 
 /**
@@ -89,8 +98,9 @@ const LEGACY_MAP =
 export function defineConformanceSuite(harness: TestHarness, options: ConformanceOptions): void {
   const { describe, it } = harness;
   const name = options.backend.name;
-  const device = options.device ?? 'cpu';
-  registerBackend(options.backend);
+  // Backends load concrete ids: 'wasm' (a page's name for the CPU path) is 'cpu'.
+  const device = options.device === 'wasm' ? 'cpu' : (options.device ?? 'cpu');
+  platform.registerBackend(options.backend);
   const c: CaseContext = {
     harness,
     backend: options.backend,
@@ -99,6 +109,15 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
     goldenTol: options.goldenTolerance ?? 1e-4,
     batchTol: options.batchTolerance ?? 1e-5,
     create: (dir) => Tessera.create({ model: dir, backend: options.backend, device, ...options.createOptions }),
+    load: async (spec) => {
+      const load = (d: string) => options.backend.load(spec, { device: d, threads: 2, onWarning: () => {} });
+      try {
+        return await load(device);
+      } catch (e) {
+        if (device === 'cpu' || !isTesseraError(e, 'DEVICE_UNAVAILABLE')) throw e;
+        return load('cpu');
+      }
+    },
   };
   if (!Array.isArray(options.fixtures)) {
     describe(`${name} conformance: fixtures`, () => {
@@ -135,10 +154,10 @@ export function defineConformanceSuite(harness: TestHarness, options: Conformanc
       continue;
     }
     if (f.kind === 'dense') denseCases(c, f);
-    else colbertCases(c, { ...f, variant: !!f.variant });
+    else colbertCases(c, { ...f, variant: !!f.variant || options.battery === false });
     if (!f.variant && f.kind === 'colbert') forwardCases(c, f);
     if (f.name === 'pylate') {
-      memoryCases(c, f);
+      if (options.battery !== false) memoryCases(c, f);
       scorerCases(c, f);
       hubCases(c, f);
     }

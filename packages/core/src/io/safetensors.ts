@@ -1,5 +1,5 @@
-import { open, writeFile } from 'node:fs/promises';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from './model-files.js';
 import { decodeBF16, decodeF16 } from './half.js';
 
 /** Float dtypes we decode; others are listed so that errors can name them. */
@@ -38,51 +38,45 @@ export class SafetensorsFile {
   readonly metadata: Record<string, string>;
   private readonly tensors: Map<string, TensorInfo>;
   private readonly dataStart: number;
+  private readonly files: ModelFiles;
 
   private constructor(
     path: string,
     tensors: Map<string, TensorInfo>,
     metadata: Record<string, string>,
     dataStart: number,
+    files: ModelFiles,
   ) {
+    this.files = files;
     this.path = path;
     this.tensors = tensors;
     this.metadata = metadata;
     this.dataStart = dataStart;
   }
 
-  static async open(path: string): Promise<SafetensorsFile> {
-    let fh;
-    try {
-      fh = await open(path, 'r');
-    } catch (e) {
-      throw new TesseraError(
-        'MODEL_NOT_FOUND',
-        `${path}: cannot open safetensors file (${(e as Error).message})`,
-        { file: path },
-        { cause: e },
-      );
-    }
-    try {
-      const size = (await fh.stat()).size;
-      if (size < 8) throw corrupt(path, `file is ${size} bytes, too short for a safetensors header`);
-      const lenBuf = Buffer.alloc(8);
-      await fh.read(lenBuf, 0, 8, 0);
-      const headerLen = Number(lenBuf.readBigUInt64LE(0));
-      if (headerLen > MAX_HEADER_BYTES)
-        throw corrupt(path, `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
-      if (8 + headerLen > size)
-        throw corrupt(path, `header length ${headerLen} runs past the end of the ${size}-byte file`);
-      const headerBuf = Buffer.alloc(headerLen);
-      await fh.read(headerBuf, 0, headerLen, 8);
-      return SafetensorsFile.fromHeader(path, headerBuf.toString('utf8'), 8 + headerLen, size);
-    } finally {
-      await fh.close();
-    }
+  static async open(path: string, files: ModelFiles): Promise<SafetensorsFile> {
+    if (files.kind(path) !== 'file')
+      throw new TesseraError('MODEL_NOT_FOUND', `${path}: cannot open safetensors file (no such file)`, { file: path });
+    const size = files.size(path);
+    if (size < 8) throw corrupt(path, `file is ${size} bytes, too short for a safetensors header`);
+    const lenBytes = await files.read(path, 0, 8);
+    const headerLen = Number(new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true));
+    if (headerLen > MAX_HEADER_BYTES)
+      throw corrupt(path, `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte bound`);
+    if (8 + headerLen > size)
+      throw corrupt(path, `header length ${headerLen} runs past the end of the ${size}-byte file`);
+    const header = await files.read(path, 8, 8 + headerLen);
+    return SafetensorsFile.fromHeader(path, new TextDecoder().decode(header), 8 + headerLen, size, files);
   }
 
   /** Parses and validates a header; exported for tests of hostile headers. */
-  static fromHeader(path: string, text: string, dataStart: number, fileSize: number): SafetensorsFile {
+  static fromHeader(
+    path: string,
+    text: string,
+    dataStart: number,
+    fileSize: number,
+    files: ModelFiles,
+  ): SafetensorsFile {
     let header: unknown;
     try {
       header = JSON.parse(text);
@@ -126,7 +120,7 @@ export class SafetensorsFile {
         );
       tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
     }
-    return new SafetensorsFile(path, tensors, metadata, dataStart);
+    return new SafetensorsFile(path, tensors, metadata, dataStart, files);
   }
 
   names(): string[] {
@@ -150,16 +144,10 @@ export class SafetensorsFile {
   /** Raw bytes of one tensor. */
   async readBytes(name: string): Promise<Uint8Array> {
     const t = this.info(name);
-    const fh = await open(this.path, 'r');
-    try {
-      const buf = Buffer.alloc(t.end - t.begin);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, this.dataStart + t.begin);
-      if (bytesRead !== buf.length)
-        throw corrupt(this.path, `tensor "${name}" was cut short (${bytesRead} of ${buf.length} bytes)`, name);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } finally {
-      await fh.close();
-    }
+    const bytes = await this.files.read(this.path, this.dataStart + t.begin, this.dataStart + t.end);
+    if (bytes.length !== t.end - t.begin)
+      throw corrupt(this.path, `tensor "${name}" was cut short (${bytes.length} of ${t.end - t.begin} bytes)`, name);
+    return bytes;
   }
 
   /** One tensor decoded to float32 (F32, F16 and BF16). */
@@ -200,42 +188,4 @@ export function bytesToFloat32(bytes: Uint8Array, dtype: string, what: string): 
         { dtype },
       );
   }
-}
-
-export interface TensorToWrite {
-  dtype: 'F32' | 'I32' | 'U8' | 'I8';
-  shape: number[];
-  data: Float32Array | Int32Array | Uint8Array | Int8Array;
-}
-
-/** Serializes tensors into the safetensors format (readable by Python's safetensors). */
-export function encodeSafetensors(
-  tensors: Record<string, TensorToWrite>,
-  metadata: Record<string, string> = {},
-): Buffer {
-  // No prototype: a tensor named "__proto__" is a key like any other, not a prototype to set.
-  const header: Record<string, unknown> = Object.create(null);
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
-  const parts: Buffer[] = [];
-  for (const [name, t] of Object.entries(tensors)) {
-    const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
-  }
-  let json = JSON.stringify(header);
-  // Pad the header with spaces so the data section starts 8-byte aligned.
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([len, Buffer.from(json, 'utf8'), ...parts]);
-}
-
-export async function writeSafetensors(
-  path: string,
-  tensors: Record<string, TensorToWrite>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  await writeFile(path, encodeSafetensors(tensors, metadata));
 }

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from '../io/model-files.js';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { field, isBool, isInt, isStr, readJsonObject } from './json.js';
 import type { Activation, DenseLayer } from './spec.js';
@@ -59,11 +58,12 @@ export function checkLayerShape(
 
 /** Loads a sentence-transformers / PyLate Dense module folder (config.json + model.safetensors). */
 export async function loadDenseFolder(
+  files: ModelFiles,
   dir: string,
   moduleType = 'sentence_transformers.models.Dense',
 ): Promise<DenseLayer> {
-  const cfgPath = join(dir, 'config.json');
-  const cfg = readJsonObject(cfgPath);
+  const cfgPath = files.join(dir, 'config.json');
+  const cfg = readJsonObject(files, cfgPath);
   if (!cfg) throw new TesseraError('INVALID_MODEL', `${dir}: Dense module has no config.json`, { file: cfgPath });
   const inFeatures = field(cfg, 'in_features', isInt, cfgPath, 'a positive integer');
   const outFeatures = field(cfg, 'out_features', isInt, cfgPath, 'a positive integer');
@@ -74,16 +74,16 @@ export async function loadDenseFolder(
     defaultActivation(moduleType),
   );
   const useResidual = field(cfg, 'use_residual', isBool, cfgPath, 'a boolean') ?? false;
-  const weightsPath = join(dir, 'model.safetensors');
-  if (!existsSync(weightsPath)) {
-    const other = existsSync(join(dir, 'pytorch_model.bin'))
+  const weightsPath = files.join(dir, 'model.safetensors');
+  if (files.kind(weightsPath) !== 'file') {
+    const other = files.kind(files.join(dir, 'pytorch_model.bin'))
       ? ' (only pytorch_model.bin is present; convert it to safetensors)'
       : '';
     throw new TesseraError('INVALID_MODEL', `${dir}: Dense module has no model.safetensors${other}`, {
       file: weightsPath,
     });
   }
-  const st = await SafetensorsFile.open(weightsPath);
+  const st = await SafetensorsFile.open(weightsPath, files);
   const [out, inn] = checkLayerShape(weightsPath, st.info('linear.weight').shape, inFeatures, outFeatures);
   const weight = await st.readFloat32('linear.weight');
   let bias: Float32Array | undefined;

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { SafetensorsFile } from '../io/safetensors.js';
 import type { Activation, Architecture, ModelSpec } from './spec.js';
@@ -244,12 +243,12 @@ export async function readEncoderWeights(spec: ModelSpec, backendName: string): 
   if (!arch)
     throw new TesseraError(
       'INVALID_MODEL',
-      `${join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ` +
+      `${spec.files.join(spec.transformerDir, 'config.json')}: model_type "${spec.modelType}" is not supported by the ` +
         `${backendName} backend (bert, distilbert, roberta, xlm-roberta, modernbert); use the ONNX backend`,
       { field: 'model_type' },
     );
   const table = arch === 'distilbert' ? DISTILBERT : arch === 'modernbert' ? MODERNBERT : BERT;
-  const st = await SafetensorsFile.open(spec.weightsFile);
+  const st = await SafetensorsFile.open(spec.weightsFile, spec.files);
   const anchor = table['embeddings.word']!;
   const prefix = backbonePrefix(st, anchor);
   if (prefix === undefined)

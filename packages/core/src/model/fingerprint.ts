@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
 import type { ModelSpec } from './spec.js';
+
+// Web Crypto: the same in Node and in a browser (core compiles without the DOM library).
+declare const crypto: { subtle: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> } };
 
 const HEAD = 1 << 20;
 
@@ -11,8 +12,9 @@ const HEAD = 1 << 20;
  * with another model is refused even when both are called by the same name.
  */
 export async function modelFingerprint(spec: ModelSpec): Promise<string> {
-  const h = createHash('sha256');
-  h.update(
+  const parts: Uint8Array[] = [];
+  const text = (s: string) => parts.push(new TextEncoder().encode(s));
+  text(
     JSON.stringify({
       kind: spec.kind,
       layout: spec.layout,
@@ -32,21 +34,25 @@ export async function modelFingerprint(spec: ModelSpec): Promise<string> {
     }),
   );
   for (const l of spec.projection) {
-    h.update(new Uint8Array(l.weight.buffer, l.weight.byteOffset, l.weight.byteLength));
-    if (l.bias) h.update(new Uint8Array(l.bias.buffer, l.bias.byteOffset, l.bias.byteLength));
+    parts.push(new Uint8Array(l.weight.buffer, l.weight.byteOffset, l.weight.byteLength));
+    if (l.bias) parts.push(new Uint8Array(l.bias.buffer, l.bias.byteOffset, l.bias.byteLength));
   }
-  const weights = spec.weightsFile ?? (spec.onnxFiles[0] ? `${spec.dir}/${spec.onnxFiles[0]}` : undefined);
+  const weights = spec.weightsFile ?? (spec.onnxFiles[0] ? spec.files.join(spec.dir, spec.onnxFiles[0]) : undefined);
   if (weights) {
-    const size = (await stat(weights)).size;
-    h.update(`weights:${size}`);
-    const f = await open(weights, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(HEAD, size));
-      await f.read(buf, 0, buf.length, 0);
-      h.update(buf);
-    } finally {
-      await f.close();
-    }
+    const size = spec.files.size(weights);
+    text(`weights:${size}`);
+    parts.push(await spec.files.read(weights, 0, Math.min(HEAD, size)));
   }
-  return h.digest('hex').slice(0, 32);
+  // One digest of everything in order: the hash a streaming sha256 of the same parts gives.
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  return [...digest]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .slice(0, 32);
 }

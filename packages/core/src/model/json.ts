@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from '../io/model-files.js';
 
 export type Json = Record<string, unknown>;
 
@@ -24,15 +24,15 @@ export function jsonDepth(value: unknown, stopAt = Infinity): number {
  * Parses a JSON file from a model folder with bounds: its size (checked before reading) and its
  * nesting depth (checked before any code walks it), each a CORRUPT_FILE error naming the file.
  */
-export function parseBoundedJson(path: string, maxBytes: number): unknown {
-  const size = statSync(path).size;
+export function parseBoundedJson(files: ModelFiles, path: string, maxBytes: number): unknown {
+  const size = files.size(path);
   if (size > maxBytes)
     throw new TesseraError('CORRUPT_FILE', `${path}: ${size} bytes, past the ${maxBytes}-byte bound for this file`, {
       file: path,
     });
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(files.readText(path));
   } catch (e) {
     throw new TesseraError(
       'CORRUPT_FILE',
@@ -47,9 +47,9 @@ export function parseBoundedJson(path: string, maxBytes: number): unknown {
 }
 
 /** Reads a JSON object file; undefined when the file is absent, a CORRUPT_FILE error when it is not JSON. */
-export function readJsonObject(path: string): Json | undefined {
-  if (!existsSync(path)) return undefined;
-  const value = parseBoundedJson(path, JSON_LIMITS.configBytes);
+export function readJsonObject(files: ModelFiles, path: string): Json | undefined {
+  if (files.kind(path) !== 'file') return undefined;
+  const value = parseBoundedJson(files, path, JSON_LIMITS.configBytes);
   if (!value || typeof value !== 'object')
     throw new TesseraError('CORRUPT_FILE', `${path}: expected a JSON object or array`, { file: path });
   return value as Json;

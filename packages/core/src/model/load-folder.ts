@@ -1,8 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { checkConfigBounds } from './config-bounds.js';
-import { checkConfined } from './confine.js';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from '../io/model-files.js';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { resolveColbertSettings, type ColbertOverrides, type ColbertSource } from './colbert-settings.js';
 import { checkLayerShape, loadDenseFolder } from './dense-layer.js';
@@ -33,8 +31,8 @@ const LEGACY_POOLING: Array<[string, PoolingMode]> = [
 const POOLING_MODES = new Set<string>(LEGACY_POOLING.map(([, m]) => m));
 
 /** A Pooling module's modes (concatenated in order) and whether prompt tokens are pooled. */
-function readPooling(m: StModule): { modes: PoolingMode[]; includePrompt: boolean } {
-  const { cfg, file } = moduleConfig(m);
+function readPooling(files: ModelFiles, m: StModule): { modes: PoolingMode[]; includePrompt: boolean } {
+  const { cfg, file } = moduleConfig(files, m);
   let modes: PoolingMode[];
   const raw = cfg.pooling_mode;
   if (raw !== undefined && raw !== null) {
@@ -53,11 +51,11 @@ function readPooling(m: StModule): { modes: PoolingMode[]; includePrompt: boolea
   return { modes, includePrompt: field(cfg, 'include_prompt', isBool, file, 'a boolean') ?? true };
 }
 
-function findOnnx(dir: string, transformerDir: string): string[] {
+function findOnnx(files: ModelFiles, dir: string, transformerDir: string): string[] {
   const seen = new Set<string>();
-  for (const d of [join(dir, 'onnx'), dir, join(transformerDir, 'onnx'), transformerDir]) {
-    if (!existsSync(d) || !statSync(d).isDirectory()) continue;
-    for (const f of readdirSync(d)) if (f.endsWith('.onnx')) seen.add(relative(dir, join(d, f)));
+  for (const d of [files.join(dir, 'onnx'), dir, files.join(transformerDir, 'onnx'), transformerDir]) {
+    if (files.kind(d) !== 'dir') continue;
+    for (const f of files.list(d)) if (f.endsWith('.onnx')) seen.add(files.relative(dir, files.join(d, f)));
   }
   return [...seen].sort();
 }
@@ -92,8 +90,8 @@ function readPrompts(
 }
 
 /** The tokenizer's own length limit (tokenizer_config.json model_max_length), when it is a real one. */
-function tokenizerLimit(transformerDir: string): number | undefined {
-  const cfg = readJsonObject(join(transformerDir, 'tokenizer_config.json'));
+function tokenizerLimit(files: ModelFiles, transformerDir: string): number | undefined {
+  const cfg = readJsonObject(files, files.join(transformerDir, 'tokenizer_config.json'));
   const v = cfg?.model_max_length;
   // transformers writes 1e30 for "no limit".
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e7 ? v : undefined;
@@ -112,17 +110,18 @@ function clampLengths(s: ColbertSettings, limit: number, notes: string[]): void 
 }
 
 /**
- * Reads a local model folder in the Stanford ColBERT, PyLate, sentence-transformers 6
- * multi-vector or sentence-transformers dense layout. Weights of the backbone are not read here
- * (backends that need them read them), so any backbone loads for the ONNX backend.
+ * Reads a model folder in the Stanford ColBERT, PyLate, sentence-transformers 6 multi-vector or
+ * sentence-transformers dense layout, through `files` (a folder on disk, or files fetched in a
+ * browser). Weights of the backbone are not read here (backends that need them read them), so
+ * any backbone loads for the ONNX backend.
  */
-export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}): Promise<ModelSpec> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
+export async function readModelSpec(files: ModelFiles, dir: string, options: LoadSpecOptions = {}): Promise<ModelSpec> {
+  if (files.kind(dir) !== 'dir')
     throw new TesseraError('MODEL_NOT_FOUND', `model folder ${dir} does not exist`, { dir });
-  checkConfined(dir);
-  const modules = readModules(dir);
+  const join = files.join.bind(files);
+  const modules = readModules(files, dir);
   const stPath = join(dir, 'config_sentence_transformers.json');
-  const stConfig = readJsonObject(stPath);
+  const stConfig = readJsonObject(files, stPath);
   const { prompts, defaultPromptName } = readPrompts(stConfig, stPath);
   const notes: string[] = [];
   let transformerDir = dir;
@@ -139,8 +138,9 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     transformerDir = tr.dir;
     for (const m of modules) {
       if (m === tr) continue;
-      if (m.role === 'pooling') pooling = readPooling(m);
-      else if (m.role === 'dense') (pooling ? denseLayers : projection).push(await loadDenseFolder(m.dir, m.type));
+      if (m.role === 'pooling') pooling = readPooling(files, m);
+      else if (m.role === 'dense')
+        (pooling ? denseLayers : projection).push(await loadDenseFolder(files, m.dir, m.type));
       else if (m.role === 'normalize') normalize = true;
       else if (m.role === 'multi-vector-mask') mask = m;
       else if (m.role === 'token-pooling')
@@ -155,7 +155,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     // PyLate normalizes token rows in encode() whatever its modules; sentence-transformers 6 with its Normalize module.
     if (layout === 'pylate') normalize = true;
   } else {
-    const cfg = readJsonObject(join(dir, 'config.json'));
+    const cfg = readJsonObject(files, join(dir, 'config.json'));
     if (!cfg) throw invalid(`${dir}: not a model folder (no modules.json or config.json)`, { dir });
     const archs = Array.isArray(cfg.architectures) ? cfg.architectures : [];
     if (!archs.includes('HF_ColBERT')) {
@@ -171,7 +171,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   const kind = layout === 'sentence-transformers' ? 'dense' : 'colbert';
 
   const configPath = join(transformerDir, 'config.json');
-  const config = readJsonObject(configPath);
+  const config = readJsonObject(files, configPath);
   if (!config) throw invalid(`${transformerDir}: no config.json for the transformer`, { file: configPath });
   checkConfigBounds(config, configPath);
   const modelType = field(config, 'model_type', isStr, configPath, 'a string') ?? 'bert';
@@ -185,20 +185,20 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   // RoBERTa-family position ids start after the padding id, so padId + 1 positions are never used by text.
   const padId = typeof config.pad_token_id === 'number' ? config.pad_token_id : 1;
   const positionLimit = arch === 'roberta' || arch === 'xlm-roberta' ? maxPositions - padId - 1 : maxPositions;
-  const modelLimit = Math.min(tokenizerLimit(transformerDir) ?? positionLimit, positionLimit);
+  const modelLimit = Math.min(tokenizerLimit(files, transformerDir) ?? positionLimit, positionLimit);
 
   const sbertPath = join(transformerDir, 'sentence_bert_config.json');
-  const sbert = readJsonObject(sbertPath) ?? {};
+  const sbert = readJsonObject(files, sbertPath) ?? {};
   const lowercase = field(sbert, 'do_lower_case', isBool, sbertPath, 'a boolean') ?? false;
 
   const weightsPath = join(transformerDir, 'model.safetensors');
-  const weightsFile = existsSync(weightsPath) ? weightsPath : undefined;
+  const weightsFile = files.kind(weightsPath) === 'file' ? weightsPath : undefined;
   if (layout === 'stanford') {
     if (!weightsFile)
       throw invalid(`${dir}: Stanford ColBERT folder has no model.safetensors (its projection lives there)`, {
         file: weightsPath,
       });
-    const st = await SafetensorsFile.open(weightsFile);
+    const st = await SafetensorsFile.open(weightsFile, files);
     if (!st.has('linear.weight'))
       throw invalid(`${weightsFile}: Stanford ColBERT checkpoint has no "linear.weight" projection`, {
         file: weightsFile,
@@ -236,7 +236,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     let source: ColbertSource;
     if (layout === 'stanford') {
       const metaPath = join(dir, 'artifact.metadata');
-      const meta = readJsonObject(metaPath);
+      const meta = readJsonObject(files, metaPath);
       if (!meta) notes.push(`${dir} has no artifact.metadata; using colbert-ai's defaults`);
       source = { layout, metadata: meta ? { cfg: meta, file: metaPath } : undefined };
     } else if (layout === 'pylate')
@@ -245,7 +245,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
       source = {
         layout: 'multi-vector',
         transformer: { cfg: sbert, file: sbertPath },
-        mask: mask ? moduleConfig(mask) : undefined,
+        mask: mask ? moduleConfig(files, mask) : undefined,
         prompts,
         defaultPromptName,
       };
@@ -268,6 +268,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
   }
   const dims = new Set([finalDim, ...(options.dimensions ?? []).filter((d) => d <= finalDim)]);
   return {
+    files,
     dir,
     transformerDir,
     kind,
@@ -290,7 +291,7 @@ export async function loadModelSpec(dir: string, options: LoadSpecOptions = {}):
     denseLayers,
     normalize,
     maxLength,
-    onnxFiles: findOnnx(dir, transformerDir),
+    onnxFiles: findOnnx(files, dir, transformerDir),
     notes,
   };
 }

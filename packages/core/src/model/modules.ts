@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from '../io/model-files.js';
 import { readJsonObject, type Json } from './json.js';
 
 /** What each module of a sentence-transformers / PyLate modules.json is, by its class. */
@@ -29,9 +29,9 @@ function invalid(message: string, details: Record<string, unknown>): TesseraErro
 }
 
 /** Reads modules.json; undefined when the folder has none. Unknown module classes are an error naming the class. */
-export function readModules(dir: string): StModule[] | undefined {
-  const file = join(dir, 'modules.json');
-  const raw = readJsonObject(file);
+export function readModules(files: ModelFiles, dir: string): StModule[] | undefined {
+  const file = files.join(dir, 'modules.json');
+  const raw = readJsonObject(files, file);
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw)) throw invalid(`${file}: expected an array of modules`, { file });
   return (raw as unknown[]).map((m, i) => {
@@ -49,12 +49,12 @@ export function readModules(dir: string): StModule[] | undefined {
     const path = (mod.path as string | undefined) ?? '';
     if (path.split(/[\\/]/).includes('..'))
       throw invalid(`${file}: module ${i} path "${path}" leaves the model folder`, { file, field: `[${i}].path` });
-    return { role, type, dir: join(dir, path) };
+    return { role, type, dir: files.join(dir, path) };
   });
 }
 
 /** The module's config.json (empty when the module has none, as Normalize often does). */
-export function moduleConfig(m: StModule): { cfg: Json; file: string } {
-  const file = join(m.dir, 'config.json');
-  return { cfg: readJsonObject(file) ?? {}, file };
+export function moduleConfig(files: ModelFiles, m: StModule): { cfg: Json; file: string } {
+  const file = files.join(m.dir, 'config.json');
+  return { cfg: readJsonObject(files, file) ?? {}, file };
 }

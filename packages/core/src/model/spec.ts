@@ -1,3 +1,4 @@
+import type { ModelFiles } from '../io/model-files.js';
 /** What core knows about a model folder; backends receive it to load weights. */
 
 export type ModelKind = 'colbert' | 'dense';
@@ -75,6 +76,8 @@ export interface ColbertSettings {
 export type Architecture = 'bert' | 'distilbert' | 'roberta' | 'xlm-roberta' | 'modernbert';
 
 export interface ModelSpec {
+  /** Where the model's files are read: the folder on disk, or files fetched in a browser. */
+  files: ModelFiles;
   /** Root folder of the model. */
   dir: string;
   /** Folder with config.json, the backbone weights and the tokenizer. */

@@ -1,45 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PACKED_WASM } from './packed-wasm.js';
+import { kernels, type KernelName, type ScoringThreads, type SharedMemory } from './wasm-kernels.js';
 
-// Declarations for the WebAssembly API (core compiles without the DOM library).
-export interface SharedMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { exports: Record<string, unknown> };
-  Memory: new (o: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
-};
+export { newSharedMemory, kernels, type SharedMemory } from './wasm-kernels.js';
 
-export type KernelName = 'score_f32' | 'score_i8';
-type Kernel = (...args: number[]) => void;
-
-let module: object | undefined;
-/** The packed kernels (wasm/packed.wat), compiled once per thread. */
-function compiled(): object {
-  return (module ??= new WebAssembly.Module(Buffer.from(PACKED_WASM, 'base64')));
-}
-
-export function newSharedMemory(bytes: number): SharedMemory {
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-}
-
-const instances = new WeakMap<SharedMemory, Record<KernelName, Kernel>>();
-/** The kernels bound to one packed set's memory, on this thread. */
-export function kernels(memory: SharedMemory): Record<KernelName, Kernel> {
-  let k = instances.get(memory);
-  if (!k) {
-    k = new WebAssembly.Instance(compiled(), { env: { memory } }).exports as unknown as Record<KernelName, Kernel>;
-    instances.set(memory, k);
-  }
-  return k;
-}
+/** Cores a scorer may use by default. */
+export const cores = (): number => availableParallelism();
 
 // The worker's whole program: instantiate the kernels over the memory it is sent (once per
 // memory), run the asked range, answer. Inline, so that the pool needs no file of its own.
@@ -61,7 +28,7 @@ parentPort.on('message', (m) => {
  * WebAssembly instance over the same shared memory between calls, which task-pool libraries do
  * not model. Sized to the cores, started on first use, unref'd so they never keep a process up.
  */
-class ScoringPool {
+class ScoringPool implements ScoringThreads {
   private workers: Worker[] = [];
   private next = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();

@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os';
 import type { EngineScorer, LoadedModel, PackedRows } from '../backend/types.js';
 import { TesseraError } from '../errors.js';
 import { checkMatrix, topK, type Ranked, type RowMatrix } from './maxsim.js';
+import { cores } from './pool.js';
 import { PackedDocuments, checkDocuments, type PackedKind, type ScorerDocument } from './packed.js';
 
 export interface ScorerOptions {
@@ -37,7 +37,7 @@ export class DocumentScorer {
     docs: readonly ScorerDocument[],
     options: ScorerOptions & { model?: LoadedModel } = {},
   ): Promise<DocumentScorer> {
-    const threads = options.threads ?? availableParallelism();
+    const threads = options.threads ?? cores();
     if (!Number.isInteger(threads) || threads < 1)
       throw new TesseraError('INVALID_OPTION', `threads must be a positive integer (got ${threads})`, {
         field: 'threads',

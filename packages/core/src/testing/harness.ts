@@ -4,13 +4,19 @@ import type { TestHarness } from '../conformance/context.js';
 export interface SuiteOutcome {
   name: string;
   error?: string;
+  /** How long the test ran. */
+  ms: number;
 }
 
 /**
  * Runs a suite in-process with a harness that records each test's outcome instead of reporting
- * it: for tests that prove a conformance suite fails on a planted bug.
+ * it: for tests that prove a conformance suite fails on a planted bug, and for running the suite
+ * where there is no test runner (a page). `onStart` hears each test's name as it starts.
  */
-export async function collectOutcomes(define: (harness: TestHarness) => void): Promise<SuiteOutcome[]> {
+export async function collectOutcomes(
+  define: (harness: TestHarness) => void,
+  onStart?: (name: string) => void,
+): Promise<SuiteOutcome[]> {
   type Block = {
     before: Array<() => unknown>;
     after: Array<() => unknown>;
@@ -34,18 +40,39 @@ export async function collectOutcomes(define: (harness: TestHarness) => void): P
     afterAll: (fn) => void current.after.push(fn),
   });
   const outcomes: SuiteOutcome[] = [];
+  const names = (b: Block, prefix: string): string[] => [
+    ...b.tests.map((t) => `${prefix}${t.name}`),
+    ...b.children.flatMap((c) => names(c, `${prefix}${c.name} > `)),
+  ];
+  // performance.now() in Node and in pages alike (core compiles without the DOM library).
+  const now = () => (globalThis as unknown as { performance: { now(): number } }).performance.now();
   const run = async (b: Block, prefix: string) => {
-    for (const h of b.before) await h();
+    try {
+      for (const h of b.before) await h();
+    } catch (e) {
+      // A failed beforeAll fails every test of its block, each saying why.
+      for (const name of names(b, prefix))
+        outcomes.push({ name, error: `beforeAll: ${String((e as Error).message)}`, ms: 0 });
+      return;
+    }
     for (const t of b.tests) {
+      const name = `${prefix}${t.name}`;
+      onStart?.(name);
+      const start = now();
       try {
         await t.fn();
-        outcomes.push({ name: `${prefix}${t.name}` });
+        outcomes.push({ name, ms: now() - start });
       } catch (e) {
-        outcomes.push({ name: `${prefix}${t.name}`, error: String((e as Error).message) });
+        outcomes.push({ name, error: String((e as Error).message), ms: now() - start });
       }
     }
     for (const c of b.children) await run(c, `${prefix}${c.name} > `);
-    for (const h of b.after) await h();
+    for (const h of b.after)
+      try {
+        await h();
+      } catch (e) {
+        outcomes.push({ name: `${prefix}afterAll`, error: String((e as Error).message), ms: 0 });
+      }
   };
   await run(root, '');
   return outcomes;

@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeSafetensors, type TensorToWrite } from '../io/safetensors.js';
+import { encodeSafetensors, type TensorToWrite } from '../io/safetensors-write.js';
 
 /** The shapes of real checkpoints, for benchmarks with seeded random weights. */
 export const SYNTHETIC_SHAPES = {

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TesseraError } from '../errors.js';
+import type { ModelFiles } from '../io/model-files.js';
 import { JSON_LIMITS, parseBoundedJson, readJsonObject as readJson, type Json } from '../model/json.js';
 import type { TextTokenizer } from './types.js';
 
@@ -69,19 +68,21 @@ export class HfTextTokenizer implements TextTokenizer {
 
   /** Loads the tokenizer of a model folder (the folder that holds tokenizer.json or vocab.txt). */
   static async fromFolder(
+    files: ModelFiles,
     dir: string,
     modelConfig: Record<string, unknown> = {},
     options: TokenizerLoadOptions = {},
   ): Promise<HfTextTokenizer> {
-    const cfg = readJson(join(dir, 'tokenizer_config.json')) ?? {};
-    const specialMap = readJson(join(dir, 'special_tokens_map.json')) ?? {};
+    const join = files.join.bind(files);
+    const cfg = readJson(files, join(dir, 'tokenizer_config.json')) ?? {};
+    const specialMap = readJson(files, join(dir, 'special_tokens_map.json')) ?? {};
     const special = (key: string): string | undefined => tokenString(cfg[key]) ?? tokenString(specialMap[key]);
     let tok: HfTokenizer;
     const specialIds = new Set<number>();
     const jsonPath = join(dir, 'tokenizer.json');
     const vocabPath = join(dir, 'vocab.txt');
-    if (existsSync(jsonPath)) {
-      const json = parseBoundedJson(jsonPath, JSON_LIMITS.tokenizerBytes) as Json;
+    if (files.kind(jsonPath) === 'file') {
+      const json = parseBoundedJson(files, jsonPath, JSON_LIMITS.tokenizerBytes) as Json;
       if (!json || typeof json !== 'object' || Array.isArray(json))
         throw new TesseraError('CORRUPT_FILE', `${jsonPath}: not a JSON object`, { file: jsonPath });
       const model = json.model as Json | undefined;
@@ -114,13 +115,14 @@ export class HfTextTokenizer implements TextTokenizer {
           { cause: e },
         );
       }
-    } else if (existsSync(vocabPath)) {
+    } else if (files.kind(vocabPath) === 'file') {
       // A vocab.txt folder (Stanford ColBERT): the tokenizer.json that transformers' BertTokenizerFast builds from it.
       const lower = cfg.do_lower_case !== false || !!options.lowercase;
       const unk = special('unk_token') ?? '[UNK]';
       // No prototype: tokens such as "constructor" or "__proto__" are vocabulary like any other.
       const vocab: Record<string, number> = Object.create(null);
-      readFileSync(vocabPath, 'utf8')
+      files
+        .readText(vocabPath)
         .split(/\r?\n/)
         .forEach((t, i) => {
           if (t && !(t in vocab)) vocab[t] = i;
@@ -145,7 +147,7 @@ export class HfTextTokenizer implements TextTokenizer {
             special: true,
           });
       let next = Math.max(-1, ...Object.values(vocab)) + 1;
-      for (const t of Object.keys(readJson(join(dir, 'added_tokens.json')) ?? {}))
+      for (const t of Object.keys(readJson(files, join(dir, 'added_tokens.json')) ?? {}))
         if (!(t in vocab))
           added.push({
             id: next++,
