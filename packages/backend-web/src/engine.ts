@@ -30,6 +30,8 @@ export function gpuAdapter(): Promise<GpuAdapter | null> {
 
 export interface EngineSettings {
   threads: number;
+  /** Run the WebAssembly engine in a Web Worker (onnxruntime-web's proxy), so the page never blocks on it. */
+  worker?: boolean;
   /** Where ORT's .wasm files are served, when not beside its script. */
   wasmPaths?: string;
 }
@@ -55,10 +57,15 @@ export async function engine(
       return ort;
     })();
     started = { settings, ort: load };
-  } else if (started.settings.threads !== settings.threads || started.settings.wasmPaths !== settings.wasmPaths)
+  } else if (
+    started.settings.threads !== settings.threads ||
+    started.settings.wasmPaths !== settings.wasmPaths ||
+    !!started.settings.worker !== !!settings.worker
+  )
     warn(
       `onnxruntime-web was started with ${started.settings.threads} thread(s)` +
-        `${started.settings.wasmPaths ? ` and wasm files from ${started.settings.wasmPaths}` : ''}; it keeps them for ` +
+        `${started.settings.wasmPaths ? ` and wasm files from ${started.settings.wasmPaths}` : ''}` +
+        `${started.settings.worker ? ' in a worker' : " on the page's thread"}; it keeps them for ` +
         'every later model in this page, so this one runs with the same',
     );
   const ort = webgpu ? await (webgpuOrt ??= importWebgpu(started.settings)) : await started.ort;
@@ -82,5 +89,6 @@ async function importWebgpu(settings: EngineSettings): Promise<Ort> {
 
 function configure(ort: Ort, settings: EngineSettings): void {
   ort.env.wasm.numThreads = settings.threads;
+  ort.env.wasm.proxy = !!settings.worker;
   if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
 }

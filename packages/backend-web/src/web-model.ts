@@ -98,7 +98,12 @@ export class WebModel implements LoadedModel {
     const file = findGraph(spec, options);
     const bytes = await spec.files.read(file);
     const wasmPaths = typeof options.extra?.wasmPaths === 'string' ? options.extra.wasmPaths : undefined;
-    const { ort, settings } = await engine({ threads: threadsFor(options), wasmPaths }, webgpu, options.onWarning);
+    const worker = options.extra?.worker === true;
+    const { ort, settings } = await engine(
+      { threads: threadsFor(options), wasmPaths, worker },
+      webgpu,
+      options.onWarning,
+    );
     let session: Session;
     try {
       session = await ort.InferenceSession.create(bytes, {
@@ -148,7 +153,8 @@ export class WebModel implements LoadedModel {
       const { output, project } = await chooseOutput(outputs, spec, file, probe);
       const engineName =
         `onnxruntime-web ${ort.env.versions?.web ?? ''} (${webgpu ? 'webgpu' : 'wasm'}, ` +
-        `${settings.threads} thread${settings.threads > 1 ? 's' : ''}, ${spec.files.relative(spec.dir, file)})`;
+        `${settings.threads} thread${settings.threads > 1 ? 's' : ''}${settings.worker && !webgpu ? ', in a worker' : ''}, ` +
+        `${spec.files.relative(spec.dir, file)})`;
       const device = webgpu ? 'webgpu' : 'cpu';
       return new WebModel(ort, session, inputs, output.name, output.type, device, engineName, !project);
     } catch (e) {

@@ -28,7 +28,7 @@ type Kernel = (...args: number[]) => void;
 
 let module: object | undefined;
 /** The packed kernels (wasm/packed.wat), compiled once per thread. */
-function compiled(): object {
+export function compiled(): object {
   return (module ??= new WebAssembly.Module(Uint8Array.from(atob(PACKED_WASM), (c) => c.charCodeAt(0))));
 }
 

@@ -6,10 +6,10 @@ import { backend as onnx } from '@tessera/backend-onnx';
 import { fixtures } from '@tessera/fixtures';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serve } from '../serve.mjs';
+import { serve } from '../../serve.mjs';
 
-const here = fileURLToPath(new URL('..', import.meta.url));
-const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
+const here = fileURLToPath(new URL('../..', import.meta.url));
+const OUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const QUERY = 'how do I run the tests on one core';
 
 interface Hit {

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './page/chromium.js';
 import type { SuiteOutcome } from '@tessera/core/conformance/suite';
-import { FIXTURES, bundle, servePage } from './page/serve.js';
+import { FIXTURES, ORT_DIST, bundle, servePage } from './page/serve.js';
 import type { SuiteRequest } from './page/suite-page.js';
 
 // The conformance suite inside headless Chromium: the page bundle is built as an app's bundler
@@ -53,9 +53,18 @@ async function suiteIn(
   try {
     const fixtures = fixturesAt(p.origin).filter(keep);
     const env = (device: string, fixture?: string) =>
-      p.page.evaluate(([d, f]) => (window as never as Env).environment('/ort/', d, f), [device, fixture] as const);
+      p.page.evaluate(([d, f, w]) => (window as never as Env).environment('/ort/', d, f, w), [
+        device,
+        fixture,
+        !!request.worker,
+      ] as const);
     // 'auto' here: it must not take the software WebGPU adapter.
     const environment = await env(request.device === 'wasm' ? 'auto' : request.device);
+    const scoring = (await p.page.evaluate(() => (window as never as Env).parallelScoring())) as {
+      started: number;
+      diff: number;
+      engine: string;
+    };
     const modernbert = request.device === 'webgpu' ? await env('webgpu', 'colbert-modernbert') : undefined;
     const results = (await p.page.evaluate((r) => (window as never as Env).runSuite(r), {
       ...request,
@@ -65,7 +74,7 @@ async function suiteIn(
     console.log(
       `${request.device}${isolated ? '' : ', not isolated'}: ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
     );
-    return { environment, modernbert, results };
+    return { environment, modernbert, scoring, results };
   } finally {
     await p.close();
   }
@@ -78,8 +87,9 @@ interface EnvInfo {
   warnings: string[];
 }
 interface Env {
-  environment(wasmPaths: string, device?: string, fixture?: string): Promise<EnvInfo>;
+  environment(wasmPaths: string, device?: string, fixture?: string, worker?: boolean): Promise<EnvInfo>;
   runSuite(r: SuiteRequest): Promise<SuiteOutcome[]>;
+  parallelScoring(): Promise<unknown>;
 }
 
 function report(results: SuiteOutcome[], least: number): void {
@@ -101,6 +111,10 @@ describe('in Chromium, cross-origin isolated, WebAssembly (SIMD + threads)', () 
     expect(wasm.environment.isolated).toBe(true);
     expect(wasm.environment.engine).toContain(`wasm, ${wasm.environment.cores} thread`);
     expect(wasm.environment.warnings).toEqual([]);
+  });
+  it('scores on Web Workers over shared memory (2 threads asked), as the reference MaxSim does', () => {
+    expect(wasm.scoring.started).toBe(Math.min(2, wasm.environment.cores) - 1);
+    expect(wasm.scoring.diff).toBeLessThan(1e-4);
   });
   report(wasm.results, 150);
 });
@@ -157,8 +171,21 @@ describe('onnxruntime-web itself, WebGPU against its WebAssembly engine (no Tess
   });
 });
 
+const worker = await suiteIn(true, { device: 'wasm', worker: true }, (f) => f.name === 'pylate');
+describe('in Chromium, encoding in a Web Worker (backendOptions: { worker: true })', () => {
+  it('runs the engine in a worker, with threads', () => {
+    expect(worker.environment.engine).toMatch(/\(wasm, \d+ threads?, in a worker, /);
+    expect(worker.environment.warnings).toEqual([]);
+  });
+  report(worker.results, 20);
+});
+
 const plain = await suiteIn(false, { device: 'wasm' }, (f) => f.name === 'pylate');
 describe('in Chromium without cross-origin isolation', () => {
+  it("scores on the page's own thread (no shared memory to give a worker), as the reference MaxSim does", () => {
+    expect(plain.scoring.started).toBe(0);
+    expect(plain.scoring.diff).toBeLessThan(1e-4);
+  });
   it('runs on one thread and says why', () => {
     expect(plain.environment.isolated).toBe(false);
     expect(plain.environment.engine).toContain('wasm, 1 thread,');
@@ -183,9 +210,7 @@ describe('bundle size', () => {
     });
     const js = out.outputFiles.map((f) => f.contents);
     const gz = js.reduce((n, c) => n + gzipSync(c).length, 0);
-    const ort = gzipSync(
-      readFileSync(join(FIXTURES, '..', 'packages/backend-web/node_modules/onnxruntime-web/dist/ort.bundle.min.mjs')),
-    ).length;
+    const ort = gzipSync(readFileSync(join(ORT_DIST, 'ort.bundle.min.mjs'))).length;
     console.log(
       `bundle: ${(gz / 1024).toFixed(1)} KB gzip of Tessera (core + backend-web + their JS dependencies); ` +
         `onnxruntime-web's own JS ${(ort / 1024).toFixed(1)} KB gzip`,

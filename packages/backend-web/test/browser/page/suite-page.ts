@@ -1,7 +1,7 @@
 // The page that runs Tessera's conformance suite on @tessera/backend-web inside the browser. The
 // test bundles it for the browser (core's "browser" entry and file swaps), serves it with the
 // fixtures, and calls window.runSuite.
-import { Tessera } from '@tessera/core';
+import { DocumentScorer, Tessera, maxSimMany, type TokenEmbeddings } from '@tessera/core';
 import {
   collectOutcomes,
   defineConformanceSuite,
@@ -19,6 +19,8 @@ export interface SuiteRequest {
   wasmPaths: string;
   goldenTolerance?: number;
   battery?: boolean;
+  /** Encode in a Web Worker (backendOptions.worker). */
+  worker?: boolean;
 }
 
 async function goldens(fixtures: ConformanceFixture[]): Promise<Record<string, string>> {
@@ -44,7 +46,10 @@ async function runSuite(request: SuiteRequest): Promise<SuiteOutcome[]> {
         device: request.device,
         goldenTolerance: request.goldenTolerance,
         battery: request.battery,
-        createOptions: { threads: request.threads, backendOptions: { wasmPaths: request.wasmPaths } },
+        createOptions: {
+          threads: request.threads,
+          backendOptions: { wasmPaths: request.wasmPaths, worker: request.worker },
+        },
       }),
     // The test prints these with TESSERA_PAGE_LOG=1: a page that hangs says where.
     (name) => console.debug(`tessera-test: start ${name}`),
@@ -52,13 +57,13 @@ async function runSuite(request: SuiteRequest): Promise<SuiteOutcome[]> {
 }
 
 /** What the page runs on, as the test asserts it. */
-async function environment(wasmPaths: string, device = 'auto', fixture = 'colbert-pylate') {
+async function environment(wasmPaths: string, device = 'auto', fixture = 'colbert-pylate', worker = false) {
   const warnings: string[] = [];
   const t = await Tessera.create({
     model: `${location.origin}/fixtures/${fixture}`,
     backend: 'web',
     device,
-    backendOptions: { wasmPaths },
+    backendOptions: { wasmPaths, worker },
     onWarning: (m) => warnings.push(m),
   });
   const info = {
@@ -72,4 +77,47 @@ async function environment(wasmPaths: string, device = 'auto', fixture = 'colber
   return info;
 }
 
-Object.assign(window, { runSuite, environment, engineGap, Tessera });
+/**
+ * Core's scorer in the page on 2 threads, against the reference MaxSim: the number of Web
+ * Workers it started (counted by wrapping the page's Worker) and the largest score difference.
+ */
+async function parallelScoring() {
+  let started = 0;
+  const PageWorker = window.Worker;
+  window.Worker = class extends PageWorker {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      started++;
+    }
+  };
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
+  const matrix = (rows: number, dim: number) => ({ rows, dim, data: Float32Array.from({ length: rows * dim }, next) });
+  const docs: TokenEmbeddings[] = Array.from({ length: 400 }, (_, i) => ({
+    ...matrix(40 + (i % 41), 64),
+    index: i,
+    tokenIds: new Int32Array(40 + (i % 41)),
+    tokens: 40 + (i % 41),
+    truncated: false,
+  }));
+  const query = matrix(32, 64);
+  const scorer = await DocumentScorer.create(docs, { threads: 2 });
+  try {
+    const got = await scorer.score(query);
+    const want = maxSimMany(query, docs);
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    return { started, diff, engine: scorer.engine };
+  } finally {
+    await scorer.dispose();
+    window.Worker = PageWorker;
+  }
+}
+
+Object.assign(window, {
+  parallelScoring,
+  runSuite,
+  environment,
+  engineGap,
+  Tessera,
+});

@@ -15,8 +15,8 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css',
 };
 
-export const ORT_DIST = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url));
-export const FIXTURES = fileURLToPath(new URL('../../../../fixtures/', import.meta.url));
+export const ORT_DIST = fileURLToPath(new URL('../../../node_modules/onnxruntime-web/dist/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../../../fixtures/', import.meta.url));
 
 /** Bundles a page entry for the browser as an app's bundler would: core's "browser" condition and file swaps. */
 export async function bundle(entry: string, minify = false): Promise<{ dir: string; bytes: number }> {
