@@ -190,7 +190,8 @@ export function markdown(r: BenchResults): string {
       ),
       '',
       `2 threads over 1: ${b.threadScaling ?? 'not measured'}x. MaxSim 1 x ${b.maxsim.documents} (${b.maxsim.queryRows} query rows, ` +
-        `${b.maxsim.docRows} rows a document, dim ${b.maxsim.dim}): ${b.maxsim.pageMs} ms in the page (core's kernel, calling thread), ` +
+        `${b.maxsim.docRows} rows a document, dim ${b.maxsim.dim}): ${b.maxsim.pageMs} ms in the page ` +
+        "(core's kernel; on Web Workers when the page is isolated, as here), " +
         `${b.maxsim.nodeMs} ms in Node (${b.maxsim.nodeEngine}). Bundle: ${b.bundleKB} KB minified + gzip of Tessera ` +
         `(core + backend-web + their JS dependencies); onnxruntime-web's own JS ${b.ortJsKB} KB, its .wasm aside.`,
       '',
