@@ -13,14 +13,13 @@ import {
   type PackedRows,
   type PaddedBatch,
 } from '@tessera/core';
-import { architectureOf, chooseOutput as chooseGraphOutput, decodeF16 } from '@tessera/core/backend';
+import { architectureOf, chooseOutput as chooseGraphOutput, decodeF16, graphCandidates } from '@tessera/core/backend';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
 import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
 import { checkCommandLine } from './command-line.js';
 import { cachedGraph } from './export/export-cache.js';
 import { EXPORT_FILES } from './export/export-model.js';
 import type { ExportDtype } from './export/layers.js';
-import { graphNames } from './graph-names.js';
 import { maxSimGraph } from './maxsim-graph.js';
 import { nearestGraph } from './nearest-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';
@@ -56,11 +55,6 @@ export function findGraph(spec: ModelSpec, options: BackendLoadOptions): string 
     return explicit;
   }
   return graphCandidates(spec, options.dtype ?? 'fp32').find((c) => spec.onnxFiles.includes(c));
-}
-
-function graphCandidates(spec: ModelSpec, dtype: string): string[] {
-  const rel = spec.transformerDir.slice(spec.dir.length).replace(/^\/+/, '');
-  return graphNames(dtype).flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
 }
 
 /** Which graph file to load: an explicit file, the dtype's variant, or onnx/model.onnx; refused when the folder has none. */

@@ -3,7 +3,7 @@ import {
   architectureOf,
   chooseOutput,
   decodeF16,
-  graphNames,
+  graphCandidates,
   type BackendLoadOptions,
   type ForwardOutput,
   type LoadedModel,
@@ -18,9 +18,7 @@ const INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
 function findGraph(spec: ModelSpec, options: BackendLoadOptions): string {
   const explicit = options.extra?.onnxFile;
   const dtype = options.dtype ?? 'fp32';
-  const rel = spec.files.relative(spec.dir, spec.transformerDir);
-  const wanted =
-    typeof explicit === 'string' ? [explicit] : graphNames(dtype).flatMap((n) => (rel ? [n, `${rel}/${n}`] : [n]));
+  const wanted = typeof explicit === 'string' ? [explicit] : graphCandidates(spec, dtype);
   const found = wanted.find((c) => spec.onnxFiles.includes(c));
   if (!found)
     throw new TesseraError(

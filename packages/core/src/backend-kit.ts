@@ -9,7 +9,7 @@ export { isOutOfMemory, textTooLarge } from './backend/out-of-memory.js';
 export { cudaMemory, cudaTokenBudget, bytesPerToken } from './backend/gpu-memory.js';
 export { SafetensorsFile, bytesToFloat32 } from './io/safetensors.js';
 export { nodeFiles } from './io/node-files.js';
-export { GRAPHS, graphFiles, graphNames } from './model/onnx-graphs.js';
+export { GRAPHS, graphCandidates, graphFiles, graphNames } from './model/onnx-graphs.js';
 export { chooseOutput, type GraphOutput } from './backend/graph-output.js';
 export { decodeF16, decodeBF16, encodeF16, halfToFloat } from './io/half.js';
 export { writeFailureReason } from './io/write-failure.js';

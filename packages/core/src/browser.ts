@@ -29,5 +29,5 @@ export type { SearchOptions, SearchReport, SearchResult } from './store/search-i
 export { BACKEND_CONTRACT } from './backend/contract.js';
 export { decodeF16 } from './io/half.js';
 export { architectureOf } from './model/encoder-weights.js';
-export { GRAPHS, graphFiles, graphNames } from './model/onnx-graphs.js';
+export { GRAPHS, graphCandidates, graphFiles, graphNames } from './model/onnx-graphs.js';
 export { chooseOutput, type GraphOutput } from './backend/graph-output.js';

@@ -1,4 +1,5 @@
 import type { RepoFiles } from '../backend/types.js';
+import type { ModelSpec } from './spec.js';
 import { TesseraError } from '../errors.js';
 
 /** The graph file names each dtype is looked for under, in order (Hugging Face repos' names). */
@@ -24,6 +25,12 @@ export function graphNames(dtype: string): string[] {
       { field: 'dtype' },
     );
   return names;
+}
+
+/** Where a folder's graph for a dtype may be, relative to the folder: at its root or in the transformer's folder. */
+export function graphCandidates(spec: ModelSpec, dtype: string): string[] {
+  const rel = spec.files.relative(spec.dir, spec.transformerDir);
+  return graphNames(dtype).flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
 }
 
 /**
