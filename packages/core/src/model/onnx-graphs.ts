@@ -28,8 +28,9 @@ export function graphNames(dtype: string): string[] {
 }
 
 /** Where a folder's graph for a dtype may be, relative to the folder: at its root or in the transformer's folder. */
-export function graphCandidates(spec: ModelSpec, dtype: string): string[] {
-  const rel = spec.files.relative(spec.dir, spec.transformerDir);
+export function graphCandidates(spec: Pick<ModelSpec, 'dir' | 'transformerDir'>, dtype: string): string[] {
+  // The transformer's folder is the model's folder or one below it, as a path or a URL alike.
+  const rel = spec.transformerDir.slice(spec.dir.length).replace(/^[\\/]+/, '');
   return graphNames(dtype).flatMap((w) => (rel ? [w, `${rel}/${w}`] : [w]));
 }
 
