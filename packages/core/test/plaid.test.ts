@@ -56,31 +56,6 @@ describe('compressed index kernels', () => {
     expect([1000, 14_000, 11_700_000].map(plaidCentroidCount)).toEqual([256, 1024, 32768]);
   });
 
-  it('keeps a constant a resident across calls, and copies it again after other calls took the memory', () => {
-    const [a, b, c] = [corpus.docs[2]!, corpus.docs[3]!, corpus.docs[4]!];
-    const near = (got: Float32Array, want: Float32Array) => {
-      expect(got.length).toBe(want.length);
-      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
-    };
-    for (let round = 0; round < 2; round++) {
-      near(
-        dotScores(a.data, a.rows, b.data, b.rows, DIM, undefined, true),
-        dotScoresJs(a.data, a.rows, b.data, b.rows, DIM),
-      );
-      // Another call takes the kernel's memory: the next 'a' call must copy a again.
-      near(dotScores(b.data, b.rows, c.data, c.rows, DIM), dotScoresJs(b.data, b.rows, c.data, c.rows, DIM));
-      near(
-        dotScores(a.data, a.rows, c.data, c.rows, DIM, undefined, true),
-        dotScoresJs(a.data, a.rows, c.data, c.rows, DIM),
-      );
-      near(
-        dotScores(a.data, a.rows, b.data, b.rows, DIM, undefined, true),
-        dotScoresJs(a.data, a.rows, b.data, b.rows, DIM),
-      );
-      near(dotScores(c.data, c.rows, b.data, b.rows, DIM), dotScoresJs(c.data, c.rows, b.data, b.rows, DIM));
-    }
-  });
-
   it('k-means puts the rows of well separated clusters under one centroid each, one cluster a centroid', async () => {
     // Eight orthogonal directions (unit axes), forty noisy copies of each.
     const dim = 16;

@@ -1,25 +1,77 @@
 import { instantiateKernel, type WasmMemory } from '../scoring/wasm-kernel.js';
 import { PLAID_WASM } from './plaid-wasm.js';
+import { type ShortRows, shortRows } from './short-rows.js';
 
-interface Kernel {
+export interface PlaidKernel {
   memory: WasmMemory;
   dot_scores: (a: number, aRows: number, b: number, bRows: number, dim: number, out: number) => void;
+  decode_maxsim: (...args: number[]) => void;
+  centroid_pass: (...args: number[]) => void;
+  dot_scores_i16: (...args: number[]) => void;
 }
 
-let kernel: Kernel | null | undefined;
-// The array now at the start of the kernel's memory (a loaded index's centroids stay there across a search's calls).
+let kernel: PlaidKernel | null | undefined;
+// The centroid table now at the start of the kernel's memory (a loaded index's centroids stay there across searches).
 let resident: { array: Float32Array; bytes: number } | undefined;
+const shortTables = new WeakMap<Float32Array, ShortRows>();
 
 /** The SIMD kernel (wasm/plaid.wat), or null where WebAssembly SIMD is missing. */
-function load(): Kernel | null {
-  if (kernel === undefined) kernel = instantiateKernel<Kernel>(PLAID_WASM);
+function load(): PlaidKernel | null {
+  if (kernel === undefined) kernel = instantiateKernel<PlaidKernel>(PLAID_WASM);
   return kernel;
 }
 
+/** Grows the kernel's memory to `need` bytes. */
+export function growKernel(k: PlaidKernel, need: number): void {
+  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+}
+
+/** A centroid table's 16-bit copy (see shortRows), made once per table. */
+export function shortTable(table: Float32Array, rows: number, dim: number): ShortRows {
+  let t = shortTables.get(table);
+  if (!t || t.data.length !== rows * dim) {
+    t = shortRows(table, rows, dim);
+    shortTables.set(table, t);
+  }
+  return t;
+}
+
+export interface TableKernel {
+  k: PlaidKernel;
+  /** Where the 16-bit copy of the table starts (dim a multiple of 8; else there is none). */
+  shortAt: number | undefined;
+  /** Where the caller's memory starts (after both tables). */
+  base: number;
+}
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
 /**
- * out[i * bRows + j] = a_i · b_j for row-major a [aRows, dim] and b [bRows, dim]: the scores of
- * centroids against query rows, and of token rows against centroids when assigning them. The
- * SIMD kernel where it runs (dim a multiple of 4), else plain loops.
+ * The kernel with `table` ([rows, dim], a loaded index's centroids) and, for dims a multiple of
+ * 8, its 16-bit copy at the start of its memory, copied only when another table took that place;
+ * null where WebAssembly SIMD is missing or dim is not a multiple of 4. The memory from `base` on
+ * is the caller's (`after` bytes of it) until the next call here.
+ */
+export function tableKernel(table: Float32Array, rows: number, dim: number, after: number): TableKernel | null {
+  const k = dim % 4 === 0 ? load() : null;
+  if (!k) return null;
+  const bytes = rows * dim * 4;
+  const shortAt = dim % 8 === 0 ? align(bytes) : undefined;
+  const base = align(shortAt === undefined ? bytes : shortAt + rows * dim * 2);
+  growKernel(k, base + after);
+  if (resident?.array !== table || resident.bytes !== bytes) {
+    new Float32Array(k.memory.buffer).set(table.subarray(0, rows * dim), 0);
+    if (shortAt !== undefined)
+      new Int16Array(k.memory.buffer, shortAt, rows * dim).set(shortTable(table, rows, dim).data);
+    resident = { array: table, bytes };
+  }
+  return { k, shortAt, base };
+}
+
+/**
+ * out[i * bRows + j] = a_i · b_j for row-major a [aRows, dim] and b [bRows, dim]: token rows
+ * against centroids when assigning them, and a projection's rows against its weights. The SIMD
+ * kernel where it runs (dim a multiple of 4), else plain loops.
  */
 export function dotScores(
   a: Float32Array,
@@ -28,34 +80,14 @@ export function dotScores(
   bRows: number,
   dim: number,
   out: Float32Array = new Float32Array(aRows * bRows),
-  /** a does not change between calls (a loaded index's centroids): copied into the kernel once. */
-  constantA = false,
 ): Float32Array {
   const k = dim % 4 === 0 ? load() : null;
   if (!k) return dotScoresJs(a, aRows, b, bRows, dim, out);
   const heap = () => new Float32Array(k.memory.buffer);
-  const grow = (need: number) => {
-    if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
-  };
-  if (constantA) {
-    // a stays, b and all the scores after it (one block: a is a centroid table, b a query).
-    const aBytes = aRows * dim * 4;
-    const bAt = aBytes;
-    const outAt = bAt + bRows * dim * 4;
-    grow(outAt + aRows * bRows * 4);
-    if (resident?.array !== a || resident.bytes !== aBytes) {
-      heap().set(a.subarray(0, aRows * dim), 0);
-      resident = { array: a, bytes: aBytes };
-    }
-    heap().set(b.subarray(0, bRows * dim), bAt / 4);
-    k.dot_scores(0, aRows, bAt, bRows, dim, outAt);
-    out.set(heap().subarray(outAt / 4, outAt / 4 + aRows * bRows));
-    return out;
-  }
   // b once, then a in blocks with their scores after it.
   const bBytes = bRows * dim * 4;
   const block = Math.max(1, Math.min(aRows, Math.floor((8 << 20) / Math.max(1, (dim + bRows) * 4))));
-  grow(bBytes + block * (dim + bRows) * 4);
+  growKernel(k, bBytes + block * (dim + bRows) * 4);
   heap().set(b.subarray(0, bRows * dim), 0);
   resident = undefined;
   const aAt = bBytes;

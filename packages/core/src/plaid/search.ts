@@ -1,9 +1,10 @@
 import { TesseraError } from '../errors.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
-import { decodeRow, residualBytes } from './codec.js';
-import { dotScores } from './dot-scores.js';
-import { centroidInteraction, paddedRows } from './interaction.js';
+import { decodedScores } from './decode-score.js';
+import { centroidScores } from './centroid-scores.js';
+import { centroidInteraction, coarseInteraction } from './interaction.js';
 import type { PlaidIndex } from './plaid-index.js';
+import { topPositions } from './select.js';
 
 /** PLAID's search knobs. */
 export interface PlaidKnobs {
@@ -19,10 +20,12 @@ export interface PlaidKnobs {
 
 /**
  * The knobs by k: colbert-ai's table (k ≤ 10, ≤ 100, beyond), except ncells one step higher for
- * k ≤ 100, where candidate generation cost the most recall in bench/ (--only search).
+ * k ≤ 100, where candidate generation cost the most recall in bench/ (--only search). rescore
+ * (colbert-ai has none: its scores are the decoded ones) is the exact pass's share of the time;
+ * for k ≤ 10, 32 decoded candidates held every exact top-10 document that 64 did in bench/.
  */
 export function defaultKnobs(k: number): PlaidKnobs {
-  if (k <= 10) return { ncells: 2, centroidScoreThreshold: 0.5, ndocs: 256, rescore: 64 };
+  if (k <= 10) return { ncells: 2, centroidScoreThreshold: 0.5, ndocs: 256, rescore: 32 };
   if (k <= 100) return { ncells: 4, centroidScoreThreshold: 0.45, ndocs: 1024, rescore: 256 };
   const ndocs = Math.max(k * 4, 4096);
   return { ncells: 4, centroidScoreThreshold: 0.4, ndocs, rescore: Math.max(k, ndocs / 4) };
@@ -43,13 +46,8 @@ function everyDocument(total: number, subset: Uint8Array | undefined): Uint32Arr
   return Uint32Array.from(out);
 }
 
-/** The n largest values' positions (or their labels), largest first; ties go to the lower position. */
-function topIndices(values: ArrayLike<number>, n: number, labels?: Uint32Array): number[] {
-  const idx = Array.from({ length: values.length }, (_, i) => i);
-  idx.sort((a, b) => values[b]! - values[a]! || a - b);
-  const top = idx.slice(0, n);
-  return labels ? top.map((i) => labels[i]!) : top;
-}
+/** The documents with the n best scores, best first. */
+const best = (scores: Float32Array, n: number, docs: Uint32Array) => topPositions(scores, n).map((i) => docs[i]!);
 
 /**
  * Searches in PLAID's stages: query rows against centroids; candidates from the inverted lists
@@ -77,38 +75,14 @@ export function searchPlaid(
   const qRows = query.rows;
   const docsTotal = index.ids.length;
   if (qRows === 0 || docsTotal === 0) return [];
-  // Centroid scores laid out [k, qPad], one centroid's scores together, as the interaction kernel
-  // reads them (qPad: qRows rounded up to the SIMD width). The padding rows are zero vectors: their
-  // scores are 0, which adds nothing to an interaction sum, and are left out of the maxima below.
-  const qPad = paddedRows(qRows);
-  const padded = qPad === qRows ? query.data : new Float32Array(qPad * index.dim);
-  if (padded !== query.data) padded.set(query.data.subarray(0, qRows * index.dim));
-  const scoresT = dotScores(index.centroids, index.k, padded, qPad, index.dim, undefined, true);
-  // Each centroid's best score over the query rows (stage 2's pruning) and each query row's
-  // ncells best centroids (the candidates), in one pass over the table.
-  const centroidMax = new Float32Array(index.k).fill(-Infinity);
-  const cells = Math.min(knobs.ncells, index.k);
-  const cellIds = new Int32Array(qRows * cells).fill(-1);
-  const cellScores = new Float32Array(qRows * cells).fill(-Infinity);
-  for (let c = 0; c < index.k; c++) {
-    const o = c * qPad;
-    let max = -Infinity;
-    for (let q = 0; q < qRows; q++) {
-      const v = scoresT[o + q]!;
-      if (v > max) max = v;
-      // Insertion into q's best list (ties keep the lower centroid, which came first).
-      let at = q * cells + cells - 1;
-      if (!(v > cellScores[at]!)) continue;
-      while (at > q * cells && v > cellScores[at - 1]!) {
-        cellScores[at] = cellScores[at - 1]!;
-        cellIds[at] = cellIds[at - 1]!;
-        at--;
-      }
-      cellScores[at] = v;
-      cellIds[at] = c;
-    }
-    centroidMax[c] = max;
-  }
+  // Stage 1: the query against the centroids; each centroid's best score and each query row's
+  // ncells best centroids.
+  const { scoresT, qPad, allowed, cellIds, cells } = centroidScores(
+    index,
+    query,
+    knobs.ncells,
+    knobs.centroidScoreThreshold,
+  );
 
   // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
   // larger than ndocs, every document (the ranking stages below cost little there).
@@ -118,7 +92,7 @@ export function searchPlaid(
   if (inSubset <= knobs.ndocs) docs = everyDocument(docsTotal, subset);
   else {
     const marked = new Uint8Array(docsTotal);
-    const candidates: number[] = [];
+    let count = 0;
     for (let q = 0; q < qRows; q++) {
       for (let j = q * cells; j < (q + 1) * cells && cellIds[j]! >= 0; j++) {
         const c = cellIds[j]!;
@@ -126,54 +100,30 @@ export function searchPlaid(
           const d = index.ivfDocs[i]!;
           if (!marked[d] && (!subset || subset[d])) {
             marked[d] = 1;
-            candidates.push(d);
+            count++;
           }
         }
       }
     }
-    docs = Uint32Array.from(candidates);
+    // In document order: the interaction then reads the documents' centroid lists front to back.
+    docs = new Uint32Array(count);
+    for (let d = 0, at = 0; at < count; d++) if (marked[d]) docs[at++] = d;
   }
 
   // Stage 2: centroid interaction over the centroids some query row scores well.
   if (docs.length > knobs.ndocs) {
-    const allowed = new Uint8Array(index.k);
-    for (let c = 0; c < index.k; c++) allowed[c] = centroidMax[c]! >= knobs.centroidScoreThreshold ? 1 : 0;
-    const pruned = centroidInteraction(index, scoresT, qPad, docs, allowed);
-    docs = Uint32Array.from(topIndices(pruned, knobs.ndocs, docs));
+    const pruned = coarseInteraction(index, scoresT, qPad, docs, allowed);
+    docs = best(pruned, knobs.ndocs, docs);
   }
   // Stage 3: full centroid interaction, a quarter kept.
   const keep = Math.max(k, Math.floor(knobs.ndocs / 4));
   if (docs.length > keep) {
     const full = centroidInteraction(index, scoresT, qPad, docs, undefined);
-    docs = Uint32Array.from(topIndices(full, keep, docs));
+    docs = best(full, keep, docs);
   }
-  // Stage 4: decode the survivors' rows and score them by MaxSim (one kernel call for all of them).
-  const rb = residualBytes(index.dim, index.codec.nbits);
-  let total = 0;
-  for (const d of docs) total += index.docOffsets[d + 1]! - index.docOffsets[d]!;
-  const decoded = new Float32Array(total * index.dim);
-  const row = new Float32Array(index.dim);
-  let at = 0;
-  for (const d of docs)
-    for (let r = index.docOffsets[d]!; r < index.docOffsets[d + 1]!; r++, at++) {
-      decodeRow(index.codec, index.centroids, index.codes[r]! * index.dim, index.residuals, r * rb, row);
-      decoded.set(row, at * index.dim);
-    }
-  const rowScores = dotScores(query.data, qRows, decoded, total, index.dim);
-  const hits: PlaidHit[] = [];
-  let first = 0;
-  for (const d of docs) {
-    const n = index.docOffsets[d + 1]! - index.docOffsets[d]!;
-    let score = 0;
-    for (let q = 0; q < qRows; q++) {
-      let best = -Infinity;
-      const o = q * total + first;
-      for (let r = 0; r < n; r++) if (rowScores[o + r]! > best) best = rowScores[o + r]!;
-      if (best > -Infinity) score += best;
-    }
-    hits.push({ doc: d, score });
-    first += n;
-  }
+  // Stage 4: the survivors' rows decoded and scored by MaxSim.
+  const scores = decodedScores(index, query, docs);
+  const hits: PlaidHit[] = Array.from(docs, (doc, j) => ({ doc, score: scores[j]! }));
   hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
   return hits.slice(0, Math.max(k, knobs.rescore));
 }

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { RowMatrix } from '../src/index.js';
+import { buildPlaidIndex } from '../src/plaid/build.js';
+import { centroidScores, centroidScoresJs } from '../src/plaid/centroid-scores.js';
+import { decodedScores, decodedScoresJs } from '../src/plaid/decode-score.js';
+import { dotScores, dotScoresJs, shortTable, tableKernel } from '../src/plaid/dot-scores.js';
+import { shortRows } from '../src/plaid/short-rows.js';
+import {
+  centroidInteraction,
+  coarseInteraction,
+  documentCentroids,
+  interactionJs,
+  paddedRows,
+} from '../src/plaid/interaction.js';
+import type { PlaidIndex } from '../src/plaid/plaid-index.js';
+import { topPositions } from '../src/plaid/select.js';
+import { seeded } from '../src/random.js';
+import { syntheticColbertCorpus } from '../src/testing/synthetic-corpus.js';
+
+async function indexOf(docs: RowMatrix[], nbits: 1 | 2 | 4, centroids = 64): Promise<PlaidIndex> {
+  return buildPlaidIndex(
+    {
+      count: docs.length,
+      version: 'v1',
+      documents: async function* () {
+        for (const [i, vectors] of docs.entries()) yield { id: `d${i}`, vectors };
+      },
+    },
+    { nbits, centroids },
+  );
+}
+
+/** Query rows from the corpus, `rows` of them (any count, not only the SIMD width's multiples). */
+function queryOf(docs: RowMatrix[], rows: number, dim: number): RowMatrix {
+  const data = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) data.set(docs[r % docs.length]!.data.subarray(0, dim), r * dim);
+  return { rows, dim, data };
+}
+
+describe('search kernels against their plain-loop forms', () => {
+  it('decodes and scores documents (stage 4) as decodeRow and plain MaxSim do, for nbits 1, 2, 4 and dims off 8', async () => {
+    for (const dim of [32, 12]) {
+      const corpus = syntheticColbertCorpus({ documents: 120, queries: 1, dim, docRows: [1, 40], seed: dim });
+      for (const nbits of [1, 2, 4] as const) {
+        const index = await indexOf(corpus.docs, nbits);
+        const docs = Uint32Array.from({ length: 60 }, (_, i) => (i * 13) % 120);
+        for (const rows of [1, 5, 16, 33]) {
+          const query = queryOf(corpus.docs.slice(7), rows, dim);
+          const simd = decodedScores(index, query, docs);
+          const js = decodedScoresJs(index, query, docs);
+          expect(simd.length).toBe(docs.length);
+          for (let j = 0; j < docs.length; j++)
+            expect(simd[j], `dim ${dim}, nbits ${nbits}, ${rows} query rows, document ${docs[j]}`).toBeCloseTo(
+              js[j]!,
+              4,
+            );
+        }
+      }
+    }
+  });
+
+  it("scores the centroids (stage 1) with each centroid's best, the pruning and each query row's best cells as plain loops do", async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 200, queries: 1, dim, docRows: [5, 30], seed: 3 });
+    const index = await indexOf(corpus.docs, 2, 256);
+    for (const rows of [1, 5, 16, 31]) {
+      const query = queryOf(corpus.docs.slice(11), rows, dim);
+      const qPad = paddedRows(rows);
+      const padded = new Float32Array(qPad * dim);
+      padded.set(query.data);
+      for (const cells of [1, 3, 8]) {
+        const simd = centroidScores(index, query, cells, 0.6);
+        const js = centroidScoresJs(index, padded, rows, qPad, cells, 0.6);
+        expect(simd.qPad).toBe(qPad);
+        expect(Array.from(simd.cellIds), `${rows} rows, ${cells} cells`).toEqual(Array.from(js.cellIds));
+        expect(Array.from(simd.allowed)).toEqual(Array.from(js.allowed));
+        expect(simd.allowed.some((a) => a === 1) && simd.allowed.some((a) => a === 0)).toBe(true);
+        for (let c = 0; c < index.k; c++) {
+          expect(simd.centroidMax[c]).toBeCloseTo(js.centroidMax[c]!, 5);
+          for (let q = 0; q < qPad; q++) {
+            const at = c * qPad + q;
+            if (q >= rows) expect(simd.scoresT[at], 'a padding lane').toBe(-Infinity);
+            else expect(simd.scoresT[at]).toBeCloseTo(js.scoresT[at]!, 5);
+          }
+        }
+        // The 16-bit scores are within a small step of the float ones.
+        const exact = dotScoresJs(index.centroids, index.k, padded, qPad, dim);
+        for (let c = 0; c < index.k; c++)
+          for (let q = 0; q < rows; q++)
+            expect(Math.abs(simd.scoresT[c * qPad + q]! - exact[c * qPad + q]!)).toBeLessThan(1e-3);
+        // Each query row's cells are its best centroids, best first.
+        for (let q = 0; q < rows; q++) {
+          const column = Array.from({ length: index.k }, (_, c) => js.scoresT[c * qPad + q]!);
+          const want = Array.from(column.keys())
+            .sort((a, b) => column[b]! - column[a]! || a - b)
+            .slice(0, cells);
+          expect(Array.from(simd.cellIds.subarray(q * cells, (q + 1) * cells))).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('ranks by the coarse stage 2 within its byte steps of the float interaction, padding and pruned centroids adding nothing', async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 300, queries: 1, dim, docRows: [5, 30], seed: 5 });
+    const index = await indexOf(corpus.docs, 2, 128);
+    const docs = Uint32Array.from({ length: 300 }, (_, i) => i);
+    for (const rows of [5, 16, 32]) {
+      const query = queryOf(corpus.docs.slice(40), rows, dim);
+      const stage1 = centroidScores(index, query, 2, 0.7);
+      const coarse = coarseInteraction(index, stage1.scoresT, stage1.qPad, docs, stage1.allowed);
+      const float = centroidInteraction(index, stage1.scoresT, stage1.qPad, docs, stage1.allowed);
+      const js = interactionJs(documentCentroids(index), stage1.scoresT, stage1.qPad, docs, stage1.allowed);
+      let unpruned = 0;
+      for (let j = 0; j < docs.length; j++) {
+        expect(float[j]).toBeCloseTo(js[j]!, 4);
+        // Each query row's maximum is off by at most half a step (1/254).
+        expect(Math.abs(coarse[j]! - float[j]!), `${rows} rows, document ${j}`).toBeLessThanOrEqual(rows / 254 + 1e-4);
+        if (float[j] !== 0) unpruned++;
+      }
+      // Some documents have no allowed centroid (score 0 in both), most have some.
+      expect(unpruned).toBeGreaterThan(docs.length / 2);
+      expect(unpruned).toBeLessThan(docs.length);
+    }
+  });
+});
+
+describe('16-bit stage 1', () => {
+  it('never leaves 32 bits, however large the values and the dimension', () => {
+    for (const dim of [8, 96, 256, 1024]) {
+      const ones = new Float32Array(4 * dim).fill(-3.5);
+      const at = tableKernel(ones, 4, dim, 4 * dim * 2 + 64);
+      expect(at?.shortAt, `dim ${dim}`).toBeDefined();
+      const { k, base, shortAt } = at!;
+      const q = shortRows(ones, 4, dim);
+      new Int16Array(k.memory.buffer, base, 4 * dim).set(q.data);
+      k.dot_scores_i16(shortAt!, 4, base, 4, dim, base + 4 * dim * 2, shortTable(ones, 4, dim).unit * q.unit);
+      const out = new Float32Array(k.memory.buffer, base + 4 * dim * 2, 16);
+      for (const v of out) expect(v / (dim * 12.25), `dim ${dim}`).toBeCloseTo(1, 3);
+    }
+  });
+});
+
+describe('the centroid table resident in the kernel', () => {
+  it('is copied again when another index or another call took the memory, never read stale', async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 200, queries: 1, dim, docRows: [5, 30], seed: 21 });
+    const [a, b] = [await indexOf(corpus.docs.slice(0, 100), 2, 64), await indexOf(corpus.docs.slice(100), 2, 96)];
+    const query = queryOf(corpus.docs.slice(50), 7, dim);
+    const padded = new Float32Array(paddedRows(7) * dim);
+    padded.set(query.data);
+    const docs = Uint32Array.from({ length: 40 }, (_, i) => i);
+    const stage1 = (index: PlaidIndex) => {
+      const got = centroidScores(index, query, 2, 0.5);
+      const want = centroidScoresJs(index, padded, 7, paddedRows(7), 2, 0.5);
+      expect(Array.from(got.cellIds)).toEqual(Array.from(want.cellIds));
+      for (let i = 0; i < want.scoresT.length; i++) expect(got.scoresT[i]).toBe(want.scoresT[i]);
+    };
+    const stage4 = (index: PlaidIndex) => {
+      const got = decodedScores(index, query, docs);
+      const want = decodedScoresJs(index, query, docs);
+      for (let j = 0; j < docs.length; j++) expect(got[j]).toBeCloseTo(want[j]!, 4);
+    };
+    const rows = corpus.docs[3]!;
+    for (let round = 0; round < 2; round++) {
+      stage1(a);
+      stage4(a);
+      // Another index takes the table's place, then a plain dot product takes the whole memory.
+      stage1(b);
+      stage4(a);
+      const other = dotScores(rows.data, rows.rows, corpus.docs[4]!.data, corpus.docs[4]!.rows, dim);
+      expect(other[0]).toBeCloseTo(
+        dotScoresJs(rows.data, rows.rows, corpus.docs[4]!.data, corpus.docs[4]!.rows, dim)[0]!,
+        5,
+      );
+      stage4(b);
+      stage1(a);
+    }
+  });
+});
+
+describe('topPositions', () => {
+  it('returns the n largest positions, largest first and ties by position, as a full sort does', () => {
+    const random = seeded(9);
+    for (let round = 0; round < 200; round++) {
+      const length = 1 + Math.floor(random() * 300);
+      // Few distinct values: many ties.
+      const distinct = 1 + Math.floor(random() * 20);
+      const values = Float32Array.from({ length }, () => Math.floor(random() * distinct) / distinct);
+      const n = Math.floor(random() * (length + 5));
+      const want = Array.from(values.keys())
+        .sort((a, b) => values[b]! - values[a]! || a - b)
+        .slice(0, n);
+      expect(Array.from(topPositions(values, n)), `${length} values, n ${n}`).toEqual(want);
+    }
+  });
+});
