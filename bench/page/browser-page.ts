@@ -96,4 +96,64 @@ async function maxSimBench(documents: number, docRows: number, queryRows: number
   return { ms: median(times), engine: scorer.engine, checksum };
 }
 
-Object.assign(window, { encodeBench, maxSimBench });
+export interface DtypeRequest {
+  model: string;
+  texts: string[];
+  queries: string[];
+  rounds: number;
+  threads: number;
+  wasmPaths: string;
+}
+
+const webOptions = (req: DtypeRequest, dtype: string) => ({
+  model: req.model,
+  backend: 'web',
+  dtype,
+  threads: req.threads,
+  backendOptions: { wasmPaths: req.wasmPaths },
+  batch: { maxBatchSize: 1 },
+});
+
+/** Tessera.create + the first document's embedding for a dtype (the caller gives a fresh page). */
+async function firstEmbedding(req: DtypeRequest, dtype: string) {
+  const start = performance.now();
+  const t = await Tessera.create(webOptions(req, dtype));
+  await t.encodeDocuments([req.texts[0]!]);
+  const ms = performance.now() - start;
+  await t.dispose();
+  return ms;
+}
+
+/**
+ * The q8 graph against fp32 in one page: warm docs/s in alternating rounds, and both dtypes' rows
+ * of the texts and queries (the caller compares them).
+ */
+async function dtypeBench(req: DtypeRequest) {
+  const models = {
+    fp32: await Tessera.create(webOptions(req, 'fp32')),
+    q8: await Tessera.create(webOptions(req, 'q8')),
+  };
+  const rows = (m: { data: Float32Array }) => Array.from(m.data);
+  const out: Record<string, { docs: number[][]; queries: number[][]; ms: number[] }> = {};
+  for (const [name, t] of Object.entries(models))
+    out[name] = {
+      docs: (await t.encodeDocuments(req.texts)).map(rows),
+      queries: (await t.encodeQueries(req.queries)).map(rows),
+      ms: [],
+    };
+  for (let r = 0; r < req.rounds; r++)
+    for (const [name, t] of Object.entries(models)) {
+      const t0 = performance.now();
+      await t.encodeDocuments(req.texts);
+      out[name]!.ms.push(performance.now() - t0);
+    }
+  for (const t of Object.values(models)) await t.dispose();
+  return Object.fromEntries(
+    Object.entries(out).map(([name, o]) => [
+      name,
+      { docs: o.docs, queries: o.queries, docsPerSec: (req.texts.length * 1000) / median(o.ms) },
+    ]),
+  );
+}
+
+Object.assign(window, { encodeBench, maxSimBench, dtypeBench, firstEmbedding });

@@ -354,6 +354,10 @@ under two minutes (tiny model, smaller workloads) for CI.
       threads: quick ? [Math.min(2, threads)] : [...new Set([1, Math.min(2, threads)])],
       rounds: quick ? 1 : 5,
       maxsimDocuments: quick ? 100 : 1000,
+      // The q8 graph against fp32 (full runs): queries from the corpus's words.
+      queries: quick
+        ? []
+        : Array.from({ length: 8 }, (_, i) => corpus()[i * 7]!.text.split(/\s+/).slice(0, 6).join(' ')),
     });
     log(`browser: ${JSON.stringify(browser)}`);
     progress.end();

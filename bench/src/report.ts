@@ -196,6 +196,16 @@ export function markdown(r: BenchResults): string {
         `(core + backend-web + their JS dependencies); onnxruntime-web's own JS ${b.ortJsKB} KB, its .wasm aside.`,
       '',
     );
+    if (b.q8) {
+      const q = b.q8;
+      lines.push(
+        `q8 (\`tessera export --dtype q8\`) against fp32 in the page, ${q.threads} threads: graph ${q.graphMB.q8} MB against ` +
+          `${q.graphMB.fp32} MB; first embedding ${q.firstEmbeddingMs.q8} ms against ${q.firstEmbeddingMs.fp32} ms (fresh pages); ` +
+          `${q.docsPerSec.q8} docs/s against ${q.docsPerSec.fp32} (${q.q8OverFp32}x, rounds alternating in one page); ` +
+          `q8's rows against fp32's: mean cosine ${q.rowCosine}, top-10 overlap of the queries' MaxSim rankings ${q.top10Overlap}.`,
+        '',
+      );
+    }
   }
   if (r.serving) {
     const s = r.serving;

@@ -1,12 +1,14 @@
-import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { DocumentScorer, Tessera } from '@tessera/core';
+import { DocumentScorer, loadModelSpec, maxSimMany, Tessera, topK } from '@tessera/core';
+import { exportOnnx } from '@tessera/backend-onnx';
 import { build } from 'esbuild';
+import send from 'send';
 import { chromium, type Browser } from 'playwright-core';
 import { maxSimData } from '../../page/rows.js';
 import { median, round } from '../measure.js';
@@ -28,6 +30,20 @@ export interface BrowserRun {
   ofNode: number;
 }
 
+export interface DtypeComparison {
+  threads: number;
+  graphMB: { fp32: number; q8: number };
+  /** Tessera.create + the first embedding, each in a fresh page. */
+  firstEmbeddingMs: { fp32: number; q8: number };
+  /** Warm, one text a forward, rounds alternating in one page. */
+  docsPerSec: { fp32: number; q8: number };
+  q8OverFp32: number;
+  /** Mean cosine of q8's document rows with fp32's, row by row. */
+  rowCosine: number;
+  /** Mean share of each query's top 10 texts by MaxSim that q8 and fp32 agree on. */
+  top10Overlap: number;
+}
+
 export interface BrowserResults {
   model: string;
   texts: number;
@@ -44,6 +60,8 @@ export interface BrowserResults {
     nodeMs: number;
     nodeEngine: string;
   };
+  /** The q8 graph (tessera export --dtype q8) against fp32 in the page, at the most threads measured. */
+  q8?: DtypeComparison;
   /** What Tessera (core + backend-web + their JS dependencies) adds to an app, minified + gzip; onnxruntime-web's JS aside. */
   bundleKB: number;
   ortJsKB: number;
@@ -74,11 +92,58 @@ async function serve(mounts: Record<string, string>) {
       res.writeHead(404, headers).end();
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
+    // send answers Range requests, as static hosts and the hub do (a Stanford folder's weights are read in ranges).
+    send(req, encodeURI(file), { dotfiles: 'allow' })
+      .on('headers', (r) => {
+        for (const [k, v] of Object.entries(headers)) r.setHeader(k, v);
+        r.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+      })
+      .pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
+/** A copy of the model folder with its q8 graph beside fp32's (tessera export --dtype q8). */
+async function withQ8Graph(modelDir: string): Promise<string> {
+  const copy = join(mkdtempSync(join(tmpdir(), 'tessera-bench-q8-')), 'model');
+  cpSync(modelDir, copy, { recursive: true });
+  await exportOnnx(copy, join(copy, 'onnx'), { dtype: 'q8', force: true });
+  return copy;
+}
+
+/** How far q8's rows and rankings are from fp32's (see DtypeComparison). */
+function agreement(
+  fp32: { docs: number[][]; queries: number[][] },
+  q8: { docs: number[][]; queries: number[][] },
+  dim: number,
+) {
+  let cosines = 0;
+  let rows = 0;
+  fp32.docs.forEach((a, d) => {
+    const b = q8.docs[d]!;
+    for (let r = 0; r < a.length; r += dim) {
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = r; i < r + dim; i++) {
+        dot += a[i]! * b[i]!;
+        na += a[i]! ** 2;
+        nb += b[i]! ** 2;
+      }
+      cosines += dot / Math.sqrt(na * nb);
+      rows++;
+    }
+  });
+  const matrix = (data: number[]) => ({ rows: data.length / dim, dim, data: Float32Array.from(data) });
+  const top10 = (set: { docs: number[][]; queries: number[][] }, q: number) =>
+    topK(maxSimMany(matrix(set.queries[q]!), set.docs.map(matrix)), 10).map((r) => r.index);
+  let overlap = 0;
+  for (let q = 0; q < fp32.queries.length; q++) {
+    const a = new Set(top10(fp32, q));
+    overlap += top10(q8, q).filter((i) => a.has(i)).length / 10;
+  }
+  return { rowCosine: round(cosines / rows, 5), top10Overlap: round(overlap / fp32.queries.length, 3) };
 }
 
 async function nodeDocsPerSec(model: string, texts: string[], threads: number, rounds: number): Promise<number> {
@@ -126,6 +191,8 @@ export async function browserBench(o: {
   threads: number[];
   rounds: number;
   maxsimDocuments: number;
+  /** Queries for the q8 comparison; none: no comparison. */
+  queries?: string[];
 }): Promise<BrowserResults> {
   if (!existsSync(CHROMIUM))
     throw new Error(
@@ -142,7 +209,9 @@ export async function browserBench(o: {
     outdir: bundleDir,
     logLevel: 'silent',
   });
-  const server = await serve({ '/bundle/': bundleDir, '/ort/': ORT_DIST, '/model/': o.modelDir });
+  // The page reads the model from a copy that also holds its q8 graph, when one is compared.
+  const modelDir = o.queries?.length ? await withQ8Graph(o.modelDir) : o.modelDir;
+  const server = await serve({ '/bundle/': bundleDir, '/ort/': ORT_DIST, '/model/': modelDir });
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage'],
@@ -207,6 +276,31 @@ export async function browserBench(o: {
       });
     }
     if (!page) throw new Error('the browser section needs at least one thread count');
+    let q8: DtypeComparison | undefined;
+    if (o.queries?.length) {
+      const threads = Math.max(...o.threads);
+      const req = {
+        model: `${server.url}/model`,
+        texts: o.texts,
+        queries: o.queries,
+        rounds: o.rounds,
+        threads,
+        wasmPaths: '/ort/',
+      };
+      const [fp32First] = await inPage<[number]>([['firstEmbedding', req, 'fp32']]);
+      const [q8First] = await inPage<[number]>([['firstEmbedding', req, 'q8']]);
+      type Rows = { docs: number[][]; queries: number[][]; docsPerSec: number };
+      const [both] = await inPage<[{ fp32: Rows; q8: Rows }]>([['dtypeBench', req]]);
+      const graphMB = (name: string) => round(statSync(join(modelDir, 'onnx', name)).size / 2 ** 20, 1);
+      q8 = {
+        threads,
+        graphMB: { fp32: graphMB('model.onnx'), q8: graphMB('model_quantized.onnx') },
+        firstEmbeddingMs: { fp32: round(fp32First), q8: round(q8First) },
+        docsPerSec: { fp32: round(both.fp32.docsPerSec), q8: round(both.q8.docsPerSec) },
+        q8OverFp32: round(both.q8.docsPerSec / both.fp32.docsPerSec, 3),
+        ...agreement(both.fp32, both.q8, (await loadModelSpec(modelDir)).outputDim),
+      };
+    }
     const { docs, query } = maxSimData(o.maxsimDocuments, docRows, queryRows, dim);
     const scorer = await DocumentScorer.create(docs, {});
     const nodeMs: number[] = [];
@@ -237,6 +331,7 @@ export async function browserBench(o: {
         nodeMs: round(median(nodeMs)),
         nodeEngine,
       },
+      ...(q8 ? { q8 } : {}),
       bundleKB: round((await bundleSize()) / 1024, 1),
       ortJsKB: round(gzipSync(readFileSync(join(ORT_DIST, 'ort.bundle.min.mjs'))).length / 1024, 1),
     };

@@ -4,6 +4,10 @@ import { join, relative } from 'node:path';
 import { fixtures } from '@tessera/fixtures';
 import { describe, expect, it } from 'vitest';
 import { fetchModelFiles } from '../src/browser/fetch-model.js';
+import { MemoryFiles } from '../src/io/model-files.js';
+import { SafetensorsFile } from '../src/io/safetensors.js';
+import { encodeSafetensors, type TensorToWrite } from '../src/io/safetensors-write.js';
+import { modelFingerprint } from '../src/model/fingerprint.js';
 import { modelFilesFromPicked } from '../src/browser/picked-files.js';
 import { loadModelSpec } from '../src/model/load-local.js';
 import { readModelSpec } from '../src/model/load-folder.js';
@@ -25,21 +29,37 @@ function folder(dir: string): Map<string, Uint8Array> {
   return out;
 }
 
-/** A fetch that serves a folder under ROOT (404 for anything else), recording what was asked. */
-function serving(files: Map<string, Uint8Array>, change: (name: string, res: Response) => Response = (_, r) => r) {
+/**
+ * A fetch that serves a folder under ROOT (404 for anything else), recording what was asked and
+ * the bytes sent per file; with `ranges`, it answers a Range header with 206 and that range.
+ */
+function serving(
+  files: Map<string, Uint8Array>,
+  change: (name: string, res: Response) => Response = (_, r) => r,
+  ranges = false,
+) {
   const asked: string[] = [];
-  const fetch = async (url: string) => {
+  const sent = new Map<string, number>();
+  const fetch = async (url: string, init?: { headers?: Record<string, string> }) => {
     asked.push(url);
     const name = url.slice(ROOT.length + 1);
     const bytes = files.get(name);
-    return change(
-      name,
-      bytes
-        ? new Response(bytes, { headers: { 'content-length': String(bytes.length) } })
-        : new Response(null, { status: 404 }),
-    );
+    const range = ranges ? /^bytes=(\d+)-(\d+)$/.exec(init?.headers?.Range ?? '') : null;
+    let res: Response;
+    if (!bytes) res = new Response(null, { status: 404 });
+    else if (range) {
+      const [begin, last] = [Number(range[1]), Math.min(Number(range[2]), bytes.length - 1)];
+      const part = bytes.subarray(begin, last + 1);
+      res = new Response(part, {
+        status: 206,
+        headers: { 'content-length': String(part.length), 'content-range': `bytes ${begin}-${last}/${bytes.length}` },
+      });
+    } else res = new Response(bytes, { headers: { 'content-length': String(bytes.length) } });
+    res = change(name, res);
+    if (bytes) sent.set(name, (sent.get(name) ?? 0) + Number(res.headers.get('content-length') ?? 0));
+    return res;
   };
-  return { fetch: fetch as never, asked };
+  return { fetch: fetch as never, asked, sent };
 }
 
 describe('a model fetched over HTTP (a page)', () => {
@@ -112,6 +132,63 @@ describe('a model fetched over HTTP (a page)', () => {
       code: 'MODEL_NOT_FOUND',
       message: `${ROOT}: no model files there (every file asked for was 404)`,
     });
+  });
+});
+
+describe("a Stanford folder's weights read in ranges", () => {
+  /** The Stanford fixture with 6 MB of other weights before its own, as a real backbone's are. */
+  async function largeStanford(): Promise<Map<string, Uint8Array>> {
+    const files = folder(fixtures.stanford);
+    const st = await SafetensorsFile.open(
+      'f/model.safetensors',
+      new MemoryFiles('f', [['model.safetensors', files.get('model.safetensors')!]]),
+    );
+    const tensors: Record<string, TensorToWrite> = {
+      'backbone.padding': { dtype: 'F32', shape: [1536, 1024], data: new Float32Array(1536 * 1024).fill(0.25) },
+    };
+    for (const name of st.names())
+      tensors[name] = { dtype: 'F32', shape: st.info(name).shape, data: await st.readFloat32(name) };
+    files.set('model.safetensors', new Uint8Array(encodeSafetensors(tensors)));
+    return files;
+  }
+
+  it('reads the same spec and fingerprint as the whole file, fetching a small part of it', async () => {
+    const files = await largeStanford();
+    const size = files.get('model.safetensors')!.length;
+    expect(size).toBeGreaterThan(6e6);
+    const whole = await fetchModelFiles(ROOT, { fetch: serving(files).fetch });
+    const server = serving(files, undefined, true);
+    const parts = await fetchModelFiles(ROOT, { fetch: server.fetch });
+    const [a, b] = [await readModelSpec(whole, ROOT), await readModelSpec(parts, ROOT)];
+    expect(b.projection).toEqual(a.projection);
+    expect(b.projection[0]!.weight.length).toBeGreaterThan(0);
+    expect(await modelFingerprint(b)).toBe(await modelFingerprint(a));
+    // The header, the fingerprint's first megabyte and the projection: not the other weights.
+    expect(server.sent.get('model.safetensors')).toBeLessThan(1.2e6);
+    expect(parts.size(`${ROOT}/model.safetensors`)).toBe(size);
+  });
+
+  it('takes the whole file from a server that ignores Range, and names a range that came back short', async () => {
+    const files = await largeStanford();
+    const ignoring = serving(files);
+    const got = await fetchModelFiles(ROOT, { fetch: ignoring.fetch });
+    expect(ignoring.sent.get('model.safetensors')).toBe(files.get('model.safetensors')!.length);
+    expect((await readModelSpec(got, ROOT)).projection.length).toBe(1);
+
+    const short = serving(
+      files,
+      (name, r) =>
+        name === 'model.safetensors' && r.status === 206 && r.headers.get('content-range')?.startsWith('bytes 8-')
+          ? new Response(new Uint8Array(3), {
+              status: 206,
+              headers: { 'content-range': r.headers.get('content-range')! },
+            })
+          : r,
+      true,
+    );
+    const e = await errorOf(fetchModelFiles(ROOT, { fetch: short.fetch }).then((f) => readModelSpec(f, ROOT)));
+    expect(e).toMatchObject({ code: 'HUB_ERROR' });
+    expect(e.message).toMatch(new RegExp(`^${ROOT}/model.safetensors: asked for bytes 8-\\d+, got 3 bytes`));
   });
 });
 

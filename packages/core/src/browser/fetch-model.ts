@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import type { DownloadProgress } from '../hub/download.js';
-import { MemoryFiles, joinSlashed } from '../io/model-files.js';
+import { MemoryFiles, joinSlashed, type RangedFile } from '../io/model-files.js';
 import { graphNames } from '../model/onnx-graphs.js';
 
 // The browser's fetch and Cache Storage (core compiles without the DOM library).
@@ -13,7 +13,7 @@ interface FetchResponse {
   clone(): FetchResponse;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
-type Fetch = (url: string) => Promise<FetchResponse>;
+type Fetch = (url: string, init?: { headers?: Record<string, string> }) => Promise<FetchResponse>;
 interface ModelCache {
   match(url: string): Promise<FetchResponse | undefined>;
   put(url: string, response: unknown): Promise<void>;
@@ -61,31 +61,23 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
   const root = new URL(url.replace(/\/+$/, ''), typeof location === 'undefined' ? undefined : location.href).href;
   const cache =
     options.cache !== false && typeof caches !== 'undefined' ? await caches.open('tessera-models') : undefined;
-  const files = new Map<string, Uint8Array>();
+  const files = new Map<string, Uint8Array | RangedFile>();
 
-  const one = async (name: string): Promise<boolean> => {
-    if (files.has(name)) return true;
-    const at = joinSlashed(root, name);
-    let res = cache ? await cache.match(at) : undefined;
-    const cached = !!res;
-    if (!res) {
-      try {
-        res = await get(at);
-      } catch (e) {
-        throw new TesseraError(
-          'HUB_ERROR',
-          `${at}: fetch failed (${(e as Error).message})`,
-          { file: at },
-          { cause: e },
-        );
-      }
+  const request = async (at: string, headers?: Record<string, string>): Promise<FetchResponse> => {
+    let res: FetchResponse;
+    try {
+      res = await get(at, headers ? { headers } : undefined);
+    } catch (e) {
+      throw new TesseraError('HUB_ERROR', `${at}: fetch failed (${(e as Error).message})`, { file: at }, { cause: e });
     }
-    if (res.status === 404) return false;
-    if (!res.ok)
+    if (!res.ok && res.status !== 404)
       throw new TesseraError('HUB_ERROR', `${at}: HTTP ${res.status} ${res.statusText}`.trim(), {
         file: at,
         status: res.status,
       });
+    return res;
+  };
+  const bodyOf = async (res: FetchResponse, at: string, name: string): Promise<Uint8Array> => {
     const total = Number(res.headers.get('content-length')) || undefined;
     const parts: Uint8Array[] = [];
     let loaded = 0;
@@ -107,6 +99,70 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
     }
     if (total !== undefined && bytes.length !== total)
       throw new TesseraError('HUB_ERROR', `${at}: got ${bytes.length} of ${total} bytes`, { file: at });
+    return bytes;
+  };
+
+  /**
+   * A large file of which the model reads a few parts (Stanford's weights, for their projection
+   * and the fingerprint's first megabyte): asked for in HTTP ranges as the loaders read it, each
+   * range kept in Cache Storage under the file's URL and the range. A server that ignores Range
+   * sends the whole file, which is then kept whole. The hub's sha256 covers whole files only, so
+   * ranges are checked by their length.
+   */
+  const ranged = async (name: string): Promise<boolean> => {
+    const at = joinSlashed(root, name);
+    // Kept whole by an earlier visit (a server that ignored Range).
+    if (cache && (await cache.match(at))) return one(name);
+    const range = async (begin: number, end: number): Promise<{ bytes: Uint8Array; total?: number }> => {
+      const key = `${at}?tessera-bytes=${begin}-${end}`;
+      const hit = cache ? await cache.match(key) : undefined;
+      if (hit) return { bytes: new Uint8Array(await hit.arrayBuffer()), total: Number(hit.headers.get('x-file-size')) };
+      const res = await request(at, { Range: `bytes=${begin}-${end - 1}` });
+      if (res.status === 404) throw new TesseraError('MODEL_NOT_FOUND', `${at}: not found (404)`, { file: at });
+      const bytes = await bodyOf(res, at, name);
+      if (res.status !== 206) return { bytes }; // the whole file
+      const total = Number(/\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '')?.[1]);
+      const want = Number.isFinite(total) ? Math.min(end, total) - begin : end - begin;
+      if (!Number.isFinite(total) || bytes.length !== want)
+        throw new TesseraError(
+          'HUB_ERROR',
+          `${at}: asked for bytes ${begin}-${end - 1}, got ${bytes.length} bytes (Content-Range ${JSON.stringify(res.headers.get('content-range'))})`,
+          { file: at },
+        );
+      if (cache)
+        await cache.put(
+          key,
+          new Response(bytes, { headers: { 'content-length': String(bytes.length), 'x-file-size': String(total) } }),
+        );
+      return { bytes, total };
+    };
+    let first: { bytes: Uint8Array; total?: number };
+    try {
+      first = await range(0, 8);
+    } catch (e) {
+      if (e instanceof TesseraError && e.code === 'MODEL_NOT_FOUND') return false;
+      throw e;
+    }
+    if (first.total === undefined) {
+      files.set(name, first.bytes);
+      if (cache)
+        await cache.put(at, new Response(first.bytes, { headers: { 'content-length': String(first.bytes.length) } }));
+      return true;
+    }
+    const size = first.total;
+    const file: RangedFile = { size, read: async (begin, end) => (await range(begin, end)).bytes };
+    files.set(name, file);
+    return true;
+  };
+
+  const one = async (name: string): Promise<boolean> => {
+    if (files.has(name)) return true;
+    const at = joinSlashed(root, name);
+    let res = cache ? await cache.match(at) : undefined;
+    const cached = !!res;
+    res ??= await request(at);
+    if (res.status === 404) return false;
+    const bytes = await bodyOf(res, at, name);
     // The hub names a large file's sha256 in X-Linked-Etag; a file that does not match it is refused.
     const etag = res.headers.get('x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '');
     if (!cached && etag && /^[0-9a-f]{64}$/.test(etag) && (await sha256Hex(bytes)) !== etag)
@@ -118,7 +174,7 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
   };
   const json = (name: string): unknown => {
     const b = files.get(name);
-    if (!b) return undefined;
+    if (!(b instanceof Uint8Array)) return undefined;
     try {
       return JSON.parse(new TextDecoder().decode(b));
     } catch {
@@ -147,9 +203,10 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
       }
     }
   else {
-    // A Stanford ColBERT folder keeps its projection in the backbone's weights.
+    // A Stanford ColBERT folder keeps its projection in the backbone's weights: read in ranges.
     const cfg = json('config.json') as { architectures?: unknown } | undefined;
-    if (Array.isArray(cfg?.architectures) && cfg.architectures.includes('HF_ColBERT')) await one('model.safetensors');
+    if (Array.isArray(cfg?.architectures) && cfg.architectures.includes('HF_ColBERT'))
+      await ranged('model.safetensors');
   }
   const graphs = graphNames(options.dtype ?? 'fp32').flatMap((g) =>
     transformer ? [g, joinSlashed(transformer, g)] : [g],

@@ -39,16 +39,25 @@ export function joinSlashed(...parts: string[]): string {
   return scheme + lead + out.join('/');
 }
 
+/** A file read in byte ranges when asked (a large file of which the model needs a few parts). */
+export interface RangedFile {
+  size: number;
+  read(begin: number, end: number): Promise<Uint8Array>;
+}
+
+const isRanged = (f: Uint8Array | RangedFile): f is RangedFile => !(f instanceof Uint8Array);
+
 /**
  * A model held in memory: files fetched from a URL or picked by the user in a browser, keyed by
- * their path below `root` ("config.json", "1_Dense/model.safetensors").
+ * their path below `root` ("config.json", "1_Dense/model.safetensors"); a large file of which
+ * only parts are read may be a RangedFile instead of its bytes.
  */
 export class MemoryFiles implements ModelFiles {
   readonly root: string;
-  private readonly files = new Map<string, Uint8Array>();
+  private readonly files = new Map<string, Uint8Array | RangedFile>();
   private readonly decoder = new TextDecoder();
 
-  constructor(root: string, files: Iterable<[string, Uint8Array]>) {
+  constructor(root: string, files: Iterable<[string, Uint8Array | RangedFile]>) {
     this.root = joinSlashed(root);
     for (const [name, bytes] of files) this.files.set(joinSlashed(this.root, name), bytes);
   }
@@ -72,11 +81,14 @@ export class MemoryFiles implements ModelFiles {
   }
 
   size(path: string): number {
-    return this.get(path).byteLength;
+    const f = this.get(path);
+    return isRanged(f) ? f.size : f.byteLength;
   }
 
   readText(path: string): string {
-    return this.decoder.decode(this.get(path));
+    const f = this.get(path);
+    if (isRanged(f)) throw new TesseraError('INVALID_MODEL', `${path}: read in parts, not as text`, { file: path });
+    return this.decoder.decode(f);
   }
 
   list(dir: string): string[] {
@@ -87,11 +99,14 @@ export class MemoryFiles implements ModelFiles {
   }
 
   async read(path: string, begin = 0, end?: number): Promise<Uint8Array> {
-    const bytes = this.get(path);
-    return bytes.subarray(Math.min(begin, bytes.length), Math.min(end ?? bytes.length, bytes.length));
+    const f = this.get(path);
+    const size = isRanged(f) ? f.size : f.byteLength;
+    const from = Math.min(begin, size);
+    const to = Math.max(from, Math.min(end ?? size, size));
+    return isRanged(f) ? f.read(from, to) : f.subarray(from, to);
   }
 
-  private get(path: string): Uint8Array {
+  private get(path: string): Uint8Array | RangedFile {
     const bytes = this.files.get(joinSlashed(path));
     // The loaders ask kind() first, so this names a file the model does not have.
     if (!bytes) throw new TesseraError('MODEL_NOT_FOUND', `${path}: not among the model's files`, { file: path });

@@ -1,9 +1,10 @@
-import { createReadStream, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import send from 'send';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -62,12 +63,14 @@ export async function servePage(bundleDir: string, isolated: boolean, roots: Rec
       res.end();
       return;
     }
-    res.writeHead(200, {
-      ...headers,
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': String(statSync(file).size),
-    });
-    createReadStream(file).pipe(res);
+    // send answers Range requests (206), as static hosts and the hub do: a Stanford folder's
+    // weights are read in ranges.
+    send(req, encodeURI(file), { dotfiles: 'allow' })
+      .on('headers', (r) => {
+        for (const [k, v] of Object.entries(headers)) r.setHeader(k, v);
+        r.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+      })
+      .pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
