@@ -148,7 +148,7 @@ async function indexCandidates(
   knobs: Partial<PlaidKnobs> | undefined,
   subset: Uint8Array | undefined,
 ): Promise<StoreHit[]> {
-  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK), ...knobs }, subset);
+  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK, index.poolFactor), ...knobs }, subset);
   if (!hits.length) return [];
   const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
   const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));
