@@ -13,6 +13,7 @@ import {
   paddedRows,
 } from '../src/plaid/interaction.js';
 import type { PlaidIndex } from '../src/plaid/plaid-index.js';
+import { defaultKnobs, searchPlaid } from '../src/plaid/search.js';
 import { topPositions } from '../src/plaid/select.js';
 import { seeded } from '../src/random.js';
 import { syntheticColbertCorpus } from '../src/testing/synthetic-corpus.js';
@@ -176,6 +177,27 @@ describe('the centroid table resident in the kernel', () => {
       stage4(b);
       stage1(a);
     }
+  });
+});
+
+describe('search knobs', () => {
+  it('refuses a knob the stages cannot run with, by name', async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 50, queries: 1, dim, docRows: [5, 20], seed: 2 });
+    const index = await indexOf(corpus.docs, 2, 16);
+    const query = queryOf(corpus.docs, 4, dim);
+    for (const [bad, field] of [
+      [{ ncells: 0 }, 'ncells'],
+      [{ ncells: 1.5 }, 'ncells'],
+      [{ ndocs: 0 }, 'ndocs'],
+      [{ rescore: -1 }, 'rescore'],
+      [{ centroidScoreThreshold: Number.NaN }, 'centroidScoreThreshold'],
+    ] as const) {
+      const run = () => searchPlaid(index, query, 5, { ...defaultKnobs(5), ...bad });
+      expect(run).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', details: { field } }));
+      expect(run).toThrow(`knobs.${field} must be`);
+    }
+    expect(searchPlaid(index, query, 5, { ...defaultKnobs(5), ncells: 1, rescore: 0 }).length).toBe(5);
   });
 });
 

@@ -82,7 +82,7 @@ function prepare(index: PlaidIndex, scoresT: Float32Array, qPad: number, docs: U
   }
   bytes.set(view(docs), docsAt);
   if (allowed) bytes.set(allowed, allowedAt);
-  return { k, listsAt, offsetsAt, scoresAt, coarseAt, zeroAt, docsAt, allowedAt, bestAt, outAt, lists };
+  return { k, listsAt, offsetsAt, scoresAt, coarseAt, zeroAt, docsAt, allowedAt, bestAt, outAt };
 }
 
 /**

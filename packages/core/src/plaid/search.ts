@@ -47,6 +47,22 @@ function everyDocument(total: number, subset: Uint8Array | undefined): Uint32Arr
   return Uint32Array.from(out);
 }
 
+/** Refuses a knob the stages cannot run with (an API caller's; the CLI checks its own flags). */
+function checkKnobs(knobs: PlaidKnobs): void {
+  const wrong = (field: string, want: string) =>
+    new TesseraError(
+      'INVALID_OPTION',
+      `knobs.${field} must be ${want} (got ${JSON.stringify(knobs[field as keyof PlaidKnobs])})`,
+      {
+        field,
+      },
+    );
+  if (!Number.isInteger(knobs.ncells) || knobs.ncells < 1) throw wrong('ncells', 'an integer >= 1');
+  if (!Number.isInteger(knobs.ndocs) || knobs.ndocs < 1) throw wrong('ndocs', 'an integer >= 1');
+  if (!Number.isInteger(knobs.rescore) || knobs.rescore < 0) throw wrong('rescore', 'an integer >= 0');
+  if (!Number.isFinite(knobs.centroidScoreThreshold)) throw wrong('centroidScoreThreshold', 'a finite number');
+}
+
 /** The documents with the n best scores, best first. */
 const best = (scores: Float32Array, n: number, docs: Uint32Array) => topPositions(scores, n).map((i) => docs[i]!);
 
@@ -73,6 +89,7 @@ export function searchPlaid(
       expected: index.dim,
       actual: query.dim,
     });
+  checkKnobs(knobs);
   const qRows = query.rows;
   const docsTotal = index.ids.length;
   if (qRows === 0 || docsTotal === 0) return [];
