@@ -150,7 +150,14 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
       return true;
     }
     const size = first.total;
-    const file: RangedFile = { size, read: async (begin, end) => (await range(begin, end)).bytes };
+    const file: RangedFile = {
+      size,
+      read: async (begin, end) => {
+        const got = await range(begin, end);
+        // A server that stopped honouring Range sent the whole file: its part is the range.
+        return got.total === undefined ? got.bytes.subarray(begin, end) : got.bytes;
+      },
+    };
     files.set(name, file);
     return true;
   };
