@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -338,5 +338,8 @@ export async function browserBench(o: {
   } finally {
     await browser.close();
     server.close();
+    // The model copy with the q8 graph (hundreds of MB) and the page bundle.
+    if (modelDir !== o.modelDir) rmSync(dirname(modelDir), { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   }
 }
