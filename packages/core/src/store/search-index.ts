@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { defaultKnobs, type PlaidKnobs, searchPlaid } from '../plaid/search.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
-import { passageRows } from '../scoring/passages.js';
+import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
 import { storeError } from './index-documents.js';
 import { loadLateIndex } from './late-index.js';
@@ -123,9 +123,8 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
   } catch (e) {
     throw storeError(store, 'searching', e);
   }
-  const passages = bestPassages(q, hits);
-  const results = hits.map((h, i): SearchResult => {
-    const best = passages[i];
+  const results = hits.map((h): SearchResult => {
+    const best = h.vectors ? bestPassage(q, h.vectors, h.passages) : undefined;
     const span = best && h.passages && h.passages.length > 1 ? h.passages[best.index] : undefined;
     return {
       id: h.id,
@@ -165,17 +164,9 @@ function subsetOf(index: PlaidIndex, ids: readonly string[]): Uint8Array {
   return subset;
 }
 
-/**
- * Each hit's best passage and its score (the whole document when it was not split), by maxSim as
- * t.score() computes it, pair by pair, so that the scores are t.score()'s to the last bit.
- */
-function bestPassages(q: RowMatrix, hits: readonly StoreHit[]): ({ score: number; index: number } | undefined)[] {
-  return hits.map((h) => {
-    if (!h.vectors) return undefined;
-    const scores = passageRows({ vectors: h.vectors, ...(h.passages ? { passages: h.passages } : {}) }).map((rows) =>
-      maxSim(q, rows),
-    );
-    const index = scores.reduce((best, s, i) => (s > scores[best]! ? i : best), 0);
-    return { score: scores[index]!, index };
-  });
+/** A document's best passage and its score (the whole document when it was not split), by maxSim as t.score() computes it. */
+function bestPassage(q: RowMatrix, vectors: RowMatrix, passages: PassageSpan[] | undefined) {
+  const scores = passageRows({ vectors, ...(passages ? { passages } : {}) }).map((rows) => maxSim(q, rows));
+  const index = scores.reduce((best, s, i) => (s > scores[best]! ? i : best), 0);
+  return { score: scores[index]!, index };
 }
