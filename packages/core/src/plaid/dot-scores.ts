@@ -22,7 +22,7 @@ function load(): PlaidKernel | null {
 }
 
 /** Grows the kernel's memory to `need` bytes. */
-export function growKernel(k: PlaidKernel, need: number): void {
+function growKernel(k: PlaidKernel, need: number): void {
   if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
 }
 

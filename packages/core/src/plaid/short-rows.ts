@@ -11,7 +11,7 @@ export interface ShortRows {
 }
 
 /** The integer bound for rows of `dim` values (at most 16 bits). */
-export const shortBound = (dim: number) => Math.min(32767, Math.floor(Math.sqrt((2 ** 31 - 1) / dim)));
+const shortBound = (dim: number) => Math.min(32767, Math.floor(Math.sqrt((2 ** 31 - 1) / dim)));
 
 export function shortRows(values: Float32Array, count: number, dim: number): ShortRows {
   const n = count * dim;
