@@ -138,7 +138,12 @@ export function markdown(r: BenchResults): string {
       '## Search: the compressed index against the exact scan',
       '',
       `${r.search.corpus}; ${r.search.queries} queries; the index built through the engine's GEMM; latency is the ` +
-        'search alone (the query rows given), recall against exact MaxSim.',
+        'search alone (the query rows given), recall against exact MaxSim. Path "codes": the same index in a ' +
+        'compressed-only store (`--no-vectors`: no float rows, the best candidates rescored from decoded rows), ' +
+        `keeping ${r.search.scales
+          .filter((x) => x.codesBytesPerToken)
+          .map((x) => `${x.codesBytesPerToken} bytes a token at ${x.documents} documents`)
+          .join(', ')} (codes per document and the index).`,
       '',
       '| documents | pooling | index rows | centroids | bytes/row | build s (per 10k rows) | RSS MiB | path | k | p50 ms | p95 ms | recall |',
       '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',

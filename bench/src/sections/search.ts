@@ -1,10 +1,11 @@
 import { MemoryStore, Tessera } from '@tessera/core';
-import { searchStore } from '@tessera/core/store';
+import { loadLateIndex, packRows, searchStore, updateLateIndex, writeCodec } from '@tessera/core/store';
 import { syntheticColbertCorpus } from '@tessera/core/testing';
 import { percentile, round } from '../measure.js';
 
 export interface SearchPathResult {
-  path: 'index' | 'exact';
+  /** "codes": the same index in a compressed-only store (no float rows; the best candidates rescored from decoded rows). */
+  path: 'index' | 'exact' | 'codes';
   k: number;
   p50Ms: number;
   p95Ms: number;
@@ -26,6 +27,8 @@ export interface SearchScaleResult {
   bytesPerToken: number;
   rssMiB: number;
   paths: SearchPathResult[];
+  /** Bytes a token a compressed-only store keeps (each document's codes, and the index), where measured. */
+  codesBytesPerToken?: number;
 }
 
 export interface SearchResults {
@@ -85,7 +88,7 @@ export async function searchBench(options: {
             times.push(viaIndex.tookMs);
             shared += viaIndex.results.filter((r) => exact.get(k)!.truth[i]!.has(r.id)).length;
           }
-          const stat = (path: 'index' | 'exact', ms: number[], recall: number) => ({
+          const stat = (path: SearchPathResult['path'], ms: number[], recall: number) => ({
             path,
             k,
             p50Ms: round(percentile(ms, 50), 2),
@@ -95,6 +98,27 @@ export async function searchBench(options: {
           paths.push(stat('index', times, round(shared / (k * corpus.queries.length), 4)));
           paths.push(stat('exact', exact.get(k)!.times, 1));
         }
+        // The same index without float rows: what `--no-vectors` keeps (codes per document).
+        const codes = poolFactor === 1 ? await compressedOnly(store) : undefined;
+        if (codes)
+          for (const k of [10, 100]) {
+            const times: number[] = [];
+            let shared = 0;
+            for (const [i, q] of corpus.queries.entries()) {
+              const r = await searchStore(codes.store, q, { topK: k });
+              if (r.scores !== 'decompressed') throw new Error('the compressed-only store did not answer from codes');
+              times.push(r.tookMs);
+              shared += r.results.filter((x) => exact.get(k)!.truth[i]!.has(x.id)).length;
+            }
+            paths.push({
+              path: 'codes',
+              k,
+              p50Ms: round(percentile(times, 50), 2),
+              p95Ms: round(percentile(times, 95), 2),
+              recall: round(shared / (k * corpus.queries.length), 4),
+            });
+          }
+        await codes?.store.close();
         scales.push({
           documents,
           poolFactor,
@@ -107,6 +131,7 @@ export async function searchBench(options: {
           bytesPerToken: built.bytesPerToken,
           rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
           paths,
+          ...(codes ? { codesBytesPerToken: codes.bytesPerToken } : {}),
         });
         options.log(`search ${documents} documents: ${JSON.stringify(scales.at(-1))}`);
       }
@@ -120,4 +145,36 @@ export async function searchBench(options: {
     queries: options.queries,
     scales,
   };
+}
+
+/**
+ * A compressed-only store holding the store's fresh index as `--no-vectors` would: the index's
+ * codec, and each document's codes from it (the codec trained on PLAID's sample of the whole
+ * corpus, where the indexer trains on the first documents: the same on this corpus of
+ * independent documents). Its own index is assembled from those codes.
+ */
+async function compressedOnly(floats: MemoryStore) {
+  const { index } = (await loadLateIndex(floats))!;
+  const store = new MemoryStore();
+  await store.writeManifest({
+    format: 1,
+    model: 'bench',
+    modelFingerprint: 'bench',
+    dimension: index.dim,
+    createdAt: new Date().toISOString(),
+    vectors: false,
+  });
+  await writeCodec(store, index);
+  const rb = index.residuals.length / index.codes.length;
+  const none = new Float32Array(0);
+  let codeBytes = 0;
+  const records = index.ids.map((id, d) => {
+    const [a, b] = [index.docOffsets[d]!, index.docOffsets[d + 1]!];
+    const codes = packRows(index.codes.subarray(a, b), index.residuals.subarray(a * rb, b * rb));
+    codeBytes += codes.length;
+    return { id, vectors: { rows: 0, dim: index.dim, data: none }, codes, source: 'bench', seq: d };
+  });
+  await store.add(records);
+  const built = await updateLateIndex(store);
+  return { store, bytesPerToken: round((codeBytes + built.bytes) / built.rows, 1) };
 }

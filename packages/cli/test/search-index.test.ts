@@ -178,4 +178,70 @@ describe('the compressed search index behind tessera index and tessera search', 
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/colbert-pylate[\s\S]*colbert-stanford|colbert-stanford[\s\S]*colbert-pylate/);
   });
+
+  it('--no-vectors keeps codes instead of float rows; search scores decoded rows and says so; --exact is refused', () => {
+    const ids = [...Array(200).keys()];
+    const plain = join(tmp(), 'plain');
+    expect(run(['index', ...MODEL, '--input', corpus(ids), '--to', plain, '--json']).code).toBe(0);
+    const to = join(tmp(), 'codes');
+    const made = run([
+      'index',
+      ...MODEL,
+      '--input',
+      corpus(ids),
+      '--to',
+      to,
+      '--no-vectors',
+      '--train-documents',
+      '120',
+      '--json',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const summary = JSON.parse(made.stdout);
+    expect(summary).toMatchObject({
+      written: 200,
+      total: 200,
+      searchIndex: { mode: 'built', documents: 200, nbits: 2 },
+    });
+    expect(existsSync(join(to, 'plaid-codec', 'codec.json'))).toBe(true);
+    // No float rows: far smaller than the same corpus with them.
+    const plainSize = JSON.parse(
+      run(['index', ...MODEL, '--input', corpus([]), '--to', plain, '--json']).stdout,
+    ).sizeBytes;
+    expect(summary.sizeBytes).toBeLessThan(plainSize * 0.6);
+
+    const query = passages[17]!.split(' ').slice(2, 12).join(' ');
+    const got = search(to, query, '-k', '5') as SearchJson & { scores?: string };
+    expect(got).toMatchObject({ path: 'index', scores: 'decompressed' });
+    expect(got.note).toMatch(/decoded from the compressed-only index/);
+    const exact = search(plain, query, '-k', '5', '--exact');
+    // This fixture's random weights leave near-ties; decoded rows score within a hair of the float ones.
+    expect(got.results.map((r) => r.id)).toContain(exact.results[0]!.id);
+    const exactScores = new Map(exact.results.map((r) => [r.id, r.score]));
+    const shared = got.results.filter((r) => exactScores.has(r.id));
+    expect(shared.length).toBeGreaterThanOrEqual(2);
+    for (const r of shared) expect(Math.abs(r.score - exactScores.get(r.id)!)).toBeLessThan(0.01 * r.score);
+
+    const refused = run(['search', '--index', to, query, '--exact']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/compressed-only .*an exact search needs them/);
+    // A later run adds to it against the same codec, without the flag.
+    const more = run(['index', ...MODEL, '--input', corpus([300, 301]), '--to', to, '--json']);
+    expect(more.code, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout).searchIndex).toMatchObject({ mode: 'updated', added: 2, documents: 202 });
+    expect(search(to, passages[301]!, '-k', '3').results.map((r) => r.id)).toContain('p301');
+
+    for (const [extra, why] of [
+      [['--pool-factor', '2'], /--pool-factor needs the float rows, which --no-vectors does not keep/],
+      [['--train-documents', '5'], /--train-documents shapes a --no-vectors index/],
+    ] as const) {
+      const flags = extra[0] === '--train-documents' ? [...extra] : ['--no-vectors', ...extra];
+      const bad = run(['index', ...MODEL, '--input', corpus([1]), '--to', join(tmp(), 'x'), ...flags]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(why);
+    }
+    const mixed = run(['index', ...MODEL, '--input', corpus([1]), '--to', plain, '--no-vectors']);
+    expect(mixed.code).not.toBe(0);
+    expect(mixed.stderr).toMatch(/keeps float rows: --no-vectors .* applies to a new index/);
+  });
 });

@@ -79,6 +79,7 @@ export {
   indexDocuments,
   type IndexDocument,
   type IndexOptions,
+  type CodecOptions,
   type IndexProgress,
   type IndexSummary,
 } from './store/index-documents.js';

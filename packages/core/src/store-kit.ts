@@ -16,3 +16,14 @@ export { dotScores } from './plaid/dot-scores.js';
 export type { PlaidIndex } from './plaid/plaid-index.js';
 export { bestPassageScores, passageRows } from './scoring/passages.js';
 export { documentTextRoom, encodeInPassages, passagePlanner } from './store/passage-plan.js';
+export {
+  CODEC_SET,
+  checkKeepsCodes,
+  compressDocuments,
+  openCodec,
+  readCodec,
+  requireCodec,
+  writeCodec,
+} from './store/compressed-rows.js';
+export { decodeRows, packRows, unpackRows } from './plaid/packed-rows.js';
+export { trainCodec, type TrainedCodec } from './plaid/train.js';

@@ -1,3 +1,4 @@
+import type { NearestCentroids } from './plaid/kmeans.js';
 import { EventEmitter } from 'eventemitter3';
 import { pickDevice, parseDevice, type DeviceRequest } from './backend/device.js';
 import type { Backend, LoadedModel } from './backend/types.js';
@@ -327,7 +328,7 @@ export class Tessera extends EventEmitter {
     options?: IndexOptions,
   ): Promise<IndexSummary> {
     this.live();
-    return indexDocuments(this, store, docs, options);
+    return indexDocuments(this, store, docs, { ...this.nearestOption(), ...options });
   }
 
   /** The store's best documents for a query, scored by MaxSim (see searchIndex). */
@@ -362,10 +363,17 @@ export class Tessera extends EventEmitter {
     return updateLateIndex(store, { ...this.nearestOption(), ...options });
   }
 
-  /** The engine's GEMM assigns rows to centroids where the backend offers it. */
+  /**
+   * Each row's nearest centroid through the engine's GEMM where the backend offers it, else
+   * undefined (core's kernel is then used): what indexing and queue workers compress rows with.
+   */
+  get nearestCentroids(): NearestCentroids | undefined {
+    const model = this.live().primaryModel;
+    return model.nearestRows?.bind(model);
+  }
+
   private nearestOption(): Pick<LateIndexOptions, 'nearest'> {
-    const model = this.encoder.primaryModel;
-    const nearest = model.nearestRows?.bind(model);
+    const nearest = this.nearestCentroids;
     return nearest ? { nearest } : {};
   }
 

@@ -1,7 +1,22 @@
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { TesseraError, type PassageSetting, type Tessera } from '@tessera/core';
-import { openManifest, passagePlanner, planShards } from '@tessera/core/store';
+import {
+  type CodecOptions,
+  openCorpus,
+  TesseraError,
+  type PassageSetting,
+  type Store,
+  type Tessera,
+} from '@tessera/core';
+import {
+  checkKeepsCodes,
+  encodeInPassages,
+  openCodec,
+  openManifest,
+  passagePlanner,
+  planShards,
+  writeCodec,
+} from '@tessera/core/store';
 import { findDuplicateLines } from './duplicates.js';
 import { connectRedis, redisOptions } from './redis.js';
 import { QUEUE_NAME, runKey, runKeyName, type ShardJob, type ShardResult } from './run.js';
@@ -29,6 +44,13 @@ export interface EnqueueOptions {
   passages?: PassageSetting;
   /** Tries per shard before it fails for good (default 3, with exponential backoff from 2 s). */
   attempts?: number;
+  /**
+   * false: a compressed-only index (IndexOptions.vectors): the codec is trained here, on the
+   * input's first documents, before any shard is queued, and workers write codes against it.
+   */
+  vectors?: boolean;
+  /** How that codec is trained (IndexOptions.codec; its sample defaults to PLAID's for the input's line count). */
+  codec?: CodecOptions;
 }
 
 export interface RunInfo {
@@ -69,6 +91,33 @@ export interface RunStatus {
 
 const latestRunKey = (to: string) => `tessera:latest-run:${to}`;
 
+/** Documents encoded at a time while the codec's sample is gathered. */
+const SAMPLE_BATCH = 256;
+
+/**
+ * A compressed-only index's codec, trained on the input's first documents (encoded here, as the
+ * workers will encode them) and stored before any shard is queued; nothing when it has one.
+ */
+async function trainCodecUpFront(t: Tessera, store: Store, input: string, lines: number, o: EnqueueOptions) {
+  const trainer = await openCodec(store, { expectedDocuments: lines, ...o.codec });
+  if (trainer.ready) return;
+  const planner = await passagePlanner(t, o.passages);
+  const corpus = await openCorpus(input, { textField: o.textField, idField: o.idField, skipInvalid: !!o.skipInvalid });
+  let texts: string[] = [];
+  const feed = async () => {
+    trainer.add((await encodeInPassages(t, texts, planner)).encoded);
+    texts = [];
+  };
+  for await (const d of corpus.documents) {
+    texts.push(d.text);
+    if (texts.length < SAMPLE_BATCH) continue;
+    await feed();
+    if (trainer.sampled()) break;
+  }
+  if (texts.length) await feed();
+  await writeCodec(store, await trainer.train(t.nearestCentroids));
+}
+
 /**
  * Cuts the input into shards and queues them, with deterministic job ids: rerunning the same
  * command adds nothing for shards queued or done, and sends failed shards back. The manifest is
@@ -81,8 +130,12 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
   const storePackage = o.store ?? DEFAULT_STORE;
   const store = await openStoreWith(storePackage, to);
   let fingerprint: string;
+  let compressedOnly: boolean;
   try {
-    fingerprint = (await openManifest(t, store)).modelFingerprint;
+    if (o.vectors === false) checkKeepsCodes(store);
+    const manifest = await openManifest(t, store, o.vectors);
+    fingerprint = manifest.modelFingerprint;
+    compressedOnly = manifest.vectors === false;
   } finally {
     await store.close();
   }
@@ -90,6 +143,14 @@ export async function enqueueIndex(t: Tessera, o: EnqueueOptions): Promise<RunIn
   await passagePlanner(t, o.passages);
   const plan = await planShards(input, shardSize, { textField: o.textField, idField: o.idField });
   if (!plan.shards.length) throw new TesseraError('INVALID_INPUT', `${input} holds no documents`, { file: input });
+  if (compressedOnly) {
+    const codecStore = await openStoreWith(storePackage, to);
+    try {
+      await trainCodecUpFront(t, codecStore, input, plan.lines, o);
+    } finally {
+      await codecStore.close();
+    }
+  }
   const textField = o.textField ?? 'text';
   const dups = await findDuplicateLines(input, plan.ids, textField);
   const keepText = !!o.keepText;

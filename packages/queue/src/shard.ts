@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { openCorpus, type IndexDocument, type Store, type StoreRecord, type Tessera } from '@tessera/core';
-import { encodeInPassages, passagePlanner } from '@tessera/core/store';
+import {
+  compressDocuments,
+  encodeInPassages,
+  passagePlanner,
+  requireCodec,
+  type TrainedCodec,
+} from '@tessera/core/store';
 import type { ShardJob, ShardResult } from './run.js';
 
 /**
@@ -39,11 +45,20 @@ export async function processShard(
     planner,
     onProgress,
   );
+  const trained = await compressedCodec(store);
+  const codes = trained
+    ? await compressDocuments(
+        list.map((d, i) => ({ id: d.id, vectors: encoded[i]!.vectors })),
+        trained,
+        t.nearestCentroids,
+      )
+    : undefined;
   const encodeMs = performance.now() - t0;
   const records = list.map(
     (d, i): StoreRecord => ({
       id: d.id,
-      vectors: encoded[i]!.vectors,
+      vectors: codes ? { rows: 0, dim: t.dimension, data: new Float32Array(0) } : encoded[i]!.vectors,
+      ...(codes ? { codes: codes[i]! } : {}),
       source: job.input,
       seq: d.seq!,
       ...(job.keepText ? { text: d.text } : {}),
@@ -65,4 +80,21 @@ export async function processShard(
     device: t.device,
     worker: `${hostname()}:${process.pid}`,
   };
+}
+
+// Per store: its codec when it is compressed-only (read once; the producer wrote it before queueing).
+const codecs = new WeakMap<Store, Promise<TrainedCodec | undefined>>();
+
+/** The store's codec when it is compressed-only (the producer trained it up front), else undefined. */
+function compressedCodec(store: Store): Promise<TrainedCodec | undefined> {
+  let c = codecs.get(store);
+  if (!c) {
+    c = (async () => {
+      if ((await store.readManifest())?.vectors !== false) return undefined;
+      return requireCodec(store);
+    })();
+    codecs.set(store, c);
+    c.catch(() => codecs.delete(store));
+  }
+  return c;
 }

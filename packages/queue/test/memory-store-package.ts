@@ -19,6 +19,11 @@ export async function openStore(location: string): Promise<Store> {
     entries: () => s.entries(),
     count: () => s.count(),
     search: (q, o) => s.search(q, o),
+    documents: () => s.documents(),
+    fetch: (ids) => s.fetch(ids),
+    version: () => s.version(),
+    artifacts: s.artifacts,
+    keepsCodes: true,
     // A client closing its connection: the data stays for the others.
     close: async () => undefined,
   };

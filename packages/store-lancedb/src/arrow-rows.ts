@@ -6,6 +6,7 @@ import type { PassageSpan, RowMatrix, StoreRecord } from '@tessera/core';
 // LanceDB requires apache-arrow's CommonJS build and checks tables with instanceof; an ESM import
 // would load the other build, whose tables it does not recognize. So: the same build it uses.
 const {
+  Binary,
   Field,
   FixedSizeList,
   Float32,
@@ -27,7 +28,7 @@ const {
  * json_get_string(metadata, 'key') and the other json_* functions; `jsonMetadata: false` gives
  * the plain text column of tables written before that (appends must match the table).
  */
-export function tableSchema(dim: number, jsonMetadata = true): Schema {
+export function tableSchema(dim: number, jsonMetadata = true, codes = true): Schema {
   const row = new FixedSizeList(dim, new Field('item', new Float32(), true));
   return new SchemaType([
     new Field('id', new Utf8(), false),
@@ -37,8 +38,15 @@ export function tableSchema(dim: number, jsonMetadata = true): Schema {
     new Field('text', new Utf8(), true),
     new Field('metadata', new Utf8(), true, jsonMetadata ? JSON_EXTENSION : undefined),
     passagesField(),
+    ...(codes ? [codesField()] : []),
   ]);
 }
+
+/**
+ * A compressed-only index's rows as centroids and packed residuals (StoreRecord.codes), null for
+ * a document with float rows. Added to older tables before the first write that carries codes.
+ */
+export const codesField = () => new Field('codes', new Binary(), true);
 
 const JSON_EXTENSION = new Map([['ARROW:extension:name', 'arrow.json']]);
 
@@ -65,8 +73,8 @@ export function cellToPassages(cell: unknown): PassageSpan[] | undefined {
  * Records as one Arrow table, the vectors copied once into a single Float32 buffer (building
  * them as nested JS arrays would cost a boxed number per float).
  */
-export function recordsToTable(records: readonly StoreRecord[], dim: number, jsonMetadata = true): Table {
-  const schema = tableSchema(dim, jsonMetadata);
+export function recordsToTable(records: readonly StoreRecord[], dim: number, jsonMetadata = true, codes = true): Table {
+  const schema = tableSchema(dim, jsonMetadata, codes);
   const total = records.reduce((s, r) => s + r.vectors.rows, 0);
   const floats = new Float32Array(total * dim);
   const offsets = new Int32Array(records.length + 1);
@@ -101,6 +109,14 @@ export function recordsToTable(records: readonly StoreRecord[], dim: number, jso
     column(records.map((r) => r.text ?? null)),
     column(records.map((r) => (r.metadata ? JSON.stringify(r.metadata) : null))),
     column(records.map((r) => (r.passages ? JSON.stringify(r.passages.map((p) => [p.start, p.end, p.rows])) : null))),
+    ...(codes
+      ? [
+          vectorFromArray(
+            records.map((r) => r.codes ?? null),
+            new Binary(),
+          ).data[0]!,
+        ]
+      : []),
   ];
   const struct = makeData({ type: new Struct(schema.fields), length: records.length, nullCount: 0, children });
   return new TableType(schema, [new RecordBatch(schema, struct)]);

@@ -23,6 +23,7 @@ import {
   columnRows,
   hasJsonMetadata,
   passagesField,
+  codesField,
   recordsToTable,
   tableSchema,
 } from './arrow-rows.js';
@@ -98,6 +99,9 @@ export class LanceDbStore implements Store {
   private dimension: number | undefined;
   /** Known to have the passages column (checked once it does; see hasPassagesColumn). */
   private passagesColumn = false;
+  /** Known to have the codes column (compressed-only indexes; tables from before it lack it). */
+  private codesColumn = false;
+  readonly keepsCodes = true;
   tuning: LanceDbSearchTuning = {};
 
   private db: lancedb.Connection | undefined;
@@ -224,7 +228,8 @@ export class LanceDbStore implements Store {
     await this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
       await this.addPassagesColumn();
-      data ??= recordsToTable(records, dim, await this.hasJsonMetadata());
+      if (records.some((r) => r.codes)) await this.addCodesColumn();
+      data ??= recordsToTable(records, dim, await this.hasJsonMetadata(), await this.hasCodesColumn());
       await this.table.add(data);
     });
   }
@@ -237,7 +242,8 @@ export class LanceDbStore implements Store {
     return this.retrying(`writing ${records.length} documents`, async () => {
       if (!this.table) this.table = await this.createOrOpen(dim);
       await this.addPassagesColumn();
-      data ??= recordsToTable(records, dim, await this.hasJsonMetadata());
+      if (records.some((r) => r.codes)) await this.addCodesColumn();
+      data ??= recordsToTable(records, dim, await this.hasJsonMetadata(), await this.hasCodesColumn());
       // One commit: the matched rows are rewritten and the new ones inserted together. keepLater
       // leaves a row of the same source at a later line (its id's last occurrence).
       const when = options.keepLater
@@ -253,6 +259,23 @@ export class LanceDbStore implements Store {
     if (this.passagesColumn) return true;
     this.passagesColumn = (await this.table!.schema()).fields.some((f) => f.name === 'passages');
     return this.passagesColumn;
+  }
+
+  /** Whether the table has the codes column (tables written before compressed-only indexes lack it). */
+  private async hasCodesColumn(): Promise<boolean> {
+    if (this.codesColumn) return true;
+    this.codesColumn = (await this.table!.schema()).fields.some((f) => f.name === 'codes');
+    return this.codesColumn;
+  }
+
+  private async addCodesColumn(): Promise<void> {
+    if (await this.hasCodesColumn()) return;
+    try {
+      await this.table!.addColumns(codesField());
+    } catch (e) {
+      if (!(await this.hasCodesColumn())) throw e;
+    }
+    this.codesColumn = true;
   }
 
   /** Whether the table's metadata column is Lance's JSON type (tables from before filtering hold plain text). */
@@ -275,7 +298,14 @@ export class LanceDbStore implements Store {
 
   /** The columns a hit is read from. */
   private async hitColumns(): Promise<string[]> {
-    return ['id', 'vectors', 'text', 'metadata', ...((await this.hasPassagesColumn()) ? ['passages'] : [])];
+    return [
+      'id',
+      'vectors',
+      'text',
+      'metadata',
+      ...((await this.hasPassagesColumn()) ? ['passages'] : []),
+      ...((await this.hasCodesColumn()) ? ['codes'] : []),
+    ];
   }
 
   /** The table: created empty (or found, when another process created it first). */
@@ -437,6 +467,7 @@ export class LanceDbStore implements Store {
       ...(r.text != null ? { text: r.text as string } : {}),
       ...(r.metadata != null ? { metadata: JSON.parse(r.metadata as string) as Record<string, unknown> } : {}),
       ...(r.passages != null ? { passages: cellToPassages(r.passages)! } : {}),
+      ...(r.codes != null ? { codes: new Uint8Array(r.codes as Uint8Array) } : {}),
     };
   }
 
@@ -509,14 +540,19 @@ export class LanceDbStore implements Store {
   }
 
   /** Every document with its rows, in the table's order (stable while nothing is written). */
-  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
+  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix; codes?: Uint8Array }> {
     this.live();
     if (!(await this.current())) return;
     const dim = this.dimension!;
-    for await (const batch of this.table!.query().select(['id', 'vectors'])) {
+    const withCodes = await this.hasCodesColumn();
+    for await (const batch of this.table!.query().select(['id', 'vectors', ...(withCodes ? ['codes'] : [])])) {
       const ids = batch.getChild('id')!;
+      const codes = withCodes ? batch.getChild('codes')! : undefined;
       const rows = columnRows(batch.getChild('vectors')!, dim);
-      for (let i = 0; i < batch.numRows; i++) yield { id: ids.get(i) as string, vectors: rows[i]! };
+      for (let i = 0; i < batch.numRows; i++) {
+        const c = codes?.get(i) as Uint8Array | null | undefined;
+        yield { id: ids.get(i) as string, vectors: rows[i]!, ...(c ? { codes: new Uint8Array(c) } : {}) };
+      }
     }
   }
 

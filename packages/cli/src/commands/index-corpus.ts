@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
 import { queuedIndex, queuedStatus } from './index-queued.js';
-import { buildOptions, buildWithProgress, describeSearchIndex } from './search-index-build.js';
+import { buildOptions, buildWithProgress, codecOptions, describeSearchIndex } from './search-index-build.js';
 import { passageSetting } from './passage-setting.js';
 
 export const indexHelp = `Usage: tessera index --input PATH --to DIR [--model M] [options]
@@ -48,6 +48,14 @@ Options:
                           (PyLate's hierarchical pooling; the stored rows stay whole, so
                           scores stay exact); default 1, none
       --no-search-index   skip the compressed index (search then scans every document)
+      --no-vectors        keep only the compressed index, not the float rows (for corpora
+                          whose rows would not fit the disk): the first documents train
+                          its centroids, every document is stored as codes, and search
+                          scores rows decoded from them (marked so in its output). Chosen
+                          when the index is made; --nbits and --centroids then shape it
+      --train-documents N documents encoded before training (default PLAID's sample of
+                          the corpus, estimated from its size, else 4096). With --queue
+                          the producer trains it before queueing; workers write codes
       --rebuild           retrain the compressed index on the whole corpus: at the end
                           of this run, or with --to and no --input, now. Without it a
                           run into an existing index encodes only the new and changed
@@ -109,6 +117,8 @@ export async function indexCommand(argv: string[]): Promise<number> {
     nbits: { type: 'string' },
     centroids: { type: 'string' },
     'no-search-index': { type: 'boolean' },
+    'no-vectors': { type: 'boolean' },
+    'train-documents': { type: 'string' },
     'pool-factor': { type: 'string' },
     'passage-tokens': { type: 'string' },
     overlap: { type: 'string' },
@@ -139,6 +149,13 @@ export async function indexCommand(argv: string[]): Promise<number> {
   if (!values.to) throw new UsageError('--to is required (the index folder)', 'see `tessera index --help`');
   const windowSize = intOption(values, 'window');
   const passages = passageSetting(values);
+  const trainDocuments = intOption(values, 'train-documents');
+  if (values['no-vectors'] && searchIndexOptions.poolFactor !== undefined && searchIndexOptions.poolFactor !== 1)
+    throw new UsageError('--pool-factor needs the float rows, which --no-vectors does not keep');
+  if (trainDocuments !== undefined && !values['no-vectors'])
+    throw new UsageError(
+      '--train-documents shapes a --no-vectors index (a float-row index trains on a sample of the whole corpus)',
+    );
   if (values.queue) {
     if (values.input === '-')
       throw new UsageError('a queued run reads its input from a file every worker can reach, not stdin');
@@ -194,7 +211,9 @@ export async function indexCommand(argv: string[]): Promise<number> {
       };
       process.on('SIGINT', onSignal);
       const started = Date.now();
+      let read = 0;
       const show = (p: IndexProgress) => {
+        read = p.read;
         const secs = (Date.now() - started) / 1000;
         bar.track(corpus.size ? corpus.bytesRead() / corpus.size : 0, {
           encoded: p.encoded,
@@ -213,18 +232,31 @@ export async function indexCommand(argv: string[]): Promise<number> {
             passages,
             signal: stop.signal,
             onProgress: show,
+            ...(values['no-vectors'] ? { vectors: false } : {}),
+            codec: {
+              ...codecOptions(values),
+              // Documents in the whole input, estimated from the share of its bytes read so far.
+              expectedDocuments: () =>
+                corpus.size && corpus.bytesRead() > 0
+                  ? Math.round((read * corpus.size) / corpus.bytesRead())
+                  : undefined,
+            },
           }),
         );
       } finally {
         bar.done();
         process.off('SIGINT', onSignal);
       }
-      if (values.ann && !summary.stopped) {
+      // A compressed-only index's shape was set by its codec (trained in t.index); the index is assembled from its codes.
+      const compressedOnly = (await store.readManifest())?.vectors === false;
+      if (values.ann && compressedOnly)
+        say('--ann skipped: a --no-vectors index has no float rows for LanceDB to index');
+      if (values.ann && !summary.stopped && !compressedOnly) {
         say('building the approximate (IVF-PQ) index');
         await store.createAnnIndex();
       }
       if (!values['no-search-index'] && !summary.stopped && summary.total > 0)
-        searchIndex = await buildWithProgress(store, searchIndexOptions, quiet, say, (st, o) =>
+        searchIndex = await buildWithProgress(store, compressedOnly ? {} : searchIndexOptions, quiet, say, (st, o) =>
           values.rebuild ? t.buildSearchIndex(st, o) : t.updateSearchIndex(st, o),
         );
     } finally {

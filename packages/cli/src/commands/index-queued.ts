@@ -3,7 +3,7 @@ import type { RunStatus } from '@tessera/queue';
 import { intOption } from '../args.js';
 import { openModel } from '../open-model.js';
 import { ProgressBar } from '../progress.js';
-import { buildOptions, buildWithProgress, describeSearchIndex } from './search-index-build.js';
+import { buildOptions, buildWithProgress, codecOptions, describeSearchIndex } from './search-index-build.js';
 import { passageSetting } from './passage-setting.js';
 
 /** One line of a run's state. */
@@ -58,6 +58,8 @@ export async function queuedIndex(
       skipInvalid: !!values['skip-invalid'],
       attempts: intOption(values, 'attempts'),
       ...(passages !== undefined ? { passages } : {}),
+      ...(values['no-vectors'] ? { vectors: false } : {}),
+      codec: codecOptions(values),
     });
   } finally {
     await t.dispose();
@@ -112,7 +114,8 @@ export async function queuedIndex(
           describeSearchIndex(
             await buildWithProgress(
               store,
-              buildOptions(values),
+              // A compressed-only index keeps the shape its codec was trained with.
+              (await store.readManifest())?.vectors === false ? {} : buildOptions(values),
               quiet,
               say,
               values.rebuild ? buildLateIndex : undefined,

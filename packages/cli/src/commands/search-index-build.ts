@@ -1,4 +1,4 @@
-import type { LateIndexOptions, LateIndexSummary, Store } from '@tessera/core';
+import type { CodecOptions, LateIndexOptions, LateIndexSummary, Store } from '@tessera/core';
 import { updateLateIndex } from '@tessera/core/store';
 import { choice, intOption } from '../args.js';
 import { ProgressBar } from '../progress.js';
@@ -10,6 +10,17 @@ export function buildOptions(values: Record<string, unknown>): LateIndexOptions 
     nbits: nbits === undefined ? undefined : (Number(nbits) as 1 | 2 | 4),
     centroids: intOption(values, 'centroids'),
     poolFactor: intOption(values, 'pool-factor'),
+  };
+}
+
+/** A --no-vectors index's codec: --nbits, --centroids and --train-documents shape it when it is made. */
+export function codecOptions(values: Record<string, unknown>): CodecOptions {
+  const { nbits, centroids } = buildOptions(values);
+  const trainDocuments = intOption(values, 'train-documents');
+  return {
+    ...(nbits ? { nbits } : {}),
+    ...(centroids ? { centroids } : {}),
+    ...(trainDocuments ? { trainDocuments } : {}),
   };
 }
 

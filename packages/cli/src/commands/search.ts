@@ -21,7 +21,8 @@ Options:
       --ncells N  --ndocs N  --centroid-score-threshold X
                           the compressed index's knobs (defaults by top-k, as colbert-ai's)
       --json              one JSON object: {query, results: [{rank, id, score, text?, metadata?}],
-                          path: "index" | "exact", took_ms, note?}
+                          path: "index" | "exact", took_ms, note?, scores?}
+                          (scores: "decompressed" from a --no-vectors index)
   -b, --backend NAME  -d, --device DEV  --threads N  --strict  --offline
 
 Examples:
@@ -102,6 +103,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
             path: report.path,
             took_ms: Math.round(report.tookMs * 100) / 100,
             ...(report.note ? { note: report.note } : {}),
+            ...(report.scores ? { scores: report.scores } : {}),
           })}\n`,
         );
       } else {

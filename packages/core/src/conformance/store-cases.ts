@@ -360,6 +360,30 @@ export function defineStoreConformanceSuite(harness: TestHarness, options: Store
         if ((await s.version()) === after) fail('version() stayed the same across an upsert');
       }));
 
+    it('keeps compressed rows (codes) byte for byte when it says it does (keepsCodes)', () =>
+      withStore(async (s) => {
+        if (!s.keepsCodes) return;
+        if (!s.documents || !s.fetch) fail('keepsCodes needs documents() and fetch() to give the codes back');
+        await s.writeManifest({ ...manifest, vectors: false });
+        const codesOf = (i: number, n: number) => Uint8Array.from({ length: n }, (_, j) => (i * 31 + j * 7) & 0xff);
+        const none = { rows: 0, dim: DIM, data: new Float32Array(0) };
+        const docs = corpus(12, 16).map((d, i) => ({ ...d, vectors: none, codes: codesOf(i, 20 + i * 5) }));
+        await s.add(docs);
+        await s.upsert([{ ...docs[4]!, codes: codesOf(99, 40), seq: 40 }]);
+        const want = new Map(docs.map((d) => [d.id, d.codes]));
+        want.set(docs[4]!.id, codesOf(99, 40));
+        const seen = new Map<string, Uint8Array | undefined>();
+        for await (const d of s.documents!()) {
+          seen.set(d.id, d.codes);
+          expect(d.vectors.rows, `documents() ${d.id}: rows of a compressed-only record`).toBe(0);
+        }
+        const fetched = new Map((await s.fetch!(docs.map((d) => d.id))).map((h) => [h.id, h.codes]));
+        for (const [id, codes] of want) {
+          expect(Array.from(seen.get(id) ?? []), `documents() ${id}: codes`).toEqual(Array.from(codes));
+          expect(Array.from(fetched.get(id) ?? []), `fetch ${id}: codes`).toEqual(Array.from(codes));
+        }
+      }));
+
     it('keeps named sets of files and replaces a set whole', () =>
       withStore(async (s) => {
         if (!s.artifacts) return;

@@ -1,10 +1,12 @@
 import { TesseraError } from '../errors.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
-import { fitCodec, NBITS } from './codec.js';
-import { RowCompressor } from './compress.js';
+import { residualBytes } from './codec.js';
+import { concat, RowCompressor } from './compress.js';
+import { unpackRows } from './packed-rows.js';
 import { poolRows } from './pooling.js';
 import { seeded } from '../random.js';
-import { coreNearest, kmeans, type NearestCentroids, plaidCentroidCount } from './kmeans.js';
+import { coreNearest, type NearestCentroids } from './kmeans.js';
+import { checkNbits, plaidSampleSize, type TrainedCodec, trainCodec } from './train.js';
 import { type Origin, originsOf, type PlaidIndex } from './plaid-index.js';
 
 export type { NearestCentroids };
@@ -31,15 +33,12 @@ export interface PlaidSource {
   /** Documents in the store. */
   count: number;
   /** Every document with its rows, in a stable order; called once per pass. */
-  documents: () => AsyncIterable<{ id: string; vectors: RowMatrix }>;
+  documents: () => AsyncIterable<{ id: string; vectors: RowMatrix; codes?: Uint8Array }>;
   /** What the index records, so that a later change to the store shows. */
   version: string;
   /** Each document's source and position in the store, by id (updates compare them). */
   origins?: ReadonlyMap<string, Origin>;
 }
-
-/** Rows kept per centroid for training (faiss keeps up to 256): the build time, against recall measured in bench/. */
-const TRAIN_ROWS_PER_CENTROID = 32;
 
 /**
  * Builds a compressed index from a store's documents in two passes: a sample of documents
@@ -47,11 +46,7 @@ const TRAIN_ROWS_PER_CENTROID = 32;
  * row is assigned to its nearest centroid and its residual packed.
  */
 export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOptions = {}): Promise<PlaidIndex> {
-  const nbits = options.nbits ?? 2;
-  if (!NBITS.includes(nbits))
-    throw new TesseraError('INVALID_OPTION', `nbits must be 1, 2 or 4 (got ${JSON.stringify(nbits)})`, {
-      field: 'nbits',
-    });
+  checkNbits(options.nbits ?? 2);
   if (source.count === 0) throw new TesseraError('INVALID_INPUT', 'the store holds no documents: nothing to index', {});
   const poolFactor = options.poolFactor ?? 1;
   if (!Number.isInteger(poolFactor) || poolFactor < 1)
@@ -67,7 +62,7 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
   const nearest = options.nearest ?? coreNearest;
 
   // Pass 1: a seeded sample of documents.
-  const wanted = Math.min(source.count, Math.ceil(16 * Math.sqrt(120 * source.count)));
+  const wanted = plaidSampleSize(source.count);
   const chosen = new Set<number>();
   while (chosen.size < wanted) chosen.add(Math.floor(random() * source.count));
   const sample: Float32Array[] = [];
@@ -86,46 +81,25 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
   }
   if (sampleRows === 0)
     throw new TesseraError('INVALID_INPUT', 'the sampled documents have no rows: nothing to index', {});
-  const estimatedRows = Math.round((sampleRows * source.count) / sample.length);
-  const k = Math.max(1, Math.min(options.centroids ?? plaidCentroidCount(estimatedRows), sampleRows));
-  if (!Number.isInteger(k) || k < 1)
-    throw new TesseraError('INVALID_OPTION', `centroids must be a positive integer (got ${options.centroids})`, {
-      field: 'centroids',
-    });
-
-  // Training rows: the sample's rows, thinned to TRAIN_ROWS_PER_CENTROID a centroid; a held-out
-  // share (up to 50k rows, as colbert-ai) fits the residual buckets.
   const all = new Float32Array(sampleRows * dim);
   let at = 0;
   for (const s of sample) {
     all.set(s, at);
     at += s.length;
   }
-  const order = Int32Array.from({ length: sampleRows }, (_, i) => i);
-  for (let i = sampleRows - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const heldout = Math.min(50_000, Math.max(1, Math.floor(sampleRows * 0.05)));
-  const trainCount = Math.max(k, Math.min(sampleRows - heldout, k * TRAIN_ROWS_PER_CENTROID));
-  const pick = (from: number, count: number) => {
-    const out = new Float32Array(count * dim);
-    for (let i = 0; i < count; i++)
-      out.set(all.subarray(order[from + i]! * dim, (order[from + i]! + 1) * dim), i * dim);
-    return out;
-  };
-  const train = pick(0, Math.min(trainCount, sampleRows));
-  const centroids = await kmeans(train, Math.min(trainCount, sampleRows), dim, k, {
-    nearest,
-    iterations: options.iterations ?? 4,
-    seed: options.seed,
-    onIteration: (done, total) => options.onProgress?.({ stage: 'centroids', done, total }),
-  });
-  const held = pick(sampleRows - heldout, heldout);
-  const heldCodes = await nearest(held, heldout, centroids, k, dim);
-  for (let i = 0; i < heldout; i++)
-    for (let d = 0; d < dim; d++) held[i * dim + d]! -= centroids[heldCodes[i]! * dim + d]!;
-  const codec = fitCodec(held, heldout, dim, nbits);
+  const trained = await trainCodec(
+    all,
+    sampleRows,
+    dim,
+    sample.length,
+    source.count,
+    {
+      ...options,
+      onIteration: (done, total) => options.onProgress?.({ stage: 'centroids', done, total }),
+    },
+    random,
+  );
+  const { centroids, k, codec } = trained;
 
   // Pass 2: every row's centroid and residual.
   const ids: string[] = [];
@@ -159,6 +133,58 @@ export async function buildPlaidIndex(source: PlaidSource, options: PlaidBuildOp
     poolFactor,
     origins: originsOf(ids, source.origins ?? new Map()),
     trainedRows: codes.length,
+  };
+}
+
+/**
+ * The index of a compressed-only store, assembled from the codes its documents were written with
+ * (no float rows to train on or encode): the stored codec's centroids and buckets, each
+ * document's packed rows, and the inverted lists.
+ */
+export async function assemblePlaidIndex(
+  trained: TrainedCodec,
+  source: Pick<PlaidSource, 'documents' | 'version' | 'origins'>,
+): Promise<PlaidIndex> {
+  const ids: string[] = [];
+  const codeChunks: Uint32Array[] = [];
+  const residualChunks: Uint8Array[] = [];
+  const lengths: number[] = [];
+  let rows = 0;
+  for await (const doc of source.documents()) {
+    if (!doc.codes)
+      throw new TesseraError(
+        'CORRUPT_FILE',
+        `document ${JSON.stringify(doc.id)} has no codes in a compressed-only store`,
+        {
+          id: doc.id,
+        },
+      );
+    const u = unpackRows(doc.codes, trained, doc.id);
+    ids.push(doc.id);
+    lengths.push(u.rows);
+    codeChunks.push(u.codes);
+    residualChunks.push(u.residuals);
+    rows += u.rows;
+  }
+  if (!ids.length) throw new TesseraError('INVALID_INPUT', 'the store holds no documents: nothing to index', {});
+  const codes = concat(codeChunks, Uint32Array, rows);
+  const residuals = concat(residualChunks, Uint8Array, rows * residualBytes(trained.dim, trained.codec.nbits));
+  const docOffsets = new Uint32Array(ids.length + 1);
+  for (let d = 0; d < ids.length; d++) docOffsets[d + 1] = docOffsets[d]! + lengths[d]!;
+  return {
+    dim: trained.dim,
+    centroids: trained.centroids,
+    k: trained.k,
+    codec: trained.codec,
+    ids,
+    docOffsets,
+    codes,
+    residuals,
+    ...invertedLists(codes, docOffsets, trained.k),
+    storeVersion: source.version,
+    poolFactor: 1,
+    origins: originsOf(ids, source.origins ?? new Map()),
+    trainedRows: trained.trainedRows,
   };
 }
 

@@ -91,6 +91,37 @@ export function plaidBytes(meta: Uint8Array): number {
   return Object.values(listed).reduce((n, f) => n + f.bytes, meta.length);
 }
 
+type Fail = (file: string, why: string) => never;
+
+/**
+ * A set of files under a JSON header that lists each file's size and CRC-32: the parsed header,
+ * and a reader that checks a file against it (and against the size the caller's shape needs).
+ */
+export function headeredSet<M extends { files: Record<string, { bytes: number; crc32: number }> }>(
+  files: Record<string, Uint8Array | undefined>,
+  metaName: string,
+  fail: Fail,
+): { meta: M; read: (name: string, needed?: number) => Uint8Array } {
+  const metaBytes = files[metaName] ?? fail(metaName, 'missing');
+  let meta: M;
+  try {
+    meta = JSON.parse(new TextDecoder().decode(metaBytes)) as M;
+  } catch {
+    return fail(metaName, 'not valid JSON');
+  }
+  if (!meta || typeof meta !== 'object') fail(metaName, 'not a JSON object');
+  const read = (name: string, needed?: number): Uint8Array => {
+    const b = files[name] ?? fail(name, 'missing');
+    const listed = meta.files?.[name] ?? fail(metaName, `does not list ${name}`);
+    if (b.length !== listed.bytes) fail(name, `${b.length} bytes, ${metaName} says ${listed.bytes} (cut or replaced)`);
+    if (needed !== undefined && b.length !== needed)
+      fail(name, `${b.length} bytes, the shape in ${metaName} needs ${needed}`);
+    if (crc32(b) !== listed.crc32) fail(name, 'its checksum does not match (the file was changed)');
+    return b;
+  };
+  return { meta, read };
+}
+
 /**
  * Reads the files back, checking each one's size and checksum and the arrays' structure, so a
  * cut or changed file is named in an error rather than read as a wrong answer. `where` names the
@@ -102,13 +133,7 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
       file: `${where}/${file}`,
     });
   };
-  const metaBytes = files[PLAID_META] ?? fail(PLAID_META, 'missing');
-  let meta: PlaidMeta;
-  try {
-    meta = JSON.parse(new TextDecoder().decode(metaBytes)) as PlaidMeta;
-  } catch {
-    return fail(PLAID_META, 'not valid JSON');
-  }
+  const { meta, read: readListed } = headeredSet<PlaidMeta>(files, PLAID_META, fail);
   if (meta.format !== PLAID_FORMAT)
     throw new TesseraError(
       'INDEX_MISMATCH',
@@ -135,17 +160,7 @@ export function parsePlaidFiles(files: Record<string, Uint8Array | undefined>, w
     'ivf-offsets.u32': (meta.k + 1) * 4,
     'doc-origins.u32': meta.docs * 8,
   };
-  const read = (name: string): Uint8Array => {
-    const b = files[name] ?? fail(name, 'missing');
-    const listed = meta.files[name];
-    if (!listed) return fail(PLAID_META, `does not list ${name}`);
-    if (b.length !== listed.bytes)
-      fail(name, `${b.length} bytes, ${PLAID_META} says ${listed.bytes} (cut or replaced)`);
-    if (expect[name] !== undefined && b.length !== expect[name])
-      fail(name, `${b.length} bytes, the index's shape needs ${expect[name]}`);
-    if (crc32(b) !== listed.crc32) fail(name, 'its checksum does not match (the file was changed)');
-    return b;
-  };
+  const read = (name: string) => readListed(name, expect[name]);
   // Typed views need aligned, private buffers.
   const f32 = (name: string) => new Float32Array(read(name).slice().buffer);
   const u32 = (name: string) => new Uint32Array(read(name).slice().buffer);

@@ -2,7 +2,8 @@ import { TesseraError } from '../errors.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
 import { invertedLists } from './build.js';
 import { residualBytes } from './codec.js';
-import { RowCompressor } from './compress.js';
+import { concat, RowCompressor } from './compress.js';
+import { unpackRows } from './packed-rows.js';
 import { poolRows } from './pooling.js';
 import { coreNearest, type NearestCentroids } from './kmeans.js';
 import { type Origin, originsOf, type PlaidIndex, sameOrigin } from './plaid-index.js';
@@ -11,7 +12,7 @@ export interface PlaidUpdateSource {
   /** Every document the store holds now, by id, with its source and position. */
   entries: ReadonlyMap<string, Origin>;
   /** These documents' rows (a document missing from the answer was removed meanwhile). */
-  fetch: (ids: readonly string[]) => Promise<Array<{ id: string; vectors?: RowMatrix }>>;
+  fetch: (ids: readonly string[]) => Promise<Array<{ id: string; vectors?: RowMatrix; codes?: Uint8Array }>>;
   /** The store's version when `entries` was read. */
   version: string;
 }
@@ -57,8 +58,17 @@ export async function updatePlaidIndex(
   const compressor = new RowCompressor(old.centroids, old.k, old.codec, options.nearest ?? coreNearest);
   const addedIds: string[] = [];
   const addedLengths: number[] = [];
+  // A compressed-only store's documents come with their codes: appended as they are.
+  const packed: { codes: Uint32Array; residuals: Uint8Array }[] = [];
   for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
     for (const doc of await source.fetch(wanted.slice(i, i + FETCH_BATCH))) {
+      if (doc.codes) {
+        const u = unpackRows(doc.codes, old, doc.id);
+        packed.push(u);
+        addedIds.push(doc.id);
+        addedLengths.push(u.rows);
+        continue;
+      }
       if (!doc.vectors) continue;
       const v = old.poolFactor > 1 ? poolRows(doc.vectors, old.poolFactor) : doc.vectors;
       await compressor.push(doc.id, v);
@@ -68,6 +78,24 @@ export async function updatePlaidIndex(
     options.onProgress?.({ stage: 'encoding', done: Math.min(i + FETCH_BATCH, wanted.length), total: wanted.length });
   }
   const fresh = await compressor.finish();
+  if (packed.length && compressor.rows)
+    throw new TesseraError(
+      'INVALID_INPUT',
+      'the store returned documents with codes and documents with rows: one kind only',
+      {},
+    );
+  if (packed.length) {
+    fresh.codes = concat(
+      packed.map((p) => p.codes),
+      Uint32Array,
+      addedLengths.reduce((a, b) => a + b, 0),
+    );
+    fresh.residuals = concat(
+      packed.map((p) => p.residuals),
+      Uint8Array,
+      fresh.codes.length * residualBytes(old.dim, old.codec.nbits),
+    );
+  }
 
   const rb = residualBytes(old.dim, old.codec.nbits);
   const ids = [...kept.map((d) => old.ids[d]!), ...addedIds];

@@ -1,10 +1,14 @@
 import { TesseraError, isTesseraError } from '../errors.js';
+import type { NearestCentroids } from '../plaid/kmeans.js';
 import type { Tessera } from '../tessera.js';
+import { type CodecOptions, checkKeepsCodes, compressDocuments, openCodec, writeCodec } from './compressed-rows.js';
 import { openManifest } from './manifest.js';
 import { type Encoded, encodeInPassages, type PassageSetting, passagePlanner } from './passage-plan.js';
 import type { Store, StoreRecord } from './types.js';
 
 /** One document to index. */
+export type { CodecOptions };
+
 export interface IndexDocument {
   id: string;
   text: string;
@@ -34,6 +38,17 @@ export interface IndexOptions {
   passages?: PassageSetting;
   /** Stops reading; the window being encoded is still written, then index() returns. */
   signal?: AbortSignal;
+  /**
+   * false: a compressed-only index, for corpora whose float rows would not fit the disk. The
+   * first documents train the codec (centroids and residual buckets, stored before any
+   * document), then every document is written as codes against it (StoreRecord.codes) and
+   * searches score decompressed rows. Set when the index is made; later runs follow it.
+   */
+  vectors?: boolean;
+  /** How a compressed-only index's codec is trained (used once, when it is made). */
+  codec?: CodecOptions;
+  /** Assigns rows to centroids (t.index() passes the engine's GEMM where the backend has one). */
+  nearest?: NearestCentroids;
 }
 
 export interface IndexProgress {
@@ -96,7 +111,17 @@ export async function indexDocuments(
   options: IndexOptions = {},
 ): Promise<IndexSummary> {
   const started = Date.now();
-  await openManifest(t, store);
+  // Checked before the manifest makes the store compressed-only.
+  if (options.vectors === false) checkKeepsCodes(store);
+  const manifest = await openManifest(t, store, options.vectors);
+  const compressedOnly = manifest.vectors === false;
+  const codec = compressedOnly
+    ? await openCodec(store, options.codec).catch((e) => {
+        throw storeError(store, 'reading the codec', e);
+      })
+    : undefined;
+  // A new compressed-only index's first windows, waiting for the codec they train.
+  let waiting: { batch: Pending[]; encoded: Encoded[] }[] = [];
   const source = options.source ?? 'api';
   const split = await passagePlanner(t, options.passages);
   const windowSize = options.windowSize ?? 512;
@@ -145,10 +170,18 @@ export async function indexDocuments(
   let writeFailed: unknown;
 
   const write = async (batch: Pending[], encoded: Encoded[]) => {
+    const codes = codec
+      ? await compressDocuments(
+          batch.map((d, i) => ({ id: d.id, vectors: encoded[i]!.vectors })),
+          codec.trained!,
+          options.nearest,
+        )
+      : undefined;
     const records = batch.map(
       (d, i): StoreRecord => ({
         id: d.id,
-        vectors: encoded[i]!.vectors,
+        vectors: codes ? { rows: 0, dim: encoded[i]!.vectors.dim, data: new Float32Array(0) } : encoded[i]!.vectors,
+        ...(codes ? { codes: codes[i]! } : {}),
         source,
         seq: d.seq,
         ...(options.keepText ? { text: d.text } : {}),
@@ -196,9 +229,27 @@ export async function indexDocuments(
     p.cut += cut;
     // Windows land in input order, so a later duplicate overwrites an earlier one.
     await writing;
+    if (codec && !codec.ready) {
+      // A new compressed-only index: its first windows wait for the codec they train.
+      waiting.push({ batch, encoded });
+      codec.add(encoded);
+      if (codec.sampled()) await writeHeld();
+      return;
+    }
     writing = write(batch, encoded).catch((e) => {
       writeFailed = e;
     });
+  };
+
+  const writeHeld = async () => {
+    try {
+      await writeCodec(store, await codec!.train(options.nearest));
+    } catch (e) {
+      throw storeError(store, 'training the codec', e);
+    }
+    const windows = waiting;
+    waiting = [];
+    for (const w of windows) await write(w.batch, w.encoded);
   };
 
   let position = 0;
@@ -254,6 +305,9 @@ export async function indexDocuments(
   if (!stopped && !writeFailed) await flush();
   await writing;
   if (writeFailed) throw writeFailed;
+  // The input ended before the sample filled: it trains on what there is. (A stopped run writes
+  // none of it: the rerun encodes it again.)
+  if (!stopped && codec && !codec.ready && waiting.length) await writeHeld();
   if (!stopped && p.written > 0 && store.optimize) {
     try {
       await store.optimize();
@@ -271,6 +325,7 @@ export async function indexDocuments(
   return { ...p, elapsedMs: Date.now() - started, total, duplicateIds, stopped };
 }
 
+/** A compressed-only store's codec: the stored one, or one trained on the first windows. */
 function checkDocument(d: IndexDocument, seq: number): void {
   const where = `document ${seq}`;
   if (!d || typeof d !== 'object')

@@ -1,8 +1,10 @@
 import { isTesseraError, TesseraError } from '../errors.js';
-import { buildPlaidIndex, type PlaidBuildOptions } from '../plaid/build.js';
+import { assemblePlaidIndex, buildPlaidIndex, type PlaidBuildOptions } from '../plaid/build.js';
 import { crc32, PLAID_FILES, PLAID_META, parsePlaidFiles, plaidBytes, plaidFiles } from '../plaid/index-files.js';
 import { type Origin, type PlaidIndex, rowCount } from '../plaid/plaid-index.js';
 import { updatePlaidIndex } from '../plaid/update.js';
+import type { TrainedCodec } from '../plaid/train.js';
+import { requireCodec } from './compressed-rows.js';
 import { storeError } from './index-documents.js';
 import type { Store } from './types.js';
 
@@ -69,6 +71,14 @@ export async function buildLateIndex(store: Store, options: LateIndexOptions = {
     throw storeError(store, 'reading the documents', e);
   }
   const origins = await readOrigins(s);
+  if ((await readManifestOf(s))?.vectors === false) {
+    const index = await assemblePlaidIndex(await compressedCodec(s, options), {
+      version,
+      documents: () => s.documents(),
+      origins,
+    });
+    return save(s, index, started, { mode: 'built', added: index.ids.length, removed: 0 }, true);
+  }
   // A rebuild keeps the index's nbits and pooling unless asked otherwise (the centroid count follows the corpus).
   const previous = await loadLateIndex(s).catch(() => undefined);
   const settings = {
@@ -110,7 +120,7 @@ export async function updateLateIndex(store: Store, options: LateIndexOptions = 
   if (existing!.fresh) {
     // The header lists every file's size: no need to serialize the index again to report it.
     const bytes = plaidBytes((await s.artifacts.read(PLAID_SET, PLAID_META))!);
-    return summarize(old, bytes, started, { mode: 'unchanged', added: 0, removed: 0 });
+    return summarize(old, bytes, started, { mode: 'unchanged', added: 0, removed: 0 }, await compressedOnly(s));
   }
   let version: string;
   try {
@@ -134,7 +144,45 @@ export async function updateLateIndex(store: Store, options: LateIndexOptions = 
     },
     options,
   );
-  return save(s, update.index, started, { mode: 'updated', added: update.added, removed: update.removed });
+  return save(
+    s,
+    update.index,
+    started,
+    { mode: 'updated', added: update.added, removed: update.removed },
+    await compressedOnly(s),
+  );
+}
+
+const compressedOnly = async (store: Store) => (await readManifestOf(store))?.vectors === false;
+
+async function readManifestOf(store: Store) {
+  try {
+    return await store.readManifest();
+  } catch (e) {
+    throw storeError(store, 'reading the index', e);
+  }
+}
+
+/**
+ * A compressed-only store's codec, refusing options it cannot honour: its documents were written
+ * as codes against it, and there are no float rows to train or pool again.
+ */
+async function compressedCodec(store: CapableStore, options: LateIndexOptions): Promise<TrainedCodec> {
+  const trained = await requireCodec(store);
+  const refuse = (what: string) => {
+    throw new TesseraError(
+      'INVALID_OPTION',
+      `${store.location} is compressed-only (--no-vectors): ${what}; re-index the texts into a new folder for another shape`,
+      { location: store.location },
+    );
+  };
+  if (options.poolFactor !== undefined && options.poolFactor !== 1)
+    refuse('it keeps no float rows to pool, so its pool factor stays 1');
+  if (options.nbits !== undefined && options.nbits !== trained.codec.nbits)
+    refuse(`its codes have nbits ${trained.codec.nbits} (${options.nbits} asked)`);
+  if (options.centroids !== undefined && options.centroids !== trained.k)
+    refuse(`its codes name ${trained.k} centroids (${options.centroids} asked)`);
+  return trained;
 }
 
 /** Every stored document's source and position, by id. */
@@ -155,6 +203,7 @@ async function save(
   index: PlaidIndex,
   started: number,
   change: Change,
+  compressed = false,
 ): Promise<LateIndexSummary> {
   const files = plaidFiles(index);
   try {
@@ -168,10 +217,17 @@ async function save(
     Object.values(files).reduce((n, f) => n + f.length, 0),
     started,
     change,
+    compressed,
   );
 }
 
-function summarize(index: PlaidIndex, bytes: number, started: number, change: Change): LateIndexSummary {
+function summarize(
+  index: PlaidIndex,
+  bytes: number,
+  started: number,
+  change: Change,
+  compressed: boolean,
+): LateIndexSummary {
   const rows = rowCount(index);
   const grown = rows >= 2 * index.trainedRows && index.trainedRows > 0;
   return {
@@ -180,7 +236,10 @@ function summarize(index: PlaidIndex, bytes: number, started: number, change: Ch
       ? {
           advice:
             `the index has grown from ${index.trainedRows} to ${rows} token rows since its centroids were trained: ` +
-            'rebuild it (tessera index --rebuild, or t.buildSearchIndex) for the recall and speed of a fresh build',
+            (compressed
+              ? 'it keeps no float rows to train on again: re-index the texts into a new folder ' +
+                '(a larger --train-documents) for the recall and speed of a codec trained on this corpus'
+              : 'rebuild it (tessera index --rebuild, or t.buildSearchIndex) for the recall and speed of a fresh build'),
         }
       : {}),
     documents: index.ids.length,

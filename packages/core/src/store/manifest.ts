@@ -48,8 +48,12 @@ export function checkManifest(store: Store, have: IndexManifest, want: IndexMani
   );
 }
 
-/** Reads the store's manifest, writing this model's into a new store; refuses a mismatch. */
-export async function openManifest(t: Tessera, store: Store): Promise<IndexManifest> {
+/**
+ * Reads the store's manifest, writing this model's into a new store; refuses a mismatch.
+ * `vectors` false makes a new store compressed-only; an existing store keeps what it was made
+ * as, and asking for the other is refused.
+ */
+export async function openManifest(t: Tessera, store: Store, vectors?: boolean): Promise<IndexManifest> {
   const want = await manifestFor(t);
   const have = await store.readManifest();
   if (!have) {
@@ -59,9 +63,18 @@ export async function openManifest(t: Tessera, store: Store): Promise<IndexManif
         `${store.location} holds data but no Tessera index manifest; it is not an index Tessera wrote`,
         { location: store.location },
       );
-    await store.writeManifest(want);
-    return want;
+    const made: IndexManifest = vectors === false ? { ...want, vectors: false } : want;
+    await store.writeManifest(made);
+    return made;
   }
   checkManifest(store, have, want);
+  if (vectors !== undefined && vectors !== (have.vectors !== false))
+    throw new TesseraError(
+      'INVALID_OPTION',
+      have.vectors === false
+        ? `${store.location} is compressed-only (made with --no-vectors): it cannot take float rows; index into a new folder to keep them`
+        : `${store.location} keeps float rows: --no-vectors (vectors: false) applies to a new index; index into a new folder`,
+      { field: 'vectors', location: store.location },
+    );
   return have;
 }

@@ -18,6 +18,7 @@ import type {
  */
 export class MemoryStore implements Store {
   readonly location = 'memory';
+  readonly keepsCodes = true;
   private manifest: IndexManifest | undefined;
   private readonly rows = new Map<string, StoreRecord>();
   private closed = false;
@@ -104,9 +105,10 @@ export class MemoryStore implements Store {
     }));
   }
 
-  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix }> {
+  async *documents(): AsyncIterable<{ id: string; vectors: RowMatrix; codes?: Uint8Array }> {
     this.live();
-    for (const r of [...this.rows.values()]) yield { id: r.id, vectors: r.vectors };
+    for (const r of [...this.rows.values()])
+      yield { id: r.id, vectors: r.vectors, ...(r.codes ? { codes: r.codes } : {}) };
   }
 
   async fetch(ids: readonly string[]): Promise<StoreHit[]> {
@@ -133,11 +135,15 @@ export function checkRecord(r: StoreRecord, i: number, dimension: number | undef
   if (typeof r?.id !== 'string' || !r.id)
     throw new TesseraError('INVALID_INPUT', `${where}: id must be a non-empty string`, { index: i });
   const v = r.vectors;
+  if (r.codes !== undefined && (!(r.codes instanceof Uint8Array) || r.codes.length === 0))
+    throw new TesseraError('INVALID_INPUT', `${where}: codes must be a non-empty Uint8Array`, { index: i, id: r.id });
+  // A compressed-only record keeps its rows in codes.
+  const least = r.codes ? 0 : 1;
   if (
     !v ||
     !(v.data instanceof Float32Array) ||
     !Number.isInteger(v.rows) ||
-    v.rows < 1 ||
+    v.rows < least ||
     !Number.isInteger(v.dim) ||
     v.data.length < v.rows * v.dim
   )
@@ -157,7 +163,7 @@ export function checkRecord(r: StoreRecord, i: number, dimension: number | undef
       index: i,
       id: r.id,
     });
-  if (r.passages !== undefined && (!Array.isArray(r.passages) || !passagesFit(r.passages, v.rows)))
+  if (r.passages !== undefined && (!Array.isArray(r.passages) || (v.rows > 0 && !passagesFit(r.passages, v.rows))))
     throw new TesseraError(
       'INVALID_INPUT',
       `${where}: passages must be { start, end, rows } spans whose rows add up to the ${v.rows} rows of vectors`,
@@ -173,6 +179,7 @@ function hitOf(d: StoreRecord): StoreHit {
     ...(d.text !== undefined ? { text: d.text } : {}),
     ...(d.metadata ? { metadata: d.metadata } : {}),
     ...(d.passages ? { passages: d.passages } : {}),
+    ...(d.codes ? { codes: d.codes } : {}),
   };
 }
 
@@ -183,5 +190,6 @@ function copy(r: StoreRecord): StoreRecord {
     vectors: { rows, dim, data: r.vectors.data.slice(0, rows * dim) },
     ...(r.metadata ? { metadata: structuredClone(r.metadata) } : {}),
     ...(r.passages ? { passages: r.passages.map((p) => ({ ...p })) } : {}),
+    ...(r.codes ? { codes: r.codes.slice() } : {}),
   };
 }

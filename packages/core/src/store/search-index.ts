@@ -3,6 +3,7 @@ import { defaultKnobs, type PlaidKnobs, searchPlaid } from '../plaid/search.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
 import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
+import { decodeRows } from '../plaid/packed-rows.js';
 import { storeError } from './index-documents.js';
 import { loadLateIndex } from './late-index.js';
 import type { PlaidIndex } from '../plaid/plaid-index.js';
@@ -33,6 +34,11 @@ export interface SearchReport {
   tookMs: number;
   /** Why the exact path answered when not asked to (no index, or one older than the store), and a query cut at the query length. */
   note?: string;
+  /**
+   * "decompressed": a compressed-only index (no float rows) answered, and scores are MaxSim over
+   * the documents' rows as decoded from their codes, not over the rows the model gave.
+   */
+  scores?: 'decompressed';
 }
 
 export interface SearchResult {
@@ -100,6 +106,7 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
   let path: SearchReport['path'] = 'exact';
   let note: string | undefined;
   let hits: StoreHit[];
+  let decompressed = false;
   const where = options.where;
   if (where !== undefined && !store.idsWhere)
     throw new TesseraError(
@@ -113,7 +120,9 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
       path = 'index';
       const subset = where !== undefined ? subsetOf(late.index, await store.idsWhere!(where)) : undefined;
       hits = await indexCandidates(store, late.index, q, topK, options.knobs, subset);
+      decompressed = hits.some((h) => h.codes);
     } else {
+      await refuseCompressedOnly(store, !!options.exact, !!late);
       if (!options.exact)
         note = late
           ? 'the compressed index is older than the documents (written since it was built): rebuild it to search through it'
@@ -123,6 +132,8 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
   } catch (e) {
     throw storeError(store, 'searching', e);
   }
+  if (decompressed)
+    note = [note, 'scores are MaxSim over rows decoded from the compressed-only index'].filter(Boolean).join('; ');
   const results = hits.map((h): SearchResult => {
     const best = h.vectors ? bestPassage(q, h.vectors, h.passages) : undefined;
     const span = best && h.passages && h.passages.length > 1 ? h.passages[best.index] : undefined;
@@ -135,7 +146,32 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
     };
   });
   results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { results: results.slice(0, topK), path, tookMs: performance.now() - started, ...(note ? { note } : {}) };
+  return {
+    results: results.slice(0, topK),
+    path,
+    tookMs: performance.now() - started,
+    ...(note ? { note } : {}),
+    ...(decompressed ? { scores: 'decompressed' as const } : {}),
+  };
+}
+
+/**
+ * A compressed-only store has no float rows for the store's own scan: its search goes through the
+ * compressed index, so a missing or stale one, or an exact search, is refused, saying what to do.
+ */
+async function refuseCompressedOnly(store: Store, exact: boolean, stale: boolean): Promise<void> {
+  if ((await store.readManifest())?.vectors !== false) return;
+  const why = exact
+    ? 'an exact search needs them'
+    : stale
+      ? 'documents were written since its compressed index was assembled, so the index must be brought up to date ' +
+        'first: run `tessera index` again or t.updateSearchIndex()'
+      : 'it has no compressed index yet: run `tessera index` again or t.updateSearchIndex()';
+  throw new TesseraError(
+    'INVALID_OPTION',
+    `${store.location} is compressed-only (made with --no-vectors) and keeps no float rows: ${why}`,
+    { location: store.location, ...(exact ? { field: 'exact' } : {}) },
+  );
 }
 
 /** The compressed index's best documents, fetched from the store with their rows. */
@@ -151,7 +187,12 @@ async function indexCandidates(
   if (!hits.length) return [];
   const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
   const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));
-  return fetched.map((h) => ({ ...h, score: approx.get(h.id) ?? h.score }));
+  // A compressed-only store's documents are rescored from their rows as the index decodes them.
+  return fetched.map((h) => ({
+    ...h,
+    score: approx.get(h.id) ?? h.score,
+    ...(h.codes ? { vectors: decodeRows(h.codes, index, h.id) } : {}),
+  }));
 }
 
 /** The index's documents among these ids, one byte each (ids the index does not hold are left out). */

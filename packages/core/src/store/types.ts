@@ -23,6 +23,12 @@ export interface StoreRecord {
    * the best passage's. Absent for a document encoded whole.
    */
   passages?: PassageSpan[];
+  /**
+   * In a compressed-only index (IndexManifest.vectors false): the document's rows as centroids
+   * and packed residuals against the store's codec (see packRows); `vectors` then has no rows.
+   * Kept and returned only by stores with `keepsCodes`.
+   */
+  codes?: Uint8Array;
 }
 
 /** What a store says about a document it holds, for resuming. */
@@ -42,6 +48,8 @@ export interface StoreHit {
   vectors?: RowMatrix;
   /** Its passages, as written (see StoreRecord.passages). */
   passages?: PassageSpan[];
+  /** Its compressed rows, as written (see StoreRecord.codes). */
+  codes?: Uint8Array;
 }
 
 export interface UpsertOptions {
@@ -69,6 +77,11 @@ export interface IndexManifest {
   /** Row width of the stored vectors. */
   dimension: number;
   createdAt: string;
+  /**
+   * false: a compressed-only index (`tessera index --no-vectors`): documents keep their rows as
+   * codes against a codec trained on the first documents, not as floats. Absent: float rows.
+   */
+  vectors?: false;
 }
 
 /**
@@ -104,7 +117,7 @@ export interface Store {
    * (t.buildSearchIndex) needs. Every document with its rows, in the same order on every call
    * while nothing is written.
    */
-  documents?(): AsyncIterable<{ id: string; vectors: RowMatrix }>;
+  documents?(): AsyncIterable<{ id: string; vectors: RowMatrix; codes?: Uint8Array }>;
   /** Optional: these documents with their rows, text and metadata (an index's candidates, rescored exactly). */
   fetch?(ids: readonly string[]): Promise<StoreHit[]>;
   /**
@@ -114,6 +127,11 @@ export interface Store {
   idsWhere?(where: string): Promise<string[]>;
   /** Optional: a token that changes with every write, so an index built from an earlier state is known stale. */
   version?(): Promise<string>;
+  /**
+   * Optional: the store keeps StoreRecord.codes and returns them from fetch() and documents(),
+   * and takes records whose vectors have no rows when they carry codes (compressed-only indexes).
+   */
+  readonly keepsCodes?: boolean;
   /** Optional: named sets of files kept with the documents (the compressed index). */
   readonly artifacts?: StoreArtifacts;
 }
