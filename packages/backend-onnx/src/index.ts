@@ -4,9 +4,9 @@ import { listDevices } from './devices.js';
 import { graphFiles } from './graph-names.js';
 import { OnnxModel, liveSessionCount, ort } from './onnx-model.js';
 
-export { readGraphInfo, readGraphInfoOf, ElemType, type GraphInfo, type ValueInfo } from './graph-info.js';
+export { readGraphInfo, readGraphInfoOf, ElemType, type GraphInfo, type ValueInfo } from '@tessera/onnx-graph';
 export { projectionPatch } from './projection-graph.js';
-export { elemType, OnnxGraph, type Attribute, type Dim, type TensorData, type TensorType } from './graph-builder.js';
+export { elemType, OnnxGraph, type Attribute, type Dim, type TensorData, type TensorType } from '@tessera/onnx-graph';
 export { chooseGraph, chooseOutput, OnnxModel } from './onnx-model.js';
 export { GRAPHS, graphFiles } from './graph-names.js';
 export {
@@ -18,8 +18,8 @@ export {
   type ExportResult,
 } from './export/export-model.js';
 export { cachedGraph, exportCacheDir, exportCacheRoot } from './export/export-cache.js';
-export { EXPORTABLE, MIN_OPSET, MAX_OPSET } from './export/encoder-graph.js';
-export type { ExportDtype } from './export/layers.js';
+export { EXPORTABLE, MIN_OPSET, MAX_OPSET } from '@tessera/onnx-graph';
+export type { ExportDtype } from '@tessera/onnx-graph';
 export { listDevices, cudaProviderLibrary } from './devices.js';
 
 // The engine loads with the package, so a broken onnxruntime-node install fails here and the registry

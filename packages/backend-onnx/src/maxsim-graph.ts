@@ -1,4 +1,4 @@
-import { OnnxGraph } from './graph-builder.js';
+import { OnnxGraph } from '@tessera/onnx-graph';
 
 /**
  * A four-node ONNX model for MaxSim of Q queries (qr rows each; shorter ones padded with zero

@@ -1,4 +1,4 @@
-import { OnnxGraph } from './graph-builder.js';
+import { OnnxGraph } from '@tessera/onnx-graph';
 
 /**
  * The graph behind nearestRows: a [n, dim] · b [k, dim]ᵀ through Gemm (MLAS), then ArgMax over

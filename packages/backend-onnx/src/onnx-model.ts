@@ -15,11 +15,11 @@ import {
 } from '@tessera/core';
 import { architectureOf, chooseOutput as chooseGraphOutput, decodeF16, graphCandidates } from '@tessera/core/backend';
 import { CUDA_HINT, cudaProviderLibrary } from './devices.js';
-import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from './graph-info.js';
+import { ElemType, readGraphInfoOf, type GraphInfo, type ValueInfo } from '@tessera/onnx-graph';
 import { checkCommandLine } from './command-line.js';
 import { cachedGraph } from './export/export-cache.js';
 import { EXPORT_FILES } from './export/export-model.js';
-import type { ExportDtype } from './export/layers.js';
+import type { ExportDtype } from '@tessera/onnx-graph';
 import { maxSimGraph } from './maxsim-graph.js';
 import { nearestGraph } from './nearest-graph.js';
 import { OnnxScorer } from './onnx-scorer.js';

@@ -1,7 +1,7 @@
 import type { DenseLayer } from '@tessera/core';
-import { GraphLayers } from './export/layers.js';
-import { elemType, OnnxGraph } from './graph-builder.js';
-import { ElemType } from './graph-info.js';
+import { GraphLayers } from '@tessera/onnx-graph';
+import { elemType, OnnxGraph } from '@tessera/onnx-graph';
+import { ElemType } from '@tessera/onnx-graph';
 
 /** Prefix of everything added, so the names never clash with the exporter's. */
 const P = 'tessera_proj_';

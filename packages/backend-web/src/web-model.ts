@@ -4,6 +4,7 @@ import {
   chooseOutput,
   decodeF16,
   graphCandidates,
+  readEncoderWeights,
   type BackendLoadOptions,
   type ForwardOutput,
   type LoadedModel,
@@ -14,21 +15,57 @@ import { crossOriginIsolated, engine, hardwareThreads, inPage, type Ort, type Se
 
 const INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
 
-/** The folder's graph for the dtype (an explicit onnxFile wins), as a path of spec.files. */
-function findGraph(spec: ModelSpec, options: BackendLoadOptions): string {
+/** The folder's graph for the dtype (an explicit onnxFile wins), as a path of spec.files; undefined when it has none. */
+function findGraph(spec: ModelSpec, options: BackendLoadOptions): string | undefined {
   const explicit = options.extra?.onnxFile;
   const dtype = options.dtype ?? 'fp32';
   const wanted = typeof explicit === 'string' ? [explicit] : graphCandidates(spec, dtype);
   const found = wanted.find((c) => spec.onnxFiles.includes(c));
-  if (!found)
+  if (!found && typeof explicit === 'string')
     throw new TesseraError(
       'INVALID_MODEL',
-      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${wanted.join(', ')}; found: ` +
-        `${spec.onnxFiles.join(', ') || 'none'}); the web backend runs ONNX graphs: export one with ` +
-        '`tessera export` and serve it with the model',
+      `${spec.dir}: no ONNX graph ${explicit} (found: ${spec.onnxFiles.join(', ') || 'none'})`,
       { dir: spec.dir },
     );
-  return spec.files.join(spec.dir, found);
+  return found && spec.files.join(spec.dir, found);
+}
+
+const WRITABLE = ['fp32', 'fp16', 'q8'] as const;
+
+/**
+ * A folder with no graph for the dtype: the encoder graph written here from its safetensors, as
+ * `tessera export` writes it (@tessera/onnx-graph, loaded only on this path so pages that serve
+ * graphs do not carry it).
+ */
+async function writtenGraph(
+  spec: ModelSpec,
+  options: BackendLoadOptions,
+): Promise<{ bytes: Uint8Array; name: string }> {
+  const dtype = (options.dtype ?? 'fp32') as (typeof WRITABLE)[number];
+  if (!spec.weightsFile || !architectureOf(spec.modelType) || !WRITABLE.includes(dtype))
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${spec.dir}: no ONNX graph for dtype ${dtype} (looked for ${graphCandidates(spec, dtype).join(', ')}; found: ` +
+        `${spec.onnxFiles.join(', ') || 'none'}), and ` +
+        (!spec.weightsFile
+          ? 'no model.safetensors to write one from'
+          : !architectureOf(spec.modelType)
+            ? `model_type "${spec.modelType}" is not one Tessera writes graphs for`
+            : `dtype ${dtype} is not one Tessera writes (${WRITABLE.join(', ')})`) +
+        ': export one with `tessera export` and serve it with the model',
+      { dir: spec.dir },
+    );
+  const { encoderGraph, MIN_OPSET } = await import('@tessera/onnx-graph');
+  const graph = encoderGraph(spec, await readEncoderWeights(spec, 'web'), {
+    dtype,
+    opset: MIN_OPSET,
+    projection: false,
+  });
+  options.onWarning(
+    `${spec.dir}: no ONNX graph for dtype ${dtype}, so one was written in the page from ${spec.weightsFile} ` +
+      `(${(graph.bytes.length / 1e6).toFixed(1)} MB); serve \`tessera export\`'s graph with the model to skip this`,
+  );
+  return { bytes: graph.bytes, name: `${spec.weightsFile} (the graph written from it)` };
 }
 
 function threadsFor(options: BackendLoadOptions): number {
@@ -93,8 +130,10 @@ export class WebModel implements LoadedModel {
           'WebAssembly engine by more than 0.1 past 40 tokens), so this model runs on WebAssembly',
         { device: 'webgpu' },
       );
-    const file = findGraph(spec, options);
-    const bytes = await spec.files.read(file);
+    const found = findGraph(spec, options);
+    const { bytes, name: file } = found
+      ? { bytes: await spec.files.read(found), name: found }
+      : await writtenGraph(spec, options);
     const wasmPaths = typeof options.extra?.wasmPaths === 'string' ? options.extra.wasmPaths : undefined;
     const worker = options.extra?.worker === true;
     const { ort, settings } = await engine(
@@ -152,7 +191,7 @@ export class WebModel implements LoadedModel {
       const engineName =
         `onnxruntime-web ${ort.env.versions?.web ?? ''} (${webgpu ? 'webgpu' : 'wasm'}, ` +
         `${settings.threads} thread${settings.threads > 1 ? 's' : ''}${settings.worker && !webgpu ? ', in a worker' : ''}, ` +
-        `${spec.files.relative(spec.dir, file)})`;
+        `${found ? spec.files.relative(spec.dir, found) : 'a graph written from the weights'})`;
       const device = webgpu ? 'webgpu' : 'cpu';
       return new WebModel(ort, session, inputs, output.name, output.type, device, engineName, !project);
     } catch (e) {

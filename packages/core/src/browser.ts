@@ -27,7 +27,14 @@ export { MemoryStore } from './store/memory-store.js';
 export type { SearchOptions, SearchReport, SearchResult } from './store/search-index.js';
 // What a backend for pages builds with.
 export { BACKEND_CONTRACT } from './backend/contract.js';
-export { decodeF16 } from './io/half.js';
-export { architectureOf } from './model/encoder-weights.js';
+export { decodeF16, encodeF16 } from './io/half.js';
+export {
+  architectureOf,
+  readEncoderWeights,
+  type EncoderDescription,
+  type BertFamilyConfig,
+  type ModernBertConfig,
+  type Tensor32,
+} from './model/encoder-weights.js';
 export { GRAPHS, graphCandidates, graphFiles, graphNames } from './model/onnx-graphs.js';
 export { chooseOutput, type GraphOutput } from './backend/graph-output.js';

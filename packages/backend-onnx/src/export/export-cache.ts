@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ModelSpec } from '@tessera/core';
 import { modelFingerprint } from '@tessera/core/backend';
 import { EXPORT_FILES, EXPORTER_VERSION, exportOnnx } from './export-model.js';
-import type { ExportDtype } from './layers.js';
+import type { ExportDtype } from '@tessera/onnx-graph';
 
 /**
  * Where graphs exported on first use are kept: $TESSERA_CACHE/onnx, else tessera/onnx under

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { loadModelSpec, resolveModel, TesseraError, type ModelSpec } from '@tessera/core';
 import { architectureOf, modelFingerprint, readEncoderWeights, writeFailureReason } from '@tessera/core/backend';
-import { EXPORTABLE, encoderGraph, MIN_OPSET } from './encoder-graph.js';
-import type { ExportDtype } from './layers.js';
+import { EXPORTABLE, encoderGraph, MIN_OPSET } from '@tessera/onnx-graph';
+import type { ExportDtype } from '@tessera/onnx-graph';
 
 /** Bumped when the graphs written change, so cached exports of an older exporter are made again. */
 export const EXPORTER_VERSION = 1;

@@ -38,13 +38,13 @@ function scoreOf(dir: string, file: string): { score: number; backend: string } 
 }
 
 /** What users do: install the published tarballs into an empty project, the way the READMEs say. */
-describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () => {
+describe('installing @tessera/core and @tessera/backend-onnx (with @tessera/onnx-graph) from tarballs', () => {
   beforeAll(() => {
-    tarballs = packTarballs([join(here, '../core'), here]);
+    tarballs = packTarballs([join(here, '../core'), join(here, '../onnx-graph'), here]);
   });
 
   it('npm, with ONNXRUNTIME_NODE_INSTALL=skip as the README says: encodes a fixture (ESM and CommonJS)', () => {
-    expect(tarballs).toHaveLength(2);
+    expect(tarballs).toHaveLength(3);
     const dir = emptyProject('module');
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
       cwd: dir,
@@ -71,7 +71,12 @@ describe('installing @tessera/core and @tessera/backend-onnx from tarballs', () 
 
   it('pnpm, with onnxruntime-node decided in pnpm-workspace.yaml as the README says: installs (exit 0) and encodes', () => {
     const dir = emptyProject('commonjs');
-    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  onnxruntime-node: false\n');
+    // A registry would serve @tessera/onnx-graph; from tarballs, pnpm (unlike npm) needs to be told where it is.
+    const graph = tarballs.find((t) => t.includes('onnx-graph'))!;
+    writeFileSync(
+      join(dir, 'pnpm-workspace.yaml'),
+      `allowBuilds:\n  onnxruntime-node: false\noverrides:\n  '@tessera/onnx-graph': 'file:${graph}'\n`,
+    );
     execFileSync('pnpm', ['add', ...tarballs], { cwd: dir, stdio: 'pipe', env: { ...process.env, CI: 'true' } });
     writeFileSync(join(dir, 'main.mjs'), esm);
     writeFileSync(join(dir, 'main.js'), cjs);

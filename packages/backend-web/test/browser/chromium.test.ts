@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
 import { fixtureList } from '@tessera/fixtures';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
@@ -14,11 +15,14 @@ import type { SuiteRequest } from './page/suite-page.js';
 // builds it (core's browser entry), served with or without cross-origin isolation, and the
 // suite's outcomes come back to be reported here, one test each.
 const page = await bundle(new URL('./page/suite-page.ts', import.meta.url).pathname);
+// The fixtures without their ONNX graphs, served beside them: the page writes each graph from the weights.
+const WEIGHTS_ONLY = mkdtempSync(join(tmpdir(), 'tessera-weights-only-'));
+cpSync(FIXTURES, WEIGHTS_ONLY, { recursive: true, filter: (p) => !relative(FIXTURES, p).split(sep).includes('onnx') });
 const browser = await launchChromium();
 afterAll(() => browser.close());
 
 async function openPage(isolated: boolean): Promise<{ page: Page; origin: string; close(): Promise<void> }> {
-  const server = await servePage(page.dir, isolated);
+  const server = await servePage(page.dir, isolated, { '/weights-only/': WEIGHTS_ONLY });
   const p = await browser.newPage();
   const errors: string[] = [];
   p.on('pageerror', (e) => errors.push(e.message));
@@ -40,18 +44,19 @@ async function openPage(isolated: boolean): Promise<{ page: Page; origin: string
   };
 }
 
-const fixturesAt = (origin: string) =>
-  fixtureList.map((f) => ({ ...f, dir: `${origin}/fixtures/${relative(FIXTURES, f.dir).split('\\').join('/')}` }));
+const fixturesAt = (origin: string, mount: string) =>
+  fixtureList.map((f) => ({ ...f, dir: `${origin}/${mount}/${relative(FIXTURES, f.dir).split('\\').join('/')}` }));
 
 async function suiteIn(
   isolated: boolean,
   request: Omit<SuiteRequest, 'fixtures' | 'wasmPaths'>,
   keep: (f: { name: string; variant?: boolean }) => boolean = () => true,
+  mount = 'fixtures',
 ) {
   const started = performance.now();
   const p = await openPage(isolated);
   try {
-    const fixtures = fixturesAt(p.origin).filter(keep);
+    const fixtures = fixturesAt(p.origin, mount).filter(keep);
     const env = (device: string, fixture?: string) =>
       p.page.evaluate(([d, f, w]) => (window as never as Env).environment('/ort/', d, f, w), [
         device,
@@ -117,6 +122,13 @@ describe('in Chromium, cross-origin isolated, WebAssembly (SIMD + threads)', () 
     expect(wasm.scoring.diff).toBeLessThan(1e-4);
   });
   report(wasm.results, 150);
+});
+
+// Every main fixture served with its safetensors and no graph: fetchModelFiles asks for the
+// weights whole, and the backend writes the encoder graph in the page (@tessera/onnx-graph).
+const written = await suiteIn(true, { device: 'wasm', battery: false }, (f) => !f.variant, 'weights-only');
+describe('in Chromium, folders served without an ONNX graph (written in the page from the safetensors)', () => {
+  report(written.results, 40);
 });
 
 // On the software adapter every new input shape compiles shaders on the CPU, so this run keeps

@@ -218,7 +218,14 @@ export async function fetchModelFiles(url: string, options: FetchModelOptions = 
   const graphs = graphNames(options.dtype ?? 'fp32').flatMap((g) =>
     transformer ? [g, joinSlashed(transformer, g)] : [g],
   );
-  for (const g of graphs) if (await one(g)) break;
+  let graph = false;
+  for (const g of graphs) if ((graph = await one(g))) break;
+  // No graph: the web backend writes one from the checkpoint's weights, which it then reads whole.
+  if (!graph) {
+    const weights = joinSlashed(transformer, 'model.safetensors');
+    if (files.get(weights) && !(files.get(weights) instanceof Uint8Array)) files.delete(weights);
+    await one(weights);
+  }
   if (!files.size)
     throw new TesseraError('MODEL_NOT_FOUND', `${root}: no model files there (every file asked for was 404)`, {
       dir: root,

@@ -1,5 +1,5 @@
-import type { ModernBertConfig, Tensor32 } from '@tessera/core';
-import { elemType } from '../graph-builder.js';
+import type { ModernBertConfig, Tensor32 } from '@tessera/core/browser';
+import { elemType } from './graph-builder.js';
 import { MASKED } from './bert-graph.js';
 import type { GraphLayers } from './layers.js';
 

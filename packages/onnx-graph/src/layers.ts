@@ -1,6 +1,6 @@
-import type { DenseLayer, Tensor32 } from '@tessera/core';
-import { encodeF16 } from '@tessera/core/backend';
-import { elemType, type OnnxGraph } from '../graph-builder.js';
+import type { DenseLayer, Tensor32 } from '@tessera/core/browser';
+import { encodeF16 } from '@tessera/core/browser';
+import { elemType, type OnnxGraph } from './graph-builder.js';
 
 /** How the exported graph stores its linear layers' weights. */
 export type ExportDtype = 'fp32' | 'fp16' | 'q8';

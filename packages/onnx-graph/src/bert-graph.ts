@@ -1,5 +1,5 @@
-import type { BertFamilyConfig, Tensor32 } from '@tessera/core';
-import { elemType } from '../graph-builder.js';
+import type { BertFamilyConfig, Tensor32 } from '@tessera/core/browser';
+import { elemType } from './graph-builder.js';
 import type { GraphLayers } from './layers.js';
 
 /** The most negative float32: what transformers adds to a masked key's attention score. */

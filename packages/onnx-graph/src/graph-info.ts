@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/core/browser';
 import { fields } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values we meet at a text encoder's boundary. */

@@ -1,5 +1,5 @@
-import { TesseraError, type EncoderDescription, type ModelSpec } from '@tessera/core';
-import { OnnxGraph } from '../graph-builder.js';
+import { TesseraError, type EncoderDescription, type ModelSpec } from '@tessera/core/browser';
+import { OnnxGraph } from './graph-builder.js';
 import { bertEncoder } from './bert-graph.js';
 import { GraphLayers, type ExportDtype } from './layers.js';
 import { modernBertEncoder } from './modernbert-graph.js';
