@@ -109,19 +109,23 @@ describe('a compressed-only index (vectors: false, tessera index --no-vectors)',
     expect(report.results[0]!.id).toBe(exact.results[0]!.id);
   });
 
-  it('refuses what needs float rows, and a stale index, saying what to do', async () => {
+  it('brings a missing or stale index up to date from the codes before it searches (a killed run), and refuses what needs float rows', async () => {
     const store = new MemoryStore();
+    await t.index(store, [], { vectors: false });
+    expect(await t.searchReport(store, 'paris')).toMatchObject({ results: [], path: 'index' });
+    // t.index() alone leaves the search index to the caller: as after a run killed before it.
     await t.index(store, docsOf(60), { vectors: false, codec: { centroids: 16 } });
-    const noIndex = await errorOf(t.search(store, 'paris'));
-    expect(noIndex).toMatchObject({ code: 'INVALID_OPTION' });
-    expect(noIndex.message).toMatch(/compressed-only .*no compressed index yet.*tessera index/);
-    await t.updateSearchIndex(store);
+    const first = await t.searchReport(store, docsOf(1, 7)[0]!.text, { topK: 1 });
+    expect(first).toMatchObject({ path: 'index', scores: 'decompressed' });
+    expect(first.note).toMatch(/brought up to date from the stored codes first \(60 documents added, 0 dropped\)/);
+    expect((await t.searchReport(store, 'paris')).note).not.toMatch(/brought up to date/);
     const exact = await errorOf(t.search(store, 'paris', { exact: true }));
+    expect(exact).toMatchObject({ code: 'INVALID_OPTION' });
     expect(exact.message).toMatch(/compressed-only .*keeps no float rows: an exact search needs them/);
     await t.index(store, docsOf(10, 60));
-    const stale = await errorOf(t.search(store, 'paris'));
-    expect(stale.message).toMatch(/written since its compressed index was assembled/);
-    expect(await t.updateSearchIndex(store)).toMatchObject({ mode: 'updated', added: 10, documents: 70 });
+    const stale = await t.searchReport(store, 'paris');
+    expect(stale.note).toMatch(/\(10 documents added, 0 dropped\)/);
+    expect(await t.updateSearchIndex(store)).toMatchObject({ mode: 'unchanged', documents: 70 });
     // The new documents answer: the same best document as the float rows' exact search of the 70.
     const floats = new MemoryStore();
     await t.index(floats, docsOf(70));

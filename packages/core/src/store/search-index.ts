@@ -5,7 +5,7 @@ import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
 import { decodeRows } from '../plaid/packed-rows.js';
 import { storeError } from './index-documents.js';
-import { loadLateIndex } from './late-index.js';
+import { loadLateIndex, updateLateIndex } from './late-index.js';
 import type { PlaidIndex } from '../plaid/plaid-index.js';
 import { checkManifest, manifestFor } from './manifest.js';
 import type { Store, StoreHit } from './types.js';
@@ -115,14 +115,29 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
       { field: 'where', location: store.location },
     );
   try {
-    const late = options.exact ? undefined : await loadLateIndex(store);
+    let late = options.exact ? undefined : await loadLateIndex(store);
+    const compressedOnly = !late?.fresh && (await store.readManifest())?.vectors === false;
+    if (compressedOnly) {
+      if (options.exact)
+        throw new TesseraError(
+          'INVALID_OPTION',
+          `${store.location} is compressed-only (made with --no-vectors) and keeps no float rows: an exact search needs them`,
+          { location: store.location, field: 'exact' },
+        );
+      // No float rows to scan: the index is brought up to date from the stored codes (no encoding,
+      // as the next \`tessera index\` run would), so a run killed before it did so still searches everything.
+      if ((await store.count()) === 0) return { results: [], path: 'index', tookMs: performance.now() - started };
+      const s = await updateLateIndex(store);
+      late = { ...(await loadLateIndex(store))!, fresh: true };
+      if (s.mode !== 'unchanged')
+        note = `the compressed index was brought up to date from the stored codes first (${s.added} documents added, ${s.removed} dropped)`;
+    }
     if (late?.fresh) {
       path = 'index';
       const subset = where !== undefined ? subsetOf(late.index, await store.idsWhere!(where)) : undefined;
       hits = await indexCandidates(store, late.index, q, topK, options.knobs, subset);
       decompressed = hits.some((h) => h.codes);
     } else {
-      await refuseCompressedOnly(store, !!options.exact, !!late);
       if (!options.exact)
         note = late
           ? 'the compressed index is older than the documents (written since it was built): rebuild it to search through it'
@@ -153,25 +168,6 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
     ...(note ? { note } : {}),
     ...(decompressed ? { scores: 'decompressed' as const } : {}),
   };
-}
-
-/**
- * A compressed-only store has no float rows for the store's own scan: its search goes through the
- * compressed index, so a missing or stale one, or an exact search, is refused, saying what to do.
- */
-async function refuseCompressedOnly(store: Store, exact: boolean, stale: boolean): Promise<void> {
-  if ((await store.readManifest())?.vectors !== false) return;
-  const why = exact
-    ? 'an exact search needs them'
-    : stale
-      ? 'documents were written since its compressed index was assembled, so the index must be brought up to date ' +
-        'first: run `tessera index` again or t.updateSearchIndex()'
-      : 'it has no compressed index yet: run `tessera index` again or t.updateSearchIndex()';
-  throw new TesseraError(
-    'INVALID_OPTION',
-    `${store.location} is compressed-only (made with --no-vectors) and keeps no float rows: ${why}`,
-    { location: store.location, ...(exact ? { field: 'exact' } : {}) },
-  );
 }
 
 /** The compressed index's best documents, fetched from the store with their rows. */
