@@ -4,7 +4,7 @@ import { buildPlaidIndex } from '../src/plaid/build.js';
 import { centroidScores, centroidScoresJs } from '../src/plaid/centroid-scores.js';
 import { decodedScores, decodedScoresJs } from '../src/plaid/decode-score.js';
 import { dotScores, dotScoresJs, shortTable, tableKernel } from '../src/plaid/dot-scores.js';
-import { shortRows } from '../src/plaid/short-rows.js';
+import { dotScoresShortJs, shortRows } from '../src/plaid/short-rows.js';
 import {
   centroidInteraction,
   coarseInteraction,
@@ -106,7 +106,8 @@ describe('search kernels against their plain-loop forms', () => {
     const corpus = syntheticColbertCorpus({ documents: 300, queries: 1, dim, docRows: [5, 30], seed: 5 });
     const index = await indexOf(corpus.docs, 2, 128);
     const docs = Uint32Array.from({ length: 300 }, (_, i) => i);
-    for (const rows of [5, 16, 32]) {
+    // 20 and 32 rows (qPad 32) take the kernel's two-register path; the others its general loop.
+    for (const rows of [5, 16, 20, 32, 40]) {
       const query = queryOf(corpus.docs.slice(40), rows, dim);
       const stage1 = centroidScores(index, query, 2, 0.7);
       const coarse = coarseInteraction(index, stage1.scoresT, stage1.qPad, docs, stage1.allowed);
@@ -138,6 +139,46 @@ describe('16-bit stage 1', () => {
       k.dot_scores_i16(shortAt!, 4, base, 4, dim, base + 4 * dim * 2, shortTable(ones, 4, dim).unit * q.unit);
       const out = new Float32Array(k.memory.buffer, base + 4 * dim * 2, 16);
       for (const v of out) expect(v / (dim * 12.25), `dim ${dim}`).toBeCloseTo(1, 3);
+    }
+  });
+});
+
+describe('16-bit dot products in the kernel', () => {
+  it('equal the plain loops to the bit: rows in pairs, an odd last row, and b rows not in fours', () => {
+    const random = seeded(9);
+    const dim = 24;
+    for (const [aRows, bRows] of [
+      [7, 8],
+      [8, 16],
+      [5, 6],
+      [1, 4],
+    ] as const) {
+      const a = shortRows(
+        Float32Array.from({ length: aRows * dim }, () => random() - 0.5),
+        aRows,
+        dim,
+      );
+      const b = shortRows(
+        Float32Array.from({ length: bRows * dim }, () => random() - 0.5),
+        bRows,
+        dim,
+      );
+      const at = tableKernel(
+        Float32Array.from({ length: aRows * dim }),
+        aRows,
+        dim,
+        (aRows + bRows) * dim * 2 + aRows * bRows * 4 + 64,
+      );
+      const { k, base } = at!;
+      const bAt = base + aRows * dim * 2;
+      const outAt = bAt + bRows * dim * 2;
+      new Int16Array(k.memory.buffer, base, aRows * dim).set(a.data);
+      new Int16Array(k.memory.buffer, bAt, bRows * dim).set(b.data);
+      k.dot_scores_i16(base, aRows, bAt, bRows, dim, outAt, 0.001);
+      const got = Array.from(new Float32Array(k.memory.buffer, outAt, aRows * bRows));
+      expect(got, `${aRows} x ${bRows}`).toEqual(
+        Array.from(dotScoresShortJs(a.data, aRows, b.data, bRows, dim, 0.001)),
+      );
     }
   });
 });

@@ -19,7 +19,8 @@ Options:
                           "json_get_string(metadata, 'lang') = 'en'", "id LIKE 'faq-%'"
       --exact             scan every document (the ground truth) instead of the compressed index
       --ncells N  --ndocs N  --centroid-score-threshold X
-                          the compressed index's knobs (defaults by top-k, as colbert-ai's)
+                          the compressed index's knobs (defaults by top-k: colbert-ai's,
+                          with ncells 6 up to k = 10 and 8 beyond)
       --json              one JSON object: {query, results: [{rank, id, score, text?, metadata?}],
                           path: "index" | "exact", took_ms, note?, scores?}
                           (scores: "decompressed" from a --no-vectors index)

@@ -19,17 +19,19 @@ export interface PlaidKnobs {
 }
 
 /**
- * The knobs by k: colbert-ai's table (k ≤ 10, ≤ 100, beyond), except ncells one step higher for
- * k ≤ 100, where candidate generation cost the most recall in bench/ (--only search). rescore
- * (colbert-ai has none: its scores are the decoded ones) is the exact pass's share of the time;
- * for k ≤ 10, 32 decoded candidates held every exact top-10 document that 64 did in bench/,
- * except from a pooled index (poolFactor > 1), whose decoded rows are averages of rows.
+ * The knobs by k: colbert-ai's table (k ≤ 10, ≤ 100, beyond) for the threshold and ndocs, with
+ * more cells probed (6 for k ≤ 10, 8 beyond, against colbert-ai's 1 and 4): candidate generation
+ * is where recall went in bench/ (--only search), and once stage 2 ran in the SIMD kernel the
+ * extra candidates cost little time. rescore (colbert-ai has none: its scores are the decoded
+ * ones) is the exact pass's share of the time; for k ≤ 10, 32 decoded candidates held every exact
+ * top-10 document that 64 did in bench/, except from a pooled index (poolFactor > 1), whose
+ * decoded rows are averages of rows.
  */
 export function defaultKnobs(k: number, poolFactor = 1): PlaidKnobs {
-  if (k <= 10) return { ncells: 2, centroidScoreThreshold: 0.5, ndocs: 256, rescore: poolFactor > 1 ? 64 : 32 };
-  if (k <= 100) return { ncells: 4, centroidScoreThreshold: 0.45, ndocs: 1024, rescore: 256 };
+  if (k <= 10) return { ncells: 6, centroidScoreThreshold: 0.5, ndocs: 256, rescore: poolFactor > 1 ? 64 : 32 };
+  if (k <= 100) return { ncells: 8, centroidScoreThreshold: 0.45, ndocs: 1024, rescore: 256 };
   const ndocs = Math.max(k * 4, 4096);
-  return { ncells: 4, centroidScoreThreshold: 0.4, ndocs, rescore: Math.max(k, ndocs / 4) };
+  return { ncells: 8, centroidScoreThreshold: 0.4, ndocs, rescore: Math.max(k, ndocs / 4) };
 }
 
 export interface PlaidHit {
