@@ -6,9 +6,9 @@ import { openManifest } from './manifest.js';
 import { type Encoded, encodeInPassages, type PassageSetting, passagePlanner } from './passage-plan.js';
 import type { Store, StoreRecord } from './types.js';
 
-/** One document to index. */
 export type { CodecOptions };
 
+/** One document to index. */
 export interface IndexDocument {
   id: string;
   text: string;
@@ -325,7 +325,6 @@ export async function indexDocuments(
   return { ...p, elapsedMs: Date.now() - started, total, duplicateIds, stopped };
 }
 
-/** A compressed-only store's codec: the stored one, or one trained on the first windows. */
 function checkDocument(d: IndexDocument, seq: number): void {
   const where = `document ${seq}`;
   if (!d || typeof d !== 'object')
