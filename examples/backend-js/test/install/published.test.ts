@@ -21,6 +21,7 @@ describe('a third-party backend package, installed from tarballs', () => {
     for (const dir of [
       'packages/core',
       'fixtures',
+      'packages/onnx-graph',
       'packages/backend-onnx',
       'packages/server',
       'packages/store-lancedb',
@@ -32,7 +33,7 @@ describe('a third-party backend package, installed from tarballs', () => {
     const tarballs = readdirSync(packs)
       .filter((f) => f.endsWith('.tgz'))
       .map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(8);
+    expect(tarballs).toHaveLength(9);
     const project = mkdtempSync(join(tmpdir(), 'tessera-contributor-'));
     writeFileSync(
       join(project, 'package.json'),
