@@ -24,8 +24,8 @@ describe('a folder without an ONNX graph', () => {
   it('gets one written from its safetensors, saying so, at every dtype Tessera writes', async () => {
     const pylate = copies.find((f) => f.name === 'pylate')!;
     const warnings: string[] = [];
-    const rows: Float32Array[] = [];
-    for (const dtype of ['fp32', 'q8'] as const) {
+    const rows: { data: Float32Array; rows: number }[] = [];
+    for (const dtype of ['fp32', 'q8', 'fp16'] as const) {
       const t = await Tessera.create({
         model: pylate.dir,
         backend,
@@ -34,19 +34,20 @@ describe('a folder without an ONNX graph', () => {
         onWarning: (w) => warnings.push(w),
       });
       expect(t.engine).toContain('a graph written from the weights');
-      rows.push((await t.encodeDocuments(['a document about the harbour at dawn']))[0]!.data);
+      rows.push((await t.encodeDocuments(['a document about the harbour at dawn']))[0]!);
       await t.dispose();
     }
     expect(warnings.join('\n')).toMatch(
       /no ONNX graph for dtype fp32, so one was written in the page from .*model\.safetensors \([\d.]+ MB\)/,
     );
     expect(warnings.join('\n')).toMatch(/dtype q8/);
-    // q8 is the same model a byte a weight: close to fp32, not equal.
-    let dot = 0;
-    for (let i = 0; i < rows[0]!.length; i++) dot += rows[0]![i]! * rows[1]![i]!;
-    const cos = dot / (rows[0]!.length / 32);
-    expect(cos).toBeGreaterThan(0.95);
-    expect(rows[0]).not.toEqual(rows[1]);
+    expect(warnings.join('\n')).toMatch(/dtype fp16/);
+    // q8 and fp16 are the same model in fewer bits: close to fp32 (mean row cosine), not equal.
+    for (const other of rows.slice(1)) {
+      const dot = other.data.reduce((sum, v, i) => sum + v * rows[0]!.data[i]!, 0);
+      expect(dot / other.rows).toBeGreaterThan(0.95);
+      expect(other.data).not.toEqual(rows[0]!.data);
+    }
   });
 
   it('without weights either, or at a dtype Tessera does not write, is refused saying what to serve', async () => {
