@@ -55,10 +55,11 @@ export async function updatePlaidIndex(
   if (kept.length + wanted.length === 0)
     throw new TesseraError('INVALID_INPUT', 'the store holds no documents: nothing to index', {});
 
-  const compressor = new RowCompressor(old.centroids, old.k, old.codec, options.nearest ?? coreNearest);
+  // Made on the first document with float rows: a compressed-only store's come with their codes,
+  // appended as they are, and its compressor's block of rows is never needed.
+  let compressor: RowCompressor | undefined;
   const addedIds: string[] = [];
   const addedLengths: number[] = [];
-  // A compressed-only store's documents come with their codes: appended as they are.
   const packed: { codes: Uint32Array; residuals: Uint8Array }[] = [];
   for (let i = 0; i < wanted.length; i += FETCH_BATCH) {
     for (const doc of await source.fetch(wanted.slice(i, i + FETCH_BATCH))) {
@@ -71,33 +72,36 @@ export async function updatePlaidIndex(
       }
       if (!doc.vectors) continue;
       const v = old.poolFactor > 1 ? poolRows(doc.vectors, old.poolFactor) : doc.vectors;
+      compressor ??= new RowCompressor(old.centroids, old.k, old.codec, options.nearest ?? coreNearest);
       await compressor.push(doc.id, v);
       addedIds.push(doc.id);
       addedLengths.push(v.rows);
     }
     options.onProgress?.({ stage: 'encoding', done: Math.min(i + FETCH_BATCH, wanted.length), total: wanted.length });
   }
-  const fresh = await compressor.finish();
-  if (packed.length && compressor.rows)
+  if (packed.length && compressor)
     throw new TesseraError(
       'INVALID_INPUT',
       'the store returned documents with codes and documents with rows: one kind only',
       {},
     );
-  if (packed.length) {
-    fresh.codes = concat(
-      packed.map((p) => p.codes),
-      Uint32Array,
-      addedLengths.reduce((a, b) => a + b, 0),
-    );
-    fresh.residuals = concat(
-      packed.map((p) => p.residuals),
-      Uint8Array,
-      fresh.codes.length * residualBytes(old.dim, old.codec.nbits),
-    );
-  }
-
   const rb = residualBytes(old.dim, old.codec.nbits);
+  const addedRows = addedLengths.reduce((a, b) => a + b, 0);
+  const fresh = compressor
+    ? await compressor.finish()
+    : {
+        codes: concat(
+          packed.map((p) => p.codes),
+          Uint32Array,
+          addedRows,
+        ),
+        residuals: concat(
+          packed.map((p) => p.residuals),
+          Uint8Array,
+          addedRows * rb,
+        ),
+      };
+
   const ids = [...kept.map((d) => old.ids[d]!), ...addedIds];
   const docOffsets = new Uint32Array(ids.length + 1);
   kept.forEach((d, i) => {
