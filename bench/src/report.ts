@@ -138,7 +138,8 @@ export function markdown(r: BenchResults): string {
       '## Search: the compressed index against the exact scan',
       '',
       `${r.search.corpus}; ${r.search.queries} queries; the index built through the engine's GEMM; latency is the ` +
-        'search alone (the query rows given), recall against exact MaxSim. Path "codes": the same index in a ' +
+        'search alone (the query rows given), recall against exact MaxSim. Path "index": the stages split over ' +
+        'the cores (the default); "index, 1 thread": the same search on the calling thread. Path "codes": the same index in a ' +
         'compressed-only store (`--no-vectors`: no float rows, the best candidates rescored from decoded rows), ' +
         `keeping ${r.search.scales
           .filter((x) => x.codesBytesPerToken)
@@ -278,7 +279,10 @@ export function markdown(r: BenchResults): string {
       '',
       `Search: ${x.search.documents} documents (${x.search.tokenRows} token rows, grown from the encoded ` +
         `passages with noise), ${x.search.queries} encoded queries, top 10; the IVF-PQ index took ` +
-        `${x.search.buildAnnSeconds} s to build.`,
+        `${x.search.buildAnnSeconds} s to build` +
+        (x.search.buildPlaidSeconds !== undefined
+          ? `, Tessera's compressed index ${x.search.buildPlaidSeconds} s (on the same store).`
+          : '.'),
       '',
       '| method | p50 ms | p95 ms | recall@10 vs exact MaxSim |',
       '| --- | --- | --- | --- |',

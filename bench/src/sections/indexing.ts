@@ -10,6 +10,7 @@ import {
   type StoreRecord,
   type TokenEmbeddings,
 } from '@tessera/core';
+import { searchStore } from '@tessera/core/store';
 import { LanceDbStore } from '@tessera/store-lancedb';
 import { percentile, round } from '../measure.js';
 
@@ -34,6 +35,8 @@ export interface IndexingResults {
     tokenRows: number;
     queries: number;
     buildAnnSeconds: number;
+    /** Seconds to build Tessera's compressed index (PLAID) on the same store. */
+    buildPlaidSeconds?: number;
     rows: SearchRow[];
   };
 }
@@ -160,6 +163,13 @@ export async function indexingBench(
       big.tuning = { nprobes, refineFactor };
       await measure(`LanceDB IVF-PQ, nprobes ${nprobes}, refine ${refineFactor}`, viaStore(big));
     }
+    // Tessera's compressed index on the same store and queries, at its default knobs.
+    const plaid = await timed(() => t.buildSearchIndex(big));
+    await measure('Tessera compressed index (PLAID, default knobs)', async (q) => {
+      const r = await searchStore(big, q, { topK: 10 });
+      if (r.path !== 'index') throw new Error(`the compressed index did not answer: ${r.note}`);
+      return r.results.map((h) => h.id);
+    });
     await big.close();
     return {
       model: modelName,
@@ -173,6 +183,7 @@ export async function indexingBench(
         tokenRows: docs.reduce((s, d) => s + d.vectors.rows, 0),
         queries: queries.length,
         buildAnnSeconds: round(build.ms / 1000, 1),
+        buildPlaidSeconds: round(plaid.ms / 1000, 1),
         rows,
       },
     };

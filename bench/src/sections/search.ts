@@ -4,8 +4,12 @@ import { syntheticColbertCorpus } from '@tessera/core/testing';
 import { percentile, round } from '../measure.js';
 
 export interface SearchPathResult {
-  /** "codes": the same index in a compressed-only store (no float rows; the best candidates rescored from decoded rows). */
-  path: 'index' | 'exact' | 'codes';
+  /**
+   * "index": the stages on every core (the default); "index, 1 thread": the same search kept on the
+   * calling thread; "codes": the same index in a compressed-only store (no float rows; the best
+   * candidates rescored from decoded rows).
+   */
+  path: 'index' | 'index, 1 thread' | 'exact' | 'codes';
   k: number;
   p50Ms: number;
   p95Ms: number;
@@ -79,24 +83,27 @@ export async function searchBench(options: {
         const built = await t.buildSearchIndex(store, { poolFactor });
         options.log(`search ${documents} documents: built ${JSON.stringify(built)}`);
         const paths: SearchPathResult[] = [];
+        const stat = (path: SearchPathResult['path'], k: number, ms: number[], recall: number) => ({
+          path,
+          k,
+          p50Ms: round(percentile(ms, 50), 2),
+          p95Ms: round(percentile(ms, 95), 2),
+          recall,
+        });
         for (const k of [10, 100]) {
-          const times: number[] = [];
-          let shared = 0;
-          for (const [i, q] of corpus.queries.entries()) {
-            const viaIndex = await searchStore(store, q, { topK: k });
-            if (viaIndex.path !== 'index') throw new Error(`the index did not answer: ${viaIndex.note}`);
-            times.push(viaIndex.tookMs);
-            shared += viaIndex.results.filter((r) => exact.get(k)!.truth[i]!.has(r.id)).length;
+          for (const threads of [undefined, 1]) {
+            const times: number[] = [];
+            let shared = 0;
+            for (const [i, q] of corpus.queries.entries()) {
+              const viaIndex = await searchStore(store, q, { topK: k, ...(threads ? { threads } : {}) });
+              if (viaIndex.path !== 'index') throw new Error(`the index did not answer: ${viaIndex.note}`);
+              times.push(viaIndex.tookMs);
+              shared += viaIndex.results.filter((r) => exact.get(k)!.truth[i]!.has(r.id)).length;
+            }
+            const recall = round(shared / (k * corpus.queries.length), 4);
+            paths.push(stat(threads ? 'index, 1 thread' : 'index', k, times, recall));
           }
-          const stat = (path: SearchPathResult['path'], ms: number[], recall: number) => ({
-            path,
-            k,
-            p50Ms: round(percentile(ms, 50), 2),
-            p95Ms: round(percentile(ms, 95), 2),
-            recall,
-          });
-          paths.push(stat('index', times, round(shared / (k * corpus.queries.length), 4)));
-          paths.push(stat('exact', exact.get(k)!.times, 1));
+          paths.push(stat('exact', k, exact.get(k)!.times, 1));
         }
         // The same index without float rows: what `--no-vectors` keeps (codes per document).
         const codes = poolFactor === 1 ? await compressedOnly(store) : undefined;
@@ -110,13 +117,7 @@ export async function searchBench(options: {
               times.push(r.tookMs);
               shared += r.results.filter((x) => exact.get(k)!.truth[i]!.has(x.id)).length;
             }
-            paths.push({
-              path: 'codes',
-              k,
-              p50Ms: round(percentile(times, 50), 2),
-              p95Ms: round(percentile(times, 95), 2),
-              recall: round(shared / (k * corpus.queries.length), 4),
-            });
+            paths.push(stat('codes', k, times, round(shared / (k * corpus.queries.length), 4)));
           }
         await codes?.store.close();
         scales.push({

@@ -143,7 +143,9 @@ export class WebModel implements LoadedModel {
     );
     let session: Session;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      // In a worker, onnxruntime-web transfers the bytes it is given there (their buffer detaches
+      // here): it gets a copy, so the model's files stay readable (an index records their fingerprint).
+      session = await ort.InferenceSession.create(settings.worker ? bytes.slice() : bytes, {
         executionProviders: [webgpu ? 'webgpu' : 'wasm'],
         graphOptimizationLevel: 'all',
       });

@@ -9,7 +9,7 @@ export { planShards } from './corpus/shards.js';
 export { searchStore } from './store/search-index.js';
 export { buildLateIndex, loadLateIndex, PLAID_SET, updateLateIndex } from './store/late-index.js';
 export { buildPlaidIndex, type PlaidBuildOptions, type PlaidSource, type NearestCentroids } from './plaid/build.js';
-export { searchPlaid, defaultKnobs, type PlaidHit } from './plaid/search.js';
+export { searchPlaid, searchPlaidThreads, defaultKnobs, type PlaidHit } from './plaid/search.js';
 export { plaidFiles, parsePlaidFiles, PLAID_FORMAT, PLAID_FILES, PLAID_META } from './plaid/index-files.js';
 export { plaidCentroidCount, kmeans } from './plaid/kmeans.js';
 export { dotScores } from './plaid/dot-scores.js';

@@ -13,7 +13,8 @@ import {
   paddedRows,
 } from '../src/plaid/interaction.js';
 import type { PlaidIndex } from '../src/plaid/plaid-index.js';
-import { defaultKnobs, searchPlaid } from '../src/plaid/search.js';
+import { defaultKnobs, searchIn, searchPlaid } from '../src/plaid/search.js';
+import { SearchMemory } from '../src/plaid/search-threads.js';
 import { topPositions } from '../src/plaid/select.js';
 import { seeded } from '../src/random.js';
 import { syntheticColbertCorpus } from '../src/testing/synthetic-corpus.js';
@@ -256,5 +257,80 @@ describe('topPositions', () => {
         .slice(0, n);
       expect(Array.from(topPositions(values, n)), `${length} values, n ${n}`).toEqual(want);
     }
+  });
+});
+
+describe('the search on several threads', () => {
+  it('returns what the one-thread search does, to the bit, for any split of its stages', async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 400, queries: 6, dim, docRows: [3, 40], seed: 21 });
+    const index = await indexOf(corpus.docs, 2, 128);
+    const subset = Uint8Array.from({ length: 400 }, (_, d) => (d % 3 === 0 ? 1 : 0));
+    // Small ndocs so that every stage runs on a corpus this size; 20 query rows take the kernels' general loops.
+    const knobs = (k: number) => ({ ...defaultKnobs(k), ncells: 3, ndocs: 64, rescore: 0 });
+    for (const threads of [2, 3]) {
+      const memory = new SearchMemory(index, threads);
+      for (const [i, q] of corpus.queries.entries()) {
+        for (const query of [q, queryOf(corpus.docs.slice(i * 7), 20, dim)]) {
+          for (const k of [5, 30]) {
+            const want = searchPlaid(index, query, k, knobs(k));
+            expect(want.length).toBe(k);
+            expect(await searchIn(memory, query, k, knobs(k)), `${threads} threads, query ${i}`).toEqual(want);
+            // Stage by stage too: the merged best cells, both interactions and the decoded scores.
+            const one = centroidScores(index, query, 3, 0.5);
+            const split = await memory.exclusive(async () => {
+              const s1 = await memory.stageOne(query, 3, 0.5);
+              const all = Uint32Array.from({ length: 400 }, (_, d) => 399 - d);
+              return {
+                s1,
+                coarse: await memory.interaction(s1.qPad, all, true),
+                full: await memory.interaction(s1.qPad, all, false),
+                decoded: await memory.decoded(query, s1.qPad, all.subarray(0, 50 + k)),
+              };
+            });
+            expect(split.s1.cellIds).toEqual(one.cellIds);
+            const all = Uint32Array.from({ length: 400 }, (_, d) => 399 - d);
+            expect(split.coarse).toEqual(coarseInteraction(index, one.scoresT, one.qPad, all, one.allowed));
+            expect(split.full).toEqual(centroidInteraction(index, one.scoresT, one.qPad, all, undefined));
+            expect(split.decoded).toEqual(decodedScores(index, query, all.subarray(0, 50 + k)));
+            const filtered = await searchIn(memory, query, k, knobs(k), subset);
+            expect(filtered).toEqual(searchPlaid(index, query, k, knobs(k), subset));
+            expect(filtered.every((h) => subset[h.doc] === 1)).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it("merges the parts' best cells with ties to the lower centroid, as the one-thread pass keeps them", async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 200, queries: 1, dim, docRows: [3, 30], seed: 23 });
+    const index = await indexOf(corpus.docs, 2, 128);
+    // Centroid 5 copied into 60 and 100 (the other parts for 2 and 3 threads): a query row equal to it scores all three alike.
+    const c5 = index.centroids.slice(5 * dim, 6 * dim);
+    index.centroids.set(c5, 60 * dim);
+    index.centroids.set(c5, 100 * dim);
+    const query = { rows: 3, dim, data: new Float32Array(3 * dim) };
+    query.data.set(c5, 0);
+    query.data.set(corpus.docs[7]!.data.subarray(0, 2 * dim), dim);
+    const one = centroidScores(index, query, 4, 0.5);
+    expect(Array.from(one.cellIds.subarray(0, 3))).toEqual([5, 60, 100]);
+    for (const threads of [2, 3]) {
+      const memory = new SearchMemory(index, threads);
+      const s1 = await memory.exclusive(() => memory.stageOne(query, 4, 0.5));
+      expect(s1.cellIds, `${threads} threads`).toEqual(one.cellIds);
+    }
+  });
+
+  it('takes concurrent searches of one index in turn, each with its own answer', async () => {
+    const dim = 32;
+    const corpus = syntheticColbertCorpus({ documents: 300, queries: 8, dim, docRows: [3, 30], seed: 22 });
+    const index = await indexOf(corpus.docs, 2, 64);
+    const memory = new SearchMemory(index, 2);
+    const knobs = { ...defaultKnobs(10), ndocs: 64 };
+    const all = await Promise.all(corpus.queries.map((q) => searchIn(memory, q, 10, knobs)));
+    all.forEach((hits, i) => expect(hits).toEqual(searchPlaid(index, corpus.queries[i]!, 10, knobs)));
+    // Different queries, different answers: the calls did not read each other's scratch.
+    expect(new Set(all.map((h) => JSON.stringify(h))).size).toBe(corpus.queries.length);
   });
 });

@@ -4,12 +4,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const wabt = await wabtInit();
-for (const [wat, ts, name, features] of [
+// The search's threaded form of plaid.wat imports a shared memory (worker threads run its
+// kernels on parts of one search) instead of exporting its own.
+const sharedMemory = (src) =>
+  src.replace('(memory (export "memory") 1)', '(import "env" "memory" (memory 1 65536 shared))');
+for (const [wat, ts, name, features, edit = (s) => s] of [
   ['maxsim.wat', 'scoring/maxsim-wasm.ts', 'MAXSIM_WASM', { simd: true }],
   ['packed.wat', 'scoring/packed-wasm.ts', 'PACKED_WASM', { simd: true, threads: true }],
   ['plaid.wat', 'plaid/plaid-wasm.ts', 'PLAID_WASM', { simd: true }],
+  ['plaid.wat', 'plaid/plaid-shared-wasm.ts', 'PLAID_SHARED_WASM', { simd: true, threads: true }, sharedMemory],
 ]) {
-  const src = readFileSync(new URL(`./${wat}`, import.meta.url), 'utf8');
+  const src = edit(readFileSync(new URL(`./${wat}`, import.meta.url), 'utf8'));
   const { buffer } = wabt.parseWat(wat, src, features).toBinary({});
   writeFileSync(
     new URL(`../src/${ts}`, import.meta.url),

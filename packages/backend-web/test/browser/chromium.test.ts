@@ -70,6 +70,11 @@ async function suiteIn(
       diff: number;
       engine: string;
     };
+    const search = (await p.page.evaluate(() => (window as never as Env).parallelSearch('/ort/'))) as {
+      same: boolean;
+      paths: string[];
+      sent: number;
+    };
     const modernbert = request.device === 'webgpu' ? await env('webgpu', 'colbert-modernbert') : undefined;
     const results = (await p.page.evaluate((r) => (window as never as Env).runSuite(r), {
       ...request,
@@ -79,7 +84,7 @@ async function suiteIn(
     console.log(
       `${request.device}${isolated ? '' : ', not isolated'}: ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
     );
-    return { environment, modernbert, scoring, results };
+    return { environment, modernbert, scoring, search, results };
   } finally {
     await p.close();
   }
@@ -95,6 +100,7 @@ interface Env {
   environment(wasmPaths: string, device?: string, fixture?: string, worker?: boolean): Promise<EnvInfo>;
   runSuite(r: SuiteRequest): Promise<SuiteOutcome[]>;
   parallelScoring(): Promise<unknown>;
+  parallelSearch(wasmPaths: string): Promise<unknown>;
 }
 
 function report(results: SuiteOutcome[], least: number): void {
@@ -121,6 +127,13 @@ describe('in Chromium, cross-origin isolated, WebAssembly (SIMD + threads)', () 
     expect(wasm.scoring.started).toBe(Math.min(2, wasm.environment.cores) - 1);
     expect(wasm.scoring.diff).toBeLessThan(1e-4);
   });
+  it("searches the compressed index with its stages on Web Workers, as on the page's own thread", () => {
+    expect(wasm.search.paths).toEqual(['index']);
+    expect(wasm.search.same).toBe(true);
+    // Each of the five threaded searches sends a worker its part of each stage.
+    if (wasm.environment.cores > 1) expect(wasm.search.sent).toBeGreaterThanOrEqual(5 * 3);
+    else expect(wasm.search.sent).toBe(0);
+  });
   report(wasm.results, 150);
 });
 
@@ -131,14 +144,12 @@ describe('in Chromium, folders served without an ONNX graph (written in the page
   report(written.results, 40);
 });
 
-// On the software adapter every new input shape compiles shaders on the CPU, so this run keeps
-// what depends on the device, the engine's arithmetic: one main fixture per architecture (BERT,
-// DistilBERT, RoBERTa; ModernBERT, which the backend sends to WebAssembly), without the battery
-// (order, long and empty inputs, concurrency, out-of-memory splitting). Layouts, tokenizers,
-// settings variants and the battery test core's framing, pooling and batching, which ran on
-// WebAssembly above.
-const perArchitecture = new Set(['pylate', 'distilbert', 'roberta', 'modernbert']);
-const webgpu = await suiteIn(true, { device: 'webgpu', battery: false }, (f) => perArchitecture.has(f.name));
+// Every fixture on WebGPU (ModernBERT is sent to WebAssembly by the backend, and says so): golden
+// ids and masks, rows, MaxSim, batched against one at a time, the forward contract and the
+// scorer. On the software adapter every new input shape compiles shaders on the CPU, so this run
+// leaves out the battery (order, long and empty inputs, concurrency, out-of-memory splitting),
+// which tests core's batching and ran on WebAssembly above.
+const webgpu = await suiteIn(true, { device: 'webgpu', battery: false });
 describe('in Chromium, WebGPU (the software adapter here: rows must match, timings mean nothing)', () => {
   it('runs a BERT-family model on WebGPU when asked for by name (a software adapter, which auto never takes)', () => {
     expect(webgpu.environment.device).toBe('webgpu');
@@ -151,7 +162,7 @@ describe('in Chromium, WebGPU (the software adapter here: rows must match, timin
       /WebGPU engine gives wrong rows for ModernBERT.*falling back to cpu/,
     );
   });
-  report(webgpu.results, 25);
+  report(webgpu.results, 100);
 });
 
 const gaps = await (async () => {
@@ -189,6 +200,10 @@ describe('in Chromium, encoding in a Web Worker (backendOptions: { worker: true 
     expect(worker.environment.engine).toMatch(/\(wasm, \d+ threads?, in a worker, /);
     expect(worker.environment.warnings).toEqual([]);
   });
+  it("indexes and searches after the engine took its graph to the worker (the model's files stay readable)", () => {
+    expect(worker.search.paths).toEqual(['index']);
+    expect(worker.search.same).toBe(true);
+  });
   report(worker.results, 20);
 });
 
@@ -197,6 +212,11 @@ describe('in Chromium without cross-origin isolation', () => {
   it("scores on the page's own thread (no shared memory to give a worker), as the reference MaxSim does", () => {
     expect(plain.scoring.started).toBe(0);
     expect(plain.scoring.diff).toBeLessThan(1e-4);
+  });
+  it("searches the compressed index on the page's own thread, whatever the threads asked", () => {
+    expect(plain.search.paths).toEqual(['index']);
+    expect(plain.search.same).toBe(true);
+    expect(plain.search.sent).toBe(0);
   });
   it('runs on one thread and says why', () => {
     expect(plain.environment.isolated).toBe(false);

@@ -25,6 +25,7 @@ Options:
                           path: "index" | "exact", took_ms, note?, scores?}
                           (scores: "decompressed" from a --no-vectors index)
   -b, --backend NAME  -d, --device DEV  --threads N  --strict  --offline
+                          (--threads: the engine's and the index stages' threads; default the cores)
 
 Examples:
   tessera search --index ./my-index "what is late interaction?"
@@ -94,6 +95,8 @@ export async function searchCommand(argv: string[]): Promise<number> {
         exact: !!values.exact,
         knobs,
         ...(where !== undefined ? { where: String(where) } : {}),
+        // --threads bounds the index's stages as it bounds the engine.
+        ...(values.threads !== undefined ? { threads: intOption(values, 'threads')! } : {}),
       });
       const { results } = report;
       if (values.json) {

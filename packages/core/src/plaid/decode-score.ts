@@ -11,7 +11,7 @@ const tables = new WeakMap<ResidualCodec, Float32Array>();
  * (zero past dim). The kernel then decodes a byte with one table load instead of a shift, a mask
  * and a weight lookup per value. Made once per codec.
  */
-function decodeTable(codec: ResidualCodec): Float32Array {
+export function decodeTable(codec: ResidualCodec): Float32Array {
   let table = tables.get(codec);
   if (!table) {
     const { dim, nbits, weights } = codec;

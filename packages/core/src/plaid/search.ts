@@ -4,6 +4,7 @@ import { decodedScores } from './decode-score.js';
 import { centroidScores } from './centroid-scores.js';
 import { centroidInteraction, coarseInteraction } from './interaction.js';
 import type { PlaidIndex } from './plaid-index.js';
+import { type SearchMemory, searchMemory } from './search-threads.js';
 import { topPositions } from './select.js';
 
 /** PLAID's search knobs. */
@@ -68,11 +69,65 @@ function checkKnobs(knobs: PlaidKnobs): void {
 /** The documents with the n best scores, best first. */
 const best = (scores: Float32Array, n: number, docs: Uint32Array) => topPositions(scores, n).map((i) => docs[i]!);
 
+/** Refuses a query the index cannot answer; true when there is nothing to search. */
+function nothingToSearch(index: PlaidIndex, query: RowMatrix, knobs: PlaidKnobs): boolean {
+  if (query.dim !== index.dim)
+    throw new TesseraError('DIMENSION_MISMATCH', `the query has rows of ${query.dim}, the index ${index.dim}`, {
+      expected: index.dim,
+      actual: query.dim,
+    });
+  checkKnobs(knobs);
+  return query.rows === 0 || index.ids.length === 0;
+}
+
+/**
+ * The candidates: the documents listed under each query row's best centroids (in document
+ * order: the interaction then reads the documents' centroid lists front to back); in a corpus or
+ * subset no larger than ndocs, every allowed document (the ranking stages cost little there).
+ */
+function candidates(
+  index: PlaidIndex,
+  cellIds: Int32Array,
+  cells: number,
+  qRows: number,
+  ndocs: number,
+  subset: Uint8Array | undefined,
+): Uint32Array {
+  const docsTotal = index.ids.length;
+  const inSubset = subset ? subset.reduce((n, b) => n + b, 0) : docsTotal;
+  if (inSubset <= ndocs) return everyDocument(docsTotal, subset);
+  const marked = new Uint8Array(docsTotal);
+  let count = 0;
+  for (let q = 0; q < qRows; q++) {
+    for (let j = q * cells; j < (q + 1) * cells && cellIds[j]! >= 0; j++) {
+      const c = cellIds[j]!;
+      for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) {
+        const d = index.ivfDocs[i]!;
+        if (!marked[d] && (!subset || subset[d])) {
+          marked[d] = 1;
+          count++;
+        }
+      }
+    }
+  }
+  const docs = new Uint32Array(count);
+  for (let d = 0, at = 0; at < count; d++) if (marked[d]) docs[at++] = d;
+  return docs;
+}
+
+/** The decoded candidates best first, as many as the caller rescores. */
+function ranked(docs: Uint32Array, scores: Float32Array, k: number, knobs: PlaidKnobs): PlaidHit[] {
+  const hits: PlaidHit[] = Array.from(docs, (doc, j) => ({ doc, score: scores[j]! }));
+  hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
+  return hits.slice(0, Math.max(k, knobs.rescore));
+}
+
 /**
  * Searches in PLAID's stages: query rows against centroids; candidates from the inverted lists
  * of each query row's ncells best centroids; a pruned centroid ranking keeps ndocs; a full one
  * keeps ndocs / 4; those are decoded and scored by MaxSim. Returns the best max(k, rescore) by
- * that score, for the caller to rescore from the stored rows.
+ * that score, for the caller to rescore from the stored rows. On this thread: searchPlaidThreads
+ * runs the same stages on several.
  *
  * `subset` (one byte per document, 1 = allowed) restricts the search to a filter's documents
  * before any scoring, as fast-plaid's subset search does: a subset no larger than ndocs is
@@ -86,15 +141,7 @@ export function searchPlaid(
   knobs = defaultKnobs(k, index.poolFactor),
   subset?: Uint8Array,
 ): PlaidHit[] {
-  if (query.dim !== index.dim)
-    throw new TesseraError('DIMENSION_MISMATCH', `the query has rows of ${query.dim}, the index ${index.dim}`, {
-      expected: index.dim,
-      actual: query.dim,
-    });
-  checkKnobs(knobs);
-  const qRows = query.rows;
-  const docsTotal = index.ids.length;
-  if (qRows === 0 || docsTotal === 0) return [];
+  if (nothingToSearch(index, query, knobs)) return [];
   // Stage 1: the query against the centroids; each centroid's best score and each query row's
   // ncells best centroids.
   const { scoresT, qPad, allowed, cellIds, cells } = centroidScores(
@@ -103,47 +150,52 @@ export function searchPlaid(
     knobs.ncells,
     knobs.centroidScoreThreshold,
   );
-
-  // Candidates: the documents listed under each query row's ncells best centroids; in a corpus no
-  // larger than ndocs, every document (the ranking stages below cost little there).
-  let docs: Uint32Array;
-  const inSubset = subset ? subset.reduce((n, b) => n + b, 0) : docsTotal;
-  if (inSubset === 0) return [];
-  if (inSubset <= knobs.ndocs) docs = everyDocument(docsTotal, subset);
-  else {
-    const marked = new Uint8Array(docsTotal);
-    let count = 0;
-    for (let q = 0; q < qRows; q++) {
-      for (let j = q * cells; j < (q + 1) * cells && cellIds[j]! >= 0; j++) {
-        const c = cellIds[j]!;
-        for (let i = index.ivfOffsets[c]!; i < index.ivfOffsets[c + 1]!; i++) {
-          const d = index.ivfDocs[i]!;
-          if (!marked[d] && (!subset || subset[d])) {
-            marked[d] = 1;
-            count++;
-          }
-        }
-      }
-    }
-    // In document order: the interaction then reads the documents' centroid lists front to back.
-    docs = new Uint32Array(count);
-    for (let d = 0, at = 0; at < count; d++) if (marked[d]) docs[at++] = d;
-  }
-
+  let docs = candidates(index, cellIds, cells, query.rows, knobs.ndocs, subset);
+  if (!docs.length) return [];
   // Stage 2: centroid interaction over the centroids some query row scores well.
-  if (docs.length > knobs.ndocs) {
-    const pruned = coarseInteraction(index, scoresT, qPad, docs, allowed);
-    docs = best(pruned, knobs.ndocs, docs);
-  }
+  if (docs.length > knobs.ndocs) docs = best(coarseInteraction(index, scoresT, qPad, docs, allowed), knobs.ndocs, docs);
   // Stage 3: full centroid interaction, a quarter kept.
   const keep = Math.max(k, Math.floor(knobs.ndocs / 4));
-  if (docs.length > keep) {
-    const full = centroidInteraction(index, scoresT, qPad, docs, undefined);
-    docs = best(full, keep, docs);
-  }
+  if (docs.length > keep) docs = best(centroidInteraction(index, scoresT, qPad, docs, undefined), keep, docs);
   // Stage 4: the survivors' rows decoded and scored by MaxSim.
-  const scores = decodedScores(index, query, docs);
-  const hits: PlaidHit[] = Array.from(docs, (doc, j) => ({ doc, score: scores[j]! }));
-  hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
-  return hits.slice(0, Math.max(k, knobs.rescore));
+  return ranked(docs, decodedScores(index, query, docs), k, knobs);
+}
+
+/**
+ * searchPlaid's stages with each kernel's work split over `threads` (default: the cores) through
+ * core's worker pool, in the index's shared search memory (search-threads.ts): the same results
+ * to the bit. Where that cannot run (one thread granted, no shared memory), searchPlaid answers.
+ */
+export function searchPlaidThreads(
+  index: PlaidIndex,
+  query: RowMatrix,
+  k: number,
+  knobs = defaultKnobs(k, index.poolFactor),
+  subset?: Uint8Array,
+  threads?: number,
+): Promise<PlaidHit[]> {
+  const memory = searchMemory(index, threads);
+  if (!memory) return Promise.resolve().then(() => searchPlaid(index, query, k, knobs, subset));
+  return searchIn(memory, query, k, knobs, subset);
+}
+
+/** searchPlaid's stages in a search memory of the index (its threads' parts of each kernel at once). */
+export async function searchIn(
+  memory: SearchMemory,
+  query: RowMatrix,
+  k: number,
+  knobs: PlaidKnobs,
+  subset?: Uint8Array,
+): Promise<PlaidHit[]> {
+  const { index } = memory;
+  if (nothingToSearch(index, query, knobs)) return [];
+  return memory.exclusive(async () => {
+    const { qPad, cellIds, cells } = await memory.stageOne(query, knobs.ncells, knobs.centroidScoreThreshold);
+    let docs = candidates(index, cellIds, cells, query.rows, knobs.ndocs, subset);
+    if (!docs.length) return [];
+    if (docs.length > knobs.ndocs) docs = best(await memory.interaction(qPad, docs, true), knobs.ndocs, docs);
+    const keep = Math.max(k, Math.floor(knobs.ndocs / 4));
+    if (docs.length > keep) docs = best(await memory.interaction(qPad, docs, false), keep, docs);
+    return ranked(docs, await memory.decoded(query, qPad, docs), k, knobs);
+  });
 }

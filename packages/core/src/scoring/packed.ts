@@ -2,6 +2,7 @@ import { TesseraError } from '../errors.js';
 import type { QuantizedEmbeddings } from '../types.js';
 import { checkMatrix, type RowMatrix } from './maxsim.js';
 import { newSharedMemory, pool, type SharedMemory } from './pool.js';
+import { type KernelName, newKey } from './wasm-kernels.js';
 import { maxSimBinary } from './quantize.js';
 
 export type PackedKind = 'float32' | 'int8' | 'binary';
@@ -12,7 +13,6 @@ export type ScorerDocument = RowMatrix | QuantizedEmbeddings;
 const MAX_BYTES = 4 * 2 ** 30 - 2 ** 20;
 // Below this many multiply-adds one thread is quicker than waking the others.
 const PARALLEL_WORK = 2e7;
-let nextKey = 1;
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
@@ -101,7 +101,7 @@ export class PackedDocuments {
   /** Rows of each document, and all of them. */
   readonly rows: Int32Array;
   readonly totalRows: number;
-  private readonly key = nextKey++;
+  private readonly key = newKey();
   private memory: SharedMemory | undefined;
   private layout = { starts: 0, blocks: 0, data: 0, scales: 0, query: 0, qscales: 0, out: 0, queryBytes: 0 };
   private binary: QuantizedEmbeddings[] = [];
@@ -314,7 +314,13 @@ export class PackedDocuments {
           ? [L.query, Math.ceil(n / 4), this.dim, L.starts, L.blocks, first, count, L.out]
           : [L.query, L.qscales, n, this.dim, L.data, L.scales, L.starts, L.blocks, first, count, L.out],
       );
-      await pool.run(this.key, this.memory!, this.kind === 'float32' ? 'score_f32' : 'score_i8', args);
+      const kernel: KernelName = this.kind === 'float32' ? 'score_f32' : 'score_i8';
+      await pool.calls(
+        this.key,
+        this.memory!,
+        'packed',
+        args.map((a) => [[kernel, a]]),
+      );
       const part = new Float32Array(buf, L.out, this.count);
       for (let d = 0; d < this.count; d++) total[d]! += part[d]!;
     }

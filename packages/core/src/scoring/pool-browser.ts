@@ -1,4 +1,12 @@
-import { compiled, kernels, type KernelName, type ScoringThreads, type SharedMemory } from './wasm-kernels.js';
+import {
+  compiled,
+  type KernelCall,
+  type ModuleName,
+  runHere,
+  SHARED_MODULES,
+  type ScoringThreads,
+  type SharedMemory,
+} from './wasm-kernels.js';
 
 export { newSharedMemory, kernels, type SharedMemory } from './wasm-kernels.js';
 
@@ -20,25 +28,25 @@ const page = globalThis as unknown as PageGlobals;
 /** Cores a scorer may use by default. */
 export const cores = (): number => Math.max(1, page.navigator?.hardwareConcurrency ?? 1);
 
-// The worker's whole program: take the compiled kernels once, instantiate them over each packed
-// set's shared memory (once per memory), run the asked range, answer. Inline (a blob: URL), so
-// that an app's bundler needs no worker file of ours.
+// The worker's whole program: take the compiled modules once, instantiate one over each shared
+// memory (once per memory), run the asked calls, answer. Inline (a blob: URL), so that an app's
+// bundler needs no worker file of ours.
 const WORKER = `
-let module;
+let modules;
 const instances = new Map();
 onmessage = (e) => {
   const m = e.data;
-  if (m.module) { module = m.module; return; }
+  if (m.modules) { modules = m.modules; return; }
   if (m.drop) { instances.delete(m.drop); return; }
   let k = instances.get(m.key);
-  if (!k) { k = new WebAssembly.Instance(module, { env: { memory: m.memory } }).exports; instances.set(m.key, k); }
-  try { k[m.kernel](...m.args); postMessage({ id: m.id }); }
+  if (!k) { k = new WebAssembly.Instance(modules[m.module], { env: { memory: m.memory } }).exports; instances.set(m.key, k); }
+  try { for (const [kernel, args] of m.calls) k[kernel](...args); postMessage({ id: m.id }); }
   catch (err) { postMessage({ id: m.id, error: String((err && err.message) || err) }); }
 };`;
 
 /**
- * Web Workers that score parts of a packed set in its shared memory while the page's thread
- * scores its own part: the browser form of the Node pool (scoring/pool.ts). A shared memory can
+ * Web Workers that run parts of a job (scoring a packed set, a search's stages) in its shared
+ * memory while the page's thread runs its own part: the browser form of the Node pool (scoring/pool.ts). A shared memory can
  * only be sent to a worker in a cross-origin isolated page; elsewhere, or where the page may not
  * start workers, everything runs on the calling thread.
  */
@@ -70,32 +78,37 @@ class PageScoringPool implements ScoringThreads {
         this.waiting.clear();
         this.workers = this.workers.filter((x) => x !== w);
       };
-      w.postMessage({ module: compiled() });
+      const modules: Record<string, object> = {};
+      for (const name of Object.keys(SHARED_MODULES) as ModuleName[]) modules[name] = compiled(name);
+      w.postMessage({ modules });
       this.workers.push(w);
     }
     return this.workers.slice(0, n);
   }
 
-  async run(key: number, memory: SharedMemory, kernel: KernelName, parts: number[][]): Promise<void> {
+  async calls(key: number, memory: SharedMemory, module: ModuleName, parts: KernelCall[][]): Promise<void> {
     let workers: PageWorker[];
     try {
       workers = this.ensure(parts.length - 1);
     } catch {
-      // A page whose policy forbids blob: workers scores on its own thread from now on.
+      // A page whose policy forbids blob: workers runs everything on its own thread from now on.
       this.broken = true;
-      for (const args of parts) kernels(memory)[kernel](...args);
+      for (const calls of parts) runHere(memory, module, calls);
       return;
     }
     const done = parts.slice(1).map(
-      (args, i) =>
+      (calls, i) =>
         new Promise<void>((resolve, reject) => {
           const id = this.next++;
           this.waiting.set(id, { resolve, reject });
-          workers[i]!.postMessage({ id, key, memory, kernel, args });
+          workers[i]!.postMessage({ id, key, memory, module, calls });
         }),
     );
-    kernels(memory)[kernel](...parts[0]!);
-    await Promise.all(done);
+    try {
+      runHere(memory, module, parts[0]!);
+    } finally {
+      await Promise.all(done);
+    }
   }
 
   drop(key: number): void {

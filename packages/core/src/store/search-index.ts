@@ -1,5 +1,5 @@
 import { TesseraError } from '../errors.js';
-import { defaultKnobs, type PlaidKnobs, searchPlaid } from '../plaid/search.js';
+import { defaultKnobs, type PlaidKnobs, searchPlaidThreads } from '../plaid/search.js';
 import { maxSim, type RowMatrix } from '../scoring/maxsim.js';
 import { type PassageSpan, passageRows } from '../scoring/passages.js';
 import type { Tessera } from '../tessera.js';
@@ -23,6 +23,8 @@ export interface SearchOptions {
    * idsWhere(); one the store refuses rejects with INVALID_FILTER.
    */
   where?: string;
+  /** Threads the compressed index's stages may run on (default: the cores; 1 keeps them on the calling thread). */
+  threads?: number;
 }
 
 /** A search with how it was answered. */
@@ -102,6 +104,11 @@ export async function searchIndex(
  */
 export async function searchStore(store: Store, q: RowMatrix, options: SearchOptions = {}): Promise<SearchReport> {
   const topK = options.topK ?? 10;
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+    throw new TesseraError('INVALID_OPTION', `threads must be a positive integer (got ${threads})`, {
+      field: 'threads',
+    });
   const started = performance.now();
   let path: SearchReport['path'] = 'exact';
   let note: string | undefined;
@@ -135,7 +142,7 @@ export async function searchStore(store: Store, q: RowMatrix, options: SearchOpt
     if (late?.fresh) {
       path = 'index';
       const subset = where !== undefined ? subsetOf(late.index, await store.idsWhere!(where)) : undefined;
-      hits = await indexCandidates(store, late.index, q, topK, options.knobs, subset);
+      hits = await indexCandidates(store, late.index, q, topK, options.knobs, subset, threads);
       decompressed = hits.some((h) => h.codes);
     } else {
       if (!options.exact)
@@ -178,8 +185,10 @@ async function indexCandidates(
   topK: number,
   knobs: Partial<PlaidKnobs> | undefined,
   subset: Uint8Array | undefined,
+  threads: number | undefined,
 ): Promise<StoreHit[]> {
-  const hits = searchPlaid(index, q, topK, { ...defaultKnobs(topK, index.poolFactor), ...knobs }, subset);
+  const knobsFor = { ...defaultKnobs(topK, index.poolFactor), ...knobs };
+  const hits = await searchPlaidThreads(index, q, topK, knobsFor, subset, threads);
   if (!hits.length) return [];
   const fetched = await store.fetch!(hits.map((h) => index.ids[h.doc]!));
   const approx = new Map(hits.map((h) => [index.ids[h.doc]!, h.score]));

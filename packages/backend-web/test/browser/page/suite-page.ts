@@ -1,7 +1,7 @@
 // The page that runs Tessera's conformance suite on @tessera/backend-web inside the browser. The
 // test bundles it for the browser (core's "browser" entry and file swaps), serves it with the
 // fixtures, and calls window.runSuite.
-import { DocumentScorer, Tessera, maxSimMany, type TokenEmbeddings } from '@tessera/core';
+import { DocumentScorer, MemoryStore, Tessera, maxSimMany, type TokenEmbeddings } from '@tessera/core';
 import {
   collectOutcomes,
   defineConformanceSuite,
@@ -114,7 +114,61 @@ async function parallelScoring() {
   }
 }
 
+/**
+ * The compressed index's search in the page: 400 seeded texts indexed with the fixture model,
+ * the compressed index built, and queries searched with the stages on one thread and on
+ * two. Returns whether the answers agree, their path, and how many stage calls went to a worker
+ * (counted by wrapping the page's Worker.postMessage; none where the page is not isolated).
+ */
+async function parallelSearch(wasmPaths: string) {
+  let sent = 0;
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: never[]) {
+    if ((message as { module?: string } | null)?.module === 'plaid') sent++;
+    return post.call(this, message, ...rest);
+  };
+  const t = await Tessera.create({
+    model: `${location.origin}/fixtures/colbert-pylate`,
+    backend: 'web',
+    backendOptions: { wasmPaths },
+  });
+  try {
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const words = 'late interaction index search page token vector centroid cat mat zebra river stone light'.split(' ');
+    const text = (n: number) => Array.from({ length: n }, () => words[Math.floor(next() * words.length)]).join(' ');
+    const store = new MemoryStore();
+    await t.index(
+      store,
+      Array.from({ length: 400 }, (_, i) => ({ id: `d${i}`, text: text(3 + (i % 17)) })),
+    );
+    await t.buildSearchIndex(store, { centroids: 64 });
+    const queries = [
+      'a cat on the mat',
+      'late interaction retrieval',
+      'the index in a page',
+      'one more query',
+      'zebra',
+    ];
+    // Small ndocs: every stage runs on a corpus this size.
+    const options = { topK: 10, knobs: { ndocs: 64, ncells: 2, rescore: 0 } };
+    let same = true;
+    const paths = new Set<string>();
+    for (const q of queries) {
+      const one = await t.searchReport(store, q, { ...options, threads: 1 });
+      const two = await t.searchReport(store, q, { ...options, threads: 2 });
+      paths.add(one.path).add(two.path);
+      same &&= one.results.length === 10 && JSON.stringify(one.results) === JSON.stringify(two.results);
+    }
+    return { same, paths: [...paths], sent };
+  } finally {
+    Worker.prototype.postMessage = post;
+    await t.dispose();
+  }
+}
+
 Object.assign(window, {
+  parallelSearch,
   parallelScoring,
   runSuite,
   environment,
