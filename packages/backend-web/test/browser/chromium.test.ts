@@ -146,10 +146,11 @@ describe('in Chromium, folders served without an ONNX graph (written in the page
 
 // Every fixture on WebGPU (ModernBERT is sent to WebAssembly by the backend, and says so): golden
 // ids and masks, rows, MaxSim, batched against one at a time, the forward contract and the
-// scorer. On the software adapter every new input shape compiles shaders on the CPU, so this run
-// leaves out the battery (order, long and empty inputs, concurrency, out-of-memory splitting),
-// which tests core's batching and ran on WebAssembly above.
-const webgpu = await suiteIn(true, { device: 'webgpu', battery: false });
+// scorer; the main PyLate fixture with the battery too (order, long and empty inputs,
+// concurrency, out-of-memory splitting). On the software adapter every new input shape compiles
+// shaders on the CPU, so the others leave the battery out: it tests core's batching, which ran
+// on every fixture on WebAssembly above.
+const webgpu = await suiteIn(true, { device: 'webgpu', battery: false, batteryFixtures: ['pylate'] });
 describe('in Chromium, WebGPU (the software adapter here: rows must match, timings mean nothing)', () => {
   it('runs a BERT-family model on WebGPU when asked for by name (a software adapter, which auto never takes)', () => {
     expect(webgpu.environment.device).toBe('webgpu');

@@ -8,6 +8,7 @@ import {
   provideFixtureFiles,
   type ConformanceFixture,
   type SuiteOutcome,
+  type TestHarness,
 } from '@tessera/core/conformance/suite';
 import { backend } from '@tessera/backend-web';
 import { engineGap } from './engine-check.js';
@@ -19,6 +20,8 @@ export interface SuiteRequest {
   wasmPaths: string;
   goldenTolerance?: number;
   battery?: boolean;
+  /** Fixtures that run with the battery whatever `battery` says. */
+  batteryFixtures?: string[];
   /** Encode in a Web Worker (backendOptions.worker). */
   worker?: boolean;
 }
@@ -38,19 +41,34 @@ async function goldens(fixtures: ConformanceFixture[]): Promise<Record<string, s
 
 async function runSuite(request: SuiteRequest): Promise<SuiteOutcome[]> {
   provideFixtureFiles(await goldens(request.fixtures));
+  const withBattery = new Set(request.batteryFixtures ?? []);
+  const define = (harness: TestHarness, fixtures: ConformanceFixture[], battery: boolean | undefined) => {
+    if (!fixtures.length) return;
+    defineConformanceSuite(harness, {
+      backend,
+      fixtures,
+      device: request.device,
+      goldenTolerance: request.goldenTolerance,
+      battery,
+      createOptions: {
+        threads: request.threads,
+        backendOptions: { wasmPaths: request.wasmPaths, worker: request.worker },
+      },
+    });
+  };
   return collectOutcomes(
-    (harness) =>
-      defineConformanceSuite(harness, {
-        backend,
-        fixtures: request.fixtures,
-        device: request.device,
-        goldenTolerance: request.goldenTolerance,
-        battery: request.battery,
-        createOptions: {
-          threads: request.threads,
-          backendOptions: { wasmPaths: request.wasmPaths, worker: request.worker },
-        },
-      }),
+    (harness) => {
+      define(
+        harness,
+        request.fixtures.filter((f) => withBattery.has(f.name)),
+        true,
+      );
+      define(
+        harness,
+        request.fixtures.filter((f) => !withBattery.has(f.name)),
+        request.battery,
+      );
+    },
     // The test prints these with TESSERA_PAGE_LOG=1: a page that hangs says where.
     (name) => console.debug(`tessera-test: start ${name}`),
   );
