@@ -149,6 +149,8 @@ describe('search through the compressed index', () => {
       const exact = await searchStore(store, q, { topK: 10, exact: true });
       expect(approx.path).toBe('index');
       expect(exact.path).toBe('exact');
+      // On the calling thread alone, the same answer (the default splits the stages over the cores).
+      expect((await searchStore(store, q, { topK: 10, threads: 1 })).results).toEqual(approx.results);
       const truth = new Map(exact.results.map((r) => [r.id, r.score]));
       for (const r of approx.results) {
         // Every score is exact MaxSim against the stored rows, whichever path found the document.
@@ -158,6 +160,11 @@ describe('search through the compressed index', () => {
     }
     const recall = shared / (10 * corpus.queries.length);
     expect(recall).toBeGreaterThanOrEqual(0.95);
+    for (const threads of [0, 1.5])
+      await expect(searchStore(store, corpus.queries[0]!, { threads })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: `threads must be a positive integer (got ${threads})`,
+      });
   });
 
   it('goes back to the exact scan, saying why, once the store changes; a rebuild covers the new document', async () => {

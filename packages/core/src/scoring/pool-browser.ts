@@ -46,9 +46,9 @@ onmessage = (e) => {
 
 /**
  * Web Workers that run parts of a job (scoring a packed set, a search's stages) in its shared
- * memory while the page's thread runs its own part: the browser form of the Node pool (scoring/pool.ts). A shared memory can
- * only be sent to a worker in a cross-origin isolated page; elsewhere, or where the page may not
- * start workers, everything runs on the calling thread.
+ * memory while the page's thread runs its own part: the browser form of the Node pool
+ * (scoring/pool.ts). A shared memory can only be sent to a worker in a cross-origin isolated
+ * page; elsewhere, or where the page may not start workers, everything runs on the calling thread.
  */
 class PageScoringPool implements ScoringThreads {
   private workers: PageWorker[] = [];
