@@ -44,11 +44,7 @@ export function centroidScores(index: PlaidIndex, query: RowMatrix, cells: numbe
   if (!at) return centroidScoresJs(index, padded, qRows, qPad, cells, threshold);
   const { k: kernel, base, shortAt } = at;
   const buffer = kernel.memory.buffer;
-  new Int32Array(buffer, base + idsAt, qPad * cells).fill(-1);
-  new Float32Array(buffer, base + topAt, qPad * cells).fill(-Infinity);
-  const floor = new Float32Array(buffer, base + floorAt, qPad);
-  floor.fill(-Infinity, 0, qRows);
-  floor.fill(Infinity, qRows);
+  resetBestCells(buffer, base + idsAt, base + topAt, base + floorAt, qPad, qRows, cells);
   if (shortAt !== undefined) {
     const q = shortRows(padded, qPad, dim);
     new Int16Array(buffer, base + shortQueryAt, qPad * dim).set(q.data);
@@ -80,6 +76,26 @@ export function centroidScores(index: PlaidIndex, query: RowMatrix, cells: numbe
     cellIds: new Int32Array(slice(idsAt, qRows * cells * 4)),
     cells,
   };
+}
+
+/**
+ * Empties the best-cells lists centroid_pass fills ([qPad, cells] ids and scores, a floor a query
+ * row): no cells yet, and padding rows (floor +inf) never take one.
+ */
+export function resetBestCells(
+  buffer: ArrayBuffer,
+  idsAt: number,
+  topAt: number,
+  floorAt: number,
+  qPad: number,
+  qRows: number,
+  cells: number,
+): void {
+  new Int32Array(buffer, idsAt, qPad * cells).fill(-1);
+  new Float32Array(buffer, topAt, qPad * cells).fill(-Infinity);
+  const floor = new Float32Array(buffer, floorAt, qPad);
+  floor.fill(-Infinity, 0, qRows);
+  floor.fill(Infinity, qRows);
 }
 
 /** centroidScores in plain loops. */

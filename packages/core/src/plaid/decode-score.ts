@@ -34,6 +34,18 @@ export function decodeTable(codec: ResidualCodec): Float32Array {
 const align = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
+ * The query as decode_maxsim reads it at `at`: blocks of four rows, dimension-major (element
+ * (q, i) at ((q >> 2) * dim + i) * 4 + (q & 3)), padding rows zero.
+ */
+export function writeBlockedQuery(buffer: ArrayBuffer, at: number, query: RowMatrix, qPad: number): void {
+  const dim = query.dim;
+  const qT = new Float32Array(buffer, at, qPad * dim);
+  qT.fill(0);
+  for (let q = 0; q < query.rows; q++)
+    for (let i = 0; i < dim; i++) qT[((q >> 2) * dim + i) * 4 + (q & 3)] = query.data[q * dim + i]!;
+}
+
+/**
  * Each listed document's MaxSim against its rows decoded from the index (PLAID's stage 4), one
  * score a document in the order given. In the SIMD kernel, which decodes a row at a time and
  * scores it against every query row without writing the rows out; plain loops where it is missing.
@@ -57,11 +69,7 @@ export function decodedScores(index: PlaidIndex, query: RowMatrix, docs: Uint32A
   if (!prepared) return decodedScoresJs(index, query, docs);
   const { k, base } = prepared;
   const buffer = k.memory.buffer;
-  // The query in blocks of four rows, dimension-major: element (q, i) at ((q >> 2) * dim + i) * 4 + (q & 3).
-  const qT = new Float32Array(buffer, base, qPad * dim);
-  qT.fill(0);
-  for (let q = 0; q < query.rows; q++)
-    for (let i = 0; i < dim; i++) qT[((q >> 2) * dim + i) * 4 + (q & 3)] = query.data[q * dim + i]!;
+  writeBlockedQuery(buffer, base, query, qPad);
   new Float32Array(buffer, base + tableAt, table.length).set(table);
   const codes = new Uint32Array(buffer, base + codesAt, rows);
   const residuals = new Uint8Array(buffer, base + resAt, rows * rb);

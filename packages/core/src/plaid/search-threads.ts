@@ -2,7 +2,8 @@ import { cores, pool } from '../scoring/pool.js';
 import type { RowMatrix } from '../scoring/maxsim.js';
 import { type KernelCall, newKey, newSharedMemory, type SharedMemory } from '../scoring/wasm-kernels.js';
 import { residualBytes } from './codec.js';
-import { decodeTable } from './decode-score.js';
+import { resetBestCells } from './centroid-scores.js';
+import { decodeTable, writeBlockedQuery } from './decode-score.js';
 import { shortTable } from './dot-scores.js';
 import { documentCentroids, paddedRows } from './interaction.js';
 import type { PlaidIndex } from './plaid-index.js';
@@ -152,11 +153,7 @@ export class SearchMemory {
     const ranges = this.splits(k, 2);
     const parts = ranges.map(([from, to], p): KernelCall[] => {
       const P = L.part(p);
-      new Int32Array(buffer, P.idsAt, qPad * cells).fill(-1);
-      new Float32Array(buffer, P.topAt, qPad * cells).fill(-Infinity);
-      const floor = new Float32Array(buffer, P.floorAt, qPad);
-      floor.fill(-Infinity, 0, qRows);
-      floor.fill(Infinity, qRows);
+      resetBestCells(buffer, P.idsAt, P.topAt, P.floorAt, qPad, qRows, cells);
       const n = to - from;
       const scores = L.scoresAt + from * qPad * 4;
       return [
@@ -234,18 +231,13 @@ export class SearchMemory {
     const L = this.current!;
     const { dim, codec, docOffsets } = this.index;
     const rb = residualBytes(dim, codec.nbits);
-    const rowsOf = (d: number) => docOffsets[d + 1]! - docOffsets[d]!;
     let rows = 0;
-    for (const d of docs) rows += rowsOf(d);
+    for (const d of docs) rows += docOffsets[d + 1]! - docOffsets[d]!;
     const endsAt = L.end;
     const codesAt = align(endsAt + docs.length * 4);
     const resAt = align(codesAt + rows * 4);
     const buffer = this.scratch(0, resAt + rows * rb);
-    // The query in blocks of four rows, dimension-major, as decode_maxsim reads it.
-    const qT = new Float32Array(buffer, L.qTAt, qPad * dim);
-    qT.fill(0);
-    for (let q = 0; q < query.rows; q++)
-      for (let i = 0; i < dim; i++) qT[((q >> 2) * dim + i) * 4 + (q & 3)] = query.data[q * dim + i]!;
+    writeBlockedQuery(buffer, L.qTAt, query, qPad);
     const codes = new Uint32Array(buffer, codesAt, rows);
     const residuals = new Uint8Array(buffer, resAt, rows * rb);
     const ends = new Uint32Array(buffer, endsAt, docs.length);
